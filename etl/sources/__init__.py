@@ -1,0 +1,19 @@
+"""Sources stage: find dumps, open archives, detect formats, yield raw records.
+
+Public face:
+
+* :class:`Lineage` - where a record came from (dump, member, place, format, sha256, encoding).
+* :class:`RawRecord` - one cable as found in a dump, not yet parsed (or a reader error).
+* :func:`discover` - expand paths/dirs/globs/URLs into :class:`Dump` objects.
+* :func:`iter_records` - stream every record of one dump.
+
+Nothing here parses fields: that is :mod:`etl.parse`.
+"""
+
+from __future__ import annotations
+
+from etl.sources._model import Dump, Lineage, RawRecord
+from etl.sources._discover import discover, sha256_file
+from etl.sources._read import iter_records
+
+__all__ = ["Dump", "Lineage", "RawRecord", "discover", "iter_records", "sha256_file"]

@@ -1,0 +1,32 @@
+"""Shared fixtures: the real-cable corpus lives outside the repo (../shared/corpus)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def corpus_dir() -> Path | None:
+    env = os.environ.get("CABLELAKE_CORPUS")
+    candidate = Path(env) if env else REPO.parent / "shared" / "corpus"
+    return candidate if candidate.is_dir() else None
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Path:
+    """Path of the real corpus; skip when absent, fail when CABLELAKE_REQUIRE_CORPUS is set."""
+    found = corpus_dir()
+    if found is None:
+        if os.environ.get("CABLELAKE_REQUIRE_CORPUS"):
+            pytest.fail("CABLELAKE_REQUIRE_CORPUS is set but ../shared/corpus (or $CABLELAKE_CORPUS) is missing")
+        pytest.skip("real corpus not available (set CABLELAKE_CORPUS)")
+    return found
+
+
+@pytest.fixture(scope="session")
+def repo() -> Path:
+    return REPO
