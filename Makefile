@@ -1,0 +1,37 @@
+# cablelake: the two commands are `make run` and `make test` (each creates .venv and installs first).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+LAKE ?= lake
+export AIRFLOW_HOME := $(CURDIR)/.airflow
+export GX_ANALYTICS_ENABLED := False
+
+.PHONY: run test lint typecheck pytest bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[airflow,dev]'
+	touch $(STAMP)
+
+## run: install, run the nightly DAG once on the bundled sample dump, print what it made
+run: $(STAMP)
+	$(PY) scripts/run_sample.py --lake $(LAKE)
+
+## test: install, lint, type-check and run the whole suite
+test: $(STAMP) lint typecheck pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check etl dags tests scripts bench
+	$(VENV)/bin/ruff check --select AIR3 dags
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
+
+pytest: $(STAMP)
+	$(VENV)/bin/pytest
+
+clean:
+	rm -rf $(LAKE) .airflow .pytest_cache .mypy_cache .ruff_cache
