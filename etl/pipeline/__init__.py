@@ -1,0 +1,34 @@
+"""The pipeline's steps, as plain functions that pass paths (never data) between them.
+
+The Airflow DAG maps :func:`parse_dump` over the dumps and chains the other steps; the CLI calls
+:func:`run`, which chains the very same functions in one process. Each step reads its inputs from and
+writes its outputs to the run's staging folder ``<lake>/_staging/<run_id>/``:
+
+    start_run        -> run.json
+    parse_dump (xN)  -> parsed/<shard>.parquet (cables rows) + rejected/<shard>.parquet (quarantine rows)
+                        + shards/<shard>.json (counts, lineage of the dump)
+    validate_run     -> validated/cables.parquet + validated/quarantine.parquet + validated/summary.json
+    publish_run      -> lake/cables, lake/quarantine, lake/runs (+ reconciliation check)
+    refresh_catalog  -> lake/cables.duckdb
+"""
+
+from etl.pipeline._common import ReconciliationError, RunSummary, find_dumps, new_run_id, start_run
+from etl.pipeline._parse import parse_dump, parse_record, quarantine_row
+from etl.pipeline._publish import publish_run, refresh_catalog
+from etl.pipeline._run import run
+from etl.pipeline._validate import validate_run
+
+__all__ = [
+    "ReconciliationError",
+    "RunSummary",
+    "find_dumps",
+    "new_run_id",
+    "parse_dump",
+    "parse_record",
+    "publish_run",
+    "quarantine_row",
+    "refresh_catalog",
+    "run",
+    "start_run",
+    "validate_run",
+]
