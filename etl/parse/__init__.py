@@ -1,0 +1,38 @@
+"""Parse stage: cable text -> fields (one key per column of ``schemas/cables.json``).
+
+Public face:
+
+* :func:`parse` - a :class:`etl.sources.RawRecord` -> ``dict`` of fields plus ``_problems``. Never raises.
+* :func:`parse_text` - the same for a whole telegram given as text (header split off with :func:`split_cable`).
+* :func:`split_cable` - ``text -> (routing header, body from the banner on)``.
+* :data:`PARSER_VERSION`.
+
+Everything else lives in private modules (``_dtg``, ``_decl``, ``_tags``, ``_header``, ``_body``...).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from etl.parse._core import PARSER_VERSION, parse_parts
+from etl.parse._header import split_cable
+
+if TYPE_CHECKING:
+    from etl.sources import RawRecord
+
+__all__ = ["PARSER_VERSION", "parse", "parse_text", "split_cable"]
+
+
+def parse(record: RawRecord) -> dict[str, Any]:
+    """Fields of one raw record. Never raises: problems are listed under ``_problems``."""
+    header = getattr(record, "header", "") or ""
+    body = getattr(record, "body", "") or ""
+    meta = getattr(record, "meta", None) or {}
+    return parse_parts(header if isinstance(header, str) else "", body if isinstance(body, str) else "",
+                       meta if isinstance(meta, Mapping) else {})
+
+
+def parse_text(text: str, meta: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Fields of a whole telegram given as one text (routing header + body)."""
+    return parse_parts("", text if isinstance(text, str) else "", meta or {})

@@ -1,0 +1,168 @@
+"""Body header: banner, E.O. line, TAGS, SUBJECT, REF block."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from etl.parse._classif import LEVEL
+
+BANNER = re.compile(r"^[ \t]*(?P<level>" + LEVEL + r")(?P<rest>.*)$", re.M | re.I)
+BANNER_ANY = re.compile(r"(?P<level>" + LEVEL + r")(?P<rest>.*)$", re.M)
+_SECTION = re.compile(r"\bSECTION[ \t]*(?P<n>\d{1,3})[ \t]*OF[ \t]*(?P<of>\d{1,3})\b", re.I)
+_POST_SERIAL = re.compile(
+    r"(?P<post>[A-Z][A-Z.'\-]*(?:[ \t]+[A-Z][A-Z.'\-]*){0,4})[ \t]+(?P<serial>\d{3,8})(?!\d)"
+)
+_NOT_POST = frozenset({"SECTION", "OF", "SIPDIS", "NOFORN", "EXDIS", "NODIS", "LIMDIS", "SENSITIVE", "EFTO",
+                       "E", "F", "T", "O", "STADIS", "CORRECTED", "COPY"})
+
+FIRST_PARA = re.compile(r"^[ \t]*1[ \t]*\.[ \t]", re.M)
+TAGS_LINE = re.compile(
+    r"(?:^|(?<=[\s\d]))(?:TAGS?|TAGE|TABS|TGS)[ \t]*:[ \t]*(?P<v>.*)$|^[ \t]*(?:TAS|AGS)[ \t]*:[ \t]*(?P<v2>.*)$"
+    r"|^[ \t]*TAGS[ \t]+(?P<v3>.*)$",
+    re.M | re.I,
+)
+SUBJECT_LINE = re.compile(r"^[ \t]*(?:SUBJECT|SUBJ|SUBJEC|UBJECT)[ \t]*[:.\-]?[ \t]*(?P<v>.*)$", re.M | re.I)
+REF_LINE = re.compile(
+    r"^[ \t]*(?:PROGRAM[ \t]+)?(?:REFS?|REF\(S\)|REFTELS?|REFERENCES?)[ \t]*(?::|\.|(?=[ \t]+[A-Z(0-9]))[ \t]*(?P<v>.*)$",
+    re.M | re.I,
+)
+_STOP = re.compile(
+    r"^[ \t]*(?:$|REFS?\b|REF\(S\)|REFTEL|CLASSIFIED[ \t]+BY|CLASSIFIED[ \t]*:|\d{1,3}[ \t]*\.[ \t]|\(\w{1,6}\)[ \t]*\d|"
+    r"-{3,}|={3,}|SUMMARY|BEGIN[ \t]+SUMMARY|SENSITIVE BUT|E\.O\.|TAGS|PAGE[ \t]+\d|THIS IS AN ACTION|[A-Z .]+\d{3,8}[ \t]+\d{3}(?:\.\d)?[ \t]+OF)",
+    re.I,
+)
+_REF_ITEM = re.compile(r"^[ \t]*(?:\(?[A-Z][ \t]*[.):][ \t]|REF[ \t]+[A-Z]\b|\([A-Z]\)|[A-Z]\.\S)", re.I)
+_REF_STOP = re.compile(
+    r"^[ \t]*(?:CLASSIFIED[ \t]+BY|CLASSIFIED[ \t]*:|\d{1,3}[ \t]*\.[ \t]|-{3,}|={3,}|SUMMARY|\(\w{1,6}\)[ \t]*\w"
+    r"|SUBJECT|E\.O\.|TAGS)",
+    re.I,
+)
+PORTION_PREFIX = re.compile(r"^[ \t]*\((?P<mark>[A-Z]{1,4}(?:[ \t]*/{1,2}[ \t]*[A-Z]{1,6}){0,3})\)[ \t]*[-:]?[ \t]*")
+
+
+@dataclass
+class Banner:
+    raw: str
+    level_raw: str
+    rest: str
+    section: str | None
+    post: str | None
+    serial: str | None
+
+
+def find_banner(body: str) -> Banner | None:
+    """The classification banner: first line starting with a level; else a level glued after junk."""
+    head = body[:3000]
+    m = BANNER.search(head)
+    if m is None or m.start() > 1500:
+        m = BANNER_ANY.search(head[:1500])
+        if m is None:
+            return None
+    rest = m.group("rest")
+    # Text glued onto the banner line (``ANKARA 008305S/CT FOR REAPE.O. 12958``) is not banner.
+    cut = re.search(r"E\.O\.|\bTAGS\b|SUBJECT", rest)
+    if cut:
+        rest = rest[: cut.start()]
+    sec = _SECTION.search(rest)
+    post = serial = None
+    after = rest[sec.end():] if sec else rest
+    for ps in _POST_SERIAL.finditer(after):
+        words = [w for w in ps.group("post").split() if w.upper() not in _NOT_POST]
+        if words:
+            post = " ".join(words)
+            serial = ps.group("serial")
+            end = (sec.end() if sec else 0) + ps.end()
+            rest = rest[:end]
+            break
+    raw = (m.group("level") + rest).rstrip()
+    return Banner(
+        raw=raw,
+        level_raw=m.group("level"),
+        rest=rest,
+        section=f"{sec.group('n')} OF {sec.group('of')}" if sec else None,
+        post=post,
+        serial=serial,
+    )
+
+
+def top_of(body: str) -> str:
+    """The part of the body before the first numbered paragraph (the body header), at most 6000 chars."""
+    m = FIRST_PARA.search(body, 0, 8000)
+    end = m.start() if m else 6000
+    return body[: max(end, 200)]
+
+
+def _continuation(lines: list[str], start: int, stop: re.Pattern[str]) -> list[str]:
+    out = []
+    for line in lines[start:]:
+        if not line.strip() or stop.match(line):
+            break
+        out.append(line.rstrip())
+    return out
+
+
+def find_subject(top: str) -> tuple[str | None, str | None, str | None]:
+    """(subject_raw, subject, portion mark) from the SUBJECT line(s)."""
+    m = SUBJECT_LINE.search(top)
+    if not m:
+        return None, None, None
+    first = m.group("v").rstrip()
+    following = top[m.end():].split("\n")[1:]
+    lines = [first] + _continuation(following, 0, _STOP)
+    raw = "\n".join(line.rstrip() for line in lines).strip()
+    joined = " ".join(raw.split())
+    mark = None
+    pm = PORTION_PREFIX.match(joined)
+    if pm:
+        mark = re.sub(r"[ \t]", "", pm.group("mark")).upper()
+        joined = joined[pm.end():]
+    else:
+        tm = re.search(r"[ \t]*\((?P<mark>U|C|S|SBU|TS|S/NF|C/NF|SBU/NF|U//FOUO)\)$", joined)
+        if tm:
+            mark = tm.group("mark")
+            joined = joined[: tm.start()]
+    return raw or None, joined.strip() or None, mark
+
+
+def find_tags(top: str) -> str | None:
+    """The TAGS value as written (continuation lines joined when the line ends with a comma)."""
+    m = TAGS_LINE.search(top)
+    if not m:
+        return None
+    value = (m.group("v") or m.group("v2") or m.group("v3") or "").rstrip()
+    rest = top[m.end():].split("\n")[1:]
+    i = 0
+    while value.endswith(",") and i < len(rest) and rest[i].strip() and not SUBJECT_LINE.match(rest[i]):
+        value += "\n" + rest[i].rstrip()
+        i += 1
+    # SUBJECT glued on the TAGS line
+    sm = re.search(r"\bSUBJ(?:ECT)?\s*:", value, re.I)
+    if sm:
+        value = value[: sm.start()].rstrip()
+    return value.strip() or None
+
+
+def find_references(top: str) -> str | None:
+    """The REF block as written: REF line plus lettered items and continuation lines."""
+    m = REF_LINE.search(top)
+    if not m:
+        return None
+    lines = top[m.start():].split("\n")
+    out = [lines[0].strip()]
+    i = 1
+    while i < len(lines):
+        line = lines[i]
+        if not line.strip():
+            j = i + 1
+            while j < len(lines) and not lines[j].strip():
+                j += 1
+            if j < len(lines) and _REF_ITEM.match(lines[j]) and not _REF_STOP.match(lines[j]):
+                i = j
+                continue
+            break
+        if _REF_STOP.match(line):
+            break
+        out.append(line.rstrip())
+        i += 1
+    return "\n".join(out).strip() or None

@@ -1,0 +1,60 @@
+"""Classification banners, levels and their normalization."""
+
+from __future__ import annotations
+
+import re
+
+_SPACED = re.compile(r"(?<![A-Za-z])(?:[A-Za-z] ){2,}[A-Za-z](?![A-Za-z])")
+
+# A banner level at the start of a line, spaced or not, any case (``S e c r e t state 068250``).
+LEVEL = (
+    r"(?:T ?O ?P[ \t]+S ?E ?C ?R ?E ?T|S ?E ?C ?R ?E ?T|C ?O ?N ?F ?I ?D ?E ?N ?T ?I ?A ?L"
+    r"|U ?N ?C ?L ?A ?S(?: ?S ?I ?F ?I ?E ?D)?|L ?I ?M ?I ?T ?E ?D[ \t]+O ?F ?F ?I ?C ?I ?A ?L[ \t]+U ?S ?E"
+    r"|S ?E ?N ?S ?I ?T ?I ?V ?E[ \t]+B ?U ?T[ \t]+U ?N ?C ?L ?A ?S ?S ?I ?F ?I ?E ?D)(?![A-Za-z])"
+)
+LEVEL_RE = re.compile(LEVEL, re.I)
+
+RANK = {"UNCLASSIFIED": 0, "LIMITED OFFICIAL USE": 1, "CONFIDENTIAL": 2, "SECRET": 3, "TOP SECRET": 4}
+
+
+def despace(text: str) -> str:
+    """``C O N F I D E N T I A L MOSCOW`` -> ``CONFIDENTIAL MOSCOW`` (only letter-spaced runs)."""
+    return _SPACED.sub(lambda m: m.group(0).replace(" ", ""), text)
+
+
+def level_of(text: str) -> str | None:
+    """Normalized level named at the start of ``text`` (a banner), or None."""
+    m = LEVEL_RE.match(text.strip())
+    if not m:
+        return None
+    word = re.sub(r"[ \t]+", " ", despace(m.group(0))).upper()
+    word = word.replace(" ", "") if word.replace(" ", "") in ("TOPSECRET",) else word
+    if word.startswith("TOP") or word == "TOPSECRET":
+        return "TOP SECRET"
+    if word.startswith("SECRET"):
+        return "SECRET"
+    if word.startswith("CONF"):
+        return "CONFIDENTIAL"
+    if word.startswith("UNCLAS") or word.startswith("SENSITIVE"):
+        return "UNCLASSIFIED"
+    if word.startswith("LIMITED"):
+        return "LIMITED OFFICIAL USE"
+    return None
+
+
+_MARK_LEVEL = {
+    "U": "UNCLASSIFIED", "SBU": "UNCLASSIFIED", "C": "CONFIDENTIAL", "S": "SECRET", "TS": "TOP SECRET",
+    "LOU": "LIMITED OFFICIAL USE",
+}
+
+
+def mark_level(mark: str) -> str | None:
+    """Level of a portion mark (``S/NF`` -> SECRET, ``SBU`` -> UNCLASSIFIED, ``U//FOUO``...)."""
+    head = re.split(r"[/ -]", mark.strip().upper(), maxsplit=1)[0]
+    return _MARK_LEVEL.get(head)
+
+
+def meta_level(classification: str) -> str | None:
+    """Level part of a publisher classification (``SECRET//NOFORN`` -> SECRET)."""
+    head = classification.upper().split("//")[0].strip()
+    return head if head in RANK else level_of(head)

@@ -1,0 +1,261 @@
+"""Case tables per field (dateutil style): real variants from docs/cable-conventions.md."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from etl.parse import _body, _classif, _decl, _dtg, _tags, parse_text, split_cable
+
+# ---------------------------------------------------------------- DTG
+DTG_CASES = [
+    ("O 091341Z NOV 07", ("O", "091341Z NOV 07", datetime(2007, 11, 9, 13, 41, tzinfo=UTC))),
+    ("R 250930Z FEB 72 ", ("R", "250930Z FEB 72", datetime(1972, 2, 25, 9, 30, tzinfo=UTC))),
+    ("P 291359Z Nov 00", ("P", "291359Z Nov 00", datetime(2000, 11, 29, 13, 59, tzinfo=UTC))),
+    ("O R 011405Z AUG 06", ("O R", "011405Z AUG 06", datetime(2006, 8, 1, 14, 5, tzinfo=UTC))),
+    ("P R 311200Z DEC 99", ("P R", "311200Z DEC 99", datetime(1999, 12, 31, 12, 0, tzinfo=UTC))),
+    ("R 010000Z JAN 66", ("R", "010000Z JAN 66", datetime(1966, 1, 1, 0, 0, tzinfo=UTC))),
+    ("Z 101010Z JAN 10", ("Z", "101010Z JAN 10", datetime(2010, 1, 10, 10, 10, tzinfo=UTC))),
+    # military zone letter: T = UTC-7
+    ("R 091630T JUL 11", ("R", "091630T JUL 11", datetime(2011, 7, 9, 23, 30, tzinfo=UTC))),
+    ("O 311341Z FEB 07", ("O", "311341Z FEB 07", None)),  # impossible day
+    ("O 091341Z XYZ 07", ("O", "091341Z XYZ 07", None)),  # not a month
+]
+
+
+@pytest.mark.parametrize("line,expected", DTG_CASES)
+def test_dtg_line(line: str, expected: tuple[str, str, datetime | None]) -> None:
+    m = _dtg.DTG_LINE.search(line)
+    assert m is not None
+    got = (m["prec"], m["dtg"].strip(), _dtg.dtg_to_datetime(m["day"], m["hh"], m["mm"], m["zone"], m["mon"], m["yy"]))
+    assert got == expected
+
+
+NOT_DTG = ["FM AMEMBASSY MOSCOW", "DE RUEHMO #5349 3131341", "O 0913Z NOV 07", "TO RUEHC/SECSTATE WASHDC 5172"]
+
+
+@pytest.mark.parametrize("line", NOT_DTG)
+def test_not_dtg(line: str) -> None:
+    assert _dtg.DTG_LINE.search(line) is None
+
+
+CENTURY_CASES = [(66, 1966), (72, 1972), (99, 1999), (0, 2000), (7, 2007), (10, 2010)]
+
+
+@pytest.mark.parametrize("yy,year", CENTURY_CASES)
+def test_century(yy: int, year: int) -> None:
+    assert _dtg.century(yy) == year
+
+
+CREATED_CASES = [
+    (("2007-11-09 13:41", "minute"), datetime(2007, 11, 9, 13, 41, tzinfo=UTC)),
+    # cablegate HTML: minutes repeat the hour (12-hour clock) -> only the hour is kept
+    (("2009-01-20 05:05", "hour"), datetime(2009, 1, 20, 5, 0, tzinfo=UTC)),
+    (("11/9/2007 13:41", None), datetime(2007, 11, 9, 13, 41, tzinfo=UTC)),
+    (("2007-02-30 10:00", None), None),
+    (("yesterday", None), None),
+]
+
+
+@pytest.mark.parametrize("value,expected", CREATED_CASES)
+def test_parse_created(value: tuple[str, str | None], expected: datetime | None) -> None:
+    assert _dtg.parse_created(*value) == expected
+
+
+# ---------------------------------------------------------------- classification
+LEVEL_CASES = [
+    ("C O N F I D E N T I A L MOSCOW 005349", "CONFIDENTIAL"),
+    ("CONFIDENTIAL MOSCOW 005349", "CONFIDENTIAL"),
+    ("S E C R E T STATE 015113", "SECRET"),
+    ("S e c r e t state 068250", "SECRET"),
+    ("UNCLAS BOGOTA 001165", "UNCLASSIFIED"),
+    ("UNCLAS E F T O SECTION 01 OF 02 ROME 000123", "UNCLASSIFIED"),
+    ("UNCLASSIFIED", "UNCLASSIFIED"),
+    ("LIMITED OFFICIAL USE LIMA 000456", "LIMITED OFFICIAL USE"),
+    ("L I M I T E D OFFICIAL USE LIMA 000456", "LIMITED OFFICIAL USE"),
+    ("TOP SECRET STATE 000001", "TOP SECRET"),
+    ("SECRETARY RICE VISIT", None),
+    ("SECSTATE WASHDC", None),
+    ("", None),
+]
+
+
+@pytest.mark.parametrize("banner,level", LEVEL_CASES)
+def test_level_of(banner: str, level: str | None) -> None:
+    assert _classif.level_of(banner) == level
+
+
+BANNER_CASES = [
+    ("C O N F I D E N T I A L MOSCOW 005349\n", ("CONFIDENTIAL", None, "MOSCOW", "005349")),
+    ("C O N F I D E N T I A L SECTION 01 OF 03 MOSCOW 005349 \n", ("CONFIDENTIAL", "01 OF 03", "MOSCOW", "005349")),
+    ("UNCLAS SECTION 01 OF 04 SAN JOSE 000612 \n", ("UNCLASSIFIED", "01 OF 04", "SAN JOSE", "000612")),
+    ("C O N F I D E N T I A L BUENOS AIRES 000123 SIPDIS\n", ("CONFIDENTIAL", None, "BUENOS AIRES", "000123")),
+    ("S E C R E T SECTION 01 OF 05 ANKARA 008305S/CT FOR REAPE.O. 12958: DECL: 11/14/2012",
+     ("SECRET", "01 OF 05", "ANKARA", "008305")),
+    ("Cable dated:2005-05-23T14:26:00\nS E C R E T SECTION 01 OF 02 SANAA 001352SIPDIS",
+     ("SECRET", "01 OF 02", "SANAA", "001352")),
+    ("UNCLAS E F T O SECTION 02 OF 03 USUN NEW YORK 000987\n", ("UNCLASSIFIED", "02 OF 03", "USUN NEW YORK", "000987")),
+]
+
+
+@pytest.mark.parametrize("text,expected", BANNER_CASES)
+def test_banner(text: str, expected: tuple[str, str | None, str | None, str | None]) -> None:
+    b = _body.find_banner(text)
+    assert b is not None
+    assert (_classif.level_of(b.level_raw), b.section, b.post, b.serial) == expected
+
+
+# ---------------------------------------------------------------- E.O. / DECL
+EO_CASES = [
+    ("E.O. 12958: DECL: 11/09/2017", ("12958", "11/09/2017", date(2017, 11, 9))),
+    ("EO 12958 DECL: 2020/02/23", ("12958", "2020/02/23", date(2020, 2, 23))),
+    ("E.o. 12958: decl: 6/3/08", ("12958", "6/3/08", date(2008, 6, 3))),
+    ("E.O.12958: N/A", ("12958", "N/A", None)),
+    ("E.O. 12958:  N/A ", ("12958", "N/A", None)),
+    ("E.O. 12958: DECL:  4/4/2012 ", ("12958", "4/4/2012", date(2012, 4, 4))),
+    ("E.O. 12958: DECL: 11/15/17", ("12958", "11/15/17", date(2017, 11, 15))),
+    ("E.O. 12958: DECL: 01/04/2015 TAGS: PGOV", ("12958", "01/04/2015", date(2015, 1, 4))),
+    ("E.O. 12958: DECL: 05/21/2015TAGS: PREL PGOV", ("12958", "05/21/2015", date(2015, 5, 21))),
+    ("E.O. 12958: DECL: 12-29-13", ("12958", "12-29-13", date(2013, 12, 29))),
+    ("E.O. 12958: DECL: TWENTY YEARS", ("12958", "TWENTY YEARS", None)),
+    ("E.O. 12356: DECL: OADR", ("12356", "OADR", None)),
+    ("E.O. 12958: DECL: 25X1-HUMAN", ("12958", "25X1-HUMAN", None)),
+    ("E.O. 12958: DNG: CO 01/26/2021", ("12958", "DNG: CO 01/26/2021", date(2021, 1, 26))),
+    ("E.O. 11652: GDS", ("11652", "GDS", None)),
+    ("E.O. 12958: DECL: 13/45/2019", ("12958", "13/45/2019", None)),
+]
+
+
+@pytest.mark.parametrize("line,expected", EO_CASES)
+def test_eo_line(line: str, expected: tuple[str, str, date | None]) -> None:
+    num, rest = _decl.eo_parts(line)
+    raw = _decl.decl_value(rest)
+    _kind, d, _problem = _decl.classify_decl(raw, 2007)
+    assert (num, raw, d) == expected
+
+
+# The peer (cablemap) always adds 2000 to a 2-digit year and never range-checks.
+DECL_DATE_CASES = [
+    (("12/31/98", 1988), date(1998, 12, 31)),
+    (("12/31/98", None), date(1998, 12, 31)),
+    (("11/15/17", 2007), date(2017, 11, 15)),
+    (("6/3/08", 1998), date(2008, 6, 3)),
+    (("1/1/05", 1995), date(2005, 1, 1)),
+    (("02/29/2012", 2002), date(2012, 2, 29)),
+    (("02/29/2011", 2001), None),
+    (("13/45/2019", 2009), None),
+    (("00/00/2010", 2000), None),
+]
+
+
+@pytest.mark.parametrize("value,expected", DECL_DATE_CASES)
+def test_decl_date(value: tuple[str, int | None], expected: date | None) -> None:
+    kind, d, problem = _decl.classify_decl(*value)
+    assert kind == "date"
+    assert d == expected
+    assert (problem is not None) == (expected is None)
+
+
+DECL_KIND_CASES = [
+    ("11/09/2017", "date"), ("N/A", "n/a"), ("n/a", "n/a"), ("OADR", "oadr"), ("X1", "x1-x8"), ("X6", "x1-x8"),
+    ("25X1", "25x"), ("25X1-HUMAN", "25x"), ("GDS", "gds"), ("XGDS-2", "gds"), ("TWENTY YEARS", "duration"),
+    ("TEN YEARS AFTER KOREAN UNIFICATION", "duration"), ("DNG: CO 01/26/2021", "downgrade"),
+    ("DECLASSIFIED BY NARA 09/02/2009", "text"), ("FIVE YEARS AFTER ICTY CLOSURE", "duration"),
+    ("SEE BELOW", "text"), ("", "none"), (None, "none"),
+]
+
+
+@pytest.mark.parametrize("value,kind", DECL_KIND_CASES)
+def test_decl_kind(value: str | None, kind: str) -> None:
+    assert _decl.classify_decl(value, 2007)[0] == kind
+
+
+# ---------------------------------------------------------------- TAGS
+TAGS_CASES = [
+    ("PGOV KPKO UN SU RS", ["PGOV", "KPKO", "UN", "SU", "RS"]),
+    ("PGOV, KPKO UN SU RS", ["PGOV", "KPKO", "UN", "SU", "RS"]),  # the peer gives 3
+    ("PREL, PGOV, PHUM, IZ", ["PREL", "PGOV", "PHUM", "IZ"]),
+    ("PREL,PGOV,IZ", ["PREL", "PGOV", "IZ"]),
+    ("PHUM, OPRC, OPRC, OPRC", ["PHUM", "OPRC"]),
+    ("PREL PGOV SIPDIS", ["PREL", "PGOV"]),
+    ("OVIP (CLINTON, HILLARY) PREL", ["OVIP", "CLINTON, HILLARY", "PREL"]),
+    ("pgov prel", ["PGOV", "PREL"]),
+    ("  PTER ;  TU.", ["PTER", "TU"]),
+    ("", []),
+]
+
+
+@pytest.mark.parametrize("raw,tags", TAGS_CASES)
+def test_split_tags(raw: str, tags: list[str]) -> None:
+    assert _tags.split_tags(raw) == tags
+
+
+# ---------------------------------------------------------------- SUBJECT
+SUBJECT_CASES = [
+    ("SUBJECT: RUSSIAN DFM SALTANOV ON DARFUR AVIATION AND\nTRANSPORTATION SUPPORT\n\nREF: A. STATE 1\n",
+     "RUSSIAN DFM SALTANOV ON DARFUR AVIATION AND TRANSPORTATION SUPPORT"),
+    ("SUBJECT: (C) GERMANY: MERKEL ON IRAN\n\n1. (C) text", "GERMANY: MERKEL ON IRAN"),
+    ("SUBJ: TFIZ01: UPDATE\nREF: BAGHDAD 12\n", "TFIZ01: UPDATE"),
+    ("Subject: turkish p.m. Erdogan visit\n\nClassified By: x", "turkish p.m. Erdogan visit"),
+    ("SUBJECT: COSTA RICA: PROPOSED LABOR PROJECTS UNDER CAFTA-DR \nIMPLEMENTATION INITIATIVE \n \nREF: STATE 26123",
+     "COSTA RICA: PROPOSED LABOR PROJECTS UNDER CAFTA-DR IMPLEMENTATION INITIATIVE"),
+    ("SUBJECT: IRAN NUCLEAR (S/NF)\n\n1. (S) x", "IRAN NUCLEAR"),
+    ("SUBJECT: LONG\nSECOND LINE\nClassified By: Amb", "LONG SECOND LINE"),
+]
+
+
+@pytest.mark.parametrize("top,subject", SUBJECT_CASES)
+def test_subject(top: str, subject: str) -> None:
+    assert _body.find_subject(top)[1] == subject
+
+
+# ---------------------------------------------------------------- REF
+REF_CASES = [
+    ("REF: A. BOGOTA 1965 AND PREVIOUS \n\n     B. BOGOTA 1987 \n\nClassified By: Ambassador",
+     "REF: A. BOGOTA 1965 AND PREVIOUS\n     B. BOGOTA 1987"),
+    ("REF: STATE 26123 \n \nEmbassy San Jose submits", "REF: STATE 26123"),
+    ("REFS: A) MOSCOW 1\nB) MOSCOW 2\n\n1. (C) x", "REFS: A) MOSCOW 1\nB) MOSCOW 2"),
+    ("SUBJECT: X\n\n1. (C) nothing", None),
+]
+
+
+@pytest.mark.parametrize("top,raw", REF_CASES)
+def test_references_raw(top: str, raw: str | None) -> None:
+    assert _body.find_references(top) == raw
+
+
+# ---------------------------------------------------------------- split / id derivation
+def test_split_cable_without_header() -> None:
+    assert split_cable("UNCLAS STATE 000001\nSUBJECT: X") == ("", "UNCLAS STATE 000001\nSUBJECT: X")
+
+
+def test_split_cable() -> None:
+    text = "VZCZCXRO0594\nRR RUEHAO\nDE RUEHBO #1165 0471902\nZNR UUUUU ZZH\nR 161902Z FEB 07\n" \
+           "FM AMEMBASSY BOGOTA\nTO RUEHC/SECSTATE WASHDC 2786\nUNCLAS BOGOTA 001165 \n \nSIPDIS\n"
+    header, body = split_cable(text)
+    assert header.endswith("TO RUEHC/SECSTATE WASHDC 2786")
+    assert body.startswith("UNCLAS BOGOTA 001165")
+
+
+ID_CASES = [
+    ("R 161902Z FEB 07\nFM AMEMBASSY BOGOTA\nUNCLAS BOGOTA 001165\n", "07BOGOTA1165"),
+    ("P 011200Z MAR 09\nFM AMEMBASSY BUENOS AIRES\nC O N F I D E N T I A L BUENOS AIRES 000123\n", "09BUENOSAIRES123"),
+    ("O 011200Z MAR 99\nFM USMISSION USUN NEW YORK\nUNCLAS SECTION 01 OF 02 USUN NEW YORK 000987\n", "99USUNNEWYORK987"),
+    ("R 011200Z MAR 06\nFM SECSTATE WASHDC\nS E C R E T STATE 015113\n", "06STATE15113"),
+]
+
+
+@pytest.mark.parametrize("text,ref", ID_CASES)
+def test_derived_reference_id(text: str, ref: str) -> None:
+    row = parse_text(text)
+    assert (row["reference_id"], row["reference_id_source"]) == (ref, "derived")
+
+
+def test_metadata_wins() -> None:
+    row = parse_text("UNCLAS BOGOTA 001165\n", {"reference_id": "07BOGOTA1165", "classification": "SECRET//NOFORN",
+                                                  "created": "2007-02-16 19:07", "created_precision": "hour"})
+    assert row["reference_id_source"] == "metadata"
+    assert row["classification"] == "SECRET//NOFORN"
+    assert row["classification_raw"] == "UNCLAS BOGOTA 001165"
+    assert (row["sent_at"], row["sent_at_source"]) == (datetime(2007, 2, 16, 19, 0, tzinfo=UTC), "metadata")
