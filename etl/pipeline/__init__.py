@@ -13,7 +13,7 @@ writes its outputs to the run's staging folder ``<lake>/_staging/<run_id>/``:
 """
 
 from etl.pipeline._common import ReconciliationError, RunSummary, find_dumps, new_run_id, start_run
-from etl.pipeline._parse import parse_dump, parse_record, quarantine_row
+from etl.pipeline._parse import parse_dump, parse_record, plan_shards, quarantine_row
 from etl.pipeline._publish import publish_run, refresh_catalog
 from etl.pipeline._run import run
 from etl.pipeline._validate import validate_run
@@ -25,6 +25,7 @@ __all__ = [
     "new_run_id",
     "parse_dump",
     "parse_record",
+    "plan_shards",
     "publish_run",
     "quarantine_row",
     "refresh_catalog",

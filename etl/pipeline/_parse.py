@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import json
+import multiprocessing
+import os
 import time
-from collections import Counter
+from collections import Counter, deque
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from etl.lake import LakePaths
@@ -103,54 +110,128 @@ def parse_record(rec: RawRecord, run_id: str, ingested_at: datetime) -> tuple[st
 
 
 class _ShardWriter:
-    """Streams rows of one table into one Parquet file in batches (bounded memory)."""
+    """Streams Arrow batches of one table into one Parquet file (bounded memory)."""
 
     def __init__(self, path: Path, table: str) -> None:
         self.path = path
-        self.table = table
         self.schema = schema(table)
-        self.rows: list[dict[str, Any]] = []
         self.count = 0
         self._writer: pq.ParquetWriter | None = None
 
-    def add(self, row: dict[str, Any]) -> None:
-        self.rows.append(row)
-        if len(self.rows) >= BATCH_ROWS:
-            self.flush()
-
-    def flush(self) -> None:
-        if not self.rows:
+    def write(self, table: pa.Table) -> None:
+        if table.num_rows == 0:
             return
         if self._writer is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._writer = pq.ParquetWriter(self.path, self.schema, compression="zstd")
-        self._writer.write_table(to_table(self.rows, self.table))
-        self.count += len(self.rows)
-        self.rows = []
+        self._writer.write_table(table)
+        self.count += table.num_rows
 
     def close(self) -> None:
-        self.flush()
         if self._writer is not None:
             self._writer.close()
 
 
-def _find_dump(uri: str) -> Dump:
-    dumps = discover([uri])
-    if len(dumps) != 1:
-        raise ValueError(f"{uri}: expected exactly one dump, found {len(dumps)}")
-    return dumps[0]
+_Batch = tuple[pa.Table, pa.Table, dict[str, int]]
 
 
-def parse_dump(uri: str, lake: str | Path, run_id: str) -> str:
-    """Read and parse every record of one dump into the run's staging folder.
+def _parse_batch(records: list[RawRecord], run_id: str, ingested_at: datetime) -> _Batch:
+    """Parse a batch of records into (cables, quarantine, records per format); runs in pool workers."""
+    rows: dict[str, list[dict[str, Any]]] = {"cables": [], "quarantine": []}
+    per_format: Counter[str] = Counter()
+    for rec in records:
+        per_format[rec.lineage.format] += 1
+        table, row = parse_record(rec, run_id, ingested_at)
+        rows[table].append(row)
+    return to_table(rows["cables"], "cables"), to_table(rows["quarantine"], "quarantine"), dict(per_format)
 
-    Returns the path of the shard summary (JSON: counts per format and the dump's lineage).
+
+def _batches(dumps: Sequence[Dump], per_dump: Counter[str]) -> Iterator[list[RawRecord]]:
+    batch: list[RawRecord] = []
+    for dump in dumps:
+        for rec in iter_records(dump):
+            per_dump[dump.uri] += 1
+            batch.append(rec)
+            if len(batch) >= BATCH_ROWS:
+                yield batch
+                batch = []
+    if batch:
+        yield batch
+
+
+def default_workers() -> int:
+    """Parse processes to use: ``$CABLELAKE_WORKERS``, else the number of usable cores."""
+    env = os.environ.get("CABLELAKE_WORKERS")
+    if env:
+        return max(1, int(env))
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _parsed_batches(
+    batches: Iterator[list[RawRecord]], run_id: str, ingested_at: datetime, workers: int
+) -> Iterator[_Batch]:
+    """Parse batches in order, in a process pool once the input proves larger than one batch."""
+    first = next(batches, None)
+    if first is None:
+        return
+    second = next(batches, None)
+    if second is None or workers <= 1:
+        yield _parse_batch(first, run_id, ingested_at)
+        if second is not None:
+            yield _parse_batch(second, run_id, ingested_at)
+            for b in batches:
+                yield _parse_batch(b, run_id, ingested_at)
+        return
+    ctx = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        pending: deque[Future[_Batch]] = deque()
+        for b in itertools.chain([first, second], batches):
+            pending.append(pool.submit(_parse_batch, b, run_id, ingested_at))
+            while len(pending) > 2 * workers:  # bounded: memory does not grow with the input
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+def shard_id(uris: Sequence[str]) -> str:
+    return hashlib.sha256("\n".join(sorted(uris)).encode()).hexdigest()[:16]
+
+
+def plan_shards(uris: Sequence[str], max_files: int = 500, max_bytes: int = 512 << 20) -> list[list[str]]:
+    """Group dumps into shards of bounded file count and size, for mapped parse tasks."""
+    shards: list[list[str]] = []
+    current: list[str] = []
+    size = 0
+    for uri in uris:
+        try:
+            n = os.path.getsize(uri)
+        except OSError:
+            n = 0
+        if current and (len(current) >= max_files or size + n > max_bytes):
+            shards.append(current)
+            current, size = [], 0
+        current.append(uri)
+        size += n
+    if current:
+        shards.append(current)
+    return shards
+
+
+def parse_dump(uri: str | Sequence[str], lake: str | Path, run_id: str, workers: int | None = None) -> str:
+    """Read and parse every record of one dump (or a shard: a list of dumps) into the run's staging folder.
+
+    Writes ``parsed/<shard>.parquet`` (cables rows), ``rejected/<shard>.parquet`` (quarantine rows) and
+    returns the path of ``shards/<shard>.json`` (inputs with sha256 and record counts, per-format counts).
     """
+    uris = [uri] if isinstance(uri, str) else list(uri)
     paths = LakePaths(Path(lake))
     info = run_info(paths, run_id)
     ingested_at = datetime.fromisoformat(info["started_at"])
-    dump = _find_dump(uri)
-    shard = dump.sha256[:16]
+    dumps = discover(uris)
+    shard = shard_id([d.uri for d in dumps])
     stage = paths.staging(run_id)
     t0 = time.perf_counter()
     writers = {
@@ -158,16 +239,19 @@ def parse_dump(uri: str, lake: str | Path, run_id: str) -> str:
         "quarantine": _ShardWriter(stage / "rejected" / f"{shard}.parquet", "quarantine"),
     }
     per_format: Counter[str] = Counter()
-    for rec in iter_records(dump):
-        per_format[rec.lineage.format] += 1
-        table, row = parse_record(rec, run_id, ingested_at)
-        writers[table].add(row)
+    per_dump: Counter[str] = Counter()
+    batches = _batches(dumps, per_dump)
+    for cables, quarantine, formats in _parsed_batches(batches, run_id, ingested_at, workers or default_workers()):
+        writers["cables"].write(cables)
+        writers["quarantine"].write(quarantine)
+        per_format.update(formats)
     for w in writers.values():
         w.close()
     summary = {
-        "uri": dump.uri,
-        "sha256": dump.sha256,
-        "size": dump.size,
+        "shard": shard,
+        "inputs": [
+            {"uri": d.uri, "sha256": d.sha256, "size": d.size, "records": per_dump[d.uri]} for d in dumps
+        ],
         "records": sum(per_format.values()),
         "parsed": writers["cables"].count,
         "rejected": writers["quarantine"].count,

@@ -53,7 +53,7 @@ def publish_run(lake: str | Path, run_id: str) -> dict[str, Any]:
         per_format=dict(per_format),
         per_reason=dict(per_reason.most_common()),
         per_rule=vsum["per_rule"],
-        inputs=[{"uri": s["uri"], "sha256": s["sha256"], "size": s["size"], "records": s["records"]} for s in shards],
+        inputs=[inp for s in shards for inp in s["inputs"]],
         timings={
             "parse": round(sum(s["seconds"] for s in shards), 3),
             "validate": vsum["seconds"],

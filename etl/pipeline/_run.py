@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from etl.pipeline._common import RunSummary, find_dumps, start_run
-from etl.pipeline._parse import parse_dump
+from etl.pipeline._parse import parse_dump, plan_shards
 from etl.pipeline._publish import publish_run, refresh_catalog
 from etl.pipeline._validate import validate_run
 
@@ -17,8 +17,8 @@ def run(sources: Iterable[str], lake: str | Path = "lake") -> RunSummary:
     t0 = time.perf_counter()
     run_id = start_run(lake)
     dumps = find_dumps(list(sources))
-    for uri in dumps:
-        parse_dump(uri, lake, run_id)
+    for shard in plan_shards(dumps):
+        parse_dump(shard, lake, run_id)
     validate_run(lake, run_id)
     result = publish_run(lake, run_id)
     t1 = time.perf_counter()
