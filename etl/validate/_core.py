@@ -1,0 +1,200 @@
+"""The validate step: derive helper columns, run the suite with GX, split rows by severity."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from etl.validate import _derive
+from etl.validate._config import QualityConfig
+from etl.validate._suite import Rule, SuiteError, load_suite, rules
+
+SUITE = "cables"
+WARNINGS_COLUMN = "dq_warnings"
+
+
+@dataclass
+class Validation:
+    """Outcome of :func:`validate`."""
+
+    cables: pa.Table
+    """Rows passing every error-severity rule; ``dq_warnings`` lists the warning rules each row fails."""
+    rejected: pa.Table
+    """Rows (cables schema) failing at least one error-severity rule, in input order."""
+    reasons: list[list[str]]
+    """Per rejected row: names of the failed error rules (suite order)."""
+    details: list[list[str]]
+    """Per rejected row: one human-readable detail per reason (``rule: column='value'``)."""
+    rule_stats: dict[str, dict[str, Any]]
+    """Per rule: severity, column, expectation_type, failed, failed_share, status, description."""
+    result_path: Path | None = None
+    """GX validation result JSON (under the quality dir)."""
+    docs_index: Path | None = None
+    """GX Data Docs ``index.html`` (under the quality dir)."""
+    rows: int = field(default=0)
+    """Number of input rows."""
+
+
+class ThresholdExceeded(Exception):
+    """A run quarantined too much, or a rule failed on too large a share of rows."""
+
+    def __init__(self, breaches: list[str]) -> None:
+        super().__init__("; ".join(breaches))
+        self.breaches = breaches
+
+
+def _runnable(all_rules: list[Rule], columns: set[str]) -> tuple[list[Rule], dict[str, str]]:
+    run, skipped = [], {}
+    for rule in all_rules:
+        missing = [c for c in rule.columns if not _derive.available(c, columns)]
+        if missing:
+            skipped[rule.name] = f"skipped: column(s) {missing} not in the table"
+        else:
+            run.append(rule)
+    return run, skipped
+
+
+def _frame(table: pa.Table, names: list[str]) -> Any:
+    """pandas frame with just the columns the suite reads (table columns + derived helpers)."""
+    helpers = [n for n in names if n not in table.column_names]
+    derived = _derive.derive(table, helpers)
+    cols = {n: (table[n] if n in table.column_names else derived[n]) for n in names}
+    return pa.table(cols).to_pandas()
+
+
+def _fmt(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def _warnings_column(table: pa.Table, per_row: dict[int, list[str]]) -> pa.ChunkedArray:
+    """``dq_warnings`` = what the input had (if anything) + the failed warning rules, without duplicates."""
+    n = table.num_rows
+    typ = pa.list_(pa.string())
+    existing = table[WARNINGS_COLUMN] if WARNINGS_COLUMN in table.column_names else None
+    has_existing = existing is not None and pc.sum(pc.fill_null(pc.list_value_length(existing), 0)).as_py()
+    old: list[Any] = existing.to_pylist() if has_existing and existing is not None else [None] * n
+    values: list[list[str]] = []
+    for i in range(n):
+        mine = per_row.get(i)
+        prior = old[i]
+        if not mine:
+            values.append(prior or [])
+        elif not prior:
+            values.append(mine)
+        else:
+            values.append(list(dict.fromkeys([*prior, *mine])))
+    return pa.chunked_array([pa.array(values, type=typ)])
+
+
+def validate(
+    table: pa.Table,
+    *,
+    run_id: str,
+    quality_dir: Path | None = None,
+    config: QualityConfig | None = None,
+) -> Validation:
+    """Run the ``cables`` suite over ``table`` and split its rows by severity.
+
+    Args:
+        table: rows of the cables schema (extra columns are kept, missing ones make their rules skip).
+        run_id: the run; names the GX validation and its Data Docs page.
+        quality_dir: where to write the GX result JSON and Data Docs (``lake/_quality/<run_id>``); None
+            writes nothing.
+        config: thresholds and suite parameters; default :meth:`QualityConfig.load` (file/env).
+    """
+    from etl.validate._gx import run_suite  # GX is heavy: only when validating
+
+    config = config or QualityConfig.load()
+    suite = load_suite(SUITE)
+    all_rules = rules(suite)
+    runnable, skipped = _runnable(all_rules, set(table.column_names))
+    n = table.num_rows
+
+    failed: dict[str, list[int]] = {}
+    result_path = docs_index = None
+    if runnable and n:
+        names = list(dict.fromkeys(c for r in runnable for c in r.columns))
+        run_suite_dict = copy.deepcopy(suite)
+        run_suite_dict["expectations"] = [r.config for r in runnable]
+        outcome = run_suite(
+            _frame(table, names), run_suite_dict, parameters=config.suite_parameters(), run_id=run_id,
+            quality_dir=quality_dir, data_docs=config.data_docs, list_cap=config.result_list_cap)
+        if outcome.exceptions:
+            raise SuiteError(f"GX could not evaluate rule(s): {outcome.exceptions}")
+        failed, result_path, docs_index = outcome.failed, outcome.result_path, outcome.docs_index
+
+    errors: dict[int, list[str]] = {}
+    warnings: dict[int, list[str]] = {}
+    for rule in runnable:
+        target = errors if rule.severity == "error" else warnings
+        for i in failed.get(rule.name, ()):
+            target.setdefault(i, []).append(rule.name)
+
+    table = table.set_column(table.schema.get_field_index(WARNINGS_COLUMN), WARNINGS_COLUMN,
+                             _warnings_column(table, warnings)) \
+        if WARNINGS_COLUMN in table.column_names else table
+    rejected_idx = sorted(errors)
+    keep = pc.invert(pc.is_in(pa.array(range(n), pa.int64()), value_set=pa.array(rejected_idx, pa.int64())))
+    cables = table.filter(keep)
+    rejected = table.take(pa.array(rejected_idx, pa.int64()))
+    reasons = [errors[i] for i in rejected_idx]
+    details = _details(table, rejected_idx, reasons, {r.name: r for r in runnable})
+
+    stats: dict[str, dict[str, Any]] = {}
+    for rule in all_rules:
+        count = len(failed.get(rule.name, ()))
+        stats[rule.name] = {
+            "severity": rule.severity,
+            "column": rule.column,
+            "expectation_type": rule.expectation_type,
+            "failed": count,
+            "failed_share": round(count / n, 6) if n else 0.0,
+            "status": skipped.get(rule.name, "evaluated"),
+            "description": rule.description,
+        }
+    if cables.num_rows + rejected.num_rows != n:  # pragma: no cover - invariant
+        raise AssertionError("validate lost rows")
+    return Validation(cables=cables, rejected=rejected, reasons=reasons, details=details, rule_stats=stats,
+                      result_path=result_path, docs_index=docs_index, rows=n)
+
+
+def _details(table: pa.Table, idx: list[int], reasons: list[list[str]], by_name: dict[str, Rule]) -> list[list[str]]:
+    """``rule: col='value'; ...`` per reason of every rejected row (values of the rule's source columns)."""
+    if not idx:
+        return []
+    wanted = {c for rs in reasons for name in rs for col in by_name[name].columns
+              for c in _derive.detail_columns(col) if c in table.column_names}
+    taken = table.select(sorted(wanted)).take(pa.array(idx, pa.int64()))
+    values = {c: taken[c].to_pylist() for c in taken.column_names}
+    out: list[list[str]] = []
+    for k, rs in enumerate(reasons):
+        row: list[str] = []
+        for name in rs:
+            cols = [c for col in by_name[name].columns for c in _derive.detail_columns(col) if c in values]
+            row.append(f"{name}: " + "; ".join(f"{c}={_fmt(values[c][k])}" for c in dict.fromkeys(cols)))
+        out.append(row)
+    return out
+
+
+def check_thresholds(validation: Validation, config: QualityConfig | None = None) -> None:
+    """Raise :class:`ThresholdExceeded` when the quarantined share or a rule's failure share is too high."""
+    config = config or QualityConfig.load()
+    n = validation.rows or (validation.cables.num_rows + validation.rejected.num_rows)
+    breaches: list[str] = []
+    if n:
+        share = validation.rejected.num_rows / n
+        if share > config.max_quarantine_share:
+            breaches.append(f"quarantined share {share:.1%} of {n} rows exceeds {config.max_quarantine_share:.1%}")
+    for name, st in validation.rule_stats.items():
+        limit = config.limit_for(name)
+        if st["failed_share"] > limit:
+            breaches.append(f"rule {name} ({st['severity']}) failed {st['failed']} of {n} rows "
+                            f"({st['failed_share']:.1%}) > max {limit:.1%}")
+    if breaches:
+        raise ThresholdExceeded(breaches)
