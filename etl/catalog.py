@@ -2,39 +2,318 @@
 
 The ``.duckdb`` file holds no data, only views, so it is cheap to rebuild: it is built beside the old one
 and swapped in with one rename, so a reader never opens a half-built catalog.
+
+Views:
+
+* ``cables``, ``quarantine``, ``runs``: the lake's tables. Each is the union (by column name) of an empty
+  relation typed from ``schemas/<table>.json`` and the table's Parquet files read with ``union_by_name``,
+  so every declared column exists even when old partitions (or all of them) were written before it was
+  added, and a table with no files yet is an empty view of the right shape.
+* ``cable_tags``, ``cable_recipients``, ``cable_references``, ``cable_paragraphs``: one row per element of
+  a list column of ``cables`` (TAGS with their kind, TO/INFO addressees, REF entries with the cited cable
+  joined when it is in the lake, numbered paragraphs). They adapt to the columns that ``schemas/cables.json``
+  declares: a list of structs becomes one column per struct field.
+
+Every view and column carries a comment (``COMMENT ON``) taken from the schema descriptions;
+:func:`data_dictionary` renders them as Markdown (``docs/data-dictionary.md``, ``cablelake dictionary``).
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
 from etl.lake import LakePaths
 from etl.schema import declaration, schema
 
-
-def _parquet_glob(paths: LakePaths, table: str) -> str:
-    return str(paths.table_dir(table) / "**" / "*.parquet")
+TABLES: tuple[str, ...] = ("cables", "quarantine", "runs")
 
 
-def _view_sql(paths: LakePaths, table: str) -> str:
-    """A view over a table's Parquet files; an empty typed view when there are none yet."""
-    has_files = any(paths.table_dir(table).rglob("*.parquet")) if paths.table_dir(table).exists() else False
-    if has_files:
-        glob = _parquet_glob(paths, table).replace("'", "''")
-        partitioned = bool(declaration(table).get("partition_by")) if table != "runs" else False
-        hive = "true" if partitioned else "false"
-        return (
-            f"CREATE OR REPLACE VIEW {table} AS SELECT * FROM read_parquet('{glob}', "
+def _q(name: str) -> str:
+    """Quote an identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _lit(text: str) -> str:
+    """Quote a string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+# --------------------------------------------------------------------------------------------- base tables
+
+
+def _has_parquet(paths: LakePaths | None, table: str) -> bool:
+    if paths is None:
+        return False
+    d = paths.table_dir(table)
+    return d.is_dir() and any(d.rglob("*.parquet"))
+
+
+def _empty_select(con: duckdb.DuckDBPyConnection, table: str) -> str:
+    """``SELECT CAST(NULL AS type) AS col, ... WHERE false`` typed like ``schemas/<table>.json``."""
+    empty = schema(table).empty_table()
+    con.register("__cablelake_empty", empty)
+    try:
+        cols = con.execute("DESCRIBE SELECT * FROM __cablelake_empty").fetchall()
+    finally:
+        con.unregister("__cablelake_empty")
+    casts = ", ".join(f"CAST(NULL AS {ctype}) AS {_q(name)}" for name, ctype, *_ in cols)
+    return f"SELECT {casts} WHERE false"
+
+
+def _base_view_sql(con: duckdb.DuckDBPyConnection, paths: LakePaths | None, table: str) -> str:
+    sql = _empty_select(con, table)
+    if paths is not None and _has_parquet(paths, table):
+        glob = str(paths.table_dir(table).resolve() / "**" / "*.parquet")
+        hive = "true" if declaration(table).get("partition_by") else "false"
+        sql += (
+            f"\nUNION ALL BY NAME\nSELECT * FROM read_parquet({_lit(glob)}, "
             f"hive_partitioning = {hive}, union_by_name = true)"
         )
-    return f"CREATE OR REPLACE VIEW {table} AS SELECT * FROM {table}__empty"
+    return sql
 
 
-def refresh(lake_root: Path | str, tables: tuple[str, ...] = ("cables", "quarantine", "runs")) -> Path:
-    """(Re)build ``cables.duckdb`` with one view per table and swap it in atomically."""
+# ------------------------------------------------------------------------------------------ derived views
+
+# Columns every derived view starts with (taken from the cable the row belongs to).
+_CABLE_KEYS: tuple[tuple[str, str], ...] = (
+    ("reference_id", "Cable id (cables.reference_id) of the cable the row belongs to."),
+    ("year", "Year partition of that cable (cables.year)."),
+    ("sent_at", "When that cable was sent (cables.sent_at)."),
+    ("origin", "Originator of that cable (cables.origin)."),
+    ("classification", "Classification of that cable (cables.classification)."),
+)
+_POSITION = ("position", "1-based position of the element in its list, in document order.")
+
+
+@dataclass(frozen=True)
+class _Source:
+    """A list column of ``cables`` that a derived view unnests into one column per field."""
+
+    column: str
+    fields: tuple[tuple[str, str, str], ...]  # (struct field or "" for a scalar list, view column, description)
+
+
+_KEY_NAMES = frozenset(k for k, _ in _CABLE_KEYS) | {"position"}
+
+
+def _cable_columns() -> dict[str, dict[str, Any]]:
+    return {c["name"]: c for c in declaration("cables")["columns"]}
+
+
+def _list_source(
+    cols: Mapping[str, Mapping[str, Any]], name: str, scalar_as: str, rename: Mapping[str, str] | None = None
+) -> _Source | None:
+    """Describe list column ``name`` of cables, or None when it is not declared (yet) or not a list.
+
+    A list of structs gives one view column per struct field (renamed by ``rename``, or prefixed with the
+    column name when it would clash with the cable's own columns); a list of scalars gives ``scalar_as``.
+    """
+    col = cols.get(name)
+    if col is None or not isinstance(col.get("type"), Mapping) or "list" not in col["type"]:
+        return None
+    item = col["type"]["list"]
+    desc = str(col.get("description", ""))
+    if isinstance(item, Mapping) and "struct" in item:
+        fields = []
+        for f in item["struct"]:
+            fname = str(f["name"])
+            alias = (rename or {}).get(fname) or (f"{name}_{fname}" if fname in _KEY_NAMES else fname)
+            fdesc = str(f.get("description") or f"{fname} of an element of cables.{name} ({desc})")
+            fields.append((fname, alias, fdesc))
+        return _Source(name, tuple(fields))
+    return _Source(name, (("", scalar_as, f"Element of cables.{name}: {desc}"),))
+
+
+def _unnest_select(src: _Source, extra: Iterable[str] = (), where: str = "") -> str:
+    """One row per element of ``src`` with the cable's key columns, its position and its fields."""
+    keys = ", ".join(_q(k) for k, _ in _CABLE_KEYS)
+    col = _q(src.column)
+    fields = ", ".join(f"e.{_q(f)} AS {_q(a)}" if f else f"e AS {_q(a)}" for f, a, _ in src.fields)
+    more = "".join(f", {e}" for e in extra)
+    cond = f"{col} IS NOT NULL" + (f" AND ({where})" if where else "")
+    return (
+        f"SELECT {keys}, position{more}, {fields} FROM (SELECT {keys}, generate_subscripts({col}, 1) AS position, "
+        f"unnest({col}) AS e FROM cables WHERE {cond})"
+    )
+
+
+def _columns_desc(src: _Source) -> list[tuple[str, str]]:
+    return [(a, d) for _, a, d in src.fields]
+
+
+@dataclass(frozen=True)
+class DerivedView:
+    """A view over ``cables``; ``build`` returns (SQL, column descriptions) for the declared columns."""
+
+    name: str
+    description: str
+    build: Callable[[Mapping[str, Mapping[str, Any]]], tuple[str, dict[str, str]]]
+
+
+def _keys_desc(*more: tuple[str, str]) -> dict[str, str]:
+    return dict(_CABLE_KEYS) | dict([_POSITION]) | dict(more)
+
+
+_KEY_TYPES: tuple[tuple[str, str], ...] = (
+    ("reference_id", "VARCHAR"),
+    ("year", "BIGINT"),
+    ("sent_at", "TIMESTAMP WITH TIME ZONE"),
+    ("origin", "VARCHAR"),
+    ("classification", "VARCHAR"),
+    ("position", "BIGINT"),
+)
+
+
+def _empty_keyed(more: list[tuple[str, str, str]]) -> tuple[str, dict[str, str]]:
+    """An empty view with the key columns and ``more`` (name, SQL type, description)."""
+    typed = [*_KEY_TYPES, *[(n, t) for n, t, _ in more]]
+    casts = ", ".join(f"CAST(NULL AS {ctype}) AS {_q(name)}" for name, ctype in typed)
+    return f"SELECT {casts} WHERE false", _keys_desc(*[(n, d) for n, _, d in more])
+
+
+_TAG = ("tag", "The TAG as cleaned (an element of cables.tags).")
+_TAG_KIND = ("kind", "Kind of TAG (subject, country, organization, person, program...) when the parser knows it.")
+
+
+def _tags_view(cols: Mapping[str, Mapping[str, Any]]) -> tuple[str, dict[str, str]]:
+    details = _list_source(cols, "tag_details", "tag")
+    tags = _list_source(cols, "tags", "tag")
+    if details is not None and details.fields[0][0]:
+        names = [f for f, _, _ in details.fields]
+        tag_field = next((n for n in ("tag", "code", "value", "name") if n in names), names[0])
+        details = _Source(details.column, tuple((f, "tag" if f == tag_field else a, d) for f, a, d in details.fields))
+        sql = _unnest_select(details)
+        if tags is not None:  # rows written before tag_details existed: their TAGS, kind unknown (NULL)
+            sql += f"\nUNION ALL BY NAME\n{_unnest_select(tags, where='tag_details IS NULL')}"
+        return sql, _keys_desc(*_columns_desc(details))
+    if tags is not None:
+        return _unnest_select(tags, extra=["CAST(NULL AS VARCHAR) AS kind"]), _keys_desc(_TAG, _TAG_KIND)
+    return _empty_keyed([("tag", "VARCHAR", _TAG[1]), ("kind", "VARCHAR", _TAG_KIND[1])])
+
+
+_RECIPIENT_LISTS: dict[str, tuple[str, ...]] = {
+    "TO": ("to_recipients", "recipients_to", "to_addressees", "addressees_to", "to"),
+    "INFO": ("info_recipients", "recipients_info", "info_addressees", "addressees_info", "info"),
+}
+_KIND = ("kind", "TO (action addressee) or INFO (information addressee).")
+_RECIPIENT = ("recipient", "The addressee line as written (RI/PLAD precedence MCN).")
+
+
+def _recipients_view(cols: Mapping[str, Mapping[str, Any]]) -> tuple[str, dict[str, str]]:
+    combined = _list_source(cols, "recipients", "recipient") or _list_source(cols, "addressees", "recipient")
+    if combined is not None:
+        return _unnest_select(combined), _keys_desc(*_columns_desc(combined))
+    parts: list[str] = []
+    desc = _keys_desc(_KIND)
+    for kind, candidates in _RECIPIENT_LISTS.items():
+        src = next((s for s in (_list_source(cols, c, "recipient") for c in candidates) if s is not None), None)
+        if src is not None:
+            parts.append(_unnest_select(src, extra=[f"{_lit(kind)} AS kind"]))
+            desc |= dict(_columns_desc(src))
+    if parts:
+        return "\nUNION ALL BY NAME\n".join(parts), desc
+    return _empty_keyed([("kind", "VARCHAR", _KIND[1]), ("recipient", "VARCHAR", _RECIPIENT[1])])
+
+
+_CITED_ID = ("cited_id", "Reference id of the cited cable (as resolved by the parser).")
+_CITED = (
+    ("cited_in_lake", "True when the cited cable is a row of cables."),
+    ("cited_subject", "SUBJECT of the cited cable, when it is in the lake."),
+    ("cited_sent_at", "When the cited cable was sent, when it is in the lake."),
+    ("cited_origin", "Originator of the cited cable, when it is in the lake."),
+    ("cited_classification", "Classification of the cited cable, when it is in the lake."),
+)
+_CITED_TYPES = ("BOOLEAN", "VARCHAR", "TIMESTAMP WITH TIME ZONE", "VARCHAR", "VARCHAR")
+
+
+def _references_view(cols: Mapping[str, Mapping[str, Any]]) -> tuple[str, dict[str, str]]:
+    rename = {"reference_id": "cited_id", "cable_id": "cited_id", "id": "cited_id"}
+    src = _list_source(cols, "references", "cited_id", rename) or _list_source(cols, "reference_ids", "cited_id")
+    if src is None or "cited_id" not in {a for _, a, _ in src.fields}:
+        return _empty_keyed(
+            [(_CITED_ID[0], "VARCHAR", _CITED_ID[1])] + [(n, t, d) for (n, d), t in zip(_CITED, _CITED_TYPES, strict=True)]
+        )
+    latest = (
+        "SELECT reference_id, subject, sent_at, origin, classification FROM cables "
+        "QUALIFY row_number() OVER (PARTITION BY reference_id ORDER BY ingested_at DESC) = 1"
+    )
+    sql = (
+        "SELECT e.*, c.reference_id IS NOT NULL AS cited_in_lake, c.subject AS cited_subject, "
+        "c.sent_at AS cited_sent_at, c.origin AS cited_origin, c.classification AS cited_classification\n"
+        f"FROM ({_unnest_select(src)}) AS e\nLEFT JOIN ({latest}) AS c ON c.reference_id = e.cited_id"
+    )
+    return sql, _keys_desc(*_columns_desc(src)) | dict(_CITED)
+
+
+def _paragraphs_view(cols: Mapping[str, Mapping[str, Any]]) -> tuple[str, dict[str, str]]:
+    src = _list_source(cols, "paragraphs", "text")
+    if src is None:
+        return _empty_keyed([("text", "VARCHAR", "Text of the paragraph.")])
+    return _unnest_select(src), _keys_desc(*_columns_desc(src))
+
+
+DERIVED: tuple[DerivedView, ...] = (
+    DerivedView("cable_tags", "One row per TAG of a cable, with its kind (from cables.tag_details).", _tags_view),
+    DerivedView("cable_recipients", "One row per TO or INFO addressee of a cable.", _recipients_view),
+    DerivedView(
+        "cable_references",
+        "One row per REF entry of a cable (an edge citing -> cited), with the cited cable joined when it is "
+        "in the lake.",
+        _references_view,
+    ),
+    DerivedView("cable_paragraphs", "One row per numbered paragraph of a cable body.", _paragraphs_view),
+)
+
+VIEWS: tuple[str, ...] = TABLES + tuple(v.name for v in DERIVED)
+
+
+# -------------------------------------------------------------------------------------------- build / open
+
+
+def _comment_columns(con: duckdb.DuckDBPyConnection, view: str, descriptions: Mapping[str, str]) -> None:
+    present = {
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE table_name = ? AND schema_name = current_schema()",
+            [view],
+        ).fetchall()
+    }
+    for col, desc in descriptions.items():
+        if col in present and desc:
+            con.execute(f"COMMENT ON COLUMN {_q(view)}.{_q(col)} IS {_lit(desc)}")
+
+
+def create_views(con: duckdb.DuckDBPyConnection, paths: LakePaths | None) -> None:
+    """Create every view in ``con``; ``paths=None`` makes them over no files (empty, typed)."""
+    for table in TABLES:
+        con.execute(f"CREATE OR REPLACE VIEW {_q(table)} AS\n{_base_view_sql(con, paths, table)}")
+        desc = str(declaration(table).get("description", ""))
+        if desc:
+            con.execute(f"COMMENT ON VIEW {_q(table)} IS {_lit(desc)}")
+        _comment_columns(con, table, {c["name"]: str(c.get("description", "")) for c in declaration(table)["columns"]})
+    cols = _cable_columns()
+    for view in DERIVED:
+        sql, descriptions = view.build(cols)
+        con.execute(f"CREATE OR REPLACE VIEW {_q(view.name)} AS\n{sql}")
+        con.execute(f"COMMENT ON VIEW {_q(view.name)} IS {_lit(view.description)}")
+        _comment_columns(con, view.name, descriptions)
+    con.execute(
+        "CREATE OR REPLACE VIEW catalog_info AS SELECT "
+        f"{_lit(str(paths.root.resolve()) if paths else '')} AS lake_root, "
+        f"{_lit(str(declaration('cables')['version']))} AS cables_schema_version"
+    )
+    con.execute("COMMENT ON VIEW catalog_info IS 'Where the catalog points (lake root) and the schema version.'")
+
+
+def refresh(lake_root: Path | str, tables: tuple[str, ...] = TABLES) -> Path:
+    """(Re)build ``cables.duckdb`` with one view per table (+ derived views) and swap it in atomically."""
+    del tables  # every view is rebuilt: derived views depend on cables
     paths = LakePaths(Path(lake_root))
     paths.root.mkdir(parents=True, exist_ok=True)
     target = paths.catalog
@@ -43,15 +322,7 @@ def refresh(lake_root: Path | str, tables: tuple[str, ...] = ("cables", "quarant
         stale.unlink(missing_ok=True)
     con = duckdb.connect(str(tmp))
     try:
-        for table in tables:
-            empty = schema(table).empty_table()
-            con.register("empty_arrow", empty)
-            con.execute(f"CREATE OR REPLACE TABLE {table}__empty AS SELECT * FROM empty_arrow")
-            con.unregister("empty_arrow")
-            con.execute(_view_sql(paths, table))
-            desc = str(declaration(table).get("description", "")).replace("'", "''")
-            if desc:
-                con.execute(f"COMMENT ON VIEW {table} IS '{desc}'")
+        create_views(con, paths)
         con.execute("CHECKPOINT")
     finally:
         con.close()
@@ -59,9 +330,90 @@ def refresh(lake_root: Path | str, tables: tuple[str, ...] = ("cables", "quarant
     return target
 
 
-def connect(lake_root: Path | str, read_only: bool = True) -> duckdb.DuckDBPyConnection:
-    """Open the lake's catalog (read-only by default, so dashboards never lock writers out)."""
-    paths = LakePaths(Path(lake_root))
+def _stale(paths: LakePaths) -> bool:
+    """True when the catalog is missing, points at another lake root, or misses a table that now has files."""
     if not paths.catalog.exists():
-        refresh(paths.root)
-    return duckdb.connect(str(paths.catalog), read_only=read_only)
+        return True
+    try:
+        con = duckdb.connect(str(paths.catalog), read_only=True)
+    except duckdb.Error:
+        return True
+    try:
+        root = con.execute("SELECT lake_root FROM catalog_info").fetchone()
+        if root is None or root[0] != str(paths.root.resolve()):
+            return True
+        for table in TABLES:
+            sql = con.execute(
+                "SELECT sql FROM duckdb_views() WHERE view_name = ? AND NOT internal", [table]
+            ).fetchone()
+            if sql is None or ("read_parquet" not in sql[0] and _has_parquet(paths, table)):
+                return True
+        return False
+    except duckdb.Error:
+        return True
+    finally:
+        con.close()
+
+
+def connect(lake_root: Path | str, read_only: bool = True) -> duckdb.DuckDBPyConnection:
+    """Open the lake's catalog (read-only by default, so dashboards never lock writers out).
+
+    A missing or stale catalog (moved lake, older layout) is rebuilt first; when the lake is not writable,
+    the views are built in an in-memory database instead.
+    """
+    paths = LakePaths(Path(lake_root))
+    if _stale(paths):
+        try:
+            refresh(paths.root)
+        except OSError:
+            con = duckdb.connect(":memory:")
+            create_views(con, paths)
+            con.execute("SET TimeZone = 'UTC'")
+            return con
+    con = duckdb.connect(str(paths.catalog), read_only=read_only)
+    con.execute("SET TimeZone = 'UTC'")  # sent_at is UTC: group months and years in UTC, not local time
+    return con
+
+
+def describe_views(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str | None, list[tuple[str, str, str | None]]]]:
+    """``[(view, comment, [(column, type, comment), ...]), ...]`` of the catalog's views, in catalog order."""
+    order = {name: i for i, name in enumerate(VIEWS)}
+    views = con.execute(
+        "SELECT view_name, comment FROM duckdb_views() WHERE NOT internal AND schema_name = current_schema()"
+    ).fetchall()
+    out = []
+    for name, comment in sorted(views, key=lambda v: (order.get(v[0], len(order)), v[0])):
+        cols = con.execute(
+            "SELECT column_name, data_type, comment FROM duckdb_columns() "
+            "WHERE table_name = ? AND schema_name = current_schema() ORDER BY column_index",
+            [name],
+        ).fetchall()
+        out.append((name, comment, [(c, t, d) for c, t, d in cols]))
+    return out
+
+
+def data_dictionary() -> str:
+    """The data dictionary (Markdown) of the catalog's views, generated from the views themselves."""
+    con = duckdb.connect(":memory:")
+    try:
+        create_views(con, None)
+        views = [v for v in describe_views(con) if v[0] != "catalog_info"]
+    finally:
+        con.close()
+    lines = [
+        "# Data dictionary",
+        "",
+        "<!-- Generated by `cablelake dictionary` from schemas/*.json and etl/catalog.py: do not edit by hand. -->",
+        "",
+        "Views of the DuckDB catalog `lake/cables.duckdb` (open it with `cablelake sql`, `cablelake shell` or "
+        "`duckdb lake/cables.duckdb`). The same descriptions are in the catalog itself: "
+        "`select * from duckdb_columns() where table_name = 'cables'`.",
+        "",
+    ]
+    lines += [f"- [`{name}`](#{name}): {comment or ''}" for name, comment, _ in views]
+    for name, comment, cols in views:
+        lines += ["", f"## {name}", "", comment or "", "", "| column | type | description |", "|---|---|---|"]
+        for col, ctype, desc in cols:
+            text = (desc or "").replace("|", "\\|").replace("\n", " ")
+            lines.append(f"| `{col}` | `{ctype}` | {text} |")
+    return "\n".join(lines) + "\n"
