@@ -86,6 +86,13 @@ def schema(table: str) -> pa.Schema:
     return pa.schema(fields, metadata=meta)
 
 
+@cache
+def staging_schema(table: str) -> pa.Schema:
+    """``table``'s schema with every column nullable: parsed rows before validation may lack anything."""
+    sch = schema(table)
+    return pa.schema([f.with_nullable(True) for f in sch], metadata=sch.metadata)
+
+
 def cables_schema() -> pa.Schema:
     return schema("cables")
 
@@ -98,9 +105,14 @@ def schema_version(table: str = "cables") -> str:
     return str(declaration(table)["version"])
 
 
-def to_table(rows: Sequence[Mapping[str, Any]] | Iterable[Mapping[str, Any]], table: str) -> pa.Table:
-    """Build a table of ``table``'s schema from dict rows; missing keys become nulls, extra keys are dropped."""
-    sch = schema(table)
+def to_table(
+    rows: Sequence[Mapping[str, Any]] | Iterable[Mapping[str, Any]], table: str, *, staging: bool = False
+) -> pa.Table:
+    """Build a table of ``table``'s schema from dict rows; missing keys become nulls, extra keys are dropped.
+
+    ``staging=True`` uses :func:`staging_schema` (all columns nullable) for rows not yet validated.
+    """
+    sch = staging_schema(table) if staging else schema(table)
     rows = list(rows)
     columns = {f.name: [r.get(f.name) for r in rows] for f in sch}
     return pa.Table.from_pydict(columns, schema=sch)

@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 from etl.lake import LakePaths
 from etl.parse import PARSER_VERSION, parse
 from etl.pipeline._common import BATCH_ROWS, RAW_CAP, json_default, run_info
-from etl.schema import schema, to_table
+from etl.schema import schema, staging_schema, to_table
 from etl.sources import Dump, RawRecord, discover, iter_records
 
 
@@ -112,9 +112,9 @@ def parse_record(rec: RawRecord, run_id: str, ingested_at: datetime) -> tuple[st
 class _ShardWriter:
     """Streams Arrow batches of one table into one Parquet file (bounded memory)."""
 
-    def __init__(self, path: Path, table: str) -> None:
+    def __init__(self, path: Path, table: str, *, staging: bool = False) -> None:
         self.path = path
-        self.schema = schema(table)
+        self.schema = staging_schema(table) if staging else schema(table)
         self.count = 0
         self._writer: pq.ParquetWriter | None = None
 
@@ -143,7 +143,11 @@ def _parse_batch(records: list[RawRecord], run_id: str, ingested_at: datetime) -
         per_format[rec.lineage.format] += 1
         table, row = parse_record(rec, run_id, ingested_at)
         rows[table].append(row)
-    return to_table(rows["cables"], "cables"), to_table(rows["quarantine"], "quarantine"), dict(per_format)
+    return (
+        to_table(rows["cables"], "cables", staging=True),
+        to_table(rows["quarantine"], "quarantine"),
+        dict(per_format),
+    )
 
 
 def _batches(dumps: Sequence[Dump], per_dump: Counter[str]) -> Iterator[list[RawRecord]]:
@@ -235,7 +239,7 @@ def parse_dump(uri: str | Sequence[str], lake: str | Path, run_id: str, workers:
     stage = paths.staging(run_id)
     t0 = time.perf_counter()
     writers = {
-        "cables": _ShardWriter(stage / "parsed" / f"{shard}.parquet", "cables"),
+        "cables": _ShardWriter(stage / "parsed" / f"{shard}.parquet", "cables", staging=True),
         "quarantine": _ShardWriter(stage / "rejected" / f"{shard}.parquet", "quarantine"),
     }
     per_format: Counter[str] = Counter()

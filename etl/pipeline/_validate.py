@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from etl.lake import LakePaths, read_parquet_dir, write_parquet
 from etl.pipeline._common import json_default
-from etl.schema import schema, to_table
+from etl.schema import schema, staging_schema, to_table
 
 
 def _rejected_rows(validation: Any, run_id: str) -> Iterator[dict[str, Any]]:
@@ -37,6 +38,20 @@ def _rejected_rows(validation: Any, run_id: str) -> Iterator[dict[str, Any]]:
         }
 
 
+def _require_ids(validation: Any) -> None:
+    """A row without a reference id can never be a ``cables`` row: move any the suite let through."""
+    ids = validation.cables.column("reference_id")
+    missing = pc.is_null(ids)
+    if not pc.any(missing).as_py():
+        return
+    moved = validation.cables.filter(missing)
+    validation.cables = validation.cables.filter(pc.invert(missing))
+    validation.rejected = pa.concat_tables([validation.rejected, moved.cast(validation.rejected.schema)])
+    problems = ["reference_id: not stated and not derivable"] * moved.num_rows
+    validation.reasons = [*validation.reasons, *(["reference_id_missing"] for _ in problems)]
+    validation.details = [*validation.details, *([p] for p in problems)]
+
+
 def validate_run(lake: str | Path, run_id: str) -> str:
     """Validate every parsed row of the run; returns the path of the validation summary JSON."""
     from etl.validate import validate  # GE is heavy: imported when the step runs
@@ -44,13 +59,14 @@ def validate_run(lake: str | Path, run_id: str) -> str:
     paths = LakePaths(Path(lake))
     stage = paths.staging(run_id)
     t0 = time.perf_counter()
-    parsed = read_parquet_dir(sorted((stage / "parsed").glob("*.parquet")), schema("cables"))
+    parsed = read_parquet_dir(sorted((stage / "parsed").glob("*.parquet")), staging_schema("cables"))
     validation = validate(parsed, run_id=run_id, quality_dir=paths.quality(run_id))
     rejected_before = read_parquet_dir(sorted((stage / "rejected").glob("*.parquet")), schema("quarantine"))
+    _require_ids(validation)
     rejected_now = to_table(list(_rejected_rows(validation, run_id)), "quarantine")
     quarantine = pa.concat_tables([rejected_before, rejected_now])
     out = stage / "validated"
-    write_parquet(validation.cables, out / "cables.parquet")
+    write_parquet(validation.cables.cast(schema("cables")), out / "cables.parquet")
     write_parquet(quarantine, out / "quarantine.parquet")
     summary = {
         "cables": validation.cables.num_rows,
