@@ -1,0 +1,173 @@
+"""What the dashboard shows, queried from the lake's catalog (one read-only DuckDB connection)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import UTC, datetime
+from typing import Any
+
+import duckdb
+
+TABLE_CAP = 5_000  # rows of the searchable table: the newest cables
+TOP_ORIGINS = 20
+TOP_TAGS = 25
+
+# Colours (colour-blind safe, after Okabe & Ito) for the classifications we know; others get FALLBACK.
+PALETTE: dict[str, str] = {
+    "UNCLASSIFIED": "#56B4E9",
+    "UNCLASSIFIED//FOR OFFICIAL USE ONLY": "#0072B2",
+    "CONFIDENTIAL": "#E69F00",
+    "CONFIDENTIAL//NOFORN": "#D55E00",
+    "SECRET": "#CC79A7",
+    "SECRET//NOFORN": "#882255",
+    "TOP SECRET": "#332288",
+    "(none)": "#999999",
+    "rule:error": "#B3261E",
+    "rule:warning": "#E0A13A",
+}
+FALLBACK = ["#009E73", "#F0E442", "#44AA99", "#117733", "#999933", "#AA4499", "#6699CC", "#888888"]
+
+# The queries behind each figure (also used by the tests to check the page against the lake).
+Q_PER_MONTH = """
+SELECT strftime(date_trunc('month', sent_at), '%Y-%m') AS month, coalesce(classification, '(none)') AS classification,
+       count(*) AS n
+FROM cables WHERE sent_at IS NOT NULL GROUP BY ALL ORDER BY month, classification
+"""
+Q_TOP_ORIGINS = f"""
+SELECT coalesce(origin, '(unknown)') AS origin, count(*) AS n FROM cables
+GROUP BY ALL ORDER BY n DESC, origin LIMIT {TOP_ORIGINS}
+"""
+Q_TOP_TAGS = f"""
+SELECT tag, mode(kind) AS kind, count(*) AS n FROM cable_tags WHERE tag IS NOT NULL
+GROUP BY tag ORDER BY n DESC, tag LIMIT {TOP_TAGS}
+"""
+Q_DECL_PER_YEAR = """
+SELECT year(decl_date) AS year, count(*) AS n FROM cables WHERE decl_date IS NOT NULL GROUP BY ALL ORDER BY year
+"""
+Q_WARNINGS = """
+SELECT rule, count(*) AS n FROM (SELECT unnest(dq_warnings) AS rule FROM cables) GROUP BY ALL ORDER BY n DESC, rule
+"""
+Q_QUARANTINE = """
+SELECT reason, count(*) AS n FROM (SELECT unnest(reasons) AS reason FROM quarantine) GROUP BY ALL
+ORDER BY n DESC, reason
+"""
+Q_TABLE = f"""
+SELECT reference_id, strftime(sent_at, '%Y-%m-%d %H:%M') AS sent_at, origin, classification, subject,
+       array_to_string(tags, ' ') AS tags
+FROM cables ORDER BY cables.sent_at DESC NULLS LAST, reference_id LIMIT {TABLE_CAP}
+"""
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
+    cur = con.execute(sql)
+    cols = [d[0] for d in cur.description or []]
+    return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+
+
+def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> Any:
+    row = con.execute(sql).fetchone()
+    return row[0] if row else None
+
+
+def _months(first: str, last: str) -> list[str]:
+    y, m = int(first[:4]), int(first[5:7])
+    ly, lm = int(last[:4]), int(last[5:7])
+    out = []
+    while (y, m) <= (ly, lm):
+        out.append(f"{y:04d}-{m:02d}")
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
+
+
+def _per_month(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    rows = _rows(con, Q_PER_MONTH)
+    undated = int(_scalar(con, "SELECT count(*) FROM cables WHERE sent_at IS NULL") or 0)
+    if not rows:
+        return {"months": [], "years": [], "series": [], "undated": undated}
+    months = _months(rows[0]["month"], rows[-1]["month"])
+    years = sorted({m[:4] for m in months})
+    index = {m: i for i, m in enumerate(months)}
+    yindex = {y: i for i, y in enumerate(years)}
+    totals: Counter[str] = Counter()
+    for r in rows:
+        totals[r["classification"]] += r["n"]
+    order = sorted(totals, key=lambda c: (list(PALETTE).index(c) if c in PALETTE else len(PALETTE), c))
+    series = []
+    for cls in order:
+        values = [0] * len(months)
+        per_year = [0] * len(years)
+        for r in rows:
+            if r["classification"] == cls:
+                values[index[r["month"]]] = r["n"]
+                per_year[yindex[r["month"][:4]]] += r["n"]
+        series.append({"name": cls, "values": values, "per_year": per_year, "total": totals[cls]})
+    return {"months": months, "years": years, "series": series, "undated": undated}
+
+
+def _runs(con: duckdb.DuckDBPyConnection) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+    runs = _rows(
+        con,
+        "SELECT run_id, strftime(started_at, '%Y-%m-%d %H:%M') AS started_at, status, records_found, cables, "
+        "quarantined, per_rule, per_reason FROM runs ORDER BY runs.started_at, run_id",
+    )
+    severity: dict[str, str] = {}
+    for r in runs:
+        per_rule = json.loads(r["per_rule"]) if r["per_rule"] else {}
+        r["per_rule"] = {
+            k: {"failed": int((v or {}).get("failed") or 0), "severity": str((v or {}).get("severity") or "")}
+            for k, v in per_rule.items()
+        }
+        r["per_reason"] = json.loads(r["per_reason"]) if r["per_reason"] else {}
+        for k, v in r["per_rule"].items():
+            if v["failed"]:
+                severity.setdefault(k, v["severity"] or "rule")
+    rules = [{"name": k, "severity": severity[k]} for k in sorted(severity, key=lambda k: (severity[k], k))]
+    return runs, rules
+
+
+def collect(con: duckdb.DuckDBPyConnection, lake: str) -> dict[str, Any]:
+    """Every figure of the page, as plain JSON-able data."""
+    totals = {
+        "cables": int(_scalar(con, "SELECT count(*) FROM cables") or 0),
+        "quarantined": int(_scalar(con, "SELECT count(*) FROM quarantine") or 0),
+        "warned": int(_scalar(con, "SELECT count(*) FROM cables WHERE len(dq_warnings) > 0") or 0),
+        "runs": int(_scalar(con, "SELECT count(*) FROM runs") or 0),
+        "origins": int(_scalar(con, "SELECT count(DISTINCT origin) FROM cables") or 0),
+        "tags": int(_scalar(con, "SELECT count(DISTINCT tag) FROM cable_tags") or 0),
+        "first_sent": _scalar(con, "SELECT strftime(min(sent_at), '%Y-%m-%d') FROM cables"),
+        "last_sent": _scalar(con, "SELECT strftime(max(sent_at), '%Y-%m-%d') FROM cables"),
+        "decl_dated": int(_scalar(con, "SELECT count(*) FROM cables WHERE decl_date IS NOT NULL") or 0),
+    }
+    totals["decl_undated"] = totals["cables"] - totals["decl_dated"]
+    top_tags = _rows(con, Q_TOP_TAGS)
+    kinds = sorted({t["kind"] or "unknown" for t in top_tags})
+    runs, run_rules = _runs(con)
+    table = _rows(con, Q_TABLE)
+    now = datetime.now(UTC)
+    return {
+        "generated_at": now.strftime("%Y-%m-%d %H:%M"),
+        "this_year": now.year,
+        "lake": lake,
+        "totals": totals,
+        "palette": PALETTE | {f"kind:{k}": FALLBACK[i % len(FALLBACK)] for i, k in enumerate(kinds) if k != "unknown"}
+        | {"kind:unknown": "#0b63a5"},
+        "fallback_colors": FALLBACK,
+        "per_month": _per_month(con),
+        "top_origins": _rows(con, Q_TOP_ORIGINS),
+        "top_tags": top_tags,
+        "tag_kinds": kinds,
+        "decl_per_year": _rows(con, Q_DECL_PER_YEAR),
+        "quality": {
+            "warnings": _rows(con, Q_WARNINGS),
+            "quarantine": _rows(con, Q_QUARANTINE),
+            "runs": runs,
+            "run_rules": run_rules,
+        },
+        "table": {
+            "columns": ["reference_id", "sent_at", "origin", "classification", "subject", "tags"],
+            "rows": [list(r.values()) for r in table],
+            "total": totals["cables"],
+            "cap": TABLE_CAP,
+        },
+    }
