@@ -1,4 +1,9 @@
-"""Step validate_run: run the data-quality suites over the parsed rows of a run."""
+"""Step validate_run: run the data-quality suites over the parsed rows of a run.
+
+Memory stays bounded whatever the size of the run: the suite sees only the columns its rules read (a few
+short columns per cable, plus a row number), and the full rows (bodies, paragraphs...) are then streamed
+batch by batch from the staged Parquet into ``validated/cables.parquet`` or ``validated/quarantine.parquet``.
+"""
 
 from __future__ import annotations
 
@@ -10,15 +15,20 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
-from etl.lake import LakePaths, read_parquet_dir, write_parquet
-from etl.pipeline._common import json_default
+from etl.lake import LakePaths
+from etl.pipeline._common import BATCH_ROWS, json_default
 from etl.schema import schema, staging_schema, to_table
 
+ROW = "__row"
+"""Row number across the run's parsed shards, carried through validation to find each row again."""
 
-def _rejected_rows(validation: Any, run_id: str) -> Iterator[dict[str, Any]]:
-    rejected: pa.Table = validation.rejected
-    for row, reasons, details in zip(rejected.to_pylist(), validation.reasons, validation.details, strict=True):
+
+def _rejected_rows(
+    rows: list[dict[str, Any]], verdicts: list[tuple[list[str], list[str]]], run_id: str
+) -> Iterator[dict[str, Any]]:
+    for row, (reasons, details) in zip(rows, verdicts, strict=True):
         meta = json.loads(row["source_meta"]) if row.get("source_meta") else {}
         yield {
             "reference_id": row.get("reference_id"),
@@ -38,18 +48,58 @@ def _rejected_rows(validation: Any, run_id: str) -> Iterator[dict[str, Any]]:
         }
 
 
-def _require_ids(validation: Any) -> None:
+def validation_columns(available: list[str]) -> list[str]:
+    """The columns the ``cables`` suite reads (directly or through derived helper columns)."""
+    from etl.validate import load_suite, rules
+    from etl.validate._derive import detail_columns
+
+    cols = set(available)
+    wanted = {"reference_id", "dq_warnings"}
+    for rule in rules(load_suite("cables")):
+        for col in rule.columns:
+            wanted.update(detail_columns(col, cols))
+    return [c for c in available if c in wanted]
+
+
+def _missing_id_verdicts(validation: Any) -> None:
     """A row without a reference id can never be a ``cables`` row: move any the suite let through."""
-    ids = validation.cables.column("reference_id")
-    missing = pc.is_null(ids)
+    missing = pc.is_null(validation.cables.column("reference_id"))
     if not pc.any(missing).as_py():
         return
     moved = validation.cables.filter(missing)
     validation.cables = validation.cables.filter(pc.invert(missing))
-    validation.rejected = pa.concat_tables([validation.rejected, moved.cast(validation.rejected.schema)])
-    problems = ["reference_id: not stated and not derivable"] * moved.num_rows
-    validation.reasons = [*validation.reasons, *(["reference_id_missing"] for _ in problems)]
-    validation.details = [*validation.details, *([p] for p in problems)]
+    validation.rejected = pa.concat_tables(
+        [validation.rejected, moved.select(validation.rejected.column_names)]
+    )
+    validation.reasons = [*validation.reasons, *(["reference_id_missing"] for _ in range(moved.num_rows))]
+    validation.details = [
+        *validation.details,
+        *(
+            ["reference_id_missing: not stated by the dump and not derivable from banner + DTG"]
+            for _ in range(moved.num_rows)
+        ),
+    ]
+
+
+class _Writer:
+    def __init__(self, path: Path, sch: pa.Schema) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path, self.schema, self.count = path, sch, 0
+        self._w = pq.ParquetWriter(path, sch, compression="zstd")
+
+    def write(self, table: pa.Table) -> None:
+        if table.num_rows:
+            self._w.write_table(table.select(self.schema.names).cast(self.schema))
+            self.count += table.num_rows
+
+    def close(self) -> None:
+        self._w.close()
+
+
+def _iter_batches(paths: list[Path], sch: pa.Schema) -> Iterator[pa.Table]:
+    for p in paths:
+        for batch in pq.ParquetFile(p).iter_batches(batch_size=BATCH_ROWS):
+            yield pa.Table.from_batches([batch]).cast(sch)
 
 
 def validate_run(lake: str | Path, run_id: str) -> str:
@@ -59,21 +109,80 @@ def validate_run(lake: str | Path, run_id: str) -> str:
     paths = LakePaths(Path(lake))
     stage = paths.staging(run_id)
     t0 = time.perf_counter()
-    parsed = read_parquet_dir(sorted((stage / "parsed").glob("*.parquet")), staging_schema("cables"))
-    validation = validate(parsed, run_id=run_id, quality_dir=paths.quality(run_id))
-    rejected_before = read_parquet_dir(sorted((stage / "rejected").glob("*.parquet")), schema("quarantine"))
-    _require_ids(validation)
-    rejected_now = to_table(list(_rejected_rows(validation, run_id)), "quarantine")
-    quarantine = pa.concat_tables([rejected_before, rejected_now])
-    out = stage / "validated"
-    write_parquet(validation.cables.cast(schema("cables")), out / "cables.parquet")
-    write_parquet(quarantine, out / "quarantine.parquet")
-    summary = {
-        "cables": validation.cables.num_rows,
-        "quarantined": quarantine.num_rows,
+    parsed_files = sorted((stage / "parsed").glob("*.parquet"))
+    stg = staging_schema("cables")
+    cols = validation_columns(stg.names)
+    narrow_parts = [
+        pq.read_table(p, columns=cols).cast(pa.schema([stg.field(c) for c in cols])) for p in parsed_files
+    ]
+    narrow = (
+        pa.concat_tables(narrow_parts)
+        if narrow_parts
+        else pa.schema([stg.field(c) for c in cols]).empty_table()
+    )
+    narrow = narrow.append_column(ROW, pa.array(range(narrow.num_rows), pa.int64()))
+    validation = validate(narrow, run_id=run_id, quality_dir=paths.quality(run_id))
+    _missing_id_verdicts(validation)
+
+    verdicts = dict(
+        zip(
+            validation.rejected.column(ROW).to_pylist(),
+            zip(validation.reasons, validation.details, strict=True),
+            strict=True,
+        )
+    )
+    warn_rows = validation.cables.column(ROW).to_pylist()
+    warn_vals = validation.cables.column("dq_warnings").to_pylist()
+    warnings = {r: w for r, w in zip(warn_rows, warn_vals, strict=True) if w}
+    report = {
         "per_rule": validation.rule_stats,
         "result_path": str(validation.result_path) if validation.result_path else None,
         "docs_index": str(validation.docs_index) if validation.docs_index else None,
+    }
+    del narrow, validation, narrow_parts
+
+    out = stage / "validated"
+    cables_w = _Writer(out / "cables.parquet", schema("cables"))
+    quarantine_w = _Writer(out / "quarantine.parquet", schema("quarantine"))
+    for part in _iter_batches(sorted((stage / "rejected").glob("*.parquet")), schema("quarantine")):
+        quarantine_w.write(part)
+    offset = 0
+    for part in _iter_batches(parsed_files, stg):
+        n = part.num_rows
+        rows = range(offset, offset + n)
+        rejected_mask = pa.array([r in verdicts for r in rows])
+        passed = part.filter(pc.invert(rejected_mask))
+        if warnings:
+            kept = [r for r in rows if r not in verdicts]
+            passed = passed.set_column(
+                passed.schema.get_field_index("dq_warnings"),
+                "dq_warnings",
+                pa.array([warnings.get(r, []) for r in kept], pa.list_(pa.string())),
+            )
+        else:
+            passed = passed.set_column(
+                passed.schema.get_field_index("dq_warnings"),
+                "dq_warnings",
+                pa.array([[]] * passed.num_rows, pa.list_(pa.string())),
+            )
+        cables_w.write(passed)
+        if len(verdicts):
+            bad = part.filter(rejected_mask)
+            if bad.num_rows:
+                bad_rows = [r for r in rows if r in verdicts]
+                quarantine_w.write(
+                    to_table(
+                        list(_rejected_rows(bad.to_pylist(), [verdicts[r] for r in bad_rows], run_id)),
+                        "quarantine",
+                    )
+                )
+        offset += n
+    cables_w.close()
+    quarantine_w.close()
+    summary = {
+        "cables": cables_w.count,
+        "quarantined": quarantine_w.count,
+        **report,
         "seconds": round(time.perf_counter() - t0, 3),
     }
     (out / "summary.json").write_text(json.dumps(summary, default=str), encoding="utf-8")
