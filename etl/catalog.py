@@ -20,6 +20,7 @@ Every view and column carries a comment (``COMMENT ON``) taken from the schema d
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -47,15 +48,28 @@ def _lit(text: str) -> str:
 # --------------------------------------------------------------------------------------------- base tables
 
 
-def _has_parquet(paths: LakePaths | None, table: str) -> bool:
-    if paths is None:
-        return False
+def live_files(paths: LakePaths, table: str) -> list[Path]:
+    """The table's live Parquet files: those the lake's commit record lists when it has one, else every
+    Parquet file under the table's folder."""
+    from etl import lake
+
+    listed = getattr(lake, "committed_files", None)
+    if listed is not None and (paths.root / "_current.json").exists():
+        return [Path(p) for p in listed(paths.root, table)]
     d = paths.table_dir(table)
-    return d.is_dir() and any(d.rglob("*.parquet"))
+    return sorted(p.resolve() for p in d.rglob("*.parquet")) if d.is_dir() else []
 
 
-def _empty_select(con: duckdb.DuckDBPyConnection, table: str) -> str:
-    """``SELECT CAST(NULL AS type) AS col, ... WHERE false`` typed like ``schemas/<table>.json``."""
+def _digest(files: Mapping[str, list[Path]]) -> str:
+    h = hashlib.sha256()
+    for table in sorted(files):
+        for f in files[table]:
+            h.update(f"{table}\0{f}\0".encode())
+    return h.hexdigest()[:16]
+
+
+def _empty_select(con: duckdb.DuckDBPyConnection, table: str) -> tuple[str, dict[str, str]]:
+    """``SELECT CAST(NULL AS type) AS col, ... WHERE false`` typed like ``schemas/<table>.json``, and the types."""
     empty = schema(table).empty_table()
     con.register("__cablelake_empty", empty)
     try:
@@ -63,18 +77,20 @@ def _empty_select(con: duckdb.DuckDBPyConnection, table: str) -> str:
     finally:
         con.unregister("__cablelake_empty")
     casts = ", ".join(f"CAST(NULL AS {ctype}) AS {_q(name)}" for name, ctype, *_ in cols)
-    return f"SELECT {casts} WHERE false"
+    return f"SELECT {casts} WHERE false", {str(c[0]): str(c[1]) for c in cols}
 
 
-def _base_view_sql(con: duckdb.DuckDBPyConnection, paths: LakePaths | None, table: str) -> str:
-    sql = _empty_select(con, table)
-    if paths is not None and _has_parquet(paths, table):
-        glob = str(paths.table_dir(table).resolve() / "**" / "*.parquet")
-        hive = "true" if declaration(table).get("partition_by") else "false"
-        sql += (
-            f"\nUNION ALL BY NAME\nSELECT * FROM read_parquet({_lit(glob)}, "
-            f"hive_partitioning = {hive}, union_by_name = true)"
-        )
+def _base_view_sql(con: duckdb.DuckDBPyConnection, table: str, files: list[Path]) -> str:
+    sql, types = _empty_select(con, table)
+    if files:
+        listing = "[" + ", ".join(_lit(str(f)) for f in files) + "]"
+        keys = [str(k) for k in declaration(table).get("partition_by") or []]
+        hive = "hive_partitioning = false"
+        if keys:  # partition keys come from the folder names (year=2007), typed as declared
+            hive = "hive_partitioning = true, hive_types = {" + ", ".join(
+                f"{_lit(k)}: {_lit(types[k])}" for k in keys
+            ) + "}"
+        sql += f"\nUNION ALL BY NAME\nSELECT * FROM read_parquet({listing}, {hive}, union_by_name = true)"
     return sql
 
 
@@ -106,6 +122,29 @@ def _cable_columns() -> dict[str, dict[str, Any]]:
     return {c["name"]: c for c in declaration("cables")["columns"]}
 
 
+# Descriptions of the struct fields the derived views expose (generic text for fields not listed here).
+_FIELD_DOCS: dict[str, str] = {
+    "tag_details.tag": "The clean TAG.",
+    "tag_details.kind": "Kind of TAG: subject, geographic, program, organization, person or other "
+    "(schemas/vocabularies/tags.csv); null for rows written before tag_details existed.",
+    "tag_details.raw": "The token of the TAGS line the TAG came from, as written.",
+    "addressees.routing_indicator": "Routing indicator before the slash (RUEHC), when written.",
+    "addressees.address": "Addressee PLAD (SECSTATE WASHDC, AMEMBASSY PARIS).",
+    "addressees.precedence": "Precedence word of the line (IMMEDIATE, PRIORITY, NIACT IMMEDIATE...); null for ROUTINE.",
+    "addressees.mcn": "Message continuity number (4 digits), when written.",
+    "addressees.excluded": "Posts excluded from a collective address by XMT.",
+    "references.letter": "REF bullet letter (A, B...), when written.",
+    "references.raw": "The REF item as written.",
+    "references.reference_id": "Cable id of the cited cable as resolved by the parser (year inferred when missing, "
+    "SECSTATE -> STATE); null when the item is not a cable.",
+    "references.kind": "What the REF item is: cable or other.",
+    "paragraphs.number": "Paragraph number as written (1, 2...).",
+    "paragraphs.portion_mark": "Portion mark of the paragraph (C, S/NF, SBU...), when written.",
+    "paragraphs.text": "Paragraph text with wrapped lines joined.",
+}
+_DOC_GROUP = {"to_addressees": "addressees", "info_addressees": "addressees"}
+
+
 def _list_source(
     cols: Mapping[str, Mapping[str, Any]], name: str, scalar_as: str, rename: Mapping[str, str] | None = None
 ) -> _Source | None:
@@ -124,7 +163,11 @@ def _list_source(
         for f in item["struct"]:
             fname = str(f["name"])
             alias = (rename or {}).get(fname) or (f"{name}_{fname}" if fname in _KEY_NAMES else fname)
-            fdesc = str(f.get("description") or f"{fname} of an element of cables.{name} ({desc})")
+            fdesc = str(
+                f.get("description")
+                or _FIELD_DOCS.get(f"{_DOC_GROUP.get(name, name)}.{fname}")
+                or f"{fname}: field of an element of cables.{name} ({desc})"
+            )
             fields.append((fname, alias, fdesc))
         return _Source(name, tuple(fields))
     return _Source(name, (("", scalar_as, f"Element of cables.{name}: {desc}"),))
@@ -162,7 +205,7 @@ def _keys_desc(*more: tuple[str, str]) -> dict[str, str]:
 
 _KEY_TYPES: tuple[tuple[str, str], ...] = (
     ("reference_id", "VARCHAR"),
-    ("year", "BIGINT"),
+    ("year", "INTEGER"),
     ("sent_at", "TIMESTAMP WITH TIME ZONE"),
     ("origin", "VARCHAR"),
     ("classification", "VARCHAR"),
@@ -239,14 +282,20 @@ def _references_view(cols: Mapping[str, Mapping[str, Any]]) -> tuple[str, dict[s
         return _empty_keyed(
             [(_CITED_ID[0], "VARCHAR", _CITED_ID[1])] + [(n, t, d) for (n, d), t in zip(_CITED, _CITED_TYPES, strict=True)]
         )
+    # the cited cable, by its id or (when the parser repaired a malformed id) its canonical id
+    keys = ["reference_id"] + (["canonical_id"] if "canonical_id" in cols else [])
+    by_key = " UNION ALL ".join(
+        f"SELECT {k} AS key, reference_id, subject, sent_at, origin, classification, ingested_at FROM cables "
+        f"WHERE {k} IS NOT NULL"
+        for k in keys
+    )
     latest = (
-        "SELECT reference_id, subject, sent_at, origin, classification FROM cables "
-        "QUALIFY row_number() OVER (PARTITION BY reference_id ORDER BY ingested_at DESC) = 1"
+        f"SELECT * FROM ({by_key}) QUALIFY row_number() OVER (PARTITION BY key ORDER BY ingested_at DESC) = 1"
     )
     sql = (
         "SELECT e.*, c.reference_id IS NOT NULL AS cited_in_lake, c.subject AS cited_subject, "
         "c.sent_at AS cited_sent_at, c.origin AS cited_origin, c.classification AS cited_classification\n"
-        f"FROM ({_unnest_select(src)}) AS e\nLEFT JOIN ({latest}) AS c ON c.reference_id = e.cited_id"
+        f"FROM ({_unnest_select(src)}) AS e\nLEFT JOIN ({latest}) AS c ON c.key = e.cited_id"
     )
     return sql, _keys_desc(*_columns_desc(src)) | dict(_CITED)
 
@@ -291,8 +340,9 @@ def _comment_columns(con: duckdb.DuckDBPyConnection, view: str, descriptions: Ma
 
 def create_views(con: duckdb.DuckDBPyConnection, paths: LakePaths | None) -> None:
     """Create every view in ``con``; ``paths=None`` makes them over no files (empty, typed)."""
+    files = {t: live_files(paths, t) if paths is not None else [] for t in TABLES}
     for table in TABLES:
-        con.execute(f"CREATE OR REPLACE VIEW {_q(table)} AS\n{_base_view_sql(con, paths, table)}")
+        con.execute(f"CREATE OR REPLACE VIEW {_q(table)} AS\n{_base_view_sql(con, table, files[table])}")
         desc = str(declaration(table).get("description", ""))
         if desc:
             con.execute(f"COMMENT ON VIEW {_q(table)} IS {_lit(desc)}")
@@ -306,7 +356,8 @@ def create_views(con: duckdb.DuckDBPyConnection, paths: LakePaths | None) -> Non
     con.execute(
         "CREATE OR REPLACE VIEW catalog_info AS SELECT "
         f"{_lit(str(paths.root.resolve()) if paths else '')} AS lake_root, "
-        f"{_lit(str(declaration('cables')['version']))} AS cables_schema_version"
+        f"{_lit(str(declaration('cables')['version']))} AS cables_schema_version, "
+        f"{_lit(_digest(files))} AS files_digest"
     )
     con.execute("COMMENT ON VIEW catalog_info IS 'Where the catalog points (lake root) and the schema version.'")
 
@@ -331,7 +382,7 @@ def refresh(lake_root: Path | str, tables: tuple[str, ...] = TABLES) -> Path:
 
 
 def _stale(paths: LakePaths) -> bool:
-    """True when the catalog is missing, points at another lake root, or misses a table that now has files."""
+    """True when the catalog is missing, points at another lake root or at other files than the live ones."""
     if not paths.catalog.exists():
         return True
     try:
@@ -339,16 +390,9 @@ def _stale(paths: LakePaths) -> bool:
     except duckdb.Error:
         return True
     try:
-        root = con.execute("SELECT lake_root FROM catalog_info").fetchone()
-        if root is None or root[0] != str(paths.root.resolve()):
-            return True
-        for table in TABLES:
-            sql = con.execute(
-                "SELECT sql FROM duckdb_views() WHERE view_name = ? AND NOT internal", [table]
-            ).fetchone()
-            if sql is None or ("read_parquet" not in sql[0] and _has_parquet(paths, table)):
-                return True
-        return False
+        info = con.execute("SELECT lake_root, files_digest FROM catalog_info").fetchone()
+        files = {t: live_files(paths, t) for t in TABLES}
+        return info is None or info[0] != str(paths.root.resolve()) or info[1] != _digest(files)
     except duckdb.Error:
         return True
     finally:

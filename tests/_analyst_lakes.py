@@ -7,15 +7,17 @@
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from etl import catalog
-from etl.lake import LakePaths, publish, write_parquet
+from etl.lake import LakePaths, write_parquet
 from etl.schema import schema, to_table
 
 CLASSIFICATIONS = ["UNCLASSIFIED", "CONFIDENTIAL", "SECRET", "SECRET//NOFORN", "CONFIDENTIAL//NOFORN"]
@@ -36,6 +38,20 @@ def cable_rows(n: int = 120, seed: int = 7, run_id: str = RUN_ID) -> list[dict[s
         tags = rnd.sample(TAGS, rnd.randrange(1, 4))
         decl = date(sent.year + 10, sent.month, min(sent.day, 28)) if rnd.random() < 0.7 else None
         warnings = ["subject_present"] if rnd.random() < 0.1 else []
+        new_style = i % 2 == 0  # odd rows look like rows written before the list columns existed
+        cited = [rows[j]["reference_id"] for j in range(max(0, i - 3), i)] + ([f"99NOWHERE{i}"] if i % 5 == 0 else [])
+        extra: dict[str, Any] = {}
+        if new_style:
+            extra = {
+                "tag_details": [{"tag": t, "kind": "geographic" if len(t) == 2 else "subject", "raw": t} for t in tags],
+                "to_addressees": [{"routing_indicator": "RUEHC", "address": "SECSTATE WASHDC", "precedence": "IMMEDIATE",
+                                   "mcn": "1234", "excluded": []}],
+                "info_addressees": [{"routing_indicator": "RUEHXX", "address": f"AMEMBASSY {p}", "precedence": None,
+                                     "mcn": None, "excluded": []} for p in ("LONDON", "BERLIN")],
+                "references": [{"letter": chr(65 + k), "raw": c, "reference_id": c, "kind": "cable"}
+                               for k, c in enumerate(cited)],
+                "paragraphs": [{"number": k + 1, "portion_mark": "C", "text": f"Paragraph {k + 1}."} for k in range(3)],
+            }
         rows.append(
             {
                 "reference_id": rid,
@@ -59,6 +75,7 @@ def cable_rows(n: int = 120, seed: int = 7, run_id: str = RUN_ID) -> list[dict[s
                 "ingested_at": ingested,
                 "parser_version": "test",
                 "year": sent.year,
+                **extra,
             }
         )
     return rows
@@ -93,7 +110,7 @@ def run_row(cables: int, quarantined: int, run_id: str = RUN_ID) -> dict[str, An
         "records_found": cables + quarantined,
         "cables": cables,
         "quarantined": quarantined,
-        "per_format": '{"text": %d}' % (cables + quarantined),
+        "per_format": json.dumps({"text": cables + quarantined}),
         "per_reason": '{"dtg_format": 2}',
         "per_rule": '{"subject_present": {"severity": "warning", "failed": 3}, '
         '"dtg_format": {"severity": "error", "failed": 2}}',
@@ -101,12 +118,21 @@ def run_row(cables: int, quarantined: int, run_id: str = RUN_ID) -> dict[str, An
     }
 
 
+def _write_partitioned(root: Path, table: str, data: pa.Table) -> None:
+    """Hive ``year=`` partitions written directly (no commit record: the catalog then globs the folder)."""
+    for year in pc.unique(data.column("year")).to_pylist():
+        years = data.column("year")
+        part = data.filter(pc.is_null(years) if year is None else pc.equal(years, year)).drop_columns(["year"])
+        folder = "__HIVE_DEFAULT_PARTITION__" if year is None else str(year)
+        write_parquet(part, root / table / f"year={folder}" / f"{RUN_ID}-0000.parquet")
+
+
 def synthetic_lake(root: Path, n: int = 120, old_partition: bool = True) -> Path:
     """A lake with ``n`` cables, 4 quarantined records, one run, and (optionally) an "old" partition whose
     files lack most columns (written before they were added to the schema)."""
     paths = LakePaths(root)
-    cables = to_table(cable_rows(n), "cables")
-    publish(paths, RUN_ID, {"cables": cables, "quarantine": to_table(quarantine_rows(), "quarantine")})
+    for table, rows in (("cables", cable_rows(n)), ("quarantine", quarantine_rows())):
+        _write_partitioned(root, table, to_table(rows, table))
     if old_partition:
         old = pa.table(
             {
