@@ -49,62 +49,66 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _format_table(columns: list[str], rows: list[tuple[Any, ...]], max_width: int = 60) -> str:
-    def cell(v: Any) -> str:
-        s = "NULL" if v is None else str(v)
-        s = s.replace("\n", "\\n")
-        return s if len(s) <= max_width else s[: max_width - 1] + "…"
-
-    cells = [[cell(v) for v in r] for r in rows]
-    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
-    line = lambda vals: " | ".join(v.ljust(w) for v, w in zip(vals, widths, strict=True))  # noqa: E731
-    out = [line(columns), "-+-".join("-" * w for w in widths)]
-    out += [line(r) for r in cells]
-    out.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
-    return "\n".join(out)
-
-
 def cmd_sql(args: argparse.Namespace) -> int:
-    import duckdb
+    from etl.query import QueryError, open_catalog, run_query, write_result
 
-    from etl.catalog import connect
-
-    query = Path(args.file).read_text(encoding="utf-8") if args.file else args.query
-    if not query:
-        sys.stderr.write("cablelake sql: give a QUERY or --file FILE\n")
+    if args.file:
+        query = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
+    else:
+        query = args.query
+    if not query or not query.strip():
+        sys.stderr.write("cablelake sql: give a QUERY or --file FILE (- reads standard input)\n")
         return 2
-    con = connect(args.lake, read_only=True)
     try:
+        con = open_catalog(args.lake)
         try:
-            cur = con.execute(query)
-        except duckdb.Error as exc:
-            sys.stderr.write(f"cablelake sql: {exc}\n")
-            return 1
-        if cur.description is None:
-            return 0
-        columns = [d[0] for d in cur.description]
-        if args.format == "table":
-            sys.stdout.write(_format_table(columns, cur.fetchall(), args.max_width) + "\n")
-        elif args.format == "csv":
-            import csv
+            note = write_result(
+                run_query(con, query), args.format, sys.stdout,
+                output=args.output, max_width=args.max_width, max_rows=args.max_rows,
+            )
+        finally:
+            con.close()
+    except QueryError as exc:
+        sys.stderr.write(f"cablelake sql: {exc}\n")
+        return 1
+    if note:
+        sys.stderr.write(note + "\n")
+    return 0
 
-            w = csv.writer(sys.stdout)
-            w.writerow(columns)
-            w.writerows(cur.fetchall())
-        elif args.format == "json":
-            rows = [dict(zip(columns, r, strict=True)) for r in cur.fetchall()]
-            json.dump(rows, sys.stdout, default=str, indent=2)
-            sys.stdout.write("\n")
-        elif args.format == "parquet":
-            import pyarrow.parquet as pq
 
-            if not args.output:
-                sys.stderr.write("cablelake sql: --format parquet needs --output FILE\n")
-                return 2
-            pq.write_table(cur.to_arrow_table(), args.output, compression="zstd")
-            sys.stdout.write(f"wrote {args.output}\n")
-    finally:
-        con.close()
+def cmd_shell(args: argparse.Namespace) -> int:
+    from etl.query import QueryError, shell
+
+    try:
+        return shell(args.lake, use_cli=not args.builtin)
+    except QueryError as exc:
+        sys.stderr.write(f"cablelake shell: {exc}\n")
+        return 1
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    import time
+
+    from etl.dashboard import build
+
+    if not Path(args.lake).is_dir():
+        sys.stderr.write(f"cablelake dashboard: no lake at {args.lake}\n")
+        return 1
+    t0 = time.perf_counter()
+    index = build(args.lake, args.out)
+    sys.stdout.write(f"dashboard written in {time.perf_counter() - t0:.2f}s: open {index.resolve().as_uri()}\n")
+    return 0
+
+
+def cmd_dictionary(args: argparse.Namespace) -> int:
+    from etl.catalog import data_dictionary
+
+    text = data_dictionary()
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        sys.stderr.write(f"wrote {args.output}\n")
+    else:
+        sys.stdout.write(text)
     return 0
 
 
@@ -119,14 +123,36 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--json", action="store_true", help="print the run summary as JSON")
     r.set_defaults(func=cmd_run)
 
-    s = sub.add_parser("sql", help="run a SQL query against the lake's DuckDB catalog")
+    lake_help = "lake directory (default ./lake or $CABLELAKE_LAKE)"
+    s = sub.add_parser(
+        "sql", help="run SQL on the lake's DuckDB catalog (views: see `cablelake dictionary`)",
+        description="Run SQL on the catalog's views (cables, cable_tags, cable_recipients, cable_references, "
+        "cable_paragraphs, quarantine, runs). Examples: docs/queries.md.",
+    )
     s.add_argument("query", nargs="?", help="SQL text")
-    s.add_argument("--file", "-f", help="read the query from FILE")
-    s.add_argument("--lake", default=DEFAULT_LAKE)
+    s.add_argument("--file", "-f", help="read the query from FILE (- for standard input)")
+    s.add_argument("--lake", default=DEFAULT_LAKE, help=lake_help)
     s.add_argument("--format", choices=["table", "csv", "json", "parquet"], default="table")
-    s.add_argument("--output", "-o", help="output file (for --format parquet)")
+    s.add_argument("--output", "-o", help="write to FILE instead of standard output (needed for parquet)")
     s.add_argument("--max-width", type=int, default=60, help="truncate table cells to this width")
+    s.add_argument("--max-rows", type=int, default=1000, help="rows shown by --format table (0: all)")
     s.set_defaults(func=cmd_sql)
+
+    sh = sub.add_parser(
+        "shell", help="interactive SQL on the catalog (DuckDB's shell when `duckdb` is installed, else a small one)"
+    )
+    sh.add_argument("--lake", default=DEFAULT_LAKE, help=lake_help)
+    sh.add_argument("--builtin", action="store_true", help="use cablelake's own shell even if `duckdb` exists")
+    sh.set_defaults(func=cmd_shell)
+
+    d = sub.add_parser("dashboard", help="write the static HTML dashboard of the lake (works offline)")
+    d.add_argument("--lake", default=DEFAULT_LAKE, help=lake_help)
+    d.add_argument("--out", help="output folder (default <lake>/_dashboard)")
+    d.set_defaults(func=cmd_dashboard)
+
+    dd = sub.add_parser("dictionary", help="print the data dictionary of the catalog's views (Markdown)")
+    dd.add_argument("--output", "-o", help="write to FILE (docs/data-dictionary.md)")
+    dd.set_defaults(func=cmd_dictionary)
     return p
 
 
