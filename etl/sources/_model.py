@@ -14,6 +14,10 @@ class Dump:
     sha256: str
     """Content hash of the dump's bytes (the manifest key)."""
     size: int
+    local_path: str | None = None
+    """Where the bytes are when ``uri`` is remote (a downloaded copy in the cache); ``None`` for local dumps."""
+    error: str | None = None
+    """Why a remote dump could not be fetched (then ``iter_records`` yields one error record)."""
 
 
 @dataclass(frozen=True)

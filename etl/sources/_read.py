@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from etl.sources._context import Context
+from etl.sources._context import BombError, Context
 from etl.sources._detect import detect_container, detect_format
 from etl.sources._limits import Limits
 from etl.sources._model import Dump, RawRecord
@@ -26,6 +26,10 @@ def iter_records(dump: Dump, limits: Limits | None = None) -> Iterator[RawRecord
     from etl.sources._open import open_dump, redact
 
     ctx = Context(dump=dump, member=None, limits=lim, display_uri=redact(dump.uri))
+    if dump.error:
+        reason, _, detail = dump.error.partition(": ")
+        yield ctx.error(reason, detail, "byte 0", "unknown")
+        return
     try:
         stream = open_dump(dump, lim)
     except OSError as exc:
@@ -64,12 +68,18 @@ def read_format(ctx: Context, stream: BinaryIO, fmt: str) -> Iterator[RawRecord]
         return
     from etl.sources._formats import reader_for
 
-    reader = reader_for(fmt)
+    try:
+        reader = reader_for(fmt)
+    except ImportError as exc:
+        yield ctx.error("missing_dependency", f"{fmt}: {exc}", "byte 0", fmt)
+        return
     if reader is None:  # pragma: no cover - every detected format has a reader
         yield ctx.error("unknown_format", ctx.where, "byte 0", "unknown")
         return
     try:
         yield from reader(ctx, stream)
+    except BombError as exc:
+        yield ctx.error("bomb", f"{ctx.where}: {exc}", "byte ?", fmt)
     except (OSError, EOFError, ValueError, UnicodeError, MemoryError) as exc:
         # a reader met a stream failure (truncated compressed data, I/O error): report and stop this member
         from etl.sources._open import redact

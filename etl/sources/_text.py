@@ -68,11 +68,14 @@ def normalize_newlines(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-_PILCROW_START = re.compile(r"(?m)^([ \t]*)\u00b6[ \t]?")
+_PILCROW_START = re.compile(r"(?m)^([ \t]*)\u00b6[ \t]*(?:\n(?=[ \t]*[0-9A-Z(]))?")
 
 
 def strip_paragraph_pilcrows(text: str) -> str:
-    """Remove a pilcrow (``¶``) that opens a line (paragraph marks of the web renderings / raw dumps)."""
+    """Remove a pilcrow (``¶``) that opens a line (paragraph marks of the web renderings / raw dumps).
+
+    A pilcrow alone on its line (PDF text layers) is removed with its line end, joining it to its paragraph.
+    """
     if "\u00b6" not in text:
         return text
     return _PILCROW_START.sub(r"\1", text)
