@@ -34,18 +34,59 @@ def _print_summary(s: dict[str, Any]) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from etl.pipeline import ReconciliationError, run
+    from etl.lake import LakeLockedError, SchemaMismatchError
+    from etl.pipeline import NothingToRefreshError, ReconciliationError, run
 
+    if not args.sources and not args.replay_quarantine:
+        sys.stderr.write("cablelake run: give dump files/directories (or --replay-quarantine)\n")
+        return 2
     try:
-        summary = run(args.sources, args.lake)
+        summary = run(
+            args.sources,
+            args.lake,
+            full_refresh=args.full_refresh,
+            replay_quarantine=args.replay_quarantine,
+            lock_timeout=args.lock_timeout,
+        )
     except ReconciliationError as exc:
         sys.stderr.write(f"cablelake: run cannot be trusted: {exc}\n")
         return 3
+    except LakeLockedError as exc:
+        sys.stderr.write(f"cablelake: {exc}\n")
+        return 4
+    except (SchemaMismatchError, NothingToRefreshError) as exc:
+        sys.stderr.write(f"cablelake: {exc}\n")
+        return 5
     if args.json:
         json.dump(summary.to_dict(), sys.stdout, default=str, indent=2)
         sys.stdout.write("\n")
     else:
-        _print_summary(summary.to_dict())
+        s = summary.to_dict()
+        _print_summary(s)
+        sys.stdout.write(
+            f"  lake         v{s['lake_version']} ({s['operation']}): {s['lake_cables']} cables, "
+            f"{s['lake_quarantine']} quarantined; {s['duplicates']} duplicate copies, {s['displaced']} displaced, "
+            f"{s['replayed']} replayed\n"
+        )
+        if s["skipped"]:
+            sys.stdout.write(f"  skipped      {len(s['skipped'])} dump(s) already ingested or repeated\n")
+    return 0
+
+
+def cmd_compact(args: argparse.Namespace) -> int:
+    from etl.lake import LakeLockedError
+    from etl.pipeline import compact_lake
+
+    try:
+        result = compact_lake(args.lake, threshold=args.threshold, lock_timeout=args.lock_timeout)
+    except LakeLockedError as exc:
+        sys.stderr.write(f"cablelake: {exc}\n")
+        return 4
+    merged = result["merged"]
+    sys.stdout.write(
+        f"lake v{result['version']}: " + (", ".join(f"{k} {n} files -> 1" for k, n in sorted(merged.items()))
+                                          if merged else "nothing to compact") + "\n"
+    )
     return 0
 
 
@@ -118,10 +159,30 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     r = sub.add_parser("run", help="ingest dumps into the lake and print a summary")
-    r.add_argument("sources", nargs="+", help="dump files, directories, globs or URLs")
+    r.add_argument("sources", nargs="*", help="dump files, directories, globs or URLs")
     r.add_argument("--lake", default=DEFAULT_LAKE, help="lake directory (default ./lake or $CABLELAKE_LAKE)")
     r.add_argument("--json", action="store_true", help="print the run summary as JSON")
+    r.add_argument(
+        "--full-refresh", action="store_true",
+        help="ignore the manifest of ingested dumps: re-read every given dump and replace cables and "
+        "quarantine with the result (also the way to migrate to an incompatible schema)",
+    )
+    r.add_argument(
+        "--replay-quarantine", action="store_true",
+        help="re-parse quarantined records and move those that now pass into cables",
+    )
+    r.add_argument(
+        "--lock-timeout", type=float, default=None, metavar="SECONDS",
+        help="wait this long for another run on the same lake to finish (default $CABLELAKE_LOCK_TIMEOUT or "
+        "600; 0: refuse at once)",
+    )
     r.set_defaults(func=cmd_run)
+
+    c = sub.add_parser("compact", help="merge each lake partition's small files into one (atomic)")
+    c.add_argument("--lake", default=DEFAULT_LAKE, help="lake directory (default ./lake or $CABLELAKE_LAKE)")
+    c.add_argument("--threshold", type=int, default=None, help="only partitions with more files than this")
+    c.add_argument("--lock-timeout", type=float, default=None, metavar="SECONDS")
+    c.set_defaults(func=cmd_compact)
 
     lake_help = "lake directory (default ./lake or $CABLELAKE_LAKE)"
     s = sub.add_parser(

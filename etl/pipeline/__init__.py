@@ -8,19 +8,25 @@ writes its outputs to the run's staging folder ``<lake>/_staging/<run_id>/``:
     parse_dump (xN)  -> parsed/<shard>.parquet (cables rows) + rejected/<shard>.parquet (quarantine rows)
                         + shards/<shard>.json (counts, lineage of the dump)
     validate_run     -> validated/cables.parquet + validated/quarantine.parquet + validated/summary.json
-    publish_run      -> lake/cables, lake/quarantine, lake/runs (+ reconciliation check)
-    refresh_catalog  -> lake/cables.duckdb
+    stage_replay     -> parsed/replay.parquet + rejected/replay.parquet (--replay-quarantine only)
+    publish_run      -> one atomic commit (lake/_current.json) of cables, quarantine, runs: dedup against the
+                        lake, dump manifest, reconciliation checks; compaction past N files per partition
+    refresh_catalog  -> lake/cables.duckdb (views over the committed files), built aside and swapped
 """
 
 from etl.pipeline._common import ReconciliationError, RunSummary, find_dumps, new_run_id, start_run
+from etl.pipeline._maintain import compact_lake
 from etl.pipeline._parse import parse_dump, parse_record, plan_shards, quarantine_row
-from etl.pipeline._publish import publish_run, refresh_catalog
-from etl.pipeline._run import run
+from etl.pipeline._publish import publish_run, recover, refresh_catalog
+from etl.pipeline._replay import stage_replay
+from etl.pipeline._run import NothingToRefreshError, run
 from etl.pipeline._validate import validate_run
 
 __all__ = [
+    "NothingToRefreshError",
     "ReconciliationError",
     "RunSummary",
+    "compact_lake",
     "find_dumps",
     "new_run_id",
     "parse_dump",
@@ -28,8 +34,10 @@ __all__ = [
     "plan_shards",
     "publish_run",
     "quarantine_row",
+    "recover",
     "refresh_catalog",
     "run",
+    "stage_replay",
     "start_run",
     "validate_run",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import secrets
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -10,15 +11,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from etl.lake import LakePaths
-from etl.sources import discover
+from etl.lake import LakePaths, ReconciliationError, read_current
+from etl.sources import Dump, discover
+
+__all__ = ["ReconciliationError", "RunSummary", "find_dumps", "new_run_id", "run_info", "select_dumps", "start_run"]
 
 BATCH_ROWS = 2_000
 RAW_CAP = 1 << 20  # keep at most 1 MiB of a record's raw text in quarantine
-
-
-class ReconciliationError(RuntimeError):
-    """Records found != cables + quarantine: the run cannot be trusted."""
 
 
 @dataclass
@@ -34,6 +33,14 @@ class RunSummary:
     inputs: list[dict[str, Any]] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     quality_docs: str | None = None
+    operation: str = "publish"
+    lake_version: int = 0
+    duplicates: int = 0
+    displaced: int = 0
+    replayed: int = 0
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+    lake_cables: int = 0
+    lake_quarantine: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -45,13 +52,32 @@ def new_run_id(now: datetime | None = None) -> str:
     return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
 
 
-def start_run(lake: str | Path, run_id: str | None = None) -> str:
-    """Create the run's staging folder and record its start; returns the run id."""
+def start_run(
+    lake: str | Path,
+    run_id: str | None = None,
+    *,
+    full_refresh: bool = False,
+    replay_quarantine: bool = False,
+    mode: str = "steps",
+) -> str:
+    """Create the run's staging folder and record its start and options; returns the run id.
+
+    ``mode`` is ``cli`` when one process runs every step while holding the lake lock (its staging folder is
+    then known dead when another run gets the lock), ``steps`` when the steps run as separate tasks.
+    """
     paths = LakePaths(Path(lake))
     run_id = run_id or new_run_id()
     stage = paths.staging(run_id)
     stage.mkdir(parents=True, exist_ok=True)
-    info = {"run_id": run_id, "started_at": datetime.now(UTC).isoformat(), "lake": str(paths.root.resolve())}
+    info = {
+        "run_id": run_id,
+        "started_at": datetime.now(UTC).isoformat(),
+        "lake": str(paths.root.resolve()),
+        "mode": mode,
+        "pid": os.getpid(),
+        "full_refresh": full_refresh,
+        "replay_quarantine": replay_quarantine,
+    }
     (stage / "run.json").write_text(json.dumps(info), encoding="utf-8")
     return run_id
 
@@ -61,10 +87,34 @@ def run_info(paths: LakePaths, run_id: str) -> dict[str, Any]:
     return info
 
 
-def find_dumps(sources: Sequence[str]) -> list[str]:
-    """Expand files, directories, globs and URLs into the dumps to read (their URIs)."""
-    return [d.uri for d in discover(list(sources))]
+def select_dumps(
+    dumps: Sequence[Dump], manifest: dict[str, Any] | None
+) -> tuple[list[Dump], list[dict[str, Any]]]:
+    """Split ``dumps`` into those to read and those skipped: content already ingested (sha256 in the
+    lake's ``manifest``) or the same bytes as an earlier input of this run."""
+    todo: list[Dump] = []
+    skipped: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for d in dumps:
+        if manifest is not None and d.sha256 in manifest:
+            skipped.append({"uri": d.uri, "sha256": d.sha256, "reason": "already_ingested"})
+        elif d.sha256 in seen:
+            skipped.append({"uri": d.uri, "sha256": d.sha256, "reason": "same_content"})
+        else:
+            seen.add(d.sha256)
+            todo.append(d)
+    return todo, skipped
 
+
+def find_dumps(sources: Sequence[str], lake: str | Path | None = None, *, full_refresh: bool = False) -> list[str]:
+    """Expand files, directories, globs and URLs into the dumps to read (their URIs).
+
+    With ``lake``, dumps whose content (sha256) the lake has already ingested are left out (the manifest
+    in the lake's commit record), unless ``full_refresh``. Dumps with identical bytes are read once.
+    """
+    manifest = None if lake is None or full_refresh else read_current(Path(lake)).dumps
+    todo, _ = select_dumps(discover(list(sources)), manifest)
+    return [d.uri for d in todo]
 
 
 def json_default(value: Any) -> str:

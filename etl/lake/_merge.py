@@ -1,0 +1,174 @@
+"""Deduplication: one ``cables`` row per cable, the other copies accounted for.
+
+The key of a cable is ``canonical_id`` (when the parser filled it) else ``reference_id``. Among all the
+copies of one key (in this run and already in the lake) the winner is the first by:
+
+1. has a routing header,
+2. longest body,
+3. the id is stated by the dump's metadata (``reference_id_source = 'metadata'``) rather than derived,
+4. newest ingestion (a later run's copy wins a tie: a corrected re-release replaces the old one),
+5. smallest lineage ``(source_uri, source_member, source_location)`` (so the choice is deterministic).
+
+The winner stays in ``cables`` and lists every other copy in ``also_seen_in`` (lineage + run). Each losing
+copy goes to ``quarantine`` with reason ``duplicate`` (stage ``lake``) and a detail naming the winner, so
+every input record still ends in exactly one place and the losing text is kept.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import pyarrow as pa
+
+DUPLICATE = "duplicate"
+SEEN_FIELDS = ("source_uri", "source_sha256", "source_member", "source_location", "source_format", "run_id")
+
+
+def keys(table: pa.Table) -> list[str | None]:
+    """The dedup key of every row: ``canonical_id`` when set, else ``reference_id``."""
+    ref = table.column("reference_id").to_pylist()
+    if "canonical_id" in table.schema.names:
+        canon = table.column("canonical_id").to_pylist()
+        return [c or r for c, r in zip(canon, ref, strict=True)]
+    return ref
+
+
+def _col(table: pa.Table, name: str) -> list[Any]:
+    return table.column(name).to_pylist() if name in table.schema.names else [None] * table.num_rows
+
+
+def _ranks(table: pa.Table) -> list[tuple[Any, ...]]:
+    """Sort keys, best copy first (see the module docstring)."""
+    header = _col(table, "header")
+    body = _col(table, "body")
+    ref_src = _col(table, "reference_id_source")
+    ingested = _col(table, "ingested_at")
+    uri, member, loc = _col(table, "source_uri"), _col(table, "source_member"), _col(table, "source_location")
+    out = []
+    for i in range(table.num_rows):
+        ts = ingested[i].timestamp() if isinstance(ingested[i], datetime) else 0.0
+        out.append(
+            (
+                0 if (header[i] or "").strip() else 1,
+                -len(body[i] or ""),
+                0 if ref_src[i] == "metadata" else 1,
+                -ts,
+                uri[i] or "",
+                member[i] or "",
+                loc[i] or "",
+            )
+        )
+    return out
+
+
+def _where(row: dict[str, Any]) -> str:
+    where = row.get("source_uri") or "?"
+    if row.get("source_member"):
+        where += f"!{row['source_member']}"
+    return f"{where} ({row.get('source_location') or '?'}, run {row.get('run_id') or '?'})"
+
+
+def _seen(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: row.get(k) for k in SEEN_FIELDS}
+
+
+def _seen_key(s: dict[str, Any]) -> tuple[str, ...]:
+    return tuple(str(s.get(k) or "") for k in SEEN_FIELDS)
+
+
+@dataclass
+class MergeResult:
+    winners: pa.Table
+    """One row per key (and every row without a key), ``also_seen_in`` filled, sorted by (year, key)."""
+    duplicates: list[dict[str, Any]]
+    """Quarantine rows for the losing copies."""
+    new_losers: int
+    """How many losers came from the new rows (the rest were already in the lake: displaced)."""
+
+
+def to_quarantine(row: dict[str, Any], winner: dict[str, Any], key: str, run_id: str, ingested_at: datetime) -> dict[str, Any]:
+    """The quarantine row of a losing copy ``row`` (a cables row as a dict)."""
+    record = {k: v for k, v in row.items() if k != "also_seen_in"}
+    return {
+        "reference_id": row.get("reference_id"),
+        "reasons": [DUPLICATE],
+        "details": [f"duplicate of {key}: the lake keeps the copy from {_where(winner)}"],
+        "stage": "lake",
+        "record_json": json.dumps(record, default=_json_default, ensure_ascii=False, sort_keys=True),
+        "raw_header": row.get("header"),
+        "raw_body": row.get("body"),
+        "raw_meta": row.get("source_meta"),
+        "raw": None,
+        "source_uri": row.get("source_uri"),
+        "source_sha256": row.get("source_sha256"),
+        "source_member": row.get("source_member"),
+        "source_location": row.get("source_location"),
+        "source_format": row.get("source_format"),
+        "source_encoding": row.get("source_encoding"),
+        "run_id": run_id,
+        "ingested_at": ingested_at,
+        "parser_version": row.get("parser_version"),
+        "year": row.get("year"),
+    }
+
+
+def _json_default(value: Any) -> str:
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+def merge(candidates: pa.Table, is_new: list[bool], run_id: str, ingested_at: datetime) -> MergeResult:
+    """Keep the best copy per key among ``candidates`` (cables rows, with ``year``)."""
+    n = candidates.num_rows
+    key_of = keys(candidates)
+    ranks = _ranks(candidates)
+    groups: dict[str, list[int]] = defaultdict(list)
+    singles: list[int] = []
+    for i, k in enumerate(key_of):
+        if k is None:
+            singles.append(i)
+        else:
+            groups[k].append(i)
+    seen_in = _col(candidates, "also_seen_in")
+    winners: list[int] = list(singles)
+    also: dict[int, list[dict[str, Any]]] = {i: list(seen_in[i] or []) for i in singles}
+    losers: list[tuple[int, int, str]] = []  # (loser, winner, key)
+    for k, idx in groups.items():
+        idx.sort(key=lambda i: ranks[i])
+        w = idx[0]
+        winners.append(w)
+        entries = list(seen_in[w] or [])
+        for j in idx[1:]:
+            losers.append((j, w, k))
+            entries.extend(seen_in[j] or [])
+        also[w] = entries
+    # lineage of the losers themselves (needs their rows)
+    loser_rows = candidates.take(pa.array([j for j, _, _ in losers], pa.int64())).to_pylist() if losers else []
+    winner_rows_needed = sorted({w for _, w, _ in losers})
+    winner_rows = dict(
+        zip(
+            winner_rows_needed,
+            candidates.take(pa.array(winner_rows_needed, pa.int64())).to_pylist() if winner_rows_needed else [],
+            strict=True,
+        )
+    )
+    duplicates: list[dict[str, Any]] = []
+    new_losers = 0
+    for (j, w, k), row in zip(losers, loser_rows, strict=True):
+        also[w].append(_seen(row))
+        duplicates.append(to_quarantine(row, winner_rows[w], k, run_id, ingested_at))
+        new_losers += bool(is_new[j])
+    for w, entries in also.items():
+        own = _seen_key(_seen(winner_rows[w])) if w in winner_rows else None
+        uniq = {_seen_key(e): e for e in entries if _seen_key(e) != own}
+        also[w] = [uniq[s] for s in sorted(uniq)]
+    years = _col(candidates, "year")
+    winners.sort(key=lambda i: (years[i] is None, years[i] or 0, key_of[i] or "", ranks[i]))
+    table = candidates.take(pa.array(winners, pa.int64())) if n else candidates
+    field = table.schema.field("also_seen_in")
+    column = pa.array([also[i] for i in winners], type=field.type)
+    table = table.set_column(table.schema.get_field_index("also_seen_in"), field, column)
+    return MergeResult(winners=table, duplicates=duplicates, new_losers=new_losers)

@@ -1,0 +1,377 @@
+"""Lake operations: publish a run (dedup + atomic commit), compact, recover, read committed tables."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from etl.lake._commit import Commit, FileEntry, read_current, read_version, vacuum
+from etl.lake._lock import holds_lock, lake_lock
+from etl.lake._merge import keys, merge
+from etl.lake._txn import PARTITION_KEY, Transaction, check_schema, read_file
+from etl.schema import schema, schema_version, to_table
+
+COMPACT_THRESHOLD = 8
+"""A partition with more live files than this is compacted after a publish."""
+STAGING = "_staging"
+CATALOG_STATE = "_catalog.json"
+
+
+class ReconciliationError(RuntimeError):
+    """Records found != cables + quarantine (per run or for the whole lake): the run cannot be trusted."""
+
+
+def code_schema_versions() -> dict[str, str]:
+    return {t: schema_version(t) for t in ("cables", "quarantine", "runs")}
+
+
+def read_table(root: Path | str, table: str, commit: Commit | None = None) -> pa.Table:
+    """The committed rows of ``table`` as one Arrow table (``year`` restored from the partition)."""
+    root = Path(root)
+    commit = commit or read_current(root)
+    sch = schema(table)
+    parts = [read_file(root, f, sch) for f in commit.files(table)]
+    return pa.concat_tables(parts) if parts else sch.empty_table()
+
+
+def _key_columns(path: Path) -> list[str]:
+    names = pq.read_schema(path).names
+    return [c for c in ("reference_id", "canonical_id") if c in names]
+
+
+def _existing_keys(root: Path, commit: Commit) -> dict[str, set[str]]:
+    """key -> live cables files holding a row of that key (reads only the id columns)."""
+    where: dict[str, set[str]] = defaultdict(set)
+    for f in commit.files("cables"):
+        cols = _key_columns(root / f.path)
+        t = pq.read_table(root / f.path, columns=cols)
+        for k in keys(t):
+            if k is not None:
+                where[k].add(f.path)
+    return where
+
+
+@dataclass
+class PublishResult:
+    version: int
+    operation: str
+    records: int
+    cables: int
+    """Input records of this publish that are now rows of cables."""
+    quarantined: int
+    """Input records of this publish that are now rows of quarantine (duplicates included)."""
+    duplicates: int
+    displaced: int
+    replayed: int
+    lake_cables: int
+    lake_quarantine: int
+    seconds: float = 0.0
+    files: dict[str, list[str]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _sorted_quarantine(table: pa.Table) -> pa.Table:
+    if table.num_rows < 2:
+        return table
+    order = [("year", "ascending"), ("source_uri", "ascending"), ("source_member", "ascending"),
+             ("source_location", "ascending"), ("reference_id", "ascending")]
+    return table.take(pc.sort_indices(table, sort_keys=order, null_placement="at_end"))
+
+
+def publish(
+    root: Path | str,
+    run_id: str,
+    cables: pa.Table,
+    quarantine: pa.Table,
+    *,
+    ingested_at: datetime,
+    dumps: dict[str, dict[str, Any]],
+    runs_row: dict[str, Any],
+    full_refresh: bool = False,
+    replay: dict[str, list[int]] | None = None,
+    replay_version: int | None = None,
+    lock_timeout: float | None = None,
+) -> PublishResult:
+    """Merge a run's validated rows into the lake and commit them, with the run's ``runs`` row, atomically.
+
+    ``cables`` and ``quarantine`` hold every input record of the run (one row each). Cables are deduplicated
+    against each other and against the lake (see :mod:`etl.lake._merge`); ``full_refresh`` replaces both
+    tables (and the dump manifest) instead. ``replay`` names quarantine rows (file -> row indices, as of
+    lake version ``replay_version``) that this run re-parsed: they leave quarantine in the same commit.
+    """
+    root = Path(root)
+    t0 = time.perf_counter()
+    operation = "full_refresh" if full_refresh else ("replay" if replay else "publish")
+    with lake_lock(root, what=f"cablelake publish {run_id}", timeout=lock_timeout):
+        base = read_current(root)
+        check_schema(base, code_schema_versions(), str(root), full_refresh=full_refresh)
+        if replay and replay_version is not None and base.version != replay_version:
+            raise RuntimeError(
+                f"the lake moved from version {replay_version} to {base.version} since the quarantine was "
+                "read for replay; run the replay again"
+            )
+        txn = Transaction(root, run_id, operation, base=base)
+        if full_refresh:
+            txn.replace_all("cables")
+            txn.replace_all("quarantine")
+            txn.reset_dumps = True
+        found = cables.num_rows + quarantine.num_rows
+        cables = cables.select(schema("cables").names)
+        quarantine = quarantine.select(schema("quarantine").names)
+
+        # -- existing copies of the run's cables: their files are rewritten without them ---------------
+        affected_rows: list[pa.Table] = []
+        if not full_refresh and cables.num_rows:
+            new_keys = {k for k in keys(cables) if k is not None}
+            where = _existing_keys(root, base)
+            files = sorted({p for k in new_keys & where.keys() for p in where[k]})
+            for rel in files:
+                old = read_file(root, rel, schema("cables"))
+                hit = pa.array([k in new_keys for k in keys(old)], pa.bool_())
+                affected_rows.append(old.filter(hit))
+                txn.remove("cables", rel)
+                txn.add("cables", old.filter(pc.invert(hit)), tag="r")
+        affected = pa.concat_tables(affected_rows) if affected_rows else schema("cables").empty_table()
+        candidates = pa.concat_tables([affected, cables])
+        is_new = [False] * affected.num_rows + [True] * cables.num_rows
+        merged = merge(candidates, is_new, run_id, ingested_at)
+        txn.add("cables", merged.winners, tag="c")
+        duplicates = to_table(merged.duplicates, "quarantine")
+        txn.add("quarantine", _sorted_quarantine(pa.concat_tables([quarantine, duplicates])), tag="q")
+
+        # -- replayed quarantine rows leave quarantine ---------------------------------------------------
+        replayed = 0
+        for rel, rows in sorted((replay or {}).items()):
+            old = read_file(root, rel, schema("quarantine"))
+            drop = set(rows)
+            keep = pa.array([i not in drop for i in range(old.num_rows)], pa.bool_())
+            replayed += len(drop)
+            txn.remove("quarantine", rel)
+            txn.add("quarantine", old.filter(keep), tag="r")
+
+        for sha, info in dumps.items():
+            txn.record_dump(sha, info)
+
+        # -- reconciliation: per run, and for the whole lake ---------------------------------------------
+        displaced = len(merged.duplicates) - merged.new_losers
+        new_cables = merged.winners.num_rows - (affected.num_rows - displaced)  # winners that are new rows
+        run_quarantined = quarantine.num_rows + merged.new_losers
+        run_cables = cables.num_rows - merged.new_losers
+        if run_cables + run_quarantined != found:
+            raise ReconciliationError(
+                f"run {run_id}: {found} records but {run_cables} cables + {run_quarantined} quarantined"
+            )
+        preview = txn.preview()
+        before = 0 if full_refresh else base.rows("cables") + base.rows("quarantine")
+        after = preview.rows("cables") + preview.rows("quarantine")
+        if after != before + found - replayed or new_cables != run_cables:
+            raise ReconciliationError(
+                f"run {run_id}: the lake would hold {after} rows (cables + quarantine) but {before} were there, "
+                f"{found} records came in and {replayed} left quarantine for replay"
+            )
+        row = dict(runs_row)
+        row.update(
+            status="published",
+            operation=operation,
+            lake_version=preview.version,
+            records_found=found,
+            cables=run_cables,
+            quarantined=run_quarantined,
+            duplicates=merged.new_losers,
+            displaced=displaced,
+            replayed=replayed,
+            lake_cables=preview.rows("cables"),
+            lake_quarantine=preview.rows("quarantine"),
+            schema_version=schema_version("cables"),
+        )
+        txn.add("runs", to_table([row], "runs"), tag="")
+        commit = txn.commit(code_schema_versions())
+        return PublishResult(
+            version=commit.version,
+            operation=operation,
+            records=found,
+            cables=run_cables,
+            quarantined=run_quarantined,
+            duplicates=merged.new_losers,
+            displaced=displaced,
+            replayed=replayed,
+            lake_cables=commit.rows("cables"),
+            lake_quarantine=commit.rows("quarantine"),
+            seconds=round(time.perf_counter() - t0, 3),
+            files={t: [f.path for f in fs] for t, fs in txn.added.items()},
+        )
+
+
+def record_noop(root: Path | str, run_id: str, runs_row: dict[str, Any], lock_timeout: float | None = None) -> int:
+    """Commit just the ``runs`` row of a run that found nothing to do; returns the new version."""
+    root = Path(root)
+    with lake_lock(root, what=f"cablelake run {run_id}", timeout=lock_timeout):
+        base = read_current(root)
+        check_schema(base, code_schema_versions(), str(root))
+        txn = Transaction(root, run_id, "noop", base=base)
+        row = dict(runs_row)
+        row.update(
+            status="noop", operation="noop", lake_version=base.version + 1, records_found=0, cables=0,
+            quarantined=0, duplicates=0, displaced=0, replayed=0, lake_cables=base.rows("cables"),
+            lake_quarantine=base.rows("quarantine"), schema_version=schema_version("cables"),
+        )
+        txn.add("runs", to_table([row], "runs"))
+        return txn.commit(code_schema_versions()).version
+
+
+# ------------------------------------------------------------------------------------------- compaction
+
+
+def _groups(commit: Commit, table: str) -> dict[str, list[FileEntry]]:
+    out: dict[str, list[FileEntry]] = defaultdict(list)
+    for f in commit.files(table):
+        out[f.path.rsplit("/", 1)[0]].append(f)
+    return out
+
+
+def needs_compaction(commit: Commit, threshold: int = COMPACT_THRESHOLD) -> bool:
+    return any(len(fs) > threshold for t in ("cables", "quarantine", "runs") for fs in _groups(commit, t).values())
+
+
+def _sort_for(table: str, t: pa.Table) -> pa.Table:
+    if t.num_rows < 2:
+        return t
+    if table == "cables":
+        return t.take(pc.sort_indices(t, sort_keys=[("reference_id", "ascending")], null_placement="at_end"))
+    if table == "quarantine":
+        return _sorted_quarantine(t)
+    return t.take(pc.sort_indices(t, sort_keys=[("started_at", "ascending"), ("run_id", "ascending")]))
+
+
+def compact(
+    root: Path | str, run_id: str, *, threshold: int = COMPACT_THRESHOLD, force: bool = False,
+    lock_timeout: float | None = None,
+) -> dict[str, Any]:
+    """Merge the files of each partition with more than ``threshold`` files (``force``: more than one) into
+    as few files as possible, in one atomic commit. Returns what was merged."""
+    root = Path(root)
+    with lake_lock(root, what=f"cablelake compact {run_id}", timeout=lock_timeout):
+        base = read_current(root)
+        check_schema(base, code_schema_versions(), str(root))
+        txn = Transaction(root, run_id, "compact", base=base)
+        merged: dict[str, int] = {}
+        for table in ("cables", "quarantine", "runs"):
+            sch = schema(table)
+            for folder, files in sorted(_groups(base, table).items()):
+                if len(files) <= (1 if force else threshold):
+                    continue
+                data = pa.concat_tables([read_file(root, f, sch) for f in files])
+                for f in files:
+                    txn.remove(table, f.path)
+                txn.add(table, _sort_for(table, data), tag="k")
+                merged[folder] = len(files)
+        if not merged:
+            return {"version": base.version, "merged": {}}
+        preview = txn.preview()
+        for table in ("cables", "quarantine", "runs"):
+            if preview.rows(table) != base.rows(table):
+                raise ReconciliationError(f"compaction would change {table} from {base.rows(table)} rows")
+        commit = txn.commit(code_schema_versions())
+        return {"version": commit.version, "merged": merged}
+
+
+# ----------------------------------------------------------------------------------------- maintenance
+
+
+def catalog_version(root: Path) -> int:
+    import json
+
+    try:
+        state: dict[str, Any] = json.loads((root / CATALOG_STATE).read_text(encoding="utf-8"))
+        return int(state.get("version", 0))
+    except (OSError, ValueError):
+        return 0
+
+
+def collect_garbage(root: Path | str) -> list[str]:
+    """Delete files no reader can need: those of versions older than both the previous version and the
+    one the DuckDB catalog points at. Needs the lake lock."""
+    root = Path(root)
+    if not holds_lock(root):
+        raise RuntimeError("collect_garbage needs the lake lock")
+    current = read_current(root).version
+    keep_from = min(current - 1, catalog_version(root))
+    return vacuum(root, keep_from=max(keep_from, 0))
+
+
+def clean_staging(root: Path | str, *, keep: Iterable[str] = (), max_age: float = 24 * 3600) -> list[str]:
+    """Remove the staging folders of dead runs: every CLI run's (a CLI run holds the lake lock for its
+    whole life, so under the lock any other CLI staging folder is a crashed run's) and any run's older
+    than ``max_age`` seconds (DAG runs, whose steps run in separate processes). Needs the lake lock."""
+    import json
+
+    root = Path(root)
+    if not holds_lock(root):
+        raise RuntimeError("clean_staging needs the lake lock")
+    keep = set(keep)
+    removed: list[str] = []
+    stage_root = root / STAGING
+    if not stage_root.is_dir():
+        return removed
+    now = time.time()
+    for d in sorted(stage_root.iterdir()):
+        if d.name in keep or not d.is_dir():
+            continue
+        try:
+            info = json.loads((d / "run.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            info = {}
+        age = now - d.stat().st_mtime
+        if info.get("mode") == "cli" or age > max_age or not info:
+            shutil.rmtree(d, ignore_errors=True)
+            removed.append(d.name)
+    return removed
+
+
+def replay_candidates(root: Path | str, commit: Commit | None = None) -> Iterator[tuple[str, int, dict[str, Any]]]:
+    """Quarantine rows worth re-parsing: ``(file, row index, row)`` for rows set aside by parse or validate
+    (not reader errors, which need the dump re-read, and not duplicates, which are good cables)."""
+    root = Path(root)
+    commit = commit or read_current(root)
+    sch = schema("quarantine")
+    for f in commit.files("quarantine"):
+        t = read_file(root, f, sch)
+        stages = t.column("stage").to_pylist()
+        wanted = [i for i, s in enumerate(stages) if s in ("parse", "validate")]
+        if not wanted:
+            continue
+        rows = t.take(pa.array(wanted, pa.int64())).to_pylist()
+        for i, row in zip(wanted, rows, strict=True):
+            yield f.path, i, row
+
+
+def history(root: Path | str, version: int) -> Commit | None:
+    return read_version(Path(root), version)
+
+
+__all__ = [
+    "PARTITION_KEY",
+    "PublishResult",
+    "ReconciliationError",
+    "catalog_version",
+    "clean_staging",
+    "collect_garbage",
+    "compact",
+    "needs_compaction",
+    "publish",
+    "read_table",
+    "record_noop",
+    "replay_candidates",
+]
