@@ -59,12 +59,11 @@ def _runnable(all_rules: list[Rule], columns: set[str]) -> tuple[list[Rule], dic
     return run, skipped
 
 
-def _frame(table: pa.Table, names: list[str]) -> Any:
-    """pandas frame with just the columns the suite reads (table columns + derived helpers)."""
-    helpers = [n for n in names if n not in table.column_names]
-    derived = _derive.derive(table, helpers)
-    cols = {n: (table[n] if n in table.column_names else derived[n]) for n in names}
-    return pa.table(cols).to_pandas()
+def _columns(table: pa.Table, names: list[str], params: dict[str, Any]) -> dict[str, pa.ChunkedArray]:
+    """The columns the suite reads: table columns + derived helpers (a helper that cannot be had is absent)."""
+    derived = _derive.derive(table, [n for n in names if n not in table.column_names], params)
+    return {n: table[n] if n in table.column_names else derived[n]
+            for n in names if n in table.column_names or n in derived}
 
 
 def _fmt(value: Any) -> str:
@@ -120,10 +119,14 @@ def validate(
     result_path = docs_index = None
     if runnable and n:
         names = list(dict.fromkeys(c for r in runnable for c in r.columns))
+        cols = _columns(table, names, suite.get("meta", {}).get("parameters", {}))
+        for rule in [r for r in runnable if not all(c in cols for c in r.columns)]:
+            skipped[rule.name] = "skipped: helper column could not be computed (vocabulary file missing?)"
+            runnable.remove(rule)
         run_suite_dict = copy.deepcopy(suite)
         run_suite_dict["expectations"] = [r.config for r in runnable]
         outcome = run_suite(
-            _frame(table, names), run_suite_dict, parameters=config.suite_parameters(), run_id=run_id,
+            pa.table(cols).to_pandas(), run_suite_dict, parameters=config.suite_parameters(), run_id=run_id,
             quality_dir=quality_dir, data_docs=config.data_docs, list_cap=config.result_list_cap)
         if outcome.exceptions:
             raise SuiteError(f"GX could not evaluate rule(s): {outcome.exceptions}")
@@ -168,15 +171,16 @@ def _details(table: pa.Table, idx: list[int], reasons: list[list[str]], by_name:
     """``rule: col='value'; ...`` per reason of every rejected row (values of the rule's source columns)."""
     if not idx:
         return []
+    present = set(table.column_names)
     wanted = {c for rs in reasons for name in rs for col in by_name[name].columns
-              for c in _derive.detail_columns(col) if c in table.column_names}
+              for c in _derive.detail_columns(col, present) if c in present}
     taken = table.select(sorted(wanted)).take(pa.array(idx, pa.int64()))
     values = {c: taken[c].to_pylist() for c in taken.column_names}
     out: list[list[str]] = []
     for k, rs in enumerate(reasons):
         row: list[str] = []
         for name in rs:
-            cols = [c for col in by_name[name].columns for c in _derive.detail_columns(col) if c in values]
+            cols = [c for col in by_name[name].columns for c in _derive.detail_columns(col, present) if c in values]
             row.append(f"{name}: " + "; ".join(f"{c}={_fmt(values[c][k])}" for c in dict.fromkeys(cols)))
         out.append(row)
     return out

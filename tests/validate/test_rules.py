@@ -43,9 +43,9 @@ def test_good_rows_all_pass(make_table: TableFactory) -> None:
     [
         ({"dtg": "091341Z FOO 07"}, "dtg_format"),
         ({"dtg": "9 1341Z NOV 07"}, "dtg_format"),
-        ({"reference_id": "7575LIBREVILLE1895"}, "reference_id_format"),
-        ({"reference_id": "08SECTION01OF02MANAMA492"}, "reference_id_format"),
-        ({"reference_id": "07MOSCOW05349"}, "reference_id_format"),
+        ({"reference_id": "0303LIBREVILLE1895"}, "reference_id_format"),
+        ({"reference_id": "03SECTION01OF02MANAMA492"}, "reference_id_format"),
+        ({"reference_id": "03MOSCOW05349"}, "reference_id_format"),
         ({"classification": "SECRET//ORCON//BOGUS"}, "classification_known"),
         ({"classification": "RESTRICTED"}, "classification_known"),
     ],
@@ -70,7 +70,7 @@ def test_feb_30_decl_is_a_warning(make_table: TableFactory) -> None:
 def test_non_date_decl_values_are_not_checked_for_a_date(make_table: TableFactory) -> None:
     plants: dict[int, dict[str, Any]] = {
         0: {"decl_raw": "N/A", "decl_date": None},
-        1: {"decl_raw": "OADR", "decl_date": None},
+        1: {"decl_raw": "10 YEARS AFTER KOREAN UNIFICATION", "decl_date": None},
         2: {"decl_raw": "TWENTY YEARS", "decl_date": None},
         3: {"decl_raw": "DECLASSIFIED BY NARA 09/02/2009", "decl_date": None},
         4: {"decl_raw": None, "decl_date": None},
@@ -81,11 +81,11 @@ def test_non_date_decl_values_are_not_checked_for_a_date(make_table: TableFactor
 
 
 def test_duplicate_id_keeps_first_rejects_later(make_table: TableFactory) -> None:
-    table = make_table(6)
-    dup = table["reference_id"][1].as_py()
-    table = make_table(6, {4: {"reference_id": dup}})
+    table = make_table(12)
+    dup = table["reference_id"][1].as_py()  # rows 1 and 11 share the year: only the id collides
+    table = make_table(12, {11: {"reference_id": dup}})
     v = _run(table)
-    assert v.rejected["source_location"].to_pylist() == ["row 5"]
+    assert v.rejected["source_location"].to_pylist() == ["row 12"]
     assert v.reasons == [["reference_id_unique"]]
     assert f"reference_id={dup!r}" in v.details[0][0]
     assert dup in v.cables["reference_id"].to_pylist()

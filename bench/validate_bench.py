@@ -1,0 +1,161 @@
+"""Benchmark of the validate stage on synthetic, realistic cables rows.
+
+    .venv/bin/python bench/validate_bench.py [--rows 250000] [--bad 0.02] [--docs] [--repeat 1]
+
+Builds ``--rows`` rows from a few real-ish values (posts, DTGs, DECLs, classifications, TAGS) with a share
+``--bad`` of planted faults spread over the rules, then prints, measured in the same process:
+
+* baseline: a plain Arrow -> pandas conversion of the columns the suite reads;
+* validate(): the whole stage (helper columns, GX run, split, dq_warnings), without and with the result
+  JSON + Data Docs (``--docs``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from etl.schema import schema  # noqa: E402
+
+POSTS = np.array(["MOSCOW", "STATE", "BERLIN", "MADRID", "BAGHDAD", "USUNNEWYORK", "TELAVIV", "KABUL",
+                  "ANKARA", "PARIS", "TOKYO", "BRASILIA", "CAIRO", "NAIROBI", "SEOUL", "LONDON"])
+MONTHS = np.array(["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"])
+CLASSES = np.array(["CONFIDENTIAL", "UNCLASSIFIED//FOR OFFICIAL USE ONLY", "UNCLASSIFIED", "SECRET",
+                    "SECRET//NOFORN", "CONFIDENTIAL//NOFORN"])
+CLASS_P = np.array([3080, 1154, 870, 771, 504, 333], dtype=float)
+TAGSETS = [["PGOV", "PREL", "RS"], ["PREL", "PTER", "IZ"], ["ECON", "EFIN", "GM"], ["PHUM", "KDEM", "SU"],
+           ["PREL", "MARR", "NATO", "AF"], ["PINR", "KNNP", "IR", "IAEA"], ["OVIP", "PREL", "CH"]]
+BODY = "C O N F I D E N T I A L SECTION 01 OF 02\n\nSIPDIS\n\nE.O. 12958: DECL: 11/09/2017\n" + "TEXT " * 40
+
+
+def build(rows: int, bad: float, seed: int = 7) -> pa.Table:
+    """A cables table of ``rows`` realistic rows, ``bad`` of them carrying a planted fault."""
+    rng = np.random.default_rng(seed)
+    year = rng.integers(1989, 2011, rows)
+    month = rng.integers(1, 13, rows)
+    day = rng.integers(1, 29, rows)
+    hour = rng.integers(0, 24, rows)
+    minute = rng.integers(0, 60, rows)
+    post = POSTS[rng.integers(0, len(POSTS), rows)]
+    serial = np.arange(rows) + 1
+    yy = np.char.zfill((year % 100).astype(str), 2)
+    ref = np.char.add(np.char.add(yy, post), serial.astype(str))
+    dtg = np.char.add(np.char.add(np.char.add(np.char.zfill(day.astype(str), 2), np.char.zfill(hour.astype(str), 2)),
+                                  np.char.zfill(minute.astype(str), 2)), "Z ")
+    dtg = np.char.add(np.char.add(np.char.add(dtg, MONTHS[month - 1]), " "), yy)
+    sent = (np.array([f"{y:04d}-{m:02d}-{d:02d}" for y, m, d in zip(year, month, day, strict=True)],
+                     dtype="datetime64[D]").astype("datetime64[us]")
+            + hour.astype("timedelta64[h]") + minute.astype("timedelta64[m]"))
+    decl_years = rng.choice([10, 10, 10, 10, 25, 20, 5], rows)
+    decl = (np.array([f"{y:04d}-{m:02d}-{d:02d}" for y, m, d in zip(year + decl_years, month, day, strict=True)],
+                     dtype="datetime64[D]"))
+    decl_raw = np.array([f"{m:02d}/{d:02d}/{y:04d}" for y, m, d in zip(year + decl_years, month, day, strict=True)],
+                        dtype=object)
+    cls = CLASSES[rng.choice(len(CLASSES), rows, p=CLASS_P / CLASS_P.sum())]
+    tags = [TAGSETS[k] for k in rng.integers(0, len(TAGSETS), rows)]
+
+    ref, dtg, decl_raw, cls = ref.astype(object), dtg.astype(object), decl_raw, cls.astype(object)
+    decl_valid = np.ones(rows, bool)
+    # plant faults, one kind per bad row
+    nbad = int(rows * bad)
+    victims = rng.choice(rows, nbad, replace=False)
+    for k, i in enumerate(victims):
+        kind = k % 6
+        if kind == 0:
+            dtg[i] = dtg[i].replace(" ", "", 1)                      # dtg_format
+        elif kind == 1:
+            decl_raw[i], decl_valid[i] = "02/30/2015", False          # decl_date_valid
+        elif kind == 2:
+            cls[i] = "SECRET//BOGUS"                                 # classification_known
+        elif kind == 3:
+            ref[i] = ref[max(i - 1, 0)]                              # reference_id_unique
+        elif kind == 4:
+            ref[i] = "7575" + ref[i]                                 # reference_id_format
+        else:
+            ref[i] = "99" + ref[i][2:]                               # id year vs DTG year
+    n = rows
+    ingested = datetime(2026, 1, 1, tzinfo=UTC)
+    cols = {
+        "reference_id": pa.array(ref, pa.string()),
+        "reference_id_source": pa.array(np.full(n, "metadata", dtype=object), pa.string()),
+        "dtg": pa.array(dtg, pa.string()),
+        "sent_at": pa.array(sent, pa.timestamp("us", tz="UTC")),
+        "sent_at_source": pa.array(np.full(n, "dtg", dtype=object), pa.string()),
+        "precedence_raw": pa.array(np.full(n, "P", dtype=object), pa.string()),
+        "precedence": pa.array(np.full(n, "P", dtype=object), pa.string()),
+        "origin": pa.array(np.char.add("AMEMBASSY ", post).astype(object), pa.string()),
+        "classification_raw": pa.array(np.full(n, "C O N F I D E N T I A L", dtype=object), pa.string()),
+        "classification": pa.array(cls, pa.string()),
+        "eo_raw": pc.binary_join_element_wise("E.O. 12958: DECL: ", pa.array(decl_raw, pa.string()), ""),
+        "eo": pa.array(np.full(n, "12958", dtype=object), pa.string()),
+        "decl_raw": pa.array(decl_raw, pa.string()),
+        "decl_date": pa.array(decl, pa.date32(), mask=~decl_valid),
+        "tags_raw": pa.array([" ".join(t) for t in tags], pa.string()),
+        "tags": pa.array(tags, pa.list_(pa.string())),
+        "body": pa.array(np.full(n, BODY, dtype=object), pa.string()),
+        "header": pa.array(np.full(n, "VZCZCXRO2940", dtype=object), pa.string()),
+        "dq_warnings": pa.array([[]] * n, pa.list_(pa.string())),
+        "source_uri": pa.array(np.full(n, "file:///dumps/big.csv", dtype=object), pa.string()),
+        "source_location": pa.array(np.char.add("row ", serial.astype(str)).astype(object), pa.string()),
+        "run_id": pa.array(np.full(n, "bench", dtype=object), pa.string()),
+        "ingested_at": pa.array([ingested] * n, pa.timestamp("us", tz="UTC")),
+        "year": pa.array(year.astype(np.int32), pa.int32()),
+    }
+    sch = schema("cables")
+    arrays = [cols[f.name] if f.name in cols else pa.nulls(n, f.type) for f in sch]
+    return pa.Table.from_arrays(arrays, schema=sch)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rows", type=int, default=250_000)
+    ap.add_argument("--bad", type=float, default=0.02)
+    ap.add_argument("--docs", action="store_true", help="also time a run writing the result JSON + Data Docs")
+    ap.add_argument("--repeat", type=int, default=1)
+    args = ap.parse_args()
+
+    t0 = time.perf_counter()
+    table = build(args.rows, args.bad)
+    print(f"built {table.num_rows:,} rows in {time.perf_counter() - t0:.2f}s")
+
+    t0 = time.perf_counter()
+    from etl.validate import QualityConfig, load_suite, rules, validate
+    from etl.validate._derive import detail_columns
+    import great_expectations  # noqa: F401  - import cost reported apart
+
+    print(f"import etl.validate + great_expectations: {time.perf_counter() - t0:.2f}s")
+    cols = sorted({c for r in rules(load_suite()) for col in r.columns for c in detail_columns(col)
+                   if c in table.column_names})
+
+    validate(table.slice(0, 1000), run_id="warmup", config=QualityConfig(data_docs=False))
+    for _ in range(args.repeat):
+        t0 = time.perf_counter()
+        table.select(cols).to_pandas()
+        base = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        v = validate(table, run_id="bench", config=QualityConfig(data_docs=False))
+        took = time.perf_counter() - t0
+        print(f"baseline Arrow->pandas of the {len(cols)} suite columns: {base:.3f}s")
+        print(f"validate() {table.num_rows:,} rows: {took:.3f}s  ({took / base:.1f}x baseline); "
+              f"cables {v.cables.num_rows:,}, rejected {v.rejected.num_rows:,}")
+        if args.docs:
+            with tempfile.TemporaryDirectory() as tmp:
+                t0 = time.perf_counter()
+                validate(table, run_id="bench", quality_dir=Path(tmp), config=QualityConfig())
+                print(f"validate() with result JSON + Data Docs: {time.perf_counter() - t0:.3f}s")
+    for name, st in v.rule_stats.items():
+        print(f"  {name:28s} {st['severity']:8s} failed {st['failed']:7,d} ({st['failed_share']:.2%}) {st['status']}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,157 @@
+"""Issue 5 rules: each planted fault in an otherwise realistic row is found under the right rule name.
+
+Row 3 of ``make_table`` is an 2003 cable: DTG ``041341Z NOV 03``, sent 2003-11-04, DECL 11/04/2013 under
+E.O. 12958 (as amended by 13292 on that date).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pyarrow as pa
+import pytest
+
+from etl.validate import Validation, validate
+
+TableFactory = Callable[..., pa.Table]
+ROW = 3
+
+
+def _run(table: pa.Table) -> Validation:
+    v = validate(table, run_id="test-run")
+    assert v.cables.num_rows + v.rejected.num_rows == table.num_rows
+    return v
+
+
+def _found(v: Validation, rid: str) -> tuple[str, list[str]]:
+    """("rejected", reasons) or ("kept", dq_warnings) of the row with id ``rid``."""
+    rejected = dict(zip(v.rejected["reference_id"].to_pylist(), v.reasons, strict=True))
+    if rid in rejected:
+        return "rejected", rejected[rid]
+    kept = dict(zip(v.cables["reference_id"].to_pylist(), v.cables["dq_warnings"].to_pylist(), strict=True))
+    return "kept", kept[rid]
+
+
+def _others_clean(v: Validation, rid: str) -> None:
+    assert [r for r in v.rejected["reference_id"].to_pylist() if r != rid] == []
+    assert [w for r, w in zip(v.cables["reference_id"].to_pylist(), v.cables["dq_warnings"].to_pylist(),
+                              strict=True) if r != rid and w] == []
+
+
+PLANTS: list[tuple[str, dict[str, Any], str, str]] = [
+    ("wrong DTG (Feb 30)", {"dtg": "301341Z FEB 03"}, "rejected", "dtg_valid"),
+    ("wrong DTG (hour 24)", {"dtg": "042441Z NOV 03"}, "rejected", "dtg_valid"),
+    ("wrong DTG (minute 60)", {"dtg": "041360Z NOV 03"}, "rejected", "dtg_valid"),
+    ("malformed DTG", {"dtg": "041341Z NOVEMBER 03"}, "rejected", "dtg_format"),
+    ("id/DTG year mismatch", {"reference_id": "99MOSCOW1003"}, "rejected", "reference_id_year_matches_dtg"),
+    ("sent_at outside the archive", {"sent_at": datetime(2013, 1, 5, tzinfo=UTC)}, "rejected", "sent_at_in_archive"),
+    ("unknown classification", {"classification": "SECRET//BOGUS"}, "rejected", "classification_known"),
+    ("unknown precedence", {"precedence": "Q"}, "rejected", "precedence_known"),
+    ("Feb 30 DECL", {"decl_raw": "02/30/2015", "decl_date": None}, "kept", "decl_date_valid"),
+    ("DECL before the cable", {"decl_raw": "11/01/2003", "decl_date": date(2003, 11, 1)}, "kept",
+     "decl_not_before_sent"),
+    ("DECL 30 years on", {"decl_raw": "11/04/2033", "decl_date": date(2033, 11, 5)}, "kept",
+     "decl_within_eo_limit"),
+    ("OADR after 1995", {"decl_raw": "OADR", "decl_date": None}, "kept", "decl_code_in_force"),
+    ("X1 after the 2003 amendment", {"decl_raw": "X1", "decl_date": None}, "kept", "decl_code_in_force"),
+    ("E.O. typo", {"eo": "12598"}, "kept", "eo_known"),
+    ("unknown TAG", {"tags": ["PGOV", "QQQQ", "RS"]}, "kept", "tags_known"),
+    ("no send time", {"sent_at": None, "sent_at_source": None, "dtg": None}, "kept", "sent_at_present"),
+]
+
+
+@pytest.mark.parametrize(("what", "overrides", "where", "rule"), PLANTS, ids=[p[0] for p in PLANTS])
+def test_planted_fault_is_found(make_table: TableFactory, what: str, overrides: dict[str, Any], where: str,
+                                rule: str) -> None:
+    table = make_table(12, {ROW: overrides})
+    rid = table["reference_id"][ROW].as_py()
+    v = _run(table)
+    assert _found(v, rid) == (where, [rule])
+    _others_clean(v, rid)
+    assert v.rule_stats[rule]["failed"] == 1
+
+
+def test_duplicate_id_is_found(make_table: TableFactory) -> None:
+    base = make_table(14)
+    table = make_table(14, {13: {"reference_id": base["reference_id"][ROW].as_py()}})
+    v = _run(table)
+    assert v.reasons == [["reference_id_unique"]]
+    assert v.rejected["source_location"].to_pylist() == ["row 14"]
+
+
+def test_values_that_are_fine() -> None:
+    from tests.validate.conftest import cables_table, good_row
+
+    rows = [
+        good_row(0, reference_id="04MADRID100", dtg="291200Z FEB 04", sent_at=datetime(2004, 2, 29, 12, tzinfo=UTC),
+                 decl_raw="02/28/2014", decl_date=date(2014, 2, 28)),  # leap-day DTG
+        good_row(1, reference_id="90MOSCOW200", dtg="011200Z Mar 90", sent_at=datetime(1990, 3, 1, 12, tzinfo=UTC),
+                 eo="12356", decl_raw="OADR", decl_date=None),  # OADR under 12356, mixed-case month
+        good_row(2, reference_id="1974ATHENS02959_b", dtg="011200Z MAR 74",
+                 sent_at=datetime(1974, 3, 1, 12, tzinfo=UTC), eo="11652", decl_raw="GDS", decl_date=None),
+        good_row(3, reference_id="09STATE15113", dtg="181200Z FEB 09", sent_at=datetime(2009, 2, 18, 12, tzinfo=UTC),
+                 decl_raw="02/18/2034", decl_date=date(2034, 2, 18)),  # exactly 25 years
+        good_row(4, reference_id="08KABUL300", dtg="011200Z MAR 08", sent_at=datetime(2008, 3, 1, 12, tzinfo=UTC),
+                 decl_raw="25X1-HUMAN", decl_date=None),
+        good_row(5, reference_id="07PARIS400", dtg="011200Z MAR 07", sent_at=datetime(2007, 3, 1, 12, tzinfo=UTC),
+                 eo="12958", decl_raw="N/A", decl_date=None, classification="UNCLASSIFIED"),
+    ]
+    v = _run(cables_table(rows))
+    assert v.rejected.num_rows == 0, list(zip(v.rejected["reference_id"].to_pylist(), v.details, strict=True))
+    assert [w for w in v.cables["dq_warnings"].to_pylist() if w] == []
+
+
+def test_decl_more_than_25_years_with_exemption_is_not_judged(make_table: TableFactory) -> None:
+    v = _run(make_table(6, {ROW: {"decl_raw": "25X1, 11/04/2040", "decl_date": date(2040, 11, 4)}}))
+    assert v.rule_stats["decl_within_eo_limit"]["failed"] == 0
+
+
+def test_several_warnings_and_errors_on_one_row(make_table: TableFactory) -> None:
+    table = make_table(6, {ROW: {"dtg": "301341Z FEB 03", "classification": "HUSH", "eo": "19523",
+                                 "tags": ["QQQQ"]}})
+    v = _run(table)
+    assert sorted(v.reasons[0]) == ["classification_known", "dtg_valid"]
+    assert sorted(v.rejected["dq_warnings"][0].as_py()) == ["eo_known", "tags_known"]
+    assert any("dtg='301341Z FEB 03'" in d for d in v.details[0])
+
+
+PLANTS_NEW_COLUMNS: list[tuple[str, dict[str, Any], str, str]] = [
+    ("unknown decl_kind", {"decl_kind": "weird"}, "rejected", "decl_kind_known"),
+    ("unknown caveat", {"caveats": ["SIPDIS", "BOGUSDIS"]}, "kept", "caveats_known"),
+    ("junk portion mark", {"paragraphs": [{"number": 1, "portion_mark": "SNF", "text": "x"},
+                                          {"number": 2, "portion_mark": None, "text": "y"}]},
+     "kept", "portion_marks_known"),
+    ("classification flag", {"flag_classification_mismatch": True}, "kept", "classification_consistent"),
+    ("serial flag", {"flag_serial_mismatch": True}, "kept", "serial_consistent"),
+]
+
+
+@pytest.mark.parametrize(("what", "overrides", "where", "rule"), PLANTS_NEW_COLUMNS,
+                         ids=[p[0] for p in PLANTS_NEW_COLUMNS])
+def test_planted_fault_in_parser_columns(make_table: TableFactory, what: str, overrides: dict[str, Any],
+                                         where: str, rule: str) -> None:
+    test_planted_fault_is_found(make_table, what, overrides, where, rule)
+
+
+def test_rel_to_caveat_and_empty_lists_are_fine(make_table: TableFactory) -> None:
+    v = _run(make_table(4, {0: {"caveats": ["SIPDIS", "REL TO UK, AS"]}, 1: {"caveats": [], "paragraphs": []},
+                            2: {"caveats": None, "paragraphs": None, "tags": None}}))
+    assert v.rejected.num_rows == 0 and [w for w in v.cables["dq_warnings"].to_pylist() if w] == []
+
+
+def test_rules_on_missing_columns_are_reported_skipped(make_table: TableFactory) -> None:
+    v = _run(make_table(3).drop_columns(["precedence"]))
+    assert v.rule_stats["precedence_known"]["status"].startswith("skipped")
+    assert v.rule_stats["dtg_format"]["status"] == "evaluated"
+
+
+def test_missing_reference_id_is_rejected(make_table: TableFactory) -> None:
+    table = make_table(4)
+    nullable = pa.schema([f.with_nullable(True) for f in table.schema], metadata=table.schema.metadata)
+    ids = table["reference_id"].to_pylist()
+    ids[2] = None
+    table = table.cast(nullable).set_column(0, nullable.field("reference_id"), pa.array(ids, pa.string()))
+    v = _run(table)
+    assert v.reasons == [["reference_id_present"]]
