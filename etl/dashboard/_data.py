@@ -12,6 +12,8 @@ import duckdb
 TABLE_CAP = 5_000  # rows of the searchable table: the newest cables
 TOP_ORIGINS = 20
 TOP_TAGS = 25
+WINDOW_MIN_MONTHS = 10 * 12  # the monthly chart shows at least this many months...
+WINDOW_TAIL_SHARE = 0.05  # ...and leaves at most this share of cables (the oldest) to the per-year view
 
 # Colours (colour-blind safe, after Okabe & Ito) for the classifications we know; others get FALLBACK.
 PALETTE: dict[str, str] = {
@@ -26,6 +28,15 @@ PALETTE: dict[str, str] = {
     "rule:error": "#B3261E",
     "rule:warning": "#E0A13A",
 }
+KIND_COLORS: dict[str, str] = {
+    "kind:subject": "#0072B2",
+    "kind:geographic": "#009E73",
+    "kind:program": "#E69F00",
+    "kind:organization": "#CC79A7",
+    "kind:person": "#D55E00",
+    "kind:other": "#8A8A8A",
+    "kind:unknown": "#56B4E9",
+}
 FALLBACK = ["#009E73", "#F0E442", "#44AA99", "#117733", "#999933", "#AA4499", "#6699CC", "#888888"]
 
 # The queries behind each figure (also used by the tests to check the page against the lake).
@@ -34,8 +45,9 @@ SELECT strftime(date_trunc('month', sent_at), '%Y-%m') AS month, coalesce(classi
        count(*) AS n
 FROM cables WHERE sent_at IS NOT NULL GROUP BY ALL ORDER BY month, classification
 """
+ORIGIN = "coalesce(origin_name, origin)"  # the post's name (metadata or FM line), else the FM line as written
 Q_TOP_ORIGINS = f"""
-SELECT coalesce(origin, '(unknown)') AS origin, count(*) AS n FROM cables
+SELECT {ORIGIN} AS origin, count(*) AS n FROM cables WHERE {ORIGIN} IS NOT NULL
 GROUP BY ALL ORDER BY n DESC, origin LIMIT {TOP_ORIGINS}
 """
 Q_TOP_TAGS = f"""
@@ -53,7 +65,7 @@ SELECT reason, count(*) AS n FROM (SELECT unnest(reasons) AS reason FROM quarant
 ORDER BY n DESC, reason
 """
 Q_TABLE = f"""
-SELECT reference_id, strftime(sent_at, '%Y-%m-%d %H:%M') AS sent_at, origin, classification, subject,
+SELECT reference_id, strftime(sent_at, '%Y-%m-%d %H:%M') AS sent_at, {ORIGIN} AS origin, classification, subject,
        array_to_string(tags, ' ') AS tags
 FROM cables ORDER BY cables.sent_at DESC NULLS LAST, reference_id LIMIT {TABLE_CAP}
 """
@@ -85,8 +97,10 @@ def _per_month(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     undated = int(_scalar(con, "SELECT count(*) FROM cables WHERE sent_at IS NULL") or 0)
     if not rows:
         return {"months": [], "years": [], "series": [], "undated": undated}
-    months = _months(rows[0]["month"], rows[-1]["month"])
-    years = sorted({m[:4] for m in months})
+    all_months = _months(rows[0]["month"], rows[-1]["month"])
+    years = sorted({m[:4] for m in all_months})
+    months = all_months[_window_start(rows, all_months):]
+    before = sum(r["n"] for r in rows if r["month"] < months[0])
     index = {m: i for i, m in enumerate(months)}
     yindex = {y: i for i, y in enumerate(years)}
     totals: Counter[str] = Counter()
@@ -99,17 +113,35 @@ def _per_month(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         per_year = [0] * len(years)
         for r in rows:
             if r["classification"] == cls:
-                values[index[r["month"]]] = r["n"]
+                if r["month"] in index:
+                    values[index[r["month"]]] = r["n"]
                 per_year[yindex[r["month"][:4]]] += r["n"]
         series.append({"name": cls, "values": values, "per_year": per_year, "total": totals[cls]})
-    return {"months": months, "years": years, "series": series, "undated": undated}
+    return {"months": months, "years": years, "series": series, "undated": undated, "before_window": before}
+
+
+def _window_start(rows: list[dict[str, Any]], months: list[str]) -> int:
+    """Index of the first month the monthly chart shows: over a long span (> 10 years) the sparse early
+    tail (at most 5% of the cables) is left to the per-year view, so the busy years stay readable."""
+    if len(months) <= WINDOW_MIN_MONTHS:
+        return 0
+    total = sum(r["n"] for r in rows)
+    seen = 0
+    per_month: Counter[str] = Counter()
+    for r in rows:
+        per_month[r["month"]] += r["n"]
+    for i, m in enumerate(months):
+        if seen + per_month[m] > WINDOW_TAIL_SHARE * total:
+            return max(0, min(i, len(months) - WINDOW_MIN_MONTHS))
+        seen += per_month[m]
+    return 0
 
 
 def _runs(con: duckdb.DuckDBPyConnection) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
     runs = _rows(
         con,
         "SELECT run_id, strftime(started_at, '%Y-%m-%d %H:%M') AS started_at, status, records_found, cables, "
-        "quarantined, per_rule, per_reason FROM runs ORDER BY runs.started_at, run_id",
+        "quarantined, per_rule, per_reason FROM runs ORDER BY runs.started_at DESC, run_id DESC LIMIT 30",
     )
     severity: dict[str, str] = {}
     for r in runs:
@@ -122,6 +154,7 @@ def _runs(con: duckdb.DuckDBPyConnection) -> tuple[list[dict[str, Any]], list[di
         for k, v in r["per_rule"].items():
             if v["failed"]:
                 severity.setdefault(k, v["severity"] or "rule")
+    runs.reverse()  # oldest of the last 30 first
     rules = [{"name": k, "severity": severity[k]} for k in sorted(severity, key=lambda k: (severity[k], k))]
     return runs, rules
 
@@ -133,7 +166,8 @@ def collect(con: duckdb.DuckDBPyConnection, lake: str) -> dict[str, Any]:
         "quarantined": int(_scalar(con, "SELECT count(*) FROM quarantine") or 0),
         "warned": int(_scalar(con, "SELECT count(*) FROM cables WHERE len(dq_warnings) > 0") or 0),
         "runs": int(_scalar(con, "SELECT count(*) FROM runs") or 0),
-        "origins": int(_scalar(con, "SELECT count(DISTINCT origin) FROM cables") or 0),
+        "origins": int(_scalar(con, f"SELECT count(DISTINCT {ORIGIN}) FROM cables") or 0),
+        "no_origin": int(_scalar(con, f"SELECT count(*) FROM cables WHERE {ORIGIN} IS NULL") or 0),
         "tags": int(_scalar(con, "SELECT count(DISTINCT tag) FROM cable_tags") or 0),
         "first_sent": _scalar(con, "SELECT strftime(min(sent_at), '%Y-%m-%d') FROM cables"),
         "last_sent": _scalar(con, "SELECT strftime(max(sent_at), '%Y-%m-%d') FROM cables"),
@@ -150,8 +184,7 @@ def collect(con: duckdb.DuckDBPyConnection, lake: str) -> dict[str, Any]:
         "this_year": now.year,
         "lake": lake,
         "totals": totals,
-        "palette": PALETTE | {f"kind:{k}": FALLBACK[i % len(FALLBACK)] for i, k in enumerate(kinds) if k != "unknown"}
-        | {"kind:unknown": "#0b63a5"},
+        "palette": PALETTE | KIND_COLORS,
         "fallback_colors": FALLBACK,
         "per_month": _per_month(con),
         "top_origins": _rows(con, Q_TOP_ORIGINS),

@@ -62,8 +62,13 @@
     drawMonths();
   });
   drawMonths();
-  setText("months-note", pm.undated ? num(pm.undated) + " cables have no date and are not shown." : "");
+  var notes = [];
+  if (pm.before_window) notes.push("The monthly view starts at " + pm.months[0] + ": the " + num(pm.before_window) +
+    " older cables are in the per-year view.");
+  if (pm.undated) notes.push(num(pm.undated) + " cables have no date and are in neither view.");
+  setText("months-note", notes.join(" "));
 
+  setText("origins-note", T.no_origin ? num(T.no_origin) + " cables have no origin." : "");
   C.hbars($("chart-origins"), {
     chart: "origins", title: "Top origins", labelName: "origin",
     items: D.top_origins.map(function (d) { return { label: d.origin, value: d.n }; })
