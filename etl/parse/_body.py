@@ -8,14 +8,15 @@ from dataclasses import dataclass
 from etl.parse._classif import LEVEL
 
 BANNER = re.compile(r"^[ \t]*(?P<level>" + LEVEL + r")(?P<rest>.*)$", re.M | re.I)
-BANNER_ANY = re.compile(r"(?P<level>" + LEVEL + r")(?P<rest>.*)$", re.M)
+BANNER_ANY = re.compile(r"(?<![A-Za-z])(?P<level>" + LEVEL + r")(?P<rest>.*)$", re.M)
 _SECTION = re.compile(r"\bSECTION[ \t]*(?P<n>\d{1,3})[ \t]*OF[ \t]*(?P<of>\d{1,3})\b", re.I)
 _POST_SERIAL = re.compile(
-    r"(?P<post>[A-Z][A-Z.'\-]*(?:[ \t]+[A-Z][A-Z.'\-]*){0,4})[ \t]+(?P<serial>\d{3,8})(?!\d)"
+    r"(?P<post>[A-Z][A-Z.'\-]*(?:[ \t]+[A-Z][A-Z.'\-]*){0,4})[ \t]+(?P<serial>\d{3,8})(?!\d)", re.I
 )
 _NOT_POST = frozenset({"SECTION", "OF", "SIPDIS", "NOFORN", "EXDIS", "NODIS", "LIMDIS", "SENSITIVE", "EFTO",
                        "E", "F", "T", "O", "STADIS", "CORRECTED", "COPY"})
 
+_GLUED = re.compile(r"E\.O\.|\bTAGS\b|SUBJECT|SIPDIS", re.I)
 FIRST_PARA = re.compile(r"^[ \t]*1[ \t]*\.[ \t]", re.M)
 TAGS_LINE = re.compile(
     r"(?:^|(?<=[\s\d]))(?:TAGS?|TAGE|TABS|TGS)[ \t]*:[ \t]*(?P<v>.*)$|^[ \t]*(?:TAS|AGS)[ \t]*:[ \t]*(?P<v2>.*)$"
@@ -23,6 +24,7 @@ TAGS_LINE = re.compile(
     re.M | re.I,
 )
 SUBJECT_LINE = re.compile(r"^[ \t]*(?:SUBJECT|SUBJ|SUBJEC|UBJECT)[ \t]*[:.\-]?[ \t]*(?P<v>.*)$", re.M | re.I)
+SUBJECT_GLUED = re.compile(r"\bSUBJ(?:ECT)?[ \t]*:[ \t]*(?P<v>.*)$", re.M | re.I)
 REF_LINE = re.compile(
     r"^[ \t]*(?:PROGRAM[ \t]+)?(?:REFS?|REF\(S\)|REFTELS?|REFERENCES?)[ \t]*(?::|\.|(?=[ \t]+[A-Z(0-9]))[ \t]*(?P<v>.*)$",
     re.M | re.I,
@@ -49,41 +51,55 @@ class Banner:
     section: str | None
     post: str | None
     serial: str | None
+    start: int = 0
 
 
-def find_banner(body: str) -> Banner | None:
-    """The classification banner: first line starting with a level; else a level glued after junk."""
-    head = body[:3000]
-    m = BANNER.search(head)
-    if m is None or m.start() > 1500:
-        m = BANNER_ANY.search(head[:1500])
-        if m is None:
-            return None
+def _banner_from(m: re.Match[str]) -> Banner:
     rest = m.group("rest")
     # Text glued onto the banner line (``ANKARA 008305S/CT FOR REAPE.O. 12958``) is not banner.
-    cut = re.search(r"E\.O\.|\bTAGS\b|SUBJECT", rest)
+    cut = _GLUED.search(rest)
     if cut:
         rest = rest[: cut.start()]
     sec = _SECTION.search(rest)
     post = serial = None
     after = rest[sec.end():] if sec else rest
     for ps in _POST_SERIAL.finditer(after):
-        words = [w for w in ps.group("post").split() if w.upper() not in _NOT_POST]
+        words = [w.upper() for w in ps.group("post").split() if w.upper() not in _NOT_POST]
         if words:
             post = " ".join(words)
             serial = ps.group("serial")
             end = (sec.end() if sec else 0) + ps.end()
             rest = rest[:end]
             break
-    raw = (m.group("level") + rest).rstrip()
     return Banner(
-        raw=raw,
+        raw=(m.group("level") + rest).rstrip(),
         level_raw=m.group("level"),
         rest=rest,
         section=f"{sec.group('n')} OF {sec.group('of')}" if sec else None,
         post=post,
         serial=serial,
+        start=m.start(),
     )
+
+
+def find_banner(body: str) -> Banner | None:
+    """The classification banner: the first line starting with a level (preferring one that names a post
+    and serial, since leaked-row prefixes carry a bare ``CONFIDENTIAL`` metadata line); else a level glued
+    after junk (``Cable dated:2002-11-15T12:40:00S E C R E T ...``)."""
+    head = body[:3000]
+    first: Banner | None = None
+    for m in BANNER.finditer(head):
+        if m.start() > 2000:
+            break
+        b = _banner_from(m)
+        if b.post:
+            return b
+        if first is None:
+            first = b
+    if first is not None:
+        return first
+    m2 = BANNER_ANY.search(head[:1500])
+    return _banner_from(m2) if m2 else None
 
 
 def top_of(body: str) -> str:
@@ -104,7 +120,7 @@ def _continuation(lines: list[str], start: int, stop: re.Pattern[str]) -> list[s
 
 def find_subject(top: str) -> tuple[str | None, str | None, str | None]:
     """(subject_raw, subject, portion mark) from the SUBJECT line(s)."""
-    m = SUBJECT_LINE.search(top)
+    m = SUBJECT_LINE.search(top) or SUBJECT_GLUED.search(top)
     if not m:
         return None, None, None
     first = m.group("v").rstrip()

@@ -8,7 +8,7 @@ _SPACED = re.compile(r"(?<![A-Za-z])(?:[A-Za-z] ){2,}[A-Za-z](?![A-Za-z])")
 
 # A banner level at the start of a line, spaced or not, any case (``S e c r e t state 068250``).
 LEVEL = (
-    r"(?:T ?O ?P[ \t]+S ?E ?C ?R ?E ?T|S ?E ?C ?R ?E ?T|C ?O ?N ?F ?I ?D ?E ?N ?T ?I ?A ?L"
+    r"(?:T ?O ?P[ \t]+S ?E ?C ?R ?E ?T|S ?E ?C ?R ?E ?T|E C R E T|O N F I D E N T I A L|NCLAS(?:SIFIED)?(?=[ \t])|C ?O ?N ?F ?I ?D ?E ?N ?T ?I ?A ?L"
     r"|U ?N ?C ?L ?A ?S(?: ?S ?I ?F ?I ?E ?D)?|L ?I ?M ?I ?T ?E ?D[ \t]+O ?F ?F ?I ?C ?I ?A ?L[ \t]+U ?S ?E"
     r"|S ?E ?N ?S ?I ?T ?I ?V ?E[ \t]+B ?U ?T[ \t]+U ?N ?C ?L ?A ?S ?S ?I ?F ?I ?E ?D)(?![A-Za-z])"
 )
@@ -31,11 +31,11 @@ def level_of(text: str) -> str | None:
     word = word.replace(" ", "") if word.replace(" ", "") in ("TOPSECRET",) else word
     if word.startswith("TOP") or word == "TOPSECRET":
         return "TOP SECRET"
-    if word.startswith("SECRET"):
+    if word.startswith("SECRET") or word == "ECRET":
         return "SECRET"
-    if word.startswith("CONF"):
+    if word.startswith("CONF") or word == "ONFIDENTIAL":
         return "CONFIDENTIAL"
-    if word.startswith("UNCLAS") or word.startswith("SENSITIVE"):
+    if word.startswith(("UNCLAS", "NCLAS", "SENSITIVE")):
         return "UNCLASSIFIED"
     if word.startswith("LIMITED"):
         return "LIMITED OFFICIAL USE"

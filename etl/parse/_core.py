@@ -7,12 +7,15 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from etl.parse import _body, _classif, _decl, _dtg, _header, _tags
+from etl.parse import _body, _classif, _decl, _dtg, _header, _ids, _paras, _refs, _tags, _vocab
 from etl.parse._text import normalize
 
-PARSER_VERSION = "0.1.0"
+PARSER_VERSION = "0.2.0"
 
 _ID_POST_CLEAN = re.compile(r"[^A-Z0-9]")
+_TAGS_SPLIT = re.compile(r"\s*(?:\b|(?<=\d))TAGS?\s*:", re.I)
+_ID_YEAR = re.compile(r"^(\d{2})[A-Z]")
+_ID_SERIAL = re.compile(r"(\d+)$")
 _NOFORN = re.compile(r"^[ \t]*NOFORN\b|\bNOFORN[ \t]*$", re.M)
 _SENSITIVE = re.compile(r"^[ \t]*SENSITIVE\b", re.M)
 
@@ -20,12 +23,30 @@ FIELDS: tuple[str, ...] = (
     "reference_id", "reference_id_source", "dtg", "sent_at", "sent_at_source", "precedence_raw", "precedence",
     "origin", "classification_raw", "classification", "eo_raw", "eo", "decl_raw", "decl_date", "tags_raw",
     "tags", "subject_raw", "subject", "references_raw", "header", "body",
+    # phase 2: routing header
+    "transmission_id", "routing_precedence", "relay_ris", "de_station", "de_serial", "de_section", "de_julian_day",
+    "de_time", "security_line", "security_word", "dtg_zone", "dtg_valid", "to_addressees", "info_addressees",
+    # body header
+    "banner_level", "banner_section", "banner_post", "banner_serial", "caveats", "decl_kind", "tag_details",
+    "subject_portion_mark", "references", "classified_by_name", "classified_by_title", "classification_reason_section",
+    "classification_reasons",
+    # body
+    "paragraphs", "max_portion_level", "summary", "comment", "signature", "redaction_count", "is_partial",
+    "body_length",
+    # origin / identity
+    "origin_name", "canonical_id", "plusd_id",
+    # consistency flags
+    "flag_classification_mismatch", "flag_id_year_mismatch", "flag_serial_mismatch", "flag_decl_before_dtg",
+    "flag_decl_over_25y",
 )
+_LIST_FIELDS = ("tags", "relay_ris", "to_addressees", "info_addressees", "caveats", "tag_details", "references",
+                "classification_reasons", "paragraphs")
 
 
 def empty_row() -> dict[str, Any]:
     row: dict[str, Any] = dict.fromkeys(FIELDS)
-    row["tags"] = []
+    for f in _LIST_FIELDS:
+        row[f] = []
     row["_problems"] = []
     return row
 
@@ -55,15 +76,23 @@ def _fill(row: dict[str, Any], header: str, body: str, meta: Mapping[str, str]) 
     row["body"] = body
     h = normalize(header)
     b = normalize(body)
+    banner = _body.find_banner(b)
+    if banner is not None and banner.start > 0 and not _dtg.DTG_LINE.search(h):
+        # leaked-row bodies carry their own routing header before the banner
+        pre = b[: banner.start]
+        if _dtg.DTG_LINE.search(pre) or _header.FM_LINE.search(pre):
+            h = h + "\n" + pre
 
     # --- DTG / precedence / origin (routing header)
     sent_at: datetime | None = None
     m = _dtg.DTG_LINE.search(h)
     if m:
         row["dtg"] = m.group("dtg").strip()
+        row["dtg_zone"] = m.group("zone").upper()
         row["precedence_raw"] = m.group("prec")
         row["precedence"] = m.group("prec")[0]
         sent_at = _dtg.dtg_to_datetime(m["day"], m["hh"], m["mm"], m["zone"], m["mon"], m["yy"])
+        row["dtg_valid"] = sent_at is not None
         if sent_at is None:
             problems.append(f"dtg: not a real time {row['dtg']!r}")
     fm = _header.FM_LINE.search(h)
@@ -81,7 +110,6 @@ def _fill(row: dict[str, Any], header: str, body: str, meta: Mapping[str, str]) 
                 problems.append(f"meta: unreadable created {created!r}")
 
     # --- banner
-    banner = _body.find_banner(b)
     level = None
     if banner:
         row["classification_raw"] = banner.raw
@@ -123,11 +151,12 @@ def _fill(row: dict[str, Any], header: str, body: str, meta: Mapping[str, str]) 
     if eo_m:
         line = eo_m.group(0).strip()
         num, rest = _decl.eo_parts(line)
-        row["eo_raw"] = re.split(r"\s*(?:\b|(?<=\d))TAGS?\s*:", line, maxsplit=1, flags=re.I)[0].rstrip()
+        row["eo_raw"] = _TAGS_SPLIT.split(line, maxsplit=1)[0].rstrip()
         row["eo"] = num
         row["decl_raw"] = _decl.decl_value(rest)
-        _kind, d, problem = _decl.classify_decl(row["decl_raw"], year)
+        kind, d, problem = _decl.classify_decl(row["decl_raw"], year)
         row["decl_date"] = d
+        row["decl_kind"] = kind
         if problem:
             problems.append(problem)
 
@@ -135,12 +164,92 @@ def _fill(row: dict[str, Any], header: str, body: str, meta: Mapping[str, str]) 
     tags_raw = _body.find_tags(top)
     if tags_raw is not None:
         row["tags_raw"] = tags_raw
-        row["tags"] = _tags.split_tags(tags_raw)
-    row["subject_raw"], row["subject"], _mark = _body.find_subject(top)
+        details = _vocab.fix_tags(_tags.split_tags(tags_raw))
+        row["tag_details"] = details
+        row["tags"] = [d["tag"] for d in details]
+    row["subject_raw"], row["subject"], row["subject_portion_mark"] = _body.find_subject(top)
     row["references_raw"] = _body.find_references(top)
+    _phase2(row, h, b, top, banner, level, meta, year)
 
 
 def _year_of_id(ref: str | None) -> int | None:
     if not ref or len(ref) < 2 or not ref[:2].isdigit():
         return None
     return _dtg.century(int(ref[:2]))
+
+
+_EO_OR_SUBJECT = re.compile(r"^[ \t]*(?:E\.?[ \t]?O\.?[ \t]*\d|SUBJ)", re.M | re.I)
+_PARTIAL = re.compile(r"partial extract|^[ \t]*PAGE[ \t]+0*1[ \t]", re.I | re.M)
+
+
+def _phase2(row: dict[str, Any], h: str, b: str, top: str, banner: _body.Banner | None, level: str | None,
+            meta: Mapping[str, str], year: int | None) -> None:
+    # routing header
+    row.update(_header.routing(h))
+    row["to_addressees"], row["info_addressees"] = _header.addressees(h)
+    # banner
+    if banner is not None:
+        row["banner_level"] = level
+        row["banner_section"] = banner.section
+        row["banner_post"] = banner.post
+        row["banner_serial"] = banner.serial
+    eo = _EO_OR_SUBJECT.search(top)
+    head = top[: eo.start()] if eo else top[:1500]
+    row["caveats"] = _paras.caveats(head)
+    # classified by / reasons
+    name, title, section, letters = _paras.classified_by(b)
+    row["classified_by_name"], row["classified_by_title"] = name, title
+    row["classification_reason_section"], row["classification_reasons"] = section, letters
+    # references
+    row["references"] = _refs.parse_references(row["references_raw"], year, row["reference_id"])
+    # body
+    paras = _paras.paragraphs(b, banner.start if banner is not None else 0)
+    row["paragraphs"] = paras
+    levels = [lv for p in paras if isinstance(p["portion_mark"], str)
+              for lv in [_classif.mark_level(p["portion_mark"])] if lv]
+    row["max_portion_level"] = max(levels, key=lambda lv: _classif.RANK[lv]) if levels else None
+    row["summary"] = _paras.summary(b)
+    row["comment"] = _paras.comment(b)
+    row["signature"] = _paras.signature(b)
+    row["redaction_count"] = _paras.redaction_count(b)
+    row["is_partial"] = bool(meta.get("partial") == "1" or _PARTIAL.search(h[:400]))
+    row["body_length"] = len(row["body"] or "")
+    # origin / identity
+    row["origin_name"] = _meta(meta, "origin") or _ids.origin_name(row["origin"])
+    row["canonical_id"] = _ids.canonical_id(row["reference_id"])
+    row["plusd_id"] = _ids.plusd_id(row["canonical_id"], row["reference_id"])
+    _flags(row, level, meta)
+
+
+def _norm_level(lv: str | None) -> str | None:
+    return "UNCLASSIFIED" if lv == "LIMITED OFFICIAL USE" else lv
+
+
+def _flags(row: dict[str, Any], level: str | None, meta: Mapping[str, str]) -> None:
+    meta_cls = _meta(meta, "classification")
+    seen = [
+        _classif.meta_level(meta_cls) if meta_cls else None,
+        level,
+        _header.SECURITY_WORD_LEVEL.get(row["security_word"] or ""),
+        row["max_portion_level"],
+    ]
+    levels = {_norm_level(lv) for lv in seen if lv}
+    row["flag_classification_mismatch"] = (len(levels) > 1) if len([lv for lv in seen if lv]) >= 2 else None
+    sent = row["sent_at"] if row["sent_at_source"] == "dtg" else None
+    rid = row["canonical_id"] or ""
+    id_m = _ID_YEAR.match(rid)
+    row["flag_id_year_mismatch"] = (f"{sent.year % 100:02d}" != id_m.group(1)) if (sent and id_m) else None
+    id_serial = _ID_SERIAL.search(rid)
+    row["flag_serial_mismatch"] = (
+        int(row["de_serial"]) != int(id_serial.group(1)) if (row["de_serial"] and id_serial) else None
+    )
+    decl = row["decl_date"]
+    when = row["sent_at"]
+    if decl is not None and when is not None:
+        d0 = when.date()
+        row["flag_decl_before_dtg"] = decl <= d0
+        try:
+            limit = d0.replace(year=d0.year + 25)
+        except ValueError:  # 29 February
+            limit = d0.replace(year=d0.year + 25, day=28)
+        row["flag_decl_over_25y"] = decl > limit

@@ -19,7 +19,7 @@ _NA = re.compile(r"^N[ \t]*/?[ \t]*A\b", re.I)
 _OADR = re.compile(r"\bOADR\b", re.I)
 _X = re.compile(r"^X[ \t]*([1-8])\b", re.I)
 _25X = re.compile(r"\b(?:25|50)[ \t]*X[ \t]*\d", re.I)
-_GDS = re.compile(r"\bX?GDS\b", re.I)
+_GDS = re.compile(r"\b[XN]?GDS\b", re.I)
 _DURATION = re.compile(r"\bYEARS?\b", re.I)
 
 DECL_KINDS = ("date", "n/a", "oadr", "x1-x8", "25x", "gds", "duration", "downgrade", "text", "none")

@@ -32,3 +32,112 @@ def split_cable(text: str) -> tuple[str, str]:
     if blank:
         return stripped[: blank.start()], stripped[blank.end():]
     return stripped, ""
+
+
+# ----------------------------------------------------------------------------- routing header fields
+_VZCZC = re.compile(r"\b(VZCZC[A-Z]{3}\d*)")
+_PROSIGN_LINE = re.compile(r"^[ \t]*(?P<pro>[ZOPR]{2})[ \t]+(?P<ris>R[A-Z0-9]{3,8}(?:[ \t]+R[A-Z0-9]{3,8})*)[ \t]*$", re.M)
+_RI_LINE = re.compile(r"^[ \t]*R[A-Z0-9]{3,8}(?:[ \t]+R[A-Z0-9]{3,8})*[ \t]*$")
+DE_LINE = re.compile(
+    r"^[ \t]*DE[ \t]+(?P<station>R[A-Z0-9]{3,8})[ \t]+#?(?P<serial>\d{1,7})(?:[ \t]*/[ \t]*(?P<section>\d{1,3}))?"
+    r"[ \t]+(?P<jul>\d{3})(?P<time>\d{4})\b",
+    re.M,
+)
+ZN_LINE = re.compile(r"^[ \t]*(?P<zn>ZN[YR])[ \t]+(?P<word>[A-Z]{5})\b", re.M)
+_PAGE_BREAK = re.compile(r"^[ \t]*PAGE[ \t]+\d+[ \t]+.*$")
+_ADDR = re.compile(
+    r"^(?:(?P<ri>R[A-Z0-9]{3,8})[ \t]*/[ \t]*)?(?P<addr>.*?)"
+    r"(?:[ \t]+(?P<prec>FLASH|NIACT[ \t]+IMMEDIATE|IMMEDIATE|PRIORITY|PIORITY|ROUTINE))?"
+    r"(?:[ \t]+(?P<mcn>\d{4,}))?[ \t]*$"
+)
+_TO_START = re.compile(r"^[ \t]*TO[ \t]+(?P<rest>.*)$")
+_INFO_START = re.compile(r"^[ \t]*INFO[ \t]+(?P<rest>.*)$")
+_XMT = re.compile(r"^[ \t]*XMT[ \t]+(?P<rest>.*)$")
+_END_ADDR = re.compile(r"^[ \t]*(?:BT|ZEN|ZFR|ZFF)\b|^[ \t]*$")
+
+SECURITY_WORD_LEVEL = {
+    "CCCCC": "CONFIDENTIAL", "SSSSS": "SECRET", "UUUUU": "UNCLASSIFIED", "EEEEE": "UNCLASSIFIED",
+    "TTTTT": "TOP SECRET", "SSSAA": "SECRET", "UUUAA": "UNCLASSIFIED",
+}
+
+
+def addressee(line: str) -> dict[str, object]:
+    """``RUEHC/SECSTATE WASHDC IMMEDIATE 5172`` -> routing indicator, address, precedence, MCN."""
+    m = _ADDR.match(line.strip())
+    assert m is not None  # the pattern matches any line
+    prec = m.group("prec")
+    if prec:
+        prec = " ".join(prec.split())
+        if prec == "PIORITY":
+            prec = "PRIORITY"
+    return {
+        "routing_indicator": m.group("ri"),
+        "address": " ".join(m.group("addr").split()) or None,
+        "precedence": prec,
+        "mcn": m.group("mcn"),
+        "excluded": [],
+    }
+
+
+def addressees(header: str) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+    """TO and INFO addressees (one per line; XMT lines fill ``excluded`` of the collective above)."""
+    to: list[dict[str, object]] = []
+    info: list[dict[str, object]] = []
+    current: list[dict[str, object]] | None = None
+    for line in header.split("\n"):
+        if _PAGE_BREAK.match(line):
+            continue
+        m = _TO_START.match(line)
+        if m:
+            current = to
+            line = m.group("rest")
+        else:
+            m = _INFO_START.match(line)
+            if m:
+                current = info
+                line = m.group("rest")
+        if current is None:
+            continue
+        if _END_ADDR.match(line):
+            if line.strip():
+                current = None
+            continue
+        x = _XMT.match(line)
+        if x:
+            target = current[-1] if current else None
+            if target is not None:
+                excluded = target["excluded"]
+                assert isinstance(excluded, list)
+                excluded.append(" ".join(x.group("rest").split()))
+            continue
+        current.append(addressee(line))
+    return to, info
+
+
+def routing(header: str) -> dict[str, object]:
+    """Transmission id, prosigns + relay RIs, DE line, ZNY/ZNR security line of a routing header."""
+    out: dict[str, object] = {}
+    m = _VZCZC.search(header[:200])
+    out["transmission_id"] = m.group(1) if m else None
+    p = _PROSIGN_LINE.search(header[:600])
+    ris: list[str] = []
+    if p:
+        out["routing_precedence"] = p.group("pro")
+        ris = p.group("ris").split()
+        for line in header[p.end():].split("\n")[1:]:
+            if not _RI_LINE.match(line):
+                break
+            ris.extend(line.split())
+    else:
+        out["routing_precedence"] = None
+    out["relay_ris"] = ris
+    d = DE_LINE.search(header)
+    out["de_station"] = d.group("station") if d else None
+    out["de_serial"] = d.group("serial") if d else None
+    out["de_section"] = d.group("section") if d else None
+    out["de_julian_day"] = int(d.group("jul")) if d else None
+    out["de_time"] = d.group("time") if d else None
+    z = ZN_LINE.search(header)
+    out["security_line"] = z.group("zn") if z else None
+    out["security_word"] = z.group("word") if z else None
+    return out

@@ -17,9 +17,11 @@ def normalize(text: str) -> str:
     """Plain-text form of a cable part: ``\\n`` line ends, no pilcrows, no Markdown/HTML residue."""
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\\\n" in text:
+        text = text.replace("\\\n", "\n")  # cables.csv-style escaped line ends leaked into some pages
     if "<" in text:
         text = _HTML_TAG.sub("", text)
-    if _MD_HINT.search(text):
+    if ("<u>" in text or "**" in text or "\n- " in text or text.startswith("- ")) and _MD_HINT.search(text):
         text = _MD_U.sub("", text)
         text = _MD_BOLD.sub("", text)
         text = _MD_LIST.sub(r"\1", text)

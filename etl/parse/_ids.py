@@ -1,0 +1,116 @@
+"""Reference ids: station canonicalization, malformed-id repair, PlusD id, publisher origin names."""
+
+from __future__ import annotations
+
+import re
+
+# Origins as written in REF lines / banners -> station as used in reference ids.
+STATION_ALIASES = {
+    "SECSTATE": "STATE", "SECSTATE WASHDC": "STATE", "STATE": "STATE", "SECTSTATE": "STATE", "DEPT": "STATE",
+    "DEPARTMENT": "STATE", "RIO DE JAN": "RIODEJANEIRO", "RIO": "RIODEJANEIRO", "USUN": "USUNNEWYORK",
+    "USUN NEW YORK": "USUNNEWYORK", "USUN NY": "USUNNEWYORK", "USMISSION USUN NEW YORK": "USUNNEWYORK",
+    "USNATO": "USNATO", "HAGUE": "THEHAGUE", "THE HAGUE": "THEHAGUE", "USEU": "USEUBRUSSELS", "USEU BRUSSELS": "USEUBRUSSELS", "UNVIE": "UNVIEVIENNA",
+    "UNVIE VIENNA": "UNVIEVIENNA", "USVIENNA": "UNVIEVIENNA", "PAUP": "PORTAUPRINCE", "PORT AU PRINCE": "PORTAUPRINCE",
+    "HCMC": "HOCHIMINHCITY", "HO CHI MINH CITY": "HOCHIMINHCITY", "BA": "BUENOSAIRES", "SAO PAULO": "SAOPAULO",
+    "TAIPEI": "AITTAIPEI", "AIT TAIPEI": "AITTAIPEI", "SECDEF": "SECDEF", "USOSCE": "USOSCE",
+    "GENEVA": "GENEVA", "MISSION GENEVA": "GENEVA", "USMISSION GENEVA": "GENEVA", "KUWAIT CITY": "KUWAIT",
+    "PORT OF SPAIN": "PORTOFSPAIN", "PORT-OF-SPAIN": "PORTOFSPAIN", "CIUDAD JUAREZ": "CIUDADJUAREZ",
+}
+_STATION_OK = re.compile(r"^[A-Z]{2,20}$")
+
+
+def canonical_station(origin: str) -> str | None:
+    """``SECSTATE`` -> STATE, ``RIO DE JAN`` -> RIODEJANEIRO, ``LA PAZ`` -> LAPAZ; None if not a station."""
+    o = " ".join(origin.upper().replace("-", " ").split())
+    if o in STATION_ALIASES:
+        return STATION_ALIASES[o]
+    for prefix in ("AMEMBASSY ", "AMCONSUL ", "AMCONGEN ", "USMISSION ", "USINT "):
+        if o.startswith(prefix):
+            o = o[len(prefix):]
+    o = o.replace(" ", "").replace("'", "").replace(".", "")
+    if o in STATION_ALIASES:
+        return STATION_ALIASES[o]
+    return o if _STATION_OK.match(o) else None
+
+
+# Known malformed Cablegate ids (from the release) -> canonical; generic rules below catch the families.
+MALFORMED = {
+    "07SOIA828": "07SOFIA828",
+    "85NOFORNMOGADISHU1643": "85MOGADISHU1643",
+    "7575LIBREVILLE1895": "75LIBREVILLE1895",
+}
+_ID = re.compile(r"^(?P<yy>\d{2})(?P<station>[A-Z][A-Z\-]*?)(?P<serial>\d{1,7})$")
+_JUNK_IN_ID = re.compile(r"S(?:E)?CTION\d{1,2}OF\d{1,2}|^(?:NOFORN|EFTO|SIPDIS|AMEMBASSY|AMCONSUL|USMISSION|CONFIDENTIAL|SECRET|UNCLAS)")
+_STATION_FIX = {"SECTSTATE": "STATE", "SECSTATE": "STATE", "PAUP": "PORTAUPRINCE", "BA": "BUENOSAIRES",
+                "PORT-OF-SPAIN": "PORTOFSPAIN", "TAIPEI": "AITTAIPEI", "USUN": "USUNNEWYORK"}
+
+
+def canonical_id(ref: str | None) -> str | None:
+    """Canonical reference id: known malformed forms repaired (``08SECTION01OF02MANAMA492`` -> 08MANAMA492)."""
+    if not ref:
+        return None
+    rid = re.sub(r"\s+", "", ref.upper())
+    if rid in MALFORMED:
+        return MALFORMED[rid]
+    m = re.match(r"^(\d{2})\1(?=[A-Z])", rid)  # 7575LIBREVILLE1895
+    if m:
+        rid = rid[2:]
+    rid = re.sub(r"TOSEC\d+$|SECTO\d+$", "", rid)  # 90STATE255577TOSEC140323
+    m2 = _ID.match(rid)
+    if not m2:
+        return rid
+    station = m2.group("station")
+    prev = None
+    while prev != station:
+        prev = station
+        station = _JUNK_IN_ID.sub("", station)
+    station = _STATION_FIX.get(station, station).replace("-", "")
+    return f"{m2.group('yy')}{station}{int(m2.group('serial'))}" if station else rid
+
+
+def plusd_id(canonical: str | None, meta_id: str | None = None) -> str | None:
+    """PlusD canonical id: a PlusD id as published (``1974ATHENS02959_b``), else ``<cablegate id>_a``."""
+    if meta_id and re.match(r"^\d{4}[A-Z]+\d+_[a-z]$", meta_id):
+        return meta_id
+    return f"{canonical}_a" if canonical else None
+
+
+# ----------------------------------------------------------------------------- origin names
+_SPECIAL_ORIGINS = {
+    "SECSTATE WASHDC": "Secretary of State", "SECSTATE": "Secretary of State",
+    "USMISSION USUN NEW YORK": "USUN New York", "USUN NEW YORK": "USUN New York",
+    "USMISSION UNVIE VIENNA": "UNVIE", "USMISSION USNATO": "Mission USNATO", "USNATO": "Mission USNATO",
+    "USEU BRUSSELS": "USEU Brussels", "AIT TAIPEI": "American Institute Taiwan, Taipei",
+    "USLO TRIPOLI": "Embassy Tripoli", "RPO DUBAI": "Iran RPO Dubai", "USDEL SECRETARY": "US Delegation, Secretary",
+    "SECDEF WASHDC": "Secretary of Defense", "USOSCE": "Mission USOSCE", "USMISSION USOSCE": "Mission USOSCE",
+}
+_PREFIX_NAMES = (
+    ("AMEMBASSY ", "Embassy "), ("AMCONSUL ", "Consulate "), ("AMCONGEN ", "Consulate "),
+    ("USINT ", "US Interests Section "), ("USMISSION ", "Mission "), ("USDEL ", "US Delegation "),
+    ("USOFFICE ", "US Office "), ("AIT ", "American Institute Taiwan, "), ("REO ", "REO "), ("RPO ", "RPO "),
+)
+_LOWER = frozenset({"of", "de", "da", "do", "des", "du", "la", "le", "el", "al", "and"})
+
+
+def _title(words: str) -> str:
+    out = []
+    for i, w in enumerate(words.lower().split()):
+        out.append(w if (i and w in _LOWER) else "-".join(p[:1].upper() + p[1:] for p in w.split("-")))
+    return " ".join(out)
+
+
+def origin_name(fm: str | None) -> str | None:
+    """Publisher form of an FM line: AMEMBASSY MOSCOW -> Embassy Moscow, SECSTATE WASHDC -> Secretary of State."""
+    if not fm:
+        return None
+    f = " ".join(fm.upper().split())
+    f = re.sub(r"[ \t]+(?:IMMEDIATE|PRIORITY|ROUTINE|NIACT IMMEDIATE|FLASH)(?:[ \t]+\d+)?$", "", f)
+    if f in _SPECIAL_ORIGINS:
+        return _SPECIAL_ORIGINS[f]
+    for prefix, name in _PREFIX_NAMES:
+        if f.startswith(prefix):
+            rest = f[len(prefix):]
+            if prefix == "USMISSION " and rest.startswith("US"):
+                return "Mission " + rest.split()[0] + ((" " + _title(" ".join(rest.split()[1:]))) if len(rest.split()) > 1 else "")
+            return name + _title(rest)
+    return _title(f)

@@ -1,0 +1,272 @@
+"""Body text: paragraphs with portion marks, summary, comment, signature, caveats, Classified By."""
+
+from __future__ import annotations
+
+import re
+
+from etl.parse._classif import despace
+
+_MK = r"[A-Za-z]{1,4}(?:[ \t]*/{1,2}[ \t]*[A-Za-z]{1,6}){0,3}"
+_PARA = re.compile(
+    r"^[ \t]*(?:\((?P<mark1>" + _MK + r")\)[ \t]*)?(?P<num>\d{1,3})[ \t]*[.)][ \t]+(?:\((?P<mark>" + _MK + r")\)[ \t]*)?",
+    re.M,
+)
+_UNNUMBERED = re.compile(
+    r"^[ \t]*\((?P<mark>U|C|S|TS|SBU|LOU|(?:U|C|S|TS|SBU)[ \t]*/{1,2}[ \t]*(?:NF|FOUO|N|REL[A-Z ,]*|FGI)(?:/{1,2}NF)?)\)"
+    r"[ \t]*[:.\-]?[ \t]*(?=\S)",
+    re.M,
+)
+_MARK_OK = re.compile(r"^(?:U|C|S|TS|SBU|LOU|FOUO|NF|N|REL|FGI|ORCON|[A-Z]{1,4})(?:/{1,2}[A-Z]{1,6}){0,3}$")
+_RULE = re.compile(r"^[ \t]*[-=_]{3,}[ \t]*$", re.M)
+_REDACTION = re.compile(r"X{6,}")
+
+SUMMARY_START = re.compile(
+    r"(?:BEGIN[ \t]+)?SUMMARY(?:[ \t]+AND[ \t]+(?:COMMENT|ACTION[ \t]+REQUEST|INTRODUCTION))?"
+    r"[ \t]*(?:[:.\-]|$)",
+    re.I | re.M,
+)
+SUMMARY_END = re.compile(r"\bEND[ \t]*(?:OF[ \t]+)?SUMMARY\b[ \t]*\.?", re.I)
+COMMENT_START = re.compile(r"(?:COMMENT|Comment)[ \t]*(?::|\.|-{1,2}|$)", re.M)
+COMMENT_END = re.compile(r"\bEND[ \t]*(?:OF[ \t]+)?COMMENT\b[ \t]*\.?", re.I)
+
+_NOT_SIGNATURE = re.compile(
+    r"^(?:C ?O ?N ?F ?I ?D ?E ?N ?T ?I ?A ?L|S ?E ?C ?R ?E ?T|UNCLAS(?:SIFIED)?|SIPDIS|NOFORN|END(?: COMMENT| SUMMARY"
+    r"| TEXT)?\.?|SENSITIVE|BT|NNNN|NNN|LIMITED OFFICIAL USE|FOR OFFICIAL USE ONLY|LIMITED OFFICIAL|XXXXXXXX+|UNQUOTE|QUOTE|TEXT|COMMENT|SUMMARY|NONE|ACTION REQUEST|\.)$"
+)
+_END_PREFIX = re.compile(r"^END[ \t]+(?:OF[ \t]+)?(?:COMMENT|SUMMARY|TEXT|QUOTE)\.?[ \t]*")
+_SIG = re.compile(r"(?:^|(?<=[.!?\"')])[ \t]+)(?P<sig>[A-Z][A-Z'\-]+(?:[ \t]+(?:[A-Z][A-Z'\-]+|[A-Z]\.)){0,3})[ \t]*$")
+
+CAVEATS = (
+    ("SIPDIS", re.compile(r"\bSIPDIS\b")),
+    ("NOFORN", re.compile(r"\bNOFORN\b|\bNOT[ \t]+RELEASABLE[ \t]+TO[ \t]+FOREIGN[ \t]+NATIONALS\b")),
+    ("EXDIS", re.compile(r"\bEXDIS\b")),
+    ("NODIS", re.compile(r"\bNODIS\b")),
+    ("LIMDIS", re.compile(r"\bLIMDIS\b")),
+    ("STADIS", re.compile(r"\bSTADIS\b")),
+    ("SENSITIVE", re.compile(r"^[ \t]*SENSITIVE\b", re.M)),
+    ("EFTO", re.compile(r"\bEFTO\b")),
+    ("FOR OFFICIAL USE ONLY", re.compile(r"\bFOR[ \t]+OFFICIAL[ \t]+USE[ \t]+ONLY\b")),
+    ("FGI", re.compile(r"\bFGI\b")),
+    ("ORCON", re.compile(r"\bORCON\b")),
+    ("ROGER CHANNEL", re.compile(r"\bROGER\b")),
+    ("CORRECTED COPY", re.compile(r"\bCORRECTEDCOPY\b|\bCORRECTED[ \t]+COPY\b")),
+    ("CHEROKEE", re.compile(r"\bCHEROKEE\b")),
+    ("DISSENT CHANNEL", re.compile(r"\bDISSENT[ \t]+CHANNEL\b")),
+)
+_REL_TO = re.compile(r"\bREL(?:EASABLE)?[ \t]+TO[ \t]+(?P<to>[A-Z ,]{2,60})")
+
+_CLASSIFIED_BY = re.compile(r"(?<![A-Za-z])CLASSIFIED[ \t]+BY[ \t]*[:;.]?[ \t]*", re.I)
+_REASON_SPLIT = re.compile(
+    r"(?:[,;:.][ \t]*)?(?:\b(?:FOR[ \t]+)?REASONS?\b|\bFOR[ \t]+REAS|\bE\.?O\.?[ \t]*1[23]\d{3}|(?<![\d.])1[ \t]*\.[ \t]*[45](?!\d))",
+    re.I,
+)
+_SECTION = re.compile(r"(?<![\d.])1[ \t]*\.[ \t]*(?P<s>[45])(?!\d)")
+_LETTER = re.compile(r"(?<![A-Za-z])([a-hA-H])(?![A-Za-z])")
+_TITLE_WORDS = frozenset("""
+AMBASSADOR AMB DCM ADCM CDA MC POLMINCOUNS POLMIL D'AFFAIRS CHARGE'D ECONMINCOUNS MINCOUNS CHARGE D'AFFAIRES A.I. AI CHARGE' DEPUTY CHIEF OF MISSION POLITICAL ECONOMIC POL ECON POLOFF
+ECONOFF POLCOUNS ECONCOUNS COUNSELOR COUNSELLOR MINISTER MINISTER-COUNSELOR OFFICER SECTION ACTING CONSUL GENERAL
+CONSUL-GENERAL PRINCIPAL DIRECTOR ASSISTANT SECRETARY UNDER DEPARTMENT STATE FOR AFFAIRS AND THE PUBLIC
+DIPLOMACY MANAGEMENT MILITARY DEFENSE ATTACHE AMB. A/S A/DCM P/E PE POL/ECON POL-ECON CHIEF, RSO REGIONAL
+SECURITY LEGAL ATTACHE OFFICE NEA EUR WHA AF EAP SCA ISN INR DAS PDAS EXECUTIVE SPECIAL ENVOY REPRESENTATIVE
+COORDINATOR ADVISOR ADVISER CONSULAR M/C PAO PA ESTH LABOR AGRICULTURAL COMMERCIAL INTERNATIONAL NARCOTICS
+LAW ENFORCEMENT DEPUTY POLITICAL/ECONOMIC A DEPT U.S. US USUN USNATO MISSION EMBASSY BY CG DPO A/POLCOUNS
+""".split())
+
+
+def paragraphs(body: str, start: int = 0) -> list[dict[str, object]]:
+    """Numbered paragraphs ``N. (X) text`` / ``(X) N. text`` / ``N) text`` in sequence (an excerpt may start
+    at any number; numbers out of sequence are text). Without numbers: paragraphs opened by a portion mark
+    ``(C) text`` (number null)."""
+    found = list(_PARA.finditer(body, start))
+    first = next((i for i, m in enumerate(found) if m.group("num") == "1"), 0)
+    starts: list[re.Match[str]] = []
+    expect = -1
+    for m in found[first:]:
+        n = int(m.group("num"))
+        if expect < 0 or n == expect or n == expect + 1:
+            starts.append(m)
+            expect = n + 1
+    if not starts:
+        return [
+            {"number": None, "portion_mark": _mark(m.group("mark")), "text": _para_text(body, m.end(), nxt)}
+            for m, nxt in _pairs(list(_UNNUMBERED.finditer(body, start)), len(body))
+        ]
+    return [
+        {"number": int(m.group("num")), "portion_mark": _mark(m.group("mark") or m.group("mark1")),
+         "text": _para_text(body, m.end(), nxt)}
+        for m, nxt in _pairs(starts, len(body))
+    ]
+
+
+def _pairs(ms: list[re.Match[str]], end: int) -> list[tuple[re.Match[str], int]]:
+    return [(m, ms[i + 1].start() if i + 1 < len(ms) else end) for i, m in enumerate(ms)]
+
+
+def _mark(mark: str | None) -> str | None:
+    if mark is None:
+        return None
+    mark = mark.replace(" ", "").replace("\t", "").upper()
+    return mark if _MARK_OK.match(mark) else None
+
+
+def _para_text(body: str, start: int, end: int) -> str:
+    text = body[start:end]
+    if "---" in text or "===" in text or "___" in text:
+        text = _RULE.sub(" ", text)
+    return " ".join(text.split())
+
+
+def _clean_span(text: str) -> str:
+    text = _RULE.sub(" ", text)
+    text = _PARA.sub(" ", text)
+    text = re.sub(r"^[ \t]*\((?:U|C|S|SBU|TS|[A-Z]{1,4}/{1,2}[A-Z]{1,4})\)[ \t]*", "", text.strip())
+    return " ".join(text.split()).strip(" :.-")
+
+
+def _find_word(body: str, low: str, word: str, limit: int) -> re.Match[str] | None:
+    """First heading ``word`` (found cheaply in the lower-cased text, confirmed with SUMMARY_START)."""
+    i = low.find(word, 0, limit)
+    while i >= 0:
+        if i == 0 or body[i - 1] in " \t\n.)-":
+            m = SUMMARY_START.match(body, i)
+            if m:
+                return m
+        i = low.find(word, i + 1, limit)
+    return None
+
+
+def summary(body: str, low: str | None = None) -> str | None:
+    """Text between SUMMARY and END SUMMARY (or the end of that paragraph)."""
+    low = low if low is not None else body.lower()
+    m = _find_word(body, low, "summary", max(6000, len(body) // 2))
+    if not m:
+        if "end summary" not in low and "end of summary" not in low:
+            return None
+        e = SUMMARY_END.search(body)
+        if not e:
+            return None
+        # "End summary" without a start: the paragraph that ends with it
+        para_start = max(body.rfind("\n\n", 0, e.start()), 0)
+        text = _clean_span(body[para_start:e.start()])
+        return text or None
+    k = low.find("summary", m.end())
+    e = SUMMARY_END.search(body, max(m.end(), k - 12)) if k >= 0 else None
+    if e and e.start() - m.end() < 8000:
+        text = body[m.end():e.start()]
+    else:
+        nxt = _PARA.search(body, m.end() + 1)
+        blank = body.find("\n\n", m.end() + 1)
+        ends = [x for x in (nxt.start() if nxt else -1, blank) if x > m.end()]
+        text = body[m.end():min(ends) if ends else len(body)]
+    return _clean_span(text) or None
+
+
+def comment(body: str) -> str | None:
+    """Text between COMMENT and END COMMENT (the first one whose end is found), else the paragraph."""
+    starts = sorted(i for w in ("COMMENT", "Comment") for i in _all(body, w))
+    for i in starts:
+        if i > 0 and body[i - 1] not in " \t\n.)":
+            continue
+        if body[max(0, i - 4):i].upper().strip() == "END":
+            continue
+        m = COMMENT_START.match(body, i)
+        if not m:
+            continue
+        e = COMMENT_END.search(body, m.end(), m.end() + 8000)
+        if e:
+            text = _clean_span(body[m.end():e.start()])
+        else:
+            nxt = _PARA.search(body, m.end() + 1)
+            text = _clean_span(body[m.end():nxt.start() if nxt else len(body)])
+        if text:
+            return text
+    return None
+
+
+def _all(text: str, word: str) -> list[int]:
+    out = []
+    i = text.find(word)
+    while i >= 0:
+        out.append(i)
+        i = text.find(word, i + 1)
+    return out
+
+
+def signature(body: str) -> str | None:
+    """Surname(s) in capitals on the last line (``BURNS``, ``VAN VOORST``)."""
+    tail = body.rstrip()[-400:]
+    lines = [ln.strip() for ln in tail.split("\n") if ln.strip()]
+    while lines and _NOT_SIGNATURE.match(despace(lines[-1]).upper().strip()):
+        lines.pop()
+    if not lines:
+        return None
+    last = lines[-1]
+    m = _SIG.search(last)
+    if not m:
+        return None
+    sig = _END_PREFIX.sub("", m.group("sig").strip())
+    if _NOT_SIGNATURE.match(sig) or len(sig) < 3 or sig in ("END", "USG", "GOR"):
+        return None
+    return sig
+
+
+def redaction_count(body: str) -> int:
+    return len(_REDACTION.findall(body)) if "XXXXXX" in body else 0
+
+
+def caveats(head: str) -> list[str]:
+    """Handling caveats named near the top of the body (before E.O./SUBJECT), in canonical spelling."""
+    text = despace(head).upper()
+    out = [name for name, rx in CAVEATS if rx.search(text)]
+    rel = _REL_TO.search(text)
+    if rel:
+        out.append("REL TO " + " ".join(rel.group("to").split()).strip(" ,"))
+    return out
+
+
+def classified_by(body: str) -> tuple[str | None, str | None, str | None, list[str]]:
+    """(name, title, reason section 1.4/1.5, reason letters) of the Classified By line."""
+    m = _CLASSIFIED_BY.search(body, 0, 12000)
+    if not m:
+        return None, None, None, []
+    chunk = body[m.end():m.end() + 400]
+    para_end = re.search(r"\n[ \t]*\n|\n[ \t]*\d{1,2}\.[ \t]", chunk)
+    if para_end:
+        chunk = chunk[:para_end.start()]
+    chunk = " ".join(chunk.split())
+    chunk = _CLASSIFIED_BY.sub("", chunk, count=1) if _CLASSIFIED_BY.match(chunk) else chunk
+    r = _REASON_SPLIT.search(chunk)
+    who = chunk[: r.start()] if r else chunk[:120]
+    who = re.split(r"\s+(?:per|PER|for|FOR)\s*$", who.strip(" ,;:.-"))[0]
+    reasons_text = chunk[r.start():] if r else ""
+    sec = _SECTION.search(reasons_text)
+    section = f"1.{sec.group('s')}" if sec else None
+    letters: list[str] = []
+    rs = sec or re.search(r"REASONS?\b[ \t:]*", reasons_text, re.I)
+    if rs:
+        tail = reasons_text[rs.end():rs.end() + 40]
+        tail = re.split(r"\.(?:\s|$)|\bE\.?O\b", tail)[0]
+        for x in _LETTER.findall(tail):
+            x = x.lower()
+            if x not in letters:
+                letters.append(x)
+    name, title = _split_who(who.strip(" ,;:.-"))
+    return name, title, section, letters
+
+
+def _split_who(who: str) -> tuple[str | None, str | None]:
+    if not who:
+        return None, None
+    if "," in who:
+        first, rest = who.split(",", 1)
+        if not (set(first.upper().split()) & _TITLE_WORDS) and 1 < len(first.split()) <= 5:
+            return first.strip(), rest.strip(" ,") or None
+    words = who.split()
+    i = len(words)
+    while i > 0 and words[i - 1].upper().strip(",") not in _TITLE_WORDS:
+        i -= 1
+    name = " ".join(words[i:]).strip(" ,") or None
+    title = " ".join(words[:i]).strip(" ,") or None
+    if name and len(name.split()) > 6:
+        return None, who
+    return name, title
