@@ -195,6 +195,12 @@
       filter();
     });
   });
+  // index.html#search=terms opens the table already searched (a link to a search can be shared)
+  var m = /^#search=(.*)$/.exec(window.location.hash);
+  if (m) {
+    search.value = decodeURIComponent(m[1]);
+    document.getElementById("cables").scrollIntoView();
+  }
   filter();
   document.body.setAttribute("data-rendered", "true");
 })();
