@@ -111,7 +111,7 @@
     chart: "runs", title: "Rule failures per run", labelName: "run",
     labels: runs.map(function (r) { return r.run_id; }), tickEvery: Math.max(1, Math.ceil(runs.length / 6)),
     series: rules.map(function (rule, i) {
-      return { name: rule.name + " (" + rule.severity + ")", color: colorOf("rule:" + rule.severity, i),
+      return { name: rule.name + " (" + rule.severity + ")", color: colorOf("rule:" + rule.name, i),
                values: runs.map(function (r) { return (r.per_rule[rule.name] || {}).failed || 0; }) };
     }),
     legend: true, height: 220
