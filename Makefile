@@ -8,7 +8,7 @@ LAKE ?= lake
 export AIRFLOW_HOME := $(CURDIR)/.airflow
 export GX_ANALYTICS_ENABLED := False
 
-.PHONY: run test lint typecheck pytest bench clean
+.PHONY: run test lint typecheck pytest bench clean browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,13 @@ run: $(STAMP)
 	$(PY) scripts/run_sample.py --lake $(LAKE)
 
 ## test: install, lint, type-check and run the whole suite
-test: $(STAMP) lint typecheck pytest
+test: $(STAMP) browser lint typecheck pytest
+
+## browser: Debian's Chromium for the dashboard's headless-browser tests (installed only when missing)
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver; \
+	fi
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check etl dags tests scripts bench
