@@ -56,6 +56,7 @@ def canonical_id(ref: str | None) -> str | None:
     if m:
         rid = rid[2:]
     rid = re.sub(r"TOSEC\d+$|SECTO\d+$", "", rid)  # 90STATE255577TOSEC140323
+    rid = re.sub(r"(?<=^\d\d)S(?:E)?CTION\d{1,2}OF\d{1,2}", "", rid)  # 08SECTION01OF02MANAMA492
     m2 = _ID.match(rid)
     if not m2:
         return rid

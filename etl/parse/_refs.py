@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from etl.parse._ids import canonical_station
+from etl.parse._ids import STATION_ALIASES, canonical_station
 
 _HEAD = re.compile(r"^[ \t]*(?:PROGRAM[ \t]+)?(?:REFS?|REF\(S\)|REFTELS?|REFERENCES?)[ \t]*[:.]?[ \t]*", re.I)
 # Bullets: A. / A) / (A) / A: / REF A  (only single capital letters, followed by space)
@@ -67,8 +67,10 @@ def parse_references(block: str | None, cable_year: int | None, self_id: str | N
             out.append({"letter": letter, "raw": raw, "reference_id": None, "kind": "other"})
             continue
         for m in _CABLE.finditer(upper):
-            words = [w for w in m.group("origin").split() if w not in _NOT_ORIGIN]
-            if not words or len(words) != len(m.group("origin").split()):
+            words = m.group("origin").split()
+            if " ".join(words) in STATION_ALIASES:
+                pass
+            elif any(w in _NOT_ORIGIN for w in words):
                 # drop leading non-origin words ("SEE MOSCOW 123" -> MOSCOW)
                 tail: list[str] = []
                 for w in reversed(m.group("origin").split()):

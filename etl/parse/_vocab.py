@@ -58,7 +58,11 @@ def _split_glued(tag: str, vocab: dict[str, str]) -> list[str] | None:
                 nxt = best[i + size]
                 if nxt is None or len(cand) < len(nxt):
                     best[i + size] = cand
-    return best[n] if best[n] and len(best[n] or []) > 1 else None
+    parts = best[n]
+    # two-letter codes glue by chance (ECIN = EC + IN): require a subject/program tag among the parts
+    if not parts or len(parts) < 2 or all(len(p) < 4 for p in parts):
+        return None
+    return parts
 
 
 def fix_tags(tags: list[str]) -> list[dict[str, str]]:

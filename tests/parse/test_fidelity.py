@@ -1,0 +1,383 @@
+"""Phase 2 (issue 4, field fidelity): case tables per field; every peer (cablemap) bug is a case we pass."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from types import SimpleNamespace as Rec
+from typing import Any
+
+import pytest
+
+from etl.parse import _header, _ids, _paras, _refs, _vocab, parse, parse_text
+
+# ---------------------------------------------------------------- routing header
+ROUTING = """VZCZCXRO2940
+OO RUEHDBU RUEHROV
+RUEHNL RUEHQU
+DE RUEHMO #5349/02 3131341
+ZNY CCCCC ZZH
+O 091341Z NOV 07
+FM AMEMBASSY MOSCOW
+TO RUEHC/SECSTATE WASHDC IMMEDIATE 5172
+RUEKJCS/SECDEF WASHDC PIORITY
+INFO RUCNFUR/DARFUR COLLECTIVE
+XMT AMEMBASSY SOFIA
+AMEMBASSY BUCHAREST
+PAGE 02 STATE 015113 182333Z
+RUEHTH/AMEMBASSY ATHENS 0121
+RUEHXX/EC COLLECTIVE NIACT IMMEDIATE"""
+
+ROUTING_CASES = [
+    ("transmission_id", "VZCZCXRO2940"), ("routing_precedence", "OO"),
+    ("relay_ris", ["RUEHDBU", "RUEHROV", "RUEHNL", "RUEHQU"]), ("de_station", "RUEHMO"), ("de_serial", "5349"),
+    ("de_section", "02"), ("de_julian_day", 313), ("de_time", "1341"), ("security_line", "ZNY"),
+    ("security_word", "CCCCC"),
+]
+
+
+@pytest.mark.parametrize("field,expected", ROUTING_CASES)
+def test_routing(field: str, expected: Any) -> None:
+    assert _header.routing(ROUTING)[field] == expected
+
+
+def test_addressees_with_xmt_exclusions() -> None:
+    to, info = _header.addressees(ROUTING)
+    assert to == [
+        {"routing_indicator": "RUEHC", "address": "SECSTATE WASHDC", "precedence": "IMMEDIATE", "mcn": "5172",
+         "excluded": []},
+        # the peer's PIORITY typo fix is kept
+        {"routing_indicator": "RUEKJCS", "address": "SECDEF WASHDC", "precedence": "PRIORITY", "mcn": None,
+         "excluded": []},
+    ]
+    # the peer skips XMT lines and never fills `excluded`; teletype page-break lines are dropped
+    assert info[0]["address"] == "DARFUR COLLECTIVE"
+    assert info[0]["excluded"] == ["AMEMBASSY SOFIA"]
+    assert [a["address"] for a in info] == ["DARFUR COLLECTIVE", "AMEMBASSY BUCHAREST", "AMEMBASSY ATHENS",
+                                            "EC COLLECTIVE"]
+    assert info[2]["mcn"] == "0121"
+    assert info[3]["precedence"] == "NIACT IMMEDIATE"
+
+
+ADDRESSEE_CASES = [
+    ("RUEHC/SECSTATE WASHDC IMMEDIATE 4696", ("RUEHC", "SECSTATE WASHDC", "IMMEDIATE", "4696")),
+    ("RUEUITH/DET 1 39LG ANKARA TU", ("RUEUITH", "DET 1 39LG ANKARA TU", None, None)),
+    ("AMEMBASSY ALGIERS", (None, "AMEMBASSY ALGIERS", None, None)),
+    ("RUEHLP/AMEMBASSY LA PAZ MAR LIMA 3401", ("RUEHLP", "AMEMBASSY LA PAZ MAR LIMA", None, "3401")),
+    ("SECSTATE WASHDC FLASH", (None, "SECSTATE WASHDC", "FLASH", None)),
+]
+
+
+@pytest.mark.parametrize("line,expected", ADDRESSEE_CASES)
+def test_addressee(line: str, expected: tuple[Any, ...]) -> None:
+    a = _header.addressee(line)
+    assert (a["routing_indicator"], a["address"], a["precedence"], a["mcn"]) == expected
+
+
+DTG_FIELD_CASES = [
+    ("Z 021228Z JUL 09 ZFF4\n", ("Z", "Z", True, datetime(2009, 7, 2, 12, 28, tzinfo=UTC))),
+    ("R 181313Z JUN 09 ZDK MANY SVCS\n", ("R", "Z", True, datetime(2009, 6, 18, 13, 13, tzinfo=UTC))),
+    ("O 260858Z JUL 06 ZDK\n", ("O", "Z", True, datetime(2006, 7, 26, 8, 58, tzinfo=UTC))),
+    ("O 311341Z FEB 07\n", ("O", "Z", False, None)),
+]
+
+
+@pytest.mark.parametrize("header,expected", DTG_FIELD_CASES)
+def test_dtg_fields(header: str, expected: tuple[Any, ...]) -> None:
+    row = parse(Rec(header=header, body="UNCLAS STATE 000001\n", meta={}))
+    assert (row["precedence"], row["dtg_zone"], row["dtg_valid"], row["sent_at"]) == expected
+
+
+# ---------------------------------------------------------------- caveats
+CAVEAT_CASES = [
+    ("SIPDIS\n\nSIPDIS\n", ["SIPDIS"]),
+    ("NOFORN\nSIPDIS\n", ["SIPDIS", "NOFORN"]),
+    ("SENSITIVE\nSIPDIS\n", ["SIPDIS", "SENSITIVE"]),
+    ("C O R R E C T E D  C O P Y\n", ["CORRECTED COPY"]),
+    ("E F T O\n", ["EFTO"]),
+    ("EXDIS\n", ["EXDIS"]), ("NODIS\n", ["NODIS"]), ("LIMDIS\n", ["LIMDIS"]),
+    ("REL TO USA, AUS, GBR\n", ["REL TO USA, AUS, GBR"]),
+    ("FOR OFFICIAL USE ONLY\n", ["FOR OFFICIAL USE ONLY"]),
+    ("DEPT FOR EUR/WE\n", []),
+]
+
+
+@pytest.mark.parametrize("head,expected", CAVEAT_CASES)
+def test_caveats(head: str, expected: list[str]) -> None:
+    assert _paras.caveats(head) == expected
+
+
+# ---------------------------------------------------------------- TAGS kinds and fixes
+TAG_FIX_CASES = [
+    (["VTPREL"], [("VT", "geographic"), ("PREL", "subject")]),
+    (["ECONEFIN"], [("ECON", "subject"), ("EFIN", "subject")]),
+    (["IZPREL"], [("IZ", "geographic"), ("PREL", "subject")]),
+    (["POGOV"], [("PGOV", "subject")]),
+    (["MASSMNUC"], [("MASS", "subject"), ("MNUC", "subject")]),
+    (["KPKO", "UN", "SU", "RS"], [("KPKO", "program"), ("UN", "organization"), ("SU", "geographic"),
+                                  ("RS", "geographic")]),
+    (["GM", "SP", "IZ", "CH", "KS", "UK", "IS"], [(t, "geographic") for t in ("GM", "SP", "IZ", "CH", "KS", "UK", "IS")]),
+    (["NATO", "IAEA", "EUN", "ZANU-PF"], [(t, "organization") for t in ("NATO", "IAEA", "EUN", "ZANU-PF")]),
+    (["CLINTON, HILLARY"], [("CLINTON, HILLARY", "person")]),
+    (["ECIN"], [("ECIN", "other")]),
+]
+
+
+@pytest.mark.parametrize("tags,expected", TAG_FIX_CASES)
+def test_tag_details(tags: list[str], expected: list[tuple[str, str]]) -> None:
+    assert [(d["tag"], d["kind"]) for d in _vocab.fix_tags(tags)] == expected
+
+
+def test_tags_column_is_clean_list() -> None:
+    row = parse_text("UNCLAS STATE 000001\nE.O. 12958: N/A\nTAGS: PGOV, KPKO UN SU RS VTPREL\nSUBJECT: X\n")
+    assert row["tags"] == ["PGOV", "KPKO", "UN", "SU", "RS", "VT", "PREL"]
+    assert row["tag_details"][-1] == {"tag": "PREL", "kind": "subject", "raw": "VTPREL"}
+
+
+# ---------------------------------------------------------------- REF
+REF_CASES = [
+    (("REF: A. STATE 147667 B. MOSCOW 5190", 2007), [("A", "07STATE147667"), ("B", "07MOSCOW5190")]),
+    (("REF: SECSTATE 74879", 2008), [(None, "08STATE74879")]),
+    (("REF: RIO DE JAN 138", 2008), [(None, "08RIODEJANEIRO138")]),
+    (("REF: A) 06 TBILISI 2601 B) 2007 MANAGUA 2135", 2008), [("A", "06TBILISI2601"), ("B", "07MANAGUA2135")]),
+    (("REF: (A) 05 SAO PAULO 405 (B) LA PAZ 12", 2006), [("A", "05SAOPAULO405"), ("B", "06LAPAZ12")]),
+    (("REF: BRASILIA 2799 AND 2764", 2005), [(None, "05BRASILIA2799"), (None, "05BRASILIA2764")]),
+    (("REF: A. BOGOTA 1965 AND PREVIOUS B. BOGOTA 1987", 2006), [("A", "06BOGOTA1965"), ("B", "06BOGOTA1987")]),
+    (("REF: SECDEF MSG DTG 301601z SEP 08", 2008), [(None, None)]),
+    (("REF: E-MAIL FROM POLOFF 3/2/08", 2008), [(None, None)]),
+    (("REF: USUN 6028", 1975), [(None, "75USUNNEWYORK6028")]),
+]
+
+
+@pytest.mark.parametrize("value,expected", REF_CASES)
+def test_references(value: tuple[str, int], expected: list[tuple[str | None, str | None]]) -> None:
+    refs = _refs.parse_references(value[0], value[1])
+    assert [(r["letter"], r["reference_id"]) for r in refs] == expected
+    assert all(r["kind"] == ("cable" if r["reference_id"] else "other") for r in refs)
+
+
+def test_self_reference_dropped() -> None:
+    assert _refs.parse_references("REF: MOSCOW 5349", 2007, "07MOSCOW5349") == [
+        {"letter": None, "raw": "MOSCOW 5349", "reference_id": None, "kind": "other"}]
+
+
+# ---------------------------------------------------------------- Classified By
+CLASSIFIED_BY_CASES = [
+    ("Classified By: Ambassador William J. Burns: 1.4 (b, d).", ("William J. Burns", "Ambassador", "1.4", ["b", "d"])),
+    ("CLASSIFIED BY: Rose E. Gottemoeller, Assistant Secretary, Department of State, VCI; REASON: 1.4(B), (D)",
+     ("Rose E. Gottemoeller", "Assistant Secretary, Department of State, VCI", "1.4", ["b", "d"])),
+    ("CLASSIFIED BY DCM RENO HARNISH FOR REASONS 1.5 (B) AND (D).", ("RENO HARNISH", "DCM", "1.5", ["b", "d"])),
+    ("Classified By: Political Counselor Mary E. Daly for reasons 1.5 (b and\nd)", ("Mary E. Daly", "Political Counselor", "1.5", ["b", "d"])),
+    ("Classified By: CDA Tom Kelly for reasons b, d.", ("Tom Kelly", "CDA", None, ["b", "d"])),
+    ("Classified By: Acting Political Counselor Robert J. Riley,\nreasons 1.4(b), (d) and (h).",
+     ("Robert J. Riley", "Acting Political Counselor", "1.4", ["b", "d", "h"])),
+    ("Classified By: CDA Russell Frisbie per reasons 1.4 (b & d)", ("Russell Frisbie", "CDA", "1.4", ["b", "d"])),
+    ("Classified By: Ambassador Clifford Sobel.  Reason 1.5 (b) (d)", ("Clifford Sobel", "Ambassador", "1.5", ["b", "d"])),
+    ("E.O. 12958 AS AMENDED; DECLASSIFIED BY NARA 09/02/2009", (None, None, None, [])),
+    ("1.4 b and d", (None, None, None, [])),
+]
+
+
+@pytest.mark.parametrize("text,expected", CLASSIFIED_BY_CASES)
+def test_classified_by(text: str, expected: tuple[Any, ...]) -> None:
+    assert _paras.classified_by(text) == expected
+
+
+# ---------------------------------------------------------------- paragraphs / summary / comment / signature
+PARA_CASES = [
+    ("1. (C) One.\n\n2. (S/NF) Two\nwrapped.\n\n3. (SBU) Three.", [(1, "C", "One."), (2, "S/NF", "Two wrapped."),
+                                                                     (3, "SBU", "Three.")]),
+    ("(C) 1. Mark first.\n\n(C) 2. Again.", [(1, "C", "Mark first."), (2, "C", "Again.")]),
+    ("7. (C) Excerpt starts late.\n\n8. (U) Next.", [(7, "C", "Excerpt starts late."), (8, "U", "Next.")]),
+    ("1. CONFIDENTIAL - ENTIRE TEXT.\n\n2. SECOND.", [(1, None, "CONFIDENTIAL - ENTIRE TEXT."), (2, None, "SECOND.")]),
+    ("(S) Unnumbered paragraph.\n\n(C) Another.", [(None, "S", "Unnumbered paragraph."), (None, "C", "Another.")]),
+    ("1. (C) In 2007. The year 2008. was fine.", [(1, "C", "In 2007. The year 2008. was fine.")]),
+]
+
+
+@pytest.mark.parametrize("body,expected", PARA_CASES)
+def test_paragraphs(body: str, expected: list[tuple[Any, ...]]) -> None:
+    assert [(p["number"], p["portion_mark"], p["text"]) for p in _paras.paragraphs(body)] == expected
+
+
+SUMMARY_CASES = [
+    ("1. (C/NF) Summary: In separate December 1 meetings we met. End summary.\n\n2. (C) x",
+     "In separate December 1 meetings we met"),
+    ("-------\nSummary\n-------\n\n1. (C) Peace talks went on.  End Summary.\n", "Peace talks went on"),
+    ("1. (SBU) SUMMARY AND COMMENT: Things.  END SUMMARY AND COMMENT.", "Things"),
+    ("1. (C) No summary here.", None),
+]
+
+
+@pytest.mark.parametrize("body,expected", SUMMARY_CASES)
+def test_summary(body: str, expected: str | None) -> None:
+    assert _paras.summary(body) == expected
+
+
+COMMENT_CASES = [
+    ("3. (C) Comment: Please advise. End comment.\n", "Please advise"),
+    ("5. (C) COMMENT: A view.\n\n6. (C) Next.", "A view"),
+    ("No comment at all.", None),
+]
+
+
+@pytest.mark.parametrize("body,expected", COMMENT_CASES)
+def test_comment(body: str, expected: str | None) -> None:
+    assert _paras.comment(body) == expected
+
+
+SIGNATURE_CASES = [
+    ("text.\nBURNS\n", "BURNS"), ("text.\n\nVAN VOORST", "VAN VOORST"),
+    ("presence in Sudan. BURNS", "BURNS"), ("more text. END COMMENT.  KUBISKE", "KUBISKE"),
+    ("21.  BEIRUT MINIMIZE CONSIDERED.  EAGLETON \n", "EAGLETON"), ("text.\nCONFIDENTIAL\n", None),
+    ("text.\nBURNS\n\nLIMITED OFFICIAL USE\n", "BURNS"), ("Sincerely, Clinton", None),
+]
+
+
+@pytest.mark.parametrize("body,expected", SIGNATURE_CASES)
+def test_signature(body: str, expected: str | None) -> None:
+    assert _paras.signature(body) == expected
+
+
+def test_redactions() -> None:
+    assert _paras.redaction_count("met XXXXXXXXXXXX and XXXXXXXXXXXX. EXXON") == 2
+
+
+# ---------------------------------------------------------------- identity / origin
+CANONICAL_CASES = [
+    ("07MOSCOW5349", "07MOSCOW5349"), ("7575LIBREVILLE1895", "75LIBREVILLE1895"),
+    ("08SECTION01OF02MANAMA492", "08MANAMA492"), ("08SCTION02OF02SAOPAULO335", "08SAOPAULO335"),
+    ("06EFTOBAKU1165", "06BAKU1165"), ("85NOFORNMOGADISHU1643", "85MOGADISHU1643"),
+    ("09AMEMBASSYHANOI1284", "09HANOI1284"), ("07SOIA828", "07SOFIA828"), ("03SECTSTATE12", "03STATE12"),
+    ("06PORT-OF-SPAIN123", "06PORTOFSPAIN123"), ("90STATE255577TOSEC140323", "90STATE255577"),
+    ("07PAUP12", "07PORTAUPRINCE12"), (None, None),
+]
+
+
+@pytest.mark.parametrize("ref,expected", CANONICAL_CASES)
+def test_canonical_id(ref: str | None, expected: str | None) -> None:
+    assert _ids.canonical_id(ref) == expected
+
+
+def test_plusd_id() -> None:
+    assert _ids.plusd_id("07MOSCOW5349") == "07MOSCOW5349_a"
+    assert _ids.plusd_id("1974ATHENS02959_b", "1974ATHENS02959_b") == "1974ATHENS02959_b"
+
+
+ORIGIN_CASES = [
+    ("AMEMBASSY MOSCOW", "Embassy Moscow"), ("AMEMBASSY BUENOS AIRES", "Embassy Buenos Aires"),
+    ("AMEMBASSY THE HAGUE", "Embassy The Hague"), ("AMCONSUL JERUSALEM", "Consulate Jerusalem"),
+    ("AMCONSUL SAO PAULO", "Consulate Sao Paulo"), ("SECSTATE WASHDC", "Secretary of State"),
+    ("USMISSION USUN NEW YORK", "USUN New York"), ("USMISSION USNATO", "Mission USNATO"),
+    ("USMISSION GENEVA", "Mission Geneva"), ("USINT HAVANA", "US Interests Section Havana"),
+    ("USEU BRUSSELS", "USEU Brussels"), ("AIT TAIPEI", "American Institute Taiwan, Taipei"),
+    ("USMISSION UNVIE VIENNA", "UNVIE"), ("AMEMBASSY PORT-AU-PRINCE", "Embassy Port-Au-Prince"), (None, None),
+]
+
+
+@pytest.mark.parametrize("fm,expected", ORIGIN_CASES)
+def test_origin_name(fm: str | None, expected: str | None) -> None:
+    assert _ids.origin_name(fm) == expected
+
+
+def test_origin_name_prefers_metadata() -> None:
+    row = parse(Rec(header="FM AMEMBASSY RIO DE JANEIRO\n", body="UNCLAS RIO DE JANEIRO 000001\n",
+                    meta={"origin": "Consulate Rio De Janeiro"}))
+    assert (row["origin"], row["origin_name"]) == ("AMEMBASSY RIO DE JANEIRO", "Consulate Rio De Janeiro")
+
+
+# ---------------------------------------------------------------- flags and peer bugs end to end
+CABLE = """VZCZCXRO2940
+OO RUEHDBU
+DE RUEHMO #{serial} 3131341
+ZNY {word} ZZH
+O 091341Z NOV {yy}
+FM AMEMBASSY MOSCOW
+TO RUEHC/SECSTATE WASHDC IMMEDIATE 5172
+{banner} MOSCOW 005349
+
+SIPDIS
+
+E.O. 12958: DECL: {decl}
+TAGS: PGOV, KPKO UN SU RS
+SUBJECT: TEST
+
+1. ({mark}) Text.
+"""
+
+
+def _cable(**kw: str) -> dict[str, Any]:
+    values = {"serial": "5349", "word": "CCCCC", "yy": "07", "banner": "C O N F I D E N T I A L",
+              "decl": "11/09/2017", "mark": "C"}
+    values.update(kw)
+    return parse_text(CABLE.format(**values))
+
+
+FLAG_CASES = [
+    ({}, {"flag_classification_mismatch": False, "flag_id_year_mismatch": False, "flag_serial_mismatch": False,
+          "flag_decl_before_dtg": False, "flag_decl_over_25y": False}),
+    ({"word": "SSSSS"}, {"flag_classification_mismatch": True}),
+    ({"mark": "S"}, {"flag_classification_mismatch": True}),
+    ({"serial": "5350"}, {"flag_serial_mismatch": True}),
+    ({"decl": "11/01/2007"}, {"flag_decl_before_dtg": True}),
+    ({"decl": "11/09/2054"}, {"flag_decl_over_25y": True}),
+    ({"decl": "N/A"}, {"flag_decl_before_dtg": None, "flag_decl_over_25y": None}),
+]
+
+
+@pytest.mark.parametrize("kw,expected", FLAG_CASES)
+def test_flags(kw: dict[str, str], expected: dict[str, Any]) -> None:
+    row = _cable(**kw)
+    assert {k: row[k] for k in expected} == expected
+
+
+def test_id_year_mismatch_against_published_id() -> None:
+    row = parse(Rec(header="O 091341Z NOV 07\n", body="CONFIDENTIAL MOSCOW 005349\n",
+                    meta={"reference_id": "08MOSCOW5349"}))
+    assert row["flag_id_year_mismatch"] is True
+
+
+PEER_BUG_CASES = [
+    # DECL 2-digit year: the peer always adds 2000
+    ({"decl": "12/31/98", "yy": "88"}, "decl_date", date(1998, 12, 31)),
+    # impossible calendar date: the peer returns 2019-13-45
+    ({"decl": "13/45/2019"}, "decl_date", None),
+    ({"decl": "OADR"}, "decl_kind", "oadr"),
+    ({"decl": "25X1-HUMAN"}, "decl_kind", "25x"),
+    ({"decl": "TWENTY YEARS"}, "decl_kind", "duration"),
+    # mixed TAGS separators: the peer gives ['PGOV', 'KPKO UN SU', 'RS']
+    ({}, "tags", ["PGOV", "KPKO", "UN", "SU", "RS"]),
+]
+
+
+@pytest.mark.parametrize("kw,field,expected", PEER_BUG_CASES)
+def test_peer_bugs(kw: dict[str, str], field: str, expected: Any) -> None:
+    assert _cable(**kw)[field] == expected
+
+
+def test_impossible_decl_is_reported() -> None:
+    assert any("impossible date" in p for p in _cable(decl="13/45/2019")["_problems"])
+
+
+def test_created_is_not_released() -> None:
+    # the peer takes the Released column of cablegate pages as `created`
+    row = parse(Rec(header="", body="CONFIDENTIAL ASTANA 000095\n",
+                    meta={"created": "2009-01-20 05:05", "released": "2010-12-02 21:09", "created_precision": "hour"}))
+    assert row["sent_at"] == datetime(2009, 1, 20, 5, 0, tzinfo=UTC)
+    assert row["reference_id"] == "09ASTANA95"
+
+
+def test_classified_by_without_normalize_bug() -> None:
+    # the peer's normalize=False always returns []
+    assert _cable()["classified_by_name"] is None
+    row = parse_text(CABLE.format(serial="5349", word="CCCCC", yy="07", banner="CONFIDENTIAL", decl="11/09/2017",
+                                  mark="C").replace("1. (C) Text.", "Classified By: Ambassador William J. Burns: "
+                                                                    "1.4 (b, d).\n\n1. (C) Text."))
+    assert row["classified_by_name"] == "William J. Burns"
+
+
+def test_partial_record() -> None:
+    row = parse(Rec(header="This record is a partial extract of the original cable.\n\nPAGE 01 HARARE 05461 01 OF 02 "
+                           "271458Z\nACTION AF-00\n", body="C O N F I D E N T I A L SECTION 01 OF 02 HARARE 005461\n",
+                    meta={"partial": "1"}))
+    assert row["is_partial"] is True
+    assert row["to_addressees"] == []
