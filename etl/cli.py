@@ -91,7 +91,7 @@ def cmd_compact(args: argparse.Namespace) -> int:
 
 
 def cmd_sql(args: argparse.Namespace) -> int:
-    from etl.query import QueryError, open_catalog, run_query, write_result
+    from etl.query import QueryError, export_parquet, open_catalog, run_query, write_result
 
     if args.file:
         query = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
@@ -103,10 +103,13 @@ def cmd_sql(args: argparse.Namespace) -> int:
     try:
         con = open_catalog(args.lake)
         try:
-            note = write_result(
-                run_query(con, query), args.format, sys.stdout,
-                output=args.output, max_width=args.max_width, max_rows=args.max_rows,
-            )
+            if args.format == "parquet":
+                note: str | None = export_parquet(con, query, args.output)
+            else:
+                note = write_result(
+                    run_query(con, query), args.format, sys.stdout,
+                    output=args.output, max_width=args.max_width, max_rows=args.max_rows,
+                )
         finally:
             con.close()
     except QueryError as exc:

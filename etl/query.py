@@ -112,14 +112,7 @@ def write_result(
         return None
     columns = [d[0] for d in cur.description]
     if fmt == "parquet":
-        import pyarrow.parquet as pq
-
-        if not output:
-            raise QueryError("--format parquet needs --output FILE")
-        table = cur.to_arrow_table()
-        assert table is not None
-        pq.write_table(table, output, compression="zstd")
-        return f"wrote {table.num_rows} rows to {output}"
+        raise QueryError("parquet output is written by export_parquet()")
     if output:
         with open(output, "w", encoding="utf-8", newline="") as fh:
             write_result(cur, fmt, fh, max_width=max_width, max_rows=0)
@@ -143,6 +136,22 @@ def write_result(
     else:
         raise QueryError(f"unknown format {fmt!r} (one of {', '.join(FORMATS)})")
     return None
+
+
+def export_parquet(con: duckdb.DuckDBPyConnection, sql: str, output: str | None) -> str:
+    """Write the result of ``sql`` to ``output`` as zstd Parquet, streamed by DuckDB; returns a note."""
+    import pyarrow.parquet as pq
+
+    if not output:
+        raise QueryError("--format parquet needs --output FILE")
+    try:
+        rel = con.sql(sql)
+        if rel is None:
+            raise QueryError("the query returns no result to write")
+        rel.write_parquet(output, compression="zstd")
+    except duckdb.Error as exc:
+        raise QueryError(explain_error(con, exc, sql)) from exc
+    return f"wrote {pq.ParquetFile(output).metadata.num_rows} rows to {output}"
 
 
 # -------------------------------------------------------------------------------------------------- shell
