@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -76,19 +77,18 @@ def _warnings_column(table: pa.Table, per_row: dict[int, list[str]]) -> pa.Chunk
     n = table.num_rows
     typ = pa.list_(pa.string())
     existing = table[WARNINGS_COLUMN] if WARNINGS_COLUMN in table.column_names else None
-    has_existing = existing is not None and pc.sum(pc.fill_null(pc.list_value_length(existing), 0)).as_py()
-    old: list[Any] = existing.to_pylist() if has_existing and existing is not None else [None] * n
-    values: list[list[str]] = []
-    for i in range(n):
-        mine = per_row.get(i)
-        prior = old[i]
-        if not mine:
-            values.append(prior or [])
-        elif not prior:
-            values.append(mine)
-        else:
-            values.append(list(dict.fromkeys([*prior, *mine])))
-    return pa.chunked_array([pa.array(values, type=typ)])
+    if existing is not None and pc.sum(pc.fill_null(pc.list_value_length(existing), 0)).as_py():
+        old = existing.to_pylist()
+        for i, mine in per_row.items():
+            per_row[i] = list(dict.fromkeys([*(old[i] or []), *mine]))
+        per_row = {**{i: v for i, v in enumerate(old) if v}, **per_row}
+    counts = np.zeros(n, dtype=np.int64)
+    rows = sorted(per_row)
+    counts[rows] = [len(per_row[i]) for i in rows]
+    offsets = np.zeros(n + 1, dtype=np.int32)
+    np.cumsum(counts, out=offsets[1:])
+    values = pa.array([name for i in rows for name in per_row[i]], pa.string())
+    return pa.chunked_array([pa.ListArray.from_arrays(pa.array(offsets), values, type=typ)])
 
 
 def validate(

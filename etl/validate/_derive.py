@@ -57,6 +57,17 @@ class Helper:
         return alternatives_ok and all(s in columns for s in self.sources)
 
 
+def _memo(params: Params, key: str, table: pa.Table, fn: Callable[[pa.Table, Params], Array]) -> Array:
+    """Compute an intermediate shared by several helpers once per :func:`derive` call."""
+    memo = params.get("_memo")
+    if memo is None:
+        return fn(table, params)
+    if key not in memo:
+        memo[key] = fn(table, params)
+    result: Array = memo[key]
+    return result
+
+
 def _typed_null(typ: pa.DataType) -> pa.Scalar:
     return pa.scalar(None, typ)
 
@@ -94,18 +105,18 @@ def id_yy(table: pa.Table, params: Params) -> Array:
 
 # ----------------------------------------------------------------------------- DTG / sent_at
 
-def _dtg_parts(table: pa.Table) -> Array:
-    return pc.extract_regex(table["dtg"], _DTG)
+def _dtg_parts(table: pa.Table, params: Params) -> Array:
+    return _memo(params, "dtg_parts", table, lambda t, _: pc.extract_regex(t["dtg"], _DTG))
 
 
 def dtg_yy(table: pa.Table, params: Params) -> Array:
     """Two-digit year of a well-formed DTG (null when the DTG is absent or malformed)."""
-    return pc.struct_field(_dtg_parts(table), "yy")
+    return pc.struct_field(_dtg_parts(table, params), "yy")
 
 
 def dtg_valid(table: pa.Table, params: Params) -> Array:
     """Whether a well-formed DTG is a real UTC date and time (Feb 30, hour 24, minute 60 are not)."""
-    parts = _dtg_parts(table)
+    parts = _dtg_parts(table, params)
 
     def num(name: str) -> Array:
         return pc.cast(pc.struct_field(parts, name), pa.int32())
@@ -178,11 +189,11 @@ def decl_within_limit(table: pa.Table, params: Params) -> Array:
     limits = params["decl_max_years"]
     labels = _eras(params)[1]
     limit_by_era = pa.array([limits.get(e) for e in labels] + [None], pa.int64())
-    pos = pc.fill_null(pc.index_in(eo_in_force(table, params), value_set=pa.array(labels)), len(labels))
+    pos = pc.fill_null(pc.index_in(_memo(params, "eo_in_force", table, eo_in_force), value_set=pa.array(labels)), len(labels))
     limit = pc.take(limit_by_era, pos)
     ok = pc.less_equal(_date_key(table["decl_date"]),
                        pc.add(_date_key(_sent_date(table)), pc.multiply(limit, 10000)))
-    return _null_where_not(pc.is_null(decl_code(table, params)), ok)
+    return _null_where_not(pc.is_null(_memo(params, "decl_code", table, decl_code)), ok)
 
 
 # ----------------------------------------------------------------------------- vocabularies of list columns
@@ -255,8 +266,8 @@ HELPERS: dict[str, Helper] = {
     "_dq_sent_year": Helper(("sent_at",), sent_year),
     "_dq_decl_date_valid": Helper(("decl_raw", "decl_date"), decl_date_valid),
     "_dq_decl_years_after": Helper(("decl_date", "sent_at"), decl_years_after),
-    "_dq_decl_code": Helper(("decl_raw",), decl_code),
-    "_dq_eo_in_force": Helper(("sent_at",), eo_in_force),
+    "_dq_decl_code": Helper(("decl_raw",), lambda t, p: _memo(p, "decl_code", t, decl_code)),
+    "_dq_eo_in_force": Helper(("sent_at",), lambda t, p: _memo(p, "eo_in_force", t, eo_in_force)),
     "_dq_decl_within_limit": Helper(("decl_raw", "decl_date", "sent_at"), decl_within_limit),
     "_dq_tags_unknown": Helper((), unknown_members("tags"), alternatives=("tags",)),
     "_dq_caveats_unknown": Helper((), unknown_members("caveats"), alternatives=("caveats",)),
@@ -268,6 +279,7 @@ def derive(table: pa.Table, names: list[str], params: Params) -> dict[str, pa.Ch
     """Compute the helper columns ``names``; a helper that cannot be computed (vocabulary file missing) is
     left out."""
     out: dict[str, pa.ChunkedArray] = {}
+    params = {**params, "_memo": {}}
     for name in names:
         arr = HELPERS[name].compute(table, params)
         if arr is not None:

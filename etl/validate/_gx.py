@@ -84,6 +84,11 @@ def run_suite(
 ) -> SuiteRun:
     """Validate ``df`` against ``suite`` (a suite dict); write result JSON and Data Docs when asked."""
     import great_expectations as gx
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+        ValidationResultIdentifier,
+    )
+    from great_expectations.validator.v1_validator import Validator
 
     docs_dir = quality_dir / DOCS_DIR if (quality_dir is not None and data_docs) else None
     ctx = _context(docs_dir)
@@ -91,18 +96,21 @@ def run_suite(
         name=suite["name"], expectations=suite["expectations"], meta=suite.get("meta") or {}))
     batch = ctx.data_sources.add_pandas("cablelake").add_dataframe_asset(suite["name"]) \
         .add_batch_definition_whole_dataframe("run")
-    definition = ctx.validation_definitions.add(gx.ValidationDefinition(name=run_id, data=batch, suite=gx_suite))
-    result = definition.run(
-        batch_parameters={"dataframe": df},
-        expectation_parameters=parameters,
-        result_format={"result_format": "COMPLETE"},
-        run_id=gx.RunIdentifier(run_name=run_id),
-    )
+    # The v1 Validator directly (what ValidationDefinition.run wraps): run() would also serialise the
+    # COMPLETE result into the in-memory store, which costs more than validating; only the trimmed result
+    # is stored below, for Data Docs.
+    validator = Validator(batch_definition=batch, batch_parameters={"dataframe": df},
+                          result_format={"result_format": "COMPLETE"})
+    result = validator.validate_expectation_suite(gx_suite, parameters)
+    gx_run_id = gx.RunIdentifier(run_name=run_id)
+    result.meta.update({"run_id": gx_run_id, "validation_time": gx_run_id.run_time,
+                        "batch_parameters": {"dataframe": "<cables of the run>"}})
 
     failed: dict[str, list[int]] = {}
     exceptions: dict[str, str] = {}
     for evr in result.results:
-        rule = evr.expectation_config.meta["rule"]
+        config = evr.expectation_config
+        rule = str(config.meta["rule"]) if config is not None and config.meta else "?"
         info = evr.exception_info or {}
         if info.get("raised_exception"):
             exceptions[rule] = str(info.get("exception_message"))
@@ -116,9 +124,10 @@ def run_suite(
         result_path = quality_dir / RESULT_FILE
         result_path.write_text(json.dumps(result.to_json_dict(), indent=1, default=str), encoding="utf-8")
         if docs_dir is not None:
-            store = ctx.validation_results_store
-            for key in store.list_keys():
-                store.set(key, result)
+            suite_id = ExpectationSuiteIdentifier(name=suite["name"])
+            key = ValidationResultIdentifier(expectation_suite_identifier=suite_id, run_id=gx_run_id,
+                                             batch_identifier=validator.active_batch_id)
+            ctx.validation_results_store.set(key, result)
             ctx.build_data_docs(site_names=[_SITE])
             docs_index = docs_dir / "index.html"
     return SuiteRun(failed=failed, exceptions=exceptions, result_path=result_path, docs_index=docs_index)

@@ -1,0 +1,114 @@
+"""Result JSON, Data Docs, thresholds and configuration of the validate stage."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from etl.validate import QualityConfig, ThresholdExceeded, check_thresholds, load_suite, rules, validate
+
+TableFactory = Callable[..., pa.Table]
+
+
+def test_result_json_and_data_docs(make_table: TableFactory, tmp_path: Path) -> None:
+    quality = tmp_path / "_quality" / "run-7"
+    table = make_table(8, {2: {"dtg": "301341Z FEB 02"}, 5: {"eo": "12598"}})
+    v = validate(table, run_id="run-7", quality_dir=quality)
+
+    assert v.result_path is not None and v.result_path.parent == quality
+    result = json.loads(v.result_path.read_text(encoding="utf-8"))
+    by_rule = {r["expectation_config"]["meta"]["rule"]: r for r in result["results"]}
+    assert by_rule["dtg_valid"]["result"]["unexpected_index_list"] == [2]
+    assert by_rule["eo_known"]["result"]["unexpected_index_list"] == [5]
+    assert by_rule["dtg_valid"]["expectation_config"]["meta"]["severity"] == "error"
+
+    assert v.docs_index is not None and v.docs_index == quality / "data_docs" / "index.html"
+    html = v.docs_index.read_text(encoding="utf-8")
+    links = set(re.findall(r"""(?:expectations|validations)/[^"'\s<>]+?\.html""", html))
+    suite_pages = [link for link in links if link.startswith("expectations/")]
+    result_pages = [link for link in links if link.startswith("validations/")]
+    assert suite_pages == ["expectations/cables.html"]
+    assert len(result_pages) == 1 and "run-7" in result_pages[0]
+    for link in links:
+        assert (v.docs_index.parent / link).is_file(), link
+    page = (v.docs_index.parent / result_pages[0]).read_text(encoding="utf-8")
+    assert "dtg_valid" in page or "_dq_dtg_valid" in page
+
+
+def test_nothing_written_without_quality_dir(make_table: TableFactory, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    v = validate(make_table(3), run_id="r")
+    assert v.result_path is None and v.docs_index is None
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_rule_stats(make_table: TableFactory) -> None:
+    v = validate(make_table(10, {1: {"classification": "HUSH"}, 2: {"tags": ["QQQQ"]}}), run_id="r")
+    st = v.rule_stats["classification_known"]
+    assert st == {**st, "severity": "error", "column": "classification", "failed": 1, "failed_share": 0.1,
+                  "expectation_type": "expect_column_values_to_be_in_set", "status": "evaluated"}
+    assert v.rule_stats["tags_known"]["severity"] == "warning"
+    assert list(v.rule_stats) == [r.name for r in rules(load_suite())]
+
+
+def test_thresholds_name_the_rule(make_table: TableFactory) -> None:
+    table = make_table(10, {i: {"classification": "HUSH"} for i in range(3)})
+    v = validate(table, run_id="r")
+    check_thresholds(v, QualityConfig())  # 30% < 50%
+    with pytest.raises(ThresholdExceeded, match=r"classification_known .*30\.0%"):
+        check_thresholds(v, QualityConfig(max_quarantine_share=0.9, max_rule_share=0.2))
+    with pytest.raises(ThresholdExceeded, match=r"quarantined share 30\.0%"):
+        check_thresholds(v, QualityConfig(max_quarantine_share=0.25))
+    check_thresholds(v, QualityConfig(max_rule_share=0.2, max_quarantine_share=0.5,
+                                      rule_max_share={"classification_known": 0.4}))
+
+
+def test_warnings_count_for_rule_thresholds_not_quarantine(make_table: TableFactory) -> None:
+    v = validate(make_table(4, {i: {"eo": "19523"} for i in range(3)}), run_id="r")
+    assert v.rejected.num_rows == 0
+    with pytest.raises(ThresholdExceeded, match="eo_known"):
+        check_thresholds(v, QualityConfig())
+
+
+def test_config_from_file_and_env(tmp_path: Path) -> None:
+    toml = tmp_path / "quality.toml"
+    toml.write_text('[quality]\nmax_quarantine_share = 0.1\n[quality.rule_max_share]\ntags_known = 0.9\n',
+                    encoding="utf-8")
+    cfg = QualityConfig.load(toml, env={})
+    assert cfg.max_quarantine_share == 0.1 and cfg.limit_for("tags_known") == 0.9 and cfg.limit_for("x") == 0.5
+    js = tmp_path / "quality.json"
+    js.write_text(json.dumps({"archive_last_year": 2010}), encoding="utf-8")
+    cfg = QualityConfig.load(env={"CABLELAKE_QUALITY_CONFIG": str(js), "CABLELAKE_MAX_RULE_SHARE": "0.05"})
+    assert cfg.archive_last_year == 2010 and cfg.max_rule_share == 0.05
+    with pytest.raises(ValueError, match="unknown quality config keys"):
+        QualityConfig.from_mapping({"max_share": 1})
+
+
+def test_archive_span_is_configurable(make_table: TableFactory) -> None:
+    table = make_table(10)  # cables of 2000..2009
+    v = validate(table, run_id="r", config=QualityConfig(archive_first_year=2005, data_docs=False))
+    assert v.rule_stats["sent_at_in_archive"]["failed"] == 5
+    assert all(r == ["sent_at_in_archive"] for r in v.reasons)
+
+
+def test_etl_validate_import_does_not_import_gx() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, etl.validate; print('great_expectations' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_every_expectation_has_rule_meta() -> None:
+    suite = load_suite()
+    rs = rules(suite)
+    assert len(rs) == len(suite["expectations"])
+    assert {r.severity for r in rs} == {"error", "warning"}
+    assert all(r.description for r in rs)
