@@ -103,7 +103,8 @@ def parse_record(rec: RawRecord, run_id: str, ingested_at: datetime) -> tuple[st
             run_id=run_id,
             ingested_at=ingested_at,
         )
-    fields.pop("_problems", None)
+    problems = fields.pop("_problems", None)
+    fields["parse_problems"] = list(problems) if problems else []
     row = {**fields, **_lineage_columns(rec, run_id, ingested_at)}
     row["year"] = _year_of(row)
     return "cables", row
