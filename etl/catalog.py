@@ -373,7 +373,9 @@ def refresh(lake_root: Path | str, tables: tuple[str, ...] = TABLES) -> Path:
         stale.unlink(missing_ok=True)
     con = duckdb.connect(str(tmp))
     try:
+        con.execute("BEGIN")  # one transaction: a few hundred COMMENTs would otherwise commit one by one
         create_views(con, paths)
+        con.execute("COMMIT")
         con.execute("CHECKPOINT")
     finally:
         con.close()
