@@ -172,3 +172,10 @@ def merge(candidates: pa.Table, is_new: list[bool], run_id: str, ingested_at: da
     column = pa.array([also[i] for i in winners], type=field.type)
     table = table.set_column(table.schema.get_field_index("also_seen_in"), field, column)
     return MergeResult(winners=table, duplicates=duplicates, new_losers=new_losers)
+
+
+def rank_order(table: pa.Table) -> list[int]:
+    """Row indices grouped by key, best copy first within each key (rows without a key last)."""
+    key_of = keys(table)
+    ranks = _ranks(table)
+    return sorted(range(table.num_rows), key=lambda i: (key_of[i] is None, key_of[i] or "", ranks[i]))

@@ -87,7 +87,7 @@ def _sorted_quarantine(table: pa.Table) -> pa.Table:
         return table
     order = [("year", "ascending"), ("source_uri", "ascending"), ("source_member", "ascending"),
              ("source_location", "ascending"), ("reference_id", "ascending")]
-    return table.take(pc.sort_indices(table, sort_keys=order, null_placement="at_end"))
+    return table.take(pc.sort_indices(table, sort_keys=order))
 
 
 def publish(
@@ -249,7 +249,7 @@ def _sort_for(table: str, t: pa.Table) -> pa.Table:
     if t.num_rows < 2:
         return t
     if table == "cables":
-        return t.take(pc.sort_indices(t, sort_keys=[("reference_id", "ascending")], null_placement="at_end"))
+        return t.take(pc.sort_indices(t, sort_keys=[("reference_id", "ascending")]))
     if table == "quarantine":
         return _sorted_quarantine(t)
     return t.take(pc.sort_indices(t, sort_keys=[("started_at", "ascending"), ("run_id", "ascending")]))

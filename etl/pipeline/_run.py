@@ -19,6 +19,7 @@ from etl.lake import (
 )
 from etl.parse import PARSER_VERSION
 from etl.pipeline._common import RunSummary, new_run_id, select_dumps, start_run
+from etl.pipeline._dedup import order_for_dedup
 from etl.pipeline._parse import parse_dump, plan_shards
 from etl.pipeline._publish import publish_run, recover, refresh_catalog
 from etl.pipeline._replay import stage_replay
@@ -73,6 +74,7 @@ def run(
             parse_dump(shard, root, run_id)
         if replay_quarantine:
             stage_replay(root, run_id)
+        order_for_dedup(root, run_id)
         validate_run(root, run_id)
         result = publish_run(root, run_id)
         t1 = time.perf_counter()

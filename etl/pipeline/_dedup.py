@@ -1,0 +1,50 @@
+"""Step order_for_dedup (between parse and validate): best copy first among a run's copies of a cable.
+
+The validation's ``reference_id_unique`` rule keeps the *first* row of an id and sets the others aside; the
+lake's rule is "the most complete copy wins" (:mod:`etl.lake._merge`). Moving every copy of an id seen more
+than once in the run into one shard that validation reads first, best copy first, makes the two agree: the
+copy validation keeps (and computes ``dq_warnings`` for) is the one the lake keeps. The other copies come
+back from quarantine at publish and end as ``duplicate`` rows.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from etl.lake import LakePaths
+from etl.lake._merge import keys, rank_order
+
+FIRST = "!dups"  # sorts before the hex shard names
+
+
+def order_for_dedup(lake: str | Path, run_id: str) -> int:
+    """Move the run's repeated cables into ``parsed/!dups.parquet``, best copy first; returns rows moved."""
+    stage = LakePaths(Path(lake)).staging(run_id) / "parsed"
+    files = sorted(p for p in stage.glob("*.parquet") if p.stem != FIRST)
+    counts: Counter[str] = Counter()
+    for p in files:
+        cols = [c for c in ("reference_id", "canonical_id") if c in pq.read_schema(p).names]
+        counts.update(k for k in keys(pq.read_table(p, columns=cols)) if k is not None)
+    repeated = {k for k, n in counts.items() if n > 1}
+    if not repeated:
+        return 0
+    moved: list[pa.Table] = []
+    for p in files:
+        table = pq.read_table(p)
+        hit = pa.array([k in repeated for k in keys(table)], pa.bool_())
+        if not pc.any(hit).as_py():
+            continue
+        moved.append(table.filter(hit))
+        tmp = p.with_name(f".{p.name}.tmp")
+        pq.write_table(table.filter(pc.invert(hit)), tmp, compression="zstd")
+        os.replace(tmp, p)
+    dups = pa.concat_tables(moved)
+    dups = dups.take(pa.array(rank_order(dups), pa.int64()))
+    pq.write_table(dups, stage / f"{FIRST}.parquet", compression="zstd")
+    return dups.num_rows
