@@ -37,21 +37,22 @@ _END_PREFIX = re.compile(r"^END[ \t]+(?:OF[ \t]+)?(?:COMMENT|SUMMARY|TEXT|QUOTE)
 _SIG = re.compile(r"(?:^|(?<=[.!?\"')])[ \t]+)(?P<sig>[A-Z][A-Z'\-]+(?:[ \t]+(?:[A-Z][A-Z'\-]+|[A-Z]\.)){0,3})[ \t]*$")
 
 CAVEATS = (
-    ("SIPDIS", re.compile(r"\bSIPDIS\b")),
-    ("NOFORN", re.compile(r"\bNOFORN\b|\bNOT[ \t]+RELEASABLE[ \t]+TO[ \t]+FOREIGN[ \t]+NATIONALS\b")),
-    ("EXDIS", re.compile(r"\bEXDIS\b")),
-    ("NODIS", re.compile(r"\bNODIS\b")),
-    ("LIMDIS", re.compile(r"\bLIMDIS\b")),
-    ("STADIS", re.compile(r"\bSTADIS\b")),
-    ("SENSITIVE", re.compile(r"^[ \t]*SENSITIVE\b", re.M)),
-    ("EFTO", re.compile(r"\bEFTO\b")),
-    ("FOR OFFICIAL USE ONLY", re.compile(r"\bFOR[ \t]+OFFICIAL[ \t]+USE[ \t]+ONLY\b")),
-    ("FGI", re.compile(r"\bFGI\b")),
-    ("ORCON", re.compile(r"\bORCON\b")),
-    ("ROGER CHANNEL", re.compile(r"\bROGER\b")),
-    ("CORRECTED COPY", re.compile(r"\bCORRECTEDCOPY\b|\bCORRECTED[ \t]+COPY\b")),
-    ("CHEROKEE", re.compile(r"\bCHEROKEE\b")),
-    ("DISSENT CHANNEL", re.compile(r"\bDISSENT[ \t]+CHANNEL\b")),
+    # (canonical name, a literal every match contains - a cheap prefilter -, the pattern)
+    ("SIPDIS", "SIPDIS", re.compile(r"\bSIPDIS\b")),
+    ("NOFORN", "NO", re.compile(r"\bNOFORN\b|\bNOT[ \t]+RELEASABLE[ \t]+TO[ \t]+FOREIGN[ \t]+NATIONALS\b")),
+    ("EXDIS", "EXDIS", re.compile(r"\bEXDIS\b")),
+    ("NODIS", "NODIS", re.compile(r"\bNODIS\b")),
+    ("LIMDIS", "LIMDIS", re.compile(r"\bLIMDIS\b")),
+    ("STADIS", "STADIS", re.compile(r"\bSTADIS\b")),
+    ("SENSITIVE", "SENSITIVE", re.compile(r"^[ \t]*SENSITIVE\b", re.M)),
+    ("EFTO", "EFTO", re.compile(r"\bEFTO\b")),
+    ("FOR OFFICIAL USE ONLY", "OFFICIAL", re.compile(r"\bFOR[ \t]+OFFICIAL[ \t]+USE[ \t]+ONLY\b")),
+    ("FGI", "FGI", re.compile(r"\bFGI\b")),
+    ("ORCON", "ORCON", re.compile(r"\bORCON\b")),
+    ("ROGER CHANNEL", "ROGER", re.compile(r"\bROGER\b")),
+    ("CORRECTED COPY", "CORRECTED", re.compile(r"\bCORRECTEDCOPY\b|\bCORRECTED[ \t]+COPY\b")),
+    ("CHEROKEE", "CHEROKEE", re.compile(r"\bCHEROKEE\b")),
+    ("DISSENT CHANNEL", "DISSENT", re.compile(r"\bDISSENT[ \t]+CHANNEL\b")),
 )
 _REL_TO = re.compile(r"\bREL(?:EASABLE)?[ \t]+TO[ \t]+(?P<to>[A-Z ,]{2,60})")
 
@@ -217,16 +218,28 @@ def redaction_count(body: str) -> int:
 def caveats(head: str) -> list[str]:
     """Handling caveats named near the top of the body (before E.O./SUBJECT), in canonical spelling."""
     text = despace(head).upper()
-    out = [name for name, rx in CAVEATS if rx.search(text)]
+    out = [name for name, lit, rx in CAVEATS if lit in text and rx.search(text)]
     rel = _REL_TO.search(text)
     if rel:
         out.append("REL TO " + " ".join(rel.group("to").split()).strip(" ,"))
     return out
 
 
+def _find_classified_by(body: str, limit: int) -> re.Match[str] | None:
+    """``_CLASSIFIED_BY.search(body, 0, limit)``, with a cheap upper-case substring scan first."""
+    head = body[:limit].upper()
+    i = head.find("CLASSIFIED")
+    while i >= 0:
+        m = _CLASSIFIED_BY.match(body, i, limit)
+        if m:
+            return m
+        i = head.find("CLASSIFIED", i + 1)
+    return None
+
+
 def classified_by(body: str) -> tuple[str | None, str | None, str | None, list[str]]:
     """(name, title, reason section 1.4/1.5, reason letters) of the Classified By line."""
-    m = _CLASSIFIED_BY.search(body, 0, 12000)
+    m = _find_classified_by(body, 12000)
     if not m:
         return None, None, None, []
     chunk = body[m.end():m.end() + 400]
