@@ -29,9 +29,10 @@ from typing import Any
 
 import duckdb
 
-from etl.lake import LakePaths
+from etl.lake import LakePaths, committed_files
 from etl.schema import declaration, schema
 
+CURRENT = "_current.json"  # the lake's commit record (etl.lake): when present, it alone lists the live files
 TABLES: tuple[str, ...] = ("cables", "quarantine", "runs")
 
 
@@ -51,11 +52,8 @@ def _lit(text: str) -> str:
 def live_files(paths: LakePaths, table: str) -> list[Path]:
     """The table's live Parquet files: those the lake's commit record lists when it has one, else every
     Parquet file under the table's folder."""
-    from etl import lake
-
-    listed = getattr(lake, "committed_files", None)
-    if listed is not None and (paths.root / "_current.json").exists():
-        return [Path(p) for p in listed(paths.root, table)]
+    if (paths.root / CURRENT).exists():
+        return committed_files(paths.root, table)
     d = paths.table_dir(table)
     return sorted(p.resolve() for p in d.rglob("*.parquet")) if d.is_dir() else []
 
@@ -401,21 +399,29 @@ def _stale(paths: LakePaths) -> bool:
         con.close()
 
 
+def _in_memory(paths: LakePaths) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(":memory:")
+    create_views(con, paths)
+    con.execute("SET TimeZone = 'UTC'")
+    return con
+
+
 def connect(lake_root: Path | str, read_only: bool = True) -> duckdb.DuckDBPyConnection:
     """Open the lake's catalog (read-only by default, so dashboards never lock writers out).
 
-    A missing or stale catalog (moved lake, older layout) is rebuilt first; when the lake is not writable,
-    the views are built in an in-memory database instead.
+    When the catalog file is missing or stale (moved lake, files it does not list), the views are built
+    in an in-memory database over the live files instead, and the file is left to the writer that
+    refreshes it under the lake lock (``etl.pipeline.refresh_catalog``). A lake without a commit record
+    (older layout, hand-made) has its catalog file rebuilt here.
     """
     paths = LakePaths(Path(lake_root))
     if _stale(paths):
+        if (paths.root / CURRENT).exists():
+            return _in_memory(paths)
         try:
             refresh(paths.root)
         except OSError:
-            con = duckdb.connect(":memory:")
-            create_views(con, paths)
-            con.execute("SET TimeZone = 'UTC'")
-            return con
+            return _in_memory(paths)
     con = duckdb.connect(str(paths.catalog), read_only=read_only)
     con.execute("SET TimeZone = 'UTC'")  # sent_at is UTC: group months and years in UTC, not local time
     return con

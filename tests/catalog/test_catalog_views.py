@@ -216,3 +216,26 @@ def test_a_column_added_to_the_schema_appears_as_nulls_in_old_files(
         monkeypatch.delenv("CABLELAKE_SCHEMAS_DIR")
         declaration.cache_clear()
         schema.cache_clear()
+
+
+@pytest.mark.corpus
+def test_committed_lake_views_list_only_committed_files(lake_from_corpus: Path, tmp_path: Path) -> None:
+    """A Parquet file the commit record does not list (a crashed run's) is not part of the views, and a
+    reader of a moved lake gets in-memory views while the catalog file stays the writer's."""
+    lake = tmp_path / "lake"
+    shutil.copytree(lake_from_corpus, lake, ignore=shutil.ignore_patterns("_lock"))
+    con = catalog.connect(lake_from_corpus)
+    try:
+        expected = _one(con, "SELECT count(*) FROM cables")
+    finally:
+        con.close()
+    stray = lake / "cables" / "year=2009" / "crashed-run-0000.parquet"
+    write_parquet(pa.table({"reference_id": ["09STRAY1"], "source_uri": ["x"]}), stray)
+    before = (lake / "cables.duckdb").stat().st_mtime_ns
+    con = catalog.connect(lake)  # moved: the catalog file points at the old place
+    try:
+        assert _one(con, "SELECT count(*) FROM cables") == expected
+        assert _one(con, "SELECT lake_root FROM catalog_info") == str(lake.resolve())
+    finally:
+        con.close()
+    assert (lake / "cables.duckdb").stat().st_mtime_ns == before
