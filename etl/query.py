@@ -42,8 +42,8 @@ def views_overview(con: duckdb.DuckDBPyConnection, width: int = 100, only: Seque
     for name, comment, cols in describe_views(con):
         if only and name not in only:
             continue
-        head = f"  {name}: {comment}" if comment else f"  {name}"
-        lines.append(textwrap.shorten(head, width=width, placeholder="…"))
+        head = f"{name}: {comment}" if comment else name
+        lines.append("  " + textwrap.shorten(head, width=width - 2, placeholder="…"))
         lines += textwrap.wrap(", ".join(c for c, _, _ in cols), width=width, initial_indent="      ",
                                subsequent_indent="      ")
     return "\n".join(lines)
