@@ -1,0 +1,168 @@
+"""The lake stage alone (no parsing, no Great Expectations): commits, merge rule, compaction, GC, lock."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pytest
+
+from etl import lake
+from etl.lake._merge import merge
+from etl.schema import to_table
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def cable(rid: str, *, body: str = "body", header: str = "HDR", uri: str = "/d/a.txt", run: str = "r1",
+          at: datetime = T0, source: str = "derived", year: int = 2007, loc: str = "byte 0") -> dict[str, Any]:
+    return {
+        "reference_id": rid, "reference_id_source": source, "header": header, "body": body, "source_uri": uri,
+        "source_sha256": "sha-" + uri, "source_location": loc, "source_format": "text", "run_id": run,
+        "ingested_at": at, "year": year, "dq_warnings": [],
+    }
+
+
+def publish(root: Path, run: str, rows: list[dict[str, Any]], at: datetime = T0, **kw: Any) -> lake.PublishResult:
+    for r in rows:
+        r["run_id"], r["ingested_at"] = run, at
+    return lake.publish(
+        root, run, to_table(rows, "cables"), to_table([], "quarantine"), ingested_at=at,
+        dumps={f"sha-{run}": {"uri": run}}, runs_row={"run_id": run, "started_at": at}, **kw,
+    )
+
+
+def ids(root: Path) -> list[str]:
+    return sorted(lake.read_table(root, "cables").column("reference_id").to_pylist())
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_merge_rule_is_documented_order_and_input_order_free(reverse: bool) -> None:
+    rows = [
+        cable("A", header="", body="x" * 50, uri="/d/1"),  # no header: loses to any copy with one
+        cable("A", body="x" * 10, uri="/d/2"),
+        cable("A", body="x" * 20, uri="/d/3"),  # longest body with a header: wins
+        cable("B", body="same", uri="/d/4"),
+        cable("B", body="same", uri="/d/5", source="metadata"),  # id stated by the dump: wins the tie
+        cable("C", body="same", uri="/d/7", at=T0),
+        cable("C", body="same", uri="/d/6", at=T0 + timedelta(days=1)),  # newer run wins the tie
+        cable("D", body="same", uri="/d/9"),
+        cable("D", body="same", uri="/d/8"),  # full tie: smallest lineage wins
+    ]
+    if reverse:
+        rows.reverse()
+    res = merge(to_table(rows, "cables"), [True] * len(rows), "run", T0)
+    won = {r["reference_id"]: r["source_uri"] for r in res.winners.to_pylist()}
+    assert won == {"A": "/d/3", "B": "/d/5", "C": "/d/6", "D": "/d/8"}
+    seen = {r["reference_id"]: sorted(s["source_uri"] for s in r["also_seen_in"]) for r in res.winners.to_pylist()}
+    assert seen == {"A": ["/d/1", "/d/2"], "B": ["/d/4"], "C": ["/d/7"], "D": ["/d/9"]}
+    assert len(res.duplicates) == 5 and all(d["reasons"] == ["duplicate"] for d in res.duplicates)
+
+
+def test_publish_is_invisible_until_commit_and_replaces_better_copies(tmp_path: Path) -> None:
+    root = tmp_path / "lake"
+    with lake.lake_lock(root):
+        publish(root, "r1", [cable("A"), cable("B")])
+        assert ids(root) == ["A", "B"]
+        r2 = publish(root, "r2", [cable("A", body="a much longer body", uri="/d/b.txt")], at=T0 + timedelta(days=1))
+    assert (r2.records, r2.cables, r2.displaced, r2.duplicates) == (1, 1, 1, 0)
+    t = lake.read_table(root, "cables")
+    a = next(r for r in t.to_pylist() if r["reference_id"] == "A")
+    assert a["source_uri"] == "/d/b.txt" and [s["source_uri"] for s in a["also_seen_in"]] == ["/d/a.txt"]
+    q = lake.read_table(root, "quarantine").to_pylist()
+    assert [(r["reasons"], r["stage"], r["source_uri"]) for r in q] == [(["duplicate"], "lake", "/d/a.txt")]
+    assert "/d/b.txt" in q[0]["details"][0]
+    # version 1 is still readable (previous catalog's readers) and still says what it said
+    v1 = lake.read_version(root, 1)
+    assert v1 is not None and sorted(lake.read_table(root, "cables", v1).column("reference_id").to_pylist()) == ["A", "B"]
+
+
+def test_transaction_needs_the_lock(tmp_path: Path) -> None:
+    with pytest.raises(RuntimeError, match="lock"):
+        lake.Transaction(tmp_path, "r", "publish")
+
+
+def test_compaction_merges_small_files_atomically(tmp_path: Path) -> None:
+    root = tmp_path / "lake"
+    with lake.lake_lock(root):
+        for i in range(10):
+            publish(root, f"r{i:02d}", [cable(f"X{i}", year=2008)])
+        before = lake.read_current(root)
+        assert len([f for f in before.files("cables") if "year=2008" in f.path]) == 10
+        assert lake.needs_compaction(before)
+        res = lake.compact(root, "k1")
+        after = lake.read_current(root)
+        assert res["merged"]["cables/year=2008"] == 10
+        assert [f.path.rsplit("/", 1)[0] for f in after.files("cables")] == ["cables/year=2008"]
+        assert len(after.files("runs")) == 1 and after.rows("runs") == 10
+        assert ids(root) == [f"X{i}" for i in range(10)]
+        # superseded files are kept for one version (readers of the previous catalog), then collected
+        lake.collect_garbage(root)
+        assert all((root / f.path).exists() for f in before.files("cables"))
+        (root / lake.CATALOG_STATE).write_text(f'{{"version": {after.version}}}')
+        publish(root, "r99", [cable("Y", year=2009)])
+        lake.collect_garbage(root)
+    on_disk = sorted(p.relative_to(root).as_posix() for p in (root / "cables").rglob("*.parquet"))
+    assert on_disk == sorted(f.path for f in lake.read_current(root).files("cables"))
+
+
+def test_old_partitions_without_a_new_column_stay_readable(tmp_path: Path) -> None:
+    root = tmp_path / "lake"
+    with lake.lake_lock(root):
+        txn = lake.Transaction(root, "old", "publish")
+        old = to_table([cable("A", year=2007, run="old")], "cables").drop_columns(["also_seen_in", "dq_warnings"])
+        txn.add("cables", old)  # as written by a cablelake before those columns existed
+        txn.commit({"cables": "1.0.0"})
+        from etl.catalog import refresh
+
+        con = duckdb.connect(str(refresh(root)), read_only=True)  # the catalog's view has every column
+        assert con.execute("select count(*), count(also_seen_in) from cables").fetchone() == (1, 0)
+        con.close()
+        # a new copy of the cable rewrites the old file with today's schema
+        publish(root, "new", [cable("A", body="longer body now", year=2007)], at=T0 + timedelta(days=1))
+    t = lake.read_table(root, "cables")
+    assert t.num_rows == 1 and t.column("also_seen_in").to_pylist()[0][0]["run_id"] == "old"
+
+
+def test_full_refresh_replaces_tables_and_manifest(tmp_path: Path) -> None:
+    root = tmp_path / "lake"
+    with lake.lake_lock(root):
+        publish(root, "r1", [cable("A"), cable("B")])
+        publish(root, "r2", [cable("C")], full_refresh=True)
+    assert ids(root) == ["C"] and list(lake.read_current(root).dumps) == ["sha-r2"]
+    assert lake.read_current(root).rows("runs") == 2  # run history is kept
+
+
+def test_lock_waits_then_refuses_naming_the_holder(tmp_path: Path) -> None:
+    root = tmp_path / "lake"
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time; from etl.lake import lake_lock\n"
+         f"with lake_lock({str(root)!r}, what='nightly run'):\n    print('held', flush=True); time.sleep(30)"],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        t0 = time.monotonic()
+        with pytest.raises(lake.LakeLockedError, match=r"locked by nightly run \(pid \d+"):
+            with lake.lake_lock(root, timeout=0.5):
+                pass
+        assert time.monotonic() - t0 >= 0.5
+    finally:
+        holder.kill()
+        holder.wait()
+    with lake.lake_lock(root, timeout=5):  # a dead holder's lock is free at once
+        with lake.lake_lock(root):  # and re-entrant within a process
+            assert lake.holds_lock(root)
+
+
+def test_empty_lake_reads_as_empty(tmp_path: Path) -> None:
+    assert lake.read_current(tmp_path).version == 0
+    assert lake.read_table(tmp_path, "cables").num_rows == 0
+    assert isinstance(lake.read_table(tmp_path, "quarantine"), pa.Table)
