@@ -10,6 +10,7 @@ redacted URL (:func:`etl.sources._open.redact`).
 from __future__ import annotations
 
 import hashlib
+import http.client
 import os
 import time
 import urllib.error
@@ -106,7 +107,7 @@ def _download_http(url: str, target: Path, lim: Limits) -> tuple[str, int]:
                 continue
             if exc.code not in _RETRY_STATUS:
                 break
-        except (urllib.error.URLError, OSError, TimeoutError) as exc:
+        except (urllib.error.URLError, OSError, TimeoutError, http.client.HTTPException) as exc:
             last = f"{type(exc).__name__}: {redact(str(getattr(exc, 'reason', exc)))}"
     raise DownloadError(f"{shown}: {last} after {max(1, lim.http_retries)} attempt(s)")
 
