@@ -9,9 +9,11 @@ the next one:
 -> `publish_run` (emits the `cablelake_lake` asset) -> `refresh_catalog`; beside them `check_inputs`
 fails the run when a dump could not be parsed (the other dumps are still published).
 
-**Which dumps.** The run ingests `landing/<YYYY-MM-DD>/` for the start day of its data interval when that
-folder exists (so `airflow backfill create --from-date ... --to-date ...` re-ingests those days), else
-the whole landing folder. The `day` param overrides this (`all` = whole folder).
+**Which dumps.** The schedule is `@daily` with data intervals, so a run's logical date is the day it
+covers (the run for day D starts when D ends). The run ingests `landing/<logical date: YYYY-MM-DD>/` when
+that folder exists (so `airflow backfill create --from-date ... --to-date ...` re-ingests those days),
+else the whole landing folder (also for manual runs without a logical date). The `day` param overrides
+this (`all` = the whole folder).
 
 **Where.** Params `landing` / `lake`, else Airflow Variables `cablelake_landing` / `cablelake_lake`,
 else env `CABLELAKE_LANDING` / `CABLELAKE_LAKE`, else `<repo>/sample/dumps` and `<repo>/lake`.
@@ -173,7 +175,7 @@ def _drop_orphans(run: dict[str, str]) -> tuple[int, list[str]]:
         "day": Param(
             None,
             type=["null", "string"],
-            description="landing/<day>/ to ingest (YYYY-MM-DD); default: the run's data interval; 'all'",
+            description="landing/<day>/ to ingest (YYYY-MM-DD); default: the run's logical date; 'all'",
         ),
     },
 )
@@ -197,8 +199,8 @@ def cablelake_nightly() -> None:
         from etl.pipeline import plan_shards
 
         ctx = get_current_context()
-        start = ctx.get("data_interval_start")
-        day = ctx["params"].get("day") or (start.date().isoformat() if start else None)
+        logical = ctx.get("logical_date")  # == data_interval_start for scheduled and backfill runs
+        day = ctx["params"].get("day") or (logical.date().isoformat() if logical else None)
         sources = _sources(run["landing"], day)
         uris = _find_dumps(sources)
         # TODO(lake manifest): keep only dumps whose sha256 is not in the lake's manifest yet.

@@ -10,10 +10,12 @@ run summary and one cable (07MOSCOW5349) from the DuckDB catalog. Safe to run ag
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import os
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +52,18 @@ def configure_airflow(home: Path) -> None:
 
 
 def migrate_db(home: Path) -> None:
-    """``airflow db migrate``, quietly (its output is shown only when it fails)."""
+    """``airflow db migrate``, quietly (its output is shown only when it fails).
+
+    Skipped when a stamp says this database was already migrated by this Airflow version.
+    """
+    version = importlib.metadata.version("apache-airflow-core")
+    db, stamp = home / "airflow.db", home / ".cablelake-db-migrated"
+    if (
+        db.exists()
+        and stamp.exists()
+        and stamp.read_text(encoding="utf-8") == f"{version} {db.stat().st_ino}"
+    ):
+        return
     airflow = Path(sys.executable).with_name("airflow")
     cmd = [str(airflow) if airflow.exists() else "airflow", "db", "migrate"]
     proc = subprocess.run(
@@ -59,9 +72,12 @@ def migrate_db(home: Path) -> None:
     if proc.returncode != 0:
         sys.stderr.write(proc.stdout + proc.stderr)
         raise SystemExit(f"airflow db migrate failed (exit {proc.returncode}); AIRFLOW_HOME={home}")
+    stamp.write_text(f"{version} {db.stat().st_ino}", encoding="utf-8")
 
 
-def run_dag(lake: Path, landing: Path, day: str | None) -> tuple[Any, dict[str, Any] | None]:
+def run_dag(
+    lake: Path, landing: Path, day: str | None, logical_date: datetime | None = None
+) -> tuple[Any, dict[str, Any] | None]:
     """Run the DAG once with ``dag.test()``; returns the DagRun and the ``publish_run`` summary."""
     from airflow.dag_processing.dagbag import DagBag
     from airflow.models.xcom import XComModel
@@ -74,7 +90,7 @@ def run_dag(lake: Path, landing: Path, day: str | None) -> tuple[Any, dict[str, 
     if dag is None:
         raise SystemExit(f"{DAG_ID} not found in {REPO / 'dags'}")
     conf = {"lake": str(lake), "landing": str(landing), "day": day}
-    dr = dag.test(run_conf=conf)
+    dr = dag.test(run_conf=conf, logical_date=logical_date) if logical_date else dag.test(run_conf=conf)
     with create_session() as session:
         query = XComModel.get_many(
             run_id=dr.run_id, dag_ids=DAG_ID, task_ids="publish_run", key="return_value"
@@ -144,6 +160,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--lake", default=os.environ.get("CABLELAKE_LAKE", str(REPO / "lake")))
     p.add_argument("--landing", default=str(REPO / "sample" / "dumps"))
     p.add_argument("--day", default=None, help="landing/<day>/ to ingest (default: the whole folder)")
+    p.add_argument(
+        "--logical-date",
+        type=datetime.fromisoformat,
+        default=None,
+        help="logical date of the run (YYYY-MM-DD, UTC): ingests landing/<that day>/ when it exists",
+    )
     p.add_argument("--airflow-home", default=str(REPO / ".airflow"))
     p.add_argument("--cable", default="07MOSCOW5349", help="reference id of the cable to print")
     args = p.parse_args(argv)
@@ -156,7 +178,8 @@ def main(argv: list[str] | None = None) -> int:
     migrate_db(home)
     t1 = time.perf_counter()
     print(f"airflow home {home} (db ready in {t1 - t0:.1f}s); running {DAG_ID} on {landing}")
-    dr, summary = run_dag(lake, landing, args.day or "all")
+    logical = args.logical_date.replace(tzinfo=args.logical_date.tzinfo or UTC) if args.logical_date else None
+    dr, summary = run_dag(lake, landing, args.day or (None if logical else "all"), logical)
     t2 = time.perf_counter()
     if summary:
         print_summary(summary)
@@ -169,4 +192,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    code = main()
+    # Interpreter teardown after dag.test() takes seconds (Airflow's in-process API server and the
+    # modules the tasks loaded); everything is written and closed by now, so leave at once.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

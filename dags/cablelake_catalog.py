@@ -1,0 +1,82 @@
+"""
+### cablelake catalog
+
+Runs whenever the lake changes (the `cablelake_lake` asset, emitted by `cablelake_nightly.publish_run` or
+by any other producer): rebuilds the DuckDB catalog `<lake>/cables.duckdb` (views over the Parquet) and,
+when `etl.dashboard` is installed, the dashboard.
+
+The lake is taken from the triggering asset events (their `lake` extra), else from the Variable
+`cablelake_lake`, env `CABLELAKE_LAKE`, or `<repo>/lake`. Both steps are idempotent and rebuild beside the
+old file and swap it in, so readers never see a half-built catalog.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from airflow.sdk import Asset, Variable, dag, get_current_context, task
+from airflow.sdk.exceptions import AirflowSkipException
+
+log = logging.getLogger(__name__)
+
+REPO = Path(__file__).resolve().parents[1]
+#: Same asset as in cablelake_nightly.py (an asset is identified by its name and URI).
+LAKE = Asset(name="cablelake_lake", uri="cablelake://lake")
+
+DEFAULT_ARGS: dict[str, Any] = {
+    "owner": "cablelake",
+    "retries": int(os.environ.get("CABLELAKE_TASK_RETRIES", "2")),
+    "retry_delay": timedelta(seconds=30),
+    "retry_exponential_backoff": 2.0,
+    "max_retry_delay": timedelta(minutes=10),
+}
+
+
+@dag(
+    dag_id="cablelake_catalog",
+    schedule=[LAKE],
+    start_date=datetime(2024, 1, 1, tzinfo=UTC),
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=["cablelake", "catalog"],
+    doc_md=__doc__,
+)
+def cablelake_catalog() -> None:
+    @task
+    def lakes() -> list[str]:
+        """The lakes named by the triggering asset events (usually one)."""
+        events = get_current_context().get("triggering_asset_events") or {}
+        found = {str(e.extra["lake"]) for evs in events.values() for e in evs if e.extra.get("lake")}
+        if not found:
+            default = Variable.get("cablelake_lake", default=None) or os.environ.get("CABLELAKE_LAKE")
+            found = {default or str(REPO / "lake")}
+        return sorted(found)
+
+    @task
+    def refresh_catalog(lakes: list[str]) -> list[str]:
+        """Rebuild each lake's DuckDB catalog."""
+        from etl.pipeline import refresh_catalog as _refresh_catalog
+
+        return [_refresh_catalog(lake) for lake in lakes]
+
+    @task
+    def build_dashboard(lakes: list[str]) -> list[str]:
+        """Rebuild the dashboard, once `etl.dashboard` exists (skipped until then)."""
+        try:
+            from etl.dashboard import build
+        except ModuleNotFoundError as exc:
+            if exc.name not in ("etl.dashboard", "etl"):
+                raise
+            raise AirflowSkipException(f"etl.dashboard not available: {exc}") from exc
+        return [str(build(Path(lake))) for lake in lakes]
+
+    found: Any = lakes()
+    refresh_catalog(found) >> build_dashboard(found)
+
+
+cablelake_catalog()
