@@ -146,10 +146,15 @@ def decl_date_valid(table: pa.Table, params: Params) -> Array:
     return _null_where_not(looks, pc.is_valid(table["decl_date"]))
 
 
-def decl_years_after(table: pa.Table, params: Params) -> Array:
-    """decl_date minus the cable's date as a calendar offset Y.MMDD (25.0 = same day 25 years later; <0 = before)."""
-    diff = pc.subtract(_date_key(table["decl_date"]), _date_key(_sent_date(table)))
-    return pc.divide(pc.cast(diff, pa.float64()), 10000.0)
+def _slack(params: Params) -> pa.Scalar:
+    return pa.scalar(int(params.get("decl_slack_days", 0)) * 86_400_000, pa.duration("ms"))
+
+
+def decl_not_before_sent(table: pa.Table, params: Params) -> Array:
+    """decl_date is on or after the cable's UTC date, less meta.parameters.decl_slack_days (posts write DECL
+    in their local date)."""
+    earliest = pc.cast(pc.subtract(_sent_date(table), _slack(params)), pa.date32())
+    return pc.greater_equal(table["decl_date"], earliest)
 
 
 def decl_code(table: pa.Table, params: Params) -> Array:
@@ -181,7 +186,8 @@ def eo_in_force(table: pa.Table, params: Params) -> Array:
 
 
 def decl_within_limit(table: pa.Table, params: Params) -> Array:
-    """decl_date at most the E.O.'s horizon (meta.parameters.decl_max_years) after the cable's date.
+    """decl_date at most the E.O.'s horizon (meta.parameters.decl_max_years) after the cable's date (+ the
+    slack days), on the calendar: 25 years after 2007-11-08 is 2032-11-08.
 
     Null (not judged) where the E.O. in force sets no horizon, where decl_raw carries an exemption code
     (25X/50X/75X, OADR...) or where either date is missing.
@@ -191,8 +197,8 @@ def decl_within_limit(table: pa.Table, params: Params) -> Array:
     limit_by_era = pa.array([limits.get(e) for e in labels] + [None], pa.int64())
     pos = pc.fill_null(pc.index_in(_memo(params, "eo_in_force", table, eo_in_force), value_set=pa.array(labels)), len(labels))
     limit = pc.take(limit_by_era, pos)
-    ok = pc.less_equal(_date_key(table["decl_date"]),
-                       pc.add(_date_key(_sent_date(table)), pc.multiply(limit, 10000)))
+    latest_base = pc.cast(pc.add(_sent_date(table), _slack(params)), pa.date32())
+    ok = pc.less_equal(_date_key(table["decl_date"]), pc.add(_date_key(latest_base), pc.multiply(limit, 10000)))
     return _null_where_not(pc.is_null(_memo(params, "decl_code", table, decl_code)), ok)
 
 
@@ -265,7 +271,7 @@ HELPERS: dict[str, Helper] = {
     "_dq_dtg_valid": Helper(("dtg",), dtg_valid),
     "_dq_sent_year": Helper(("sent_at",), sent_year),
     "_dq_decl_date_valid": Helper(("decl_raw", "decl_date"), decl_date_valid),
-    "_dq_decl_years_after": Helper(("decl_date", "sent_at"), decl_years_after),
+    "_dq_decl_not_before_sent": Helper(("decl_date", "sent_at"), decl_not_before_sent),
     "_dq_decl_code": Helper(("decl_raw",), lambda t, p: _memo(p, "decl_code", t, decl_code)),
     "_dq_eo_in_force": Helper(("sent_at",), lambda t, p: _memo(p, "eo_in_force", t, eo_in_force)),
     "_dq_decl_within_limit": Helper(("decl_raw", "decl_date", "sent_at"), decl_within_limit),

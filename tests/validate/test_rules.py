@@ -38,26 +38,39 @@ def test_good_rows_all_pass(make_table: TableFactory) -> None:
     assert all(st["failed"] == 0 for st in v.rule_stats.values())
 
 
-@pytest.mark.parametrize(
-    ("overrides", "rule"),
-    [
-        ({"dtg": "091341Z FOO 07"}, "dtg_format"),
-        ({"dtg": "9 1341Z NOV 07"}, "dtg_format"),
-        ({"reference_id": "0303LIBREVILLE1895"}, "reference_id_format"),
-        ({"reference_id": "03SECTION01OF02MANAMA492"}, "reference_id_format"),
-        ({"reference_id": "03MOSCOW05349"}, "reference_id_format"),
-        ({"classification": "SECRET//ORCON//BOGUS"}, "classification_known"),
-        ({"classification": "RESTRICTED"}, "classification_known"),
-    ],
-)
-def test_error_rule_rejects_planted_value(make_table: TableFactory, overrides: dict[str, Any], rule: str) -> None:
-    table = make_table(10, {3: overrides})
-    v = _run(table)
-    rid = table["reference_id"][3].as_py()
-    assert _rejected(v) == {rid: [rule]}
-    assert v.details[0][0].startswith(f"{rule}: ")
-    assert v.rule_stats[rule]["failed"] == 1
-    assert v.rule_stats[rule]["failed_share"] == pytest.approx(0.1)
+ERROR_PLANTS: list[tuple[dict[str, Any], str]] = [
+    ({"dtg": "091341Z FOO 03"}, "dtg_format"),
+    ({"dtg": "9 1341Z NOV 03"}, "dtg_format"),
+    ({"reference_id": "0303LIBREVILLE1895"}, "reference_id_format"),
+    ({"reference_id": "03SECTION01OF02MANAMA492"}, "reference_id_format"),
+    ({"reference_id": "03MOSCOW05349"}, "reference_id_format"),
+    ({"classification": "SECRET//ORCON//BOGUS"}, "classification_known"),
+    ({"classification": "RESTRICTED"}, "classification_known"),
+]
+
+
+@pytest.fixture(scope="module")
+def error_plants() -> tuple[pa.Table, Validation]:
+    """10 clean rows, then one 2003 row per entry of ERROR_PLANTS (distinct ids unless the plant sets one)."""
+    from tests.validate.conftest import cables_table, good_row
+
+    rows = [good_row(i) for i in range(10)]
+    rows += [good_row(3, **{"reference_id": f"03TOKYO{700 + k}", **o}) for k, (o, _) in enumerate(ERROR_PLANTS)]
+    table = cables_table(rows)
+    return table, _run(table)
+
+
+@pytest.mark.parametrize("k", range(len(ERROR_PLANTS)), ids=[f"{p[1]}-{k}" for k, p in enumerate(ERROR_PLANTS)])
+def test_error_rule_rejects_planted_value(error_plants: tuple[pa.Table, Validation], k: int) -> None:
+    table, v = error_plants
+    rule = ERROR_PLANTS[k][1]
+    rid = table["reference_id"][10 + k].as_py()
+    assert _rejected(v)[rid] == [rule]
+    i = v.rejected["reference_id"].to_pylist().index(rid)
+    [(col, value)] = ERROR_PLANTS[k][0].items()
+    assert v.details[i] == [f"{rule}: {col}={value!r}"]
+    assert v.rule_stats[rule]["failed"] == sum(1 for p in ERROR_PLANTS if p[1] == rule)
+    assert len(_rejected(v)) == len(ERROR_PLANTS)
 
 
 def test_feb_30_decl_is_a_warning(make_table: TableFactory) -> None:

@@ -34,12 +34,6 @@ def _found(v: Validation, rid: str) -> tuple[str, list[str]]:
     return "kept", kept[rid]
 
 
-def _others_clean(v: Validation, rid: str) -> None:
-    assert [r for r in v.rejected["reference_id"].to_pylist() if r != rid] == []
-    assert [w for r, w in zip(v.cables["reference_id"].to_pylist(), v.cables["dq_warnings"].to_pylist(),
-                              strict=True) if r != rid and w] == []
-
-
 PLANTS: list[tuple[str, dict[str, Any], str, str]] = [
     ("wrong DTG (Feb 30)", {"dtg": "301341Z FEB 03"}, "rejected", "dtg_valid"),
     ("wrong DTG (hour 24)", {"dtg": "042441Z NOV 03"}, "rejected", "dtg_valid"),
@@ -62,15 +56,45 @@ PLANTS: list[tuple[str, dict[str, Any], str, str]] = [
 ]
 
 
-@pytest.mark.parametrize(("what", "overrides", "where", "rule"), PLANTS, ids=[p[0] for p in PLANTS])
-def test_planted_fault_is_found(make_table: TableFactory, what: str, overrides: dict[str, Any], where: str,
-                                rule: str) -> None:
-    table = make_table(12, {ROW: overrides})
-    rid = table["reference_id"][ROW].as_py()
-    v = _run(table)
+PLANTS_NEW_COLUMNS: list[tuple[str, dict[str, Any], str, str]] = [
+    ("unknown decl_kind", {"decl_kind": "weird"}, "rejected", "decl_kind_known"),
+    ("unknown caveat", {"caveats": ["SIPDIS", "BOGUSDIS"]}, "kept", "caveats_known"),
+    ("junk portion mark", {"paragraphs": [{"number": 1, "portion_mark": "SNF", "text": "x"},
+                                          {"number": 2, "portion_mark": None, "text": "y"}]},
+     "kept", "portion_marks_known"),
+    ("classification flag", {"flag_classification_mismatch": True}, "kept", "classification_consistent"),
+    ("serial flag", {"flag_serial_mismatch": True}, "kept", "serial_consistent"),
+]
+
+
+ALL_PLANTS = PLANTS + PLANTS_NEW_COLUMNS
+
+
+@pytest.fixture(scope="module")
+def planted() -> tuple[pa.Table, Validation]:
+    """One run over 10 clean rows + one row per planted fault (all 2003 cables, distinct ids)."""
+    from tests.validate.conftest import cables_table, good_row
+
+    clean = [good_row(i) for i in range(10)]
+    bad = [good_row(ROW, **{"reference_id": f"03BERLIN{5000 + k}", "source_location": f"plant {k}", **o})
+           for k, (_, o, _, _) in enumerate(ALL_PLANTS)]
+    table = cables_table(clean + bad)
+    return table, _run(table)
+
+
+@pytest.mark.parametrize("k", range(len(ALL_PLANTS)), ids=[p[0] for p in ALL_PLANTS])
+def test_planted_fault_is_found(planted: tuple[pa.Table, Validation], k: int) -> None:
+    table, v = planted
+    _, _, where, rule = ALL_PLANTS[k]
+    rid = table["reference_id"][10 + k].as_py()
     assert _found(v, rid) == (where, [rule])
-    _others_clean(v, rid)
-    assert v.rule_stats[rule]["failed"] == 1
+    assert v.rule_stats[rule]["failed"] == sum(1 for p in ALL_PLANTS if p[3] == rule)
+
+
+def test_clean_rows_beside_the_plants_pass(planted: tuple[pa.Table, Validation]) -> None:
+    table, v = planted
+    for rid in table["reference_id"].to_pylist()[:10]:
+        assert _found(v, rid) == ("kept", [])
 
 
 def test_duplicate_id_is_found(make_table: TableFactory) -> None:
@@ -93,6 +117,11 @@ def test_values_that_are_fine() -> None:
                  sent_at=datetime(1974, 3, 1, 12, tzinfo=UTC), eo="11652", decl_raw="GDS", decl_date=None),
         good_row(3, reference_id="09STATE15113", dtg="181200Z FEB 09", sent_at=datetime(2009, 2, 18, 12, tzinfo=UTC),
                  decl_raw="02/18/2034", decl_date=date(2034, 2, 18)),  # exactly 25 years
+        good_row(6, reference_id="07BEIJING7035", dtg="081053Z NOV 07",
+                 sent_at=datetime(2007, 11, 8, 10, 53, tzinfo=UTC), decl_raw="11/09/2032",
+                 decl_date=date(2032, 11, 9)),  # 25 years in Beijing's local date
+        good_row(7, reference_id="79TEHRAN11319", dtg="260732Z OCT 79", sent_at=datetime(1979, 10, 26, 7, 32, tzinfo=UTC),
+                 eo="12065", decl_raw="GDS 10/25/85 (TOMSETH, VICTOR L.) OR-P", decl_date=date(1985, 10, 25)),
         good_row(4, reference_id="08KABUL300", dtg="011200Z MAR 08", sent_at=datetime(2008, 3, 1, 12, tzinfo=UTC),
                  decl_raw="25X1-HUMAN", decl_date=None),
         good_row(5, reference_id="07PARIS400", dtg="011200Z MAR 07", sent_at=datetime(2007, 3, 1, 12, tzinfo=UTC),
@@ -115,24 +144,6 @@ def test_several_warnings_and_errors_on_one_row(make_table: TableFactory) -> Non
     assert sorted(v.reasons[0]) == ["classification_known", "dtg_valid"]
     assert sorted(v.rejected["dq_warnings"][0].as_py()) == ["eo_known", "tags_known"]
     assert any("dtg='301341Z FEB 03'" in d for d in v.details[0])
-
-
-PLANTS_NEW_COLUMNS: list[tuple[str, dict[str, Any], str, str]] = [
-    ("unknown decl_kind", {"decl_kind": "weird"}, "rejected", "decl_kind_known"),
-    ("unknown caveat", {"caveats": ["SIPDIS", "BOGUSDIS"]}, "kept", "caveats_known"),
-    ("junk portion mark", {"paragraphs": [{"number": 1, "portion_mark": "SNF", "text": "x"},
-                                          {"number": 2, "portion_mark": None, "text": "y"}]},
-     "kept", "portion_marks_known"),
-    ("classification flag", {"flag_classification_mismatch": True}, "kept", "classification_consistent"),
-    ("serial flag", {"flag_serial_mismatch": True}, "kept", "serial_consistent"),
-]
-
-
-@pytest.mark.parametrize(("what", "overrides", "where", "rule"), PLANTS_NEW_COLUMNS,
-                         ids=[p[0] for p in PLANTS_NEW_COLUMNS])
-def test_planted_fault_in_parser_columns(make_table: TableFactory, what: str, overrides: dict[str, Any],
-                                         where: str, rule: str) -> None:
-    test_planted_fault_is_found(make_table, what, overrides, where, rule)
 
 
 def test_rel_to_caveat_and_empty_lists_are_fine(make_table: TableFactory) -> None:
