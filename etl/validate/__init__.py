@@ -4,6 +4,7 @@ Public face::
 
     validation = validate(table, run_id="...", quality_dir=Path("lake/_quality/<run_id>"))
     check_thresholds(validation, config)      # raises ThresholdExceeded naming the rule / share
+    columns_read(table.column_names)          # the columns validate() needs (hand it only those)
 
 Rows failing an ``error`` rule go to ``Validation.rejected`` (with every failed error rule in ``reasons``);
 rows failing only ``warning`` rules stay in ``Validation.cables`` with the rule names in ``dq_warnings``.
@@ -16,7 +17,7 @@ Great Expectations is imported lazily, inside :func:`validate`.
 from __future__ import annotations
 
 from etl.validate._config import QualityConfig
-from etl.validate._core import ThresholdExceeded, Validation, check_thresholds, validate
+from etl.validate._core import ThresholdExceeded, Validation, check_thresholds, columns_read, validate
 from etl.validate._suite import Rule, SuiteError, load_suite, rules
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "ThresholdExceeded",
     "Validation",
     "check_thresholds",
+    "columns_read",
     "load_suite",
     "rules",
     "validate",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,22 @@ class ThresholdExceeded(Exception):
     def __init__(self, breaches: list[str]) -> None:
         super().__init__("; ".join(breaches))
         self.breaches = breaches
+
+
+def columns_read(available: Iterable[str], suite: str = SUITE) -> list[str]:
+    """The columns of a table with columns ``available`` that :func:`validate` reads, in ``available`` order.
+
+    That is every column a rule reads directly, the sources of the helper columns it reads (also what the
+    quarantine details show), and ``dq_warnings``. A caller may hand :func:`validate` just these columns
+    (plus any of its own, e.g. a row number, which are passed through) to keep memory low.
+    """
+    names = list(available)
+    present = set(names)
+    wanted = {WARNINGS_COLUMN}
+    for rule in rules(load_suite(suite)):
+        for col in rule.columns:
+            wanted.update(_derive.detail_columns(col, present))
+    return [c for c in names if c in wanted]
 
 
 def _runnable(all_rules: list[Rule], columns: set[str]) -> tuple[list[Rule], dict[str, str]]:

@@ -10,7 +10,15 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from etl.validate import QualityConfig, ThresholdExceeded, check_thresholds, load_suite, rules, validate
+from etl.validate import (
+    QualityConfig,
+    ThresholdExceeded,
+    check_thresholds,
+    columns_read,
+    load_suite,
+    rules,
+    validate,
+)
 
 TableFactory = Callable[..., pa.Table]
 
@@ -112,3 +120,16 @@ def test_every_expectation_has_rule_meta() -> None:
     assert len(rs) == len(suite["expectations"])
     assert {r.severity for r in rs} == {"error", "warning"}
     assert all(r.description for r in rs)
+
+
+def test_validating_only_the_columns_read_gives_the_same_verdicts(make_table: TableFactory) -> None:
+    table = make_table(12, {2: {"dtg": "301341Z FEB 02"}, 5: {"eo": "12598"}, 7: {"tags": ["QQQQ"]},
+                            9: {"paragraphs": [{"number": 1, "portion_mark": "SNF", "text": "x"}]}})
+    cols = columns_read(table.column_names)
+    assert "body" not in cols and "header" not in cols and {"dtg", "sent_at", "tags", "paragraphs"} <= set(cols)
+    narrow = table.select(cols).append_column("__row", pa.array(range(table.num_rows), pa.int64()))
+    full, part = validate(table, run_id="a"), validate(narrow, run_id="b")
+    assert part.reasons == full.reasons and part.details == full.details
+    assert part.cables["dq_warnings"].to_pylist() == full.cables["dq_warnings"].to_pylist()
+    assert part.rejected["__row"].to_pylist() == [2]
+    assert {k: s["failed"] for k, s in part.rule_stats.items()} == {k: s["failed"] for k, s in full.rule_stats.items()}
