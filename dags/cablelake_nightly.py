@@ -5,15 +5,16 @@ Turns the cable dumps found in the **landing** folder into rows of the Parquet *
 DuckDB catalog. Every task calls one step function of `etl.pipeline` and hands **paths** (never data) to
 the next one:
 
-`start_run` -> `find_dumps` -> `parse_dump` (mapped, one instance per shard of dumps) -> `validate_run`
+`start_run` -> `find_dumps` (new dumps only: the lake's manifest knows every ingested sha256) ->
+`parse_dump` (mapped, one instance per shard of dumps) -> `validate_run` (with `order_for_dedup`)
 -> `publish_run` (emits the `cablelake_lake` asset) -> `refresh_catalog`; beside them `check_inputs`
 fails the run when a dump could not be parsed (the other dumps are still published).
 
 **Which dumps.** The schedule is `@daily` with data intervals, so a run's logical date is the day it
 covers (the run for day D starts when D ends). The run ingests `landing/<logical date: YYYY-MM-DD>/` when
-that folder exists (so `airflow backfill create --from-date ... --to-date ...` re-ingests those days),
-else the whole landing folder (also for manual runs without a logical date). The `day` param overrides
-this (`all` = the whole folder).
+that folder exists (so `airflow backfill create --from-date ... --to-date ...` processes those days'
+folders), else the whole landing folder (also for manual runs without a logical date). The `day` param
+overrides this (`all` = the whole folder). Dumps the lake already holds (same sha256) are skipped.
 
 **Where.** Params `landing` / `lake`, else Airflow Variables `cablelake_landing` / `cablelake_lake`,
 else env `CABLELAKE_LANDING` / `CABLELAKE_LAKE`, else `<repo>/sample/dumps` and `<repo>/lake`.
@@ -29,6 +30,8 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
+import shutil
 import traceback
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -61,6 +64,7 @@ SHARD_FILES = int(os.environ.get("CABLELAKE_SHARD_FILES", "500"))
 #: How many shards one DAG run parses at the same time, and parse processes per shard.
 PARSE_CONCURRENCY = int(os.environ.get("CABLELAKE_PARSE_CONCURRENCY", "4"))
 PARSE_WORKERS = int(os.environ.get("CABLELAKE_PARSE_WORKERS", "1"))
+SHARD_NAME = re.compile(r"[0-9a-f]{16}")
 
 DEFAULT_ARGS: dict[str, Any] = {
     "owner": "cablelake",
@@ -139,17 +143,19 @@ def _failures(run: dict[str, str]) -> list[dict[str, str]]:
 
 
 def _drop_orphans(run: dict[str, str]) -> tuple[int, list[str]]:
-    """Remove ``parsed/`` and ``rejected/`` files of shards that never wrote ``shards/<shard>.json``.
+    """Remove ``parsed/`` and ``rejected/`` shard files that have no ``shards/<shard>.json``.
 
-    ``parse_dump`` writes the shard summary last, so a dump that failed half-way leaves Parquet files
-    without one: those must not reach ``validate_run``. Returns (finished shards, removed files).
+    ``parse_dump`` writes its Parquet files in place and the shard summary last, so a dump that failed
+    half-way leaves Parquet files without a summary: they must not reach ``validate_run``. Only files
+    named like shards (16 hex digits) are candidates: other steps add their own files (``!dups``,
+    ``replay``). Returns (finished shards, removed files).
     """
     stage = Path(run["lake"]) / "_staging" / run["run_id"]
     done = {p.stem for p in (stage / "shards").glob("*.json")}
     removed = []
     for sub in ("parsed", "rejected"):
         for p in (stage / sub).glob("*.parquet"):
-            if p.stem not in done:
+            if SHARD_NAME.fullmatch(p.stem) and p.stem not in done:
                 p.unlink()
                 removed.append(str(p))
     return len(done), removed
@@ -202,8 +208,7 @@ def cablelake_nightly() -> None:
         logical = ctx.get("logical_date")  # == data_interval_start for scheduled and backfill runs
         day = ctx["params"].get("day") or (logical.date().isoformat() if logical else None)
         sources = _sources(run["landing"], day)
-        uris = _find_dumps(sources)
-        # TODO(lake manifest): keep only dumps whose sha256 is not in the lake's manifest yet.
+        uris = _find_dumps(sources, run["lake"])  # only dumps whose sha256 the lake has not ingested
         limit = min(MAX_SHARDS, conf.getint("core", "max_map_length", fallback=1024))
         shards = _cap(plan_shards(uris, max_files=SHARD_FILES), limit)
         log.info("%d dump(s) in %s -> %d shard(s)", len(uris), sources, len(shards))
@@ -245,13 +250,18 @@ def cablelake_nightly() -> None:
     @task(trigger_rule=TriggerRule.ALL_DONE_MIN_ONE_SUCCESS)
     def validate_run(run: dict[str, str]) -> str:
         """Validate the rows of the shards that were parsed (failed shards are left out)."""
+        from etl.pipeline import order_for_dedup
         from etl.pipeline import validate_run as _validate_run
 
         finished, removed = _drop_orphans(run)
         if removed:
             log.warning("left out partial output of failed dumps: %s", removed)
         if not finished:
-            raise AirflowSkipException("no dump was parsed: nothing to validate")
+            if not _failures(run):  # nothing new: drop this run's empty staging folder
+                shutil.rmtree(Path(run["lake"]) / "_staging" / run["run_id"], ignore_errors=True)
+            raise AirflowSkipException("no dump was parsed: nothing to validate or publish")
+        moved = order_for_dedup(run["lake"], run["run_id"])
+        log.info("%d row(s) of repeated cables ordered for dedup", moved)
         return _validate_run(run["lake"], run["run_id"])
 
     @task(outlets=[LAKE])
@@ -266,9 +276,12 @@ def cablelake_nightly() -> None:
             {
                 "lake": run["lake"],
                 "run_id": run["run_id"],
+                "lake_version": summary.get("lake_version"),
                 "records_found": summary["records_found"],
                 "cables_added": summary["cables"],
                 "quarantined": summary["quarantined"],
+                "duplicates": summary.get("duplicates", 0),
+                "lake_cables": summary.get("lake_cables"),
                 "dumps": len(summary["inputs"]),
                 "failed_dumps": [f["uri"] for f in failed],
             },
