@@ -173,6 +173,8 @@ def vacuum(root: Path | str, keep_from: int, tables: Iterable[str] = TABLES) -> 
     """
     root = Path(root)
     current = read_current(root)
+    if current.version == 0:  # nothing committed (or a lake from before commit records): never delete
+        return []
     keep: set[str] = set(current.paths())
     for v in _history(root):
         if keep_from <= v <= current.version:

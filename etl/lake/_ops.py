@@ -357,12 +357,48 @@ def replay_candidates(root: Path | str, commit: Commit | None = None) -> Iterato
             yield f.path, i, row
 
 
+def adopt_legacy(root: Path | str) -> int:
+    """Give a lake written before commit records existed its first commit, listing the Parquet files it has
+    (and its runs' inputs as the dump manifest), so nothing of it is ignored or collected. Needs the lock;
+    returns the number of files adopted (0 when the lake already has commits or no files)."""
+    root = Path(root)
+    if read_current(root).version or not holds_lock(root):
+        return 0
+    found = {
+        t: sorted(p for p in (root / t).rglob("*.parquet") if not p.name.startswith("."))
+        for t in ("cables", "quarantine", "runs")
+        if (root / t).is_dir()
+    }
+    if not any(found.values()):
+        return 0
+    txn = Transaction(root, "adopt", "adopt")
+    versions: dict[str, str] = {}
+    for table, files in found.items():
+        for p in files:
+            md = pq.ParquetFile(p).metadata
+            rel = p.relative_to(root).as_posix()
+            txn.added[table].append(FileEntry(path=rel, rows=md.num_rows, bytes=p.stat().st_size))
+            meta = pq.read_schema(p).metadata or {}
+            if b"cablelake.schema_version" in meta:
+                versions[table] = meta[b"cablelake.schema_version"].decode()
+    if found.get("runs"):
+        runs = pa.concat_tables([pq.read_table(p, columns=["run_id", "inputs"]) for p in found["runs"]])
+        for run_id, inputs in zip(runs.column("run_id").to_pylist(), runs.column("inputs").to_pylist(), strict=True):
+            for i in inputs or []:
+                if i.get("sha256"):
+                    txn.record_dump(i["sha256"], {"uri": i.get("uri"), "size": i.get("size"),
+                                                  "records": i.get("records"), "run_id": run_id})
+    txn.commit(versions)
+    return sum(len(f) for f in found.values())
+
+
 def history(root: Path | str, version: int) -> Commit | None:
     return read_version(Path(root), version)
 
 
 __all__ = [
     "PARTITION_KEY",
+    "adopt_legacy",
     "PublishResult",
     "ReconciliationError",
     "catalog_version",

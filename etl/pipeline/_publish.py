@@ -19,6 +19,7 @@ from etl.lake import (
     CATALOG_STATE,
     LakePaths,
     ReconciliationError,
+    adopt_legacy,
     atomic_write_text,
     catalog_version,
     clean_staging,
@@ -250,6 +251,7 @@ def recover(lake: str | Path, keep: tuple[str, ...] = ()) -> dict[str, Any]:
     record alone says that.
     """
     root = Path(lake)
+    adopted = adopt_legacy(root)
     removed = clean_staging(root, keep=keep)
     refreshed = False
     current = read_current(root)
@@ -257,4 +259,9 @@ def recover(lake: str | Path, keep: tuple[str, ...] = ()) -> dict[str, Any]:
         refresh_catalog(root)
         refreshed = True
     garbage = collect_garbage(root)
-    return {"staging_removed": removed, "catalog_refreshed": refreshed, "files_removed": len(garbage)}
+    return {
+        "adopted_files": adopted,
+        "staging_removed": removed,
+        "catalog_refreshed": refreshed,
+        "files_removed": len(garbage),
+    }

@@ -234,3 +234,18 @@ def test_cable_text_is_a_valid_cable() -> None:
 
     f = parse_text(cable_text("MOSCOW", 123, 2007))
     assert f["reference_id"] == "07MOSCOW123" and f["dtg"] == "121341Z APR 07"
+
+
+def test_lake_from_before_commit_records_is_adopted(tmp_path: Path, make_dump: Maker) -> None:
+    make_dump("a", many(3))
+    lake = tmp_path / "lake"
+    pipeline.run([str(tmp_path / "a")], lake)
+    for legacy in ("_current.json", "_catalog.json"):  # as a lake written by an older cablelake
+        (lake / legacy).unlink()
+    shutil.rmtree(lake / "_commits")
+    make_dump("b", many(1, start=20))
+    s = pipeline.run([str(tmp_path / "a"), str(tmp_path / "b")], lake)
+    assert s.records_found == 1  # the old files were adopted, with their runs' inputs as the manifest
+    assert len(_ids(lake)) == 4
+    ops = [r[0] for r in _rows(lake, "select operation from runs order by started_at")]
+    assert ops == ["publish", "publish"]
