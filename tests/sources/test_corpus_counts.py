@@ -71,6 +71,7 @@ def _copy_tree(corpus: Path, dest: Path) -> Path:
     return dest
 
 
+@pytest.mark.slow
 def test_zip_tar_gzip_give_the_same_records(corpus: Path, tmp_path: Path, plain: list[RawRecord]) -> None:
     tree = _copy_tree(corpus, tmp_path / "tree")
     zpath = tmp_path / "corpus.zip"
@@ -81,17 +82,22 @@ def test_zip_tar_gzip_give_the_same_records(corpus: Path, tmp_path: Path, plain:
     tpath = tmp_path / "corpus.tar.gz"
     with tarfile.open(tpath, "w:gz") as tf:
         tf.add(tree, arcname="corpus")
-    gz_dir = tmp_path / "gz"
-    for path in sorted(tree.rglob("*")):
+    gz_dir = tmp_path / "gz"  # single gzip streams: every non-HTML file plus a slice of the HTML pages
+    picked = [p for p in sorted(tree.rglob("*")) if p.is_file() and (p.suffix != ".html" or hash(p.name) % 8 == 0)]
+    for path in picked:
         if path.is_file():
             out = gz_dir / (path.relative_to(tree).as_posix().replace("/", "__") + ".gz")
             out.parent.mkdir(exist_ok=True)
             out.write_bytes(gzip.compress(path.read_bytes()))
     want = signature(plain)
-    for dump in (zpath, tpath, gz_dir):
+    for dump in (zpath, tpath):
         got = read_all([dump])
         assert signature(got) == want, dump
         assert all(r.lineage.member for r in got)
+    gz_plain = signature(read_all(picked))
+    gz_got = read_all([gz_dir])
+    assert signature(gz_got) == gz_plain
+    assert all(r.lineage.member for r in gz_got)
     [one] = [r for r in read_all([tpath]) if r.meta.get("reference_id") == "06BOGOTA2291"]
     assert one.lineage.member == "corpus.tar!corpus/cablegate-html/cable/2006/03/06BOGOTA2291.html"
 
