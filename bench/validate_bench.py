@@ -38,6 +38,8 @@ CLASSES = np.array(["CONFIDENTIAL", "UNCLASSIFIED//FOR OFFICIAL USE ONLY", "UNCL
 CLASS_P = np.array([3080, 1154, 870, 771, 504, 333], dtype=float)
 TAGSETS = [["PGOV", "PREL", "RS"], ["PREL", "PTER", "IZ"], ["ECON", "EFIN", "GM"], ["PHUM", "KDEM", "SU"],
            ["PREL", "MARR", "NATO", "AF"], ["PINR", "KNNP", "IR", "IAEA"], ["OVIP", "PREL", "CH"]]
+CAVEATS = [["SIPDIS"], ["SIPDIS", "NOFORN"], ["SENSITIVE", "SIPDIS"], [], ["SIPDIS", "EXDIS"]]
+MARKS = np.array(["C", "C", "SBU", "U", "S", "S/NF", "C/NF"], dtype=object)
 BODY = "C O N F I D E N T I A L SECTION 01 OF 02\n\nSIPDIS\n\nE.O. 12958: DECL: 11/09/2017\n" + "TEXT " * 40
 
 
@@ -69,11 +71,16 @@ def build(rows: int, bad: float, seed: int = 7) -> pa.Table:
 
     ref, dtg, decl_raw, cls = ref.astype(object), dtg.astype(object), decl_raw, cls.astype(object)
     decl_valid = np.ones(rows, bool)
+    decl_kind = np.full(rows, "date", dtype=object)
+    eo = np.full(rows, "12958", dtype=object)
+    caveats = [CAVEATS[k] for k in rng.integers(0, len(CAVEATS), rows)]
+    marks = MARKS[rng.integers(0, len(MARKS), (rows, 3))]
+    paragraphs = [[{"number": j + 1, "portion_mark": m[j], "text": "TEXT."} for j in range(3)] for m in marks]
     # plant faults, one kind per bad row
     nbad = int(rows * bad)
     victims = rng.choice(rows, nbad, replace=False)
     for k, i in enumerate(victims):
-        kind = k % 6
+        kind = k % 12
         if kind == 0:
             dtg[i] = dtg[i].replace(" ", "", 1)                      # dtg_format
         elif kind == 1:
@@ -84,8 +91,20 @@ def build(rows: int, bad: float, seed: int = 7) -> pa.Table:
             ref[i] = ref[max(i - 1, 0)]                              # reference_id_unique
         elif kind == 4:
             ref[i] = "7575" + ref[i]                                 # reference_id_format
-        else:
+        elif kind == 5:
             ref[i] = "99" + ref[i][2:]                               # id year vs DTG year
+        elif kind == 6:
+            dtg[i] = "30" + dtg[i][2:8] + "FEB" + dtg[i][11:]        # dtg_valid
+        elif kind == 7:
+            tags[i] = [*tags[i], "QQQQ"]                             # tags_known
+        elif kind == 8:
+            decl[i] = sent[i].astype("datetime64[D]") - np.timedelta64(30, "D")   # decl_not_before_sent
+        elif kind == 9:
+            eo[i] = "12598"                                          # eo_known
+        elif kind == 10:
+            paragraphs[i] = [{"number": 1, "portion_mark": "SNF", "text": "TEXT."}]  # portion_marks_known
+        else:
+            decl_raw[i], decl_kind[i], decl_valid[i] = "OADR", "oadr", False  # decl_code_in_force
     n = rows
     ingested = datetime(2026, 1, 1, tzinfo=UTC)
     cols = {
@@ -100,7 +119,13 @@ def build(rows: int, bad: float, seed: int = 7) -> pa.Table:
         "classification_raw": pa.array(np.full(n, "C O N F I D E N T I A L", dtype=object), pa.string()),
         "classification": pa.array(cls, pa.string()),
         "eo_raw": pc.binary_join_element_wise("E.O. 12958: DECL: ", pa.array(decl_raw, pa.string()), ""),
-        "eo": pa.array(np.full(n, "12958", dtype=object), pa.string()),
+        "eo": pa.array(eo, pa.string()),
+        "decl_kind": pa.array(decl_kind, pa.string()),
+        "caveats": pa.array(caveats, pa.list_(pa.string())),
+        "paragraphs": pa.array(paragraphs, pa.list_(pa.struct([("number", pa.int32()), ("portion_mark", pa.string()),
+                                                               ("text", pa.string())]))),
+        "flag_classification_mismatch": pa.array(rng.random(n) < 0.01),
+        "flag_serial_mismatch": pa.array(rng.random(n) < 0.01),
         "decl_raw": pa.array(decl_raw, pa.string()),
         "decl_date": pa.array(decl, pa.date32(), mask=~decl_valid),
         "tags_raw": pa.array([" ".join(t) for t in tags], pa.string()),

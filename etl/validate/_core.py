@@ -84,6 +84,23 @@ def _columns(table: pa.Table, names: list[str], params: dict[str, Any]) -> dict[
             for n in names if n in table.column_names or n in derived}
 
 
+# Expectations whose pandas implementation works on a Categorical as on strings (isin / isnull).
+_CATEGORICAL_SAFE = frozenset({
+    "expect_column_values_to_be_in_set", "expect_column_values_to_be_null", "expect_column_values_to_not_be_null",
+})
+
+
+def _frame(cols: dict[str, pa.ChunkedArray], runnable: list[Rule]) -> Any:
+    """pandas frame for GX. String columns read only by in-set/null expectations are dictionary-encoded
+    (pandas Categorical): GX filters the whole frame once per metric, and taking int codes is much cheaper
+    than taking Arrow strings (about a quarter of GX's time on 250k rows)."""
+    unsafe = {c for r in runnable if r.expectation_type not in _CATEGORICAL_SAFE for c in r.columns}
+    return pa.table({
+        name: pc.dictionary_encode(col) if pa.types.is_string(col.type) and name not in unsafe else col
+        for name, col in cols.items()
+    }).to_pandas()
+
+
 def _fmt(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 120 else text[:117] + "..."
@@ -143,7 +160,7 @@ def validate(
         run_suite_dict = copy.deepcopy(suite)
         run_suite_dict["expectations"] = [r.config for r in runnable]
         outcome = run_suite(
-            pa.table(cols).to_pandas(), run_suite_dict, parameters=config.suite_parameters(), run_id=run_id,
+            _frame(cols, runnable), run_suite_dict, parameters=config.suite_parameters(), run_id=run_id,
             quality_dir=quality_dir, data_docs=config.data_docs, list_cap=config.result_list_cap)
         if outcome.exceptions:
             raise SuiteError(f"GX could not evaluate rule(s): {outcome.exceptions}")
