@@ -44,6 +44,9 @@ def test_result_json_and_data_docs(make_table: TableFactory, tmp_path: Path) -> 
     assert len(result_pages) == 1 and "run-7" in result_pages[0]
     for link in links:
         assert (v.docs_index.parent / link).is_file(), link
+    for ref in re.findall(r"""(?:src|href)=["']([^"':#]+)["']""", html):
+        assert (v.docs_index.parent / ref).is_file(), ref  # local assets kept by the pruning
+    assert sum(f.stat().st_size for f in quality.rglob("*") if f.is_file()) < 1_000_000
     page = (v.docs_index.parent / result_pages[0]).read_text(encoding="utf-8")
     assert "dtg_valid" in page or "_dq_dtg_valid" in page
 
