@@ -173,9 +173,11 @@ def validate(
         for i in failed.get(rule.name, ()):
             target.setdefault(i, []).append(rule.name)
 
-    table = table.set_column(table.schema.get_field_index(WARNINGS_COLUMN), WARNINGS_COLUMN,
-                             _warnings_column(table, warnings)) \
-        if WARNINGS_COLUMN in table.column_names else table
+    column = _warnings_column(table, warnings)
+    if WARNINGS_COLUMN in table.column_names:
+        table = table.set_column(table.schema.get_field_index(WARNINGS_COLUMN), WARNINGS_COLUMN, column)
+    else:
+        table = table.append_column(WARNINGS_COLUMN, column)
     rejected_idx = sorted(errors)
     keep = pc.invert(pc.is_in(pa.array(range(n), pa.int64()), value_set=pa.array(rejected_idx, pa.int64())))
     cables = table.filter(keep)

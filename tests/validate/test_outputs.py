@@ -136,3 +136,11 @@ def test_validating_only_the_columns_read_gives_the_same_verdicts(make_table: Ta
     assert part.cables["dq_warnings"].to_pylist() == full.cables["dq_warnings"].to_pylist()
     assert part.rejected["__row"].to_pylist() == [2]
     assert {k: s["failed"] for k, s in part.rule_stats.items()} == {k: s["failed"] for k, s in full.rule_stats.items()}
+
+
+def test_dq_warnings_merges_with_input_and_is_added_when_missing(make_table: TableFactory) -> None:
+    table = make_table(3, {0: {"dq_warnings": ["parser_note"], "eo": "12598"}, 1: {"dq_warnings": ["parser_note"]}})
+    v = validate(table, run_id="r")
+    assert v.cables["dq_warnings"].to_pylist() == [["parser_note", "eo_known"], ["parser_note"], []]
+    v = validate(table.drop_columns(["dq_warnings"]), run_id="r")
+    assert v.cables["dq_warnings"].to_pylist() == [["eo_known"], [], []]
