@@ -132,15 +132,22 @@ def _fill(row: dict[str, Any], header: str, body: str, meta: Mapping[str, str]) 
     # --- reference id
     year: int | None = sent_at.year if sent_at else None
     meta_id = _meta(meta, "reference_id")
+    if meta_id and not _LOOKS_LIKE_ID.match(meta_id):
+        problems.append(f"reference_id: the dump's id {meta_id!r} is not a cable id; derived from the text instead")
+        meta_id = None
     if meta_id:
         row["reference_id"], row["reference_id_source"] = meta_id, "metadata"
-    elif banner and banner.post and banner.serial:
+    else:
         if year is None and row["sent_at"] is not None:
             year = row["sent_at"].year
-        if year is not None:
+        derived = None
+        if banner and banner.post and banner.serial and year is not None:
             post = _ID_POST_CLEAN.sub("", banner.post.upper())
-            row["reference_id"] = f"{year % 100:02d}{post}{int(banner.serial)}"
-            row["reference_id_source"] = "derived"
+            derived = f"{year % 100:02d}{post}{int(banner.serial)}"
+        if derived is None:
+            derived = _id_from_residue(b[:3000], year)
+        if derived:
+            row["reference_id"], row["reference_id_source"] = derived, "derived"
     if row["reference_id"] is None:
         problems.append("reference_id: not stated and not derivable (banner post/serial + DTG year)")
     if year is None:
@@ -170,6 +177,25 @@ def _fill(row: dict[str, Any], header: str, body: str, meta: Mapping[str, str]) 
     row["subject_raw"], row["subject"], row["subject_portion_mark"] = _body.find_subject(top)
     row["references_raw"] = _body.find_references(top)
     _phase2(row, h, b, top, banner, level, meta, year)
+
+
+_LOOKS_LIKE_ID = re.compile(r"^(?:\d{2}|\d{4})[A-Z][A-Z0-9\-]*?\d{1,8}(?:_[a-z0-9]+)?$")
+"""A plausible published id (07MOSCOW5349, 7575LIBREVILLE1895, 1974ATHENS02959_b); not ``A|B`` lists or words."""
+_PLUSD_LINE = re.compile(r"^[ \t]*(?P<yyyy>(?:19|20)\d\d)(?P<post>[A-Z]{2,})(?P<serial>\d{1,8})\b", re.M)
+_PAGE_LINE = re.compile(r"^[ \t]*PAGE[ \t]+\d+[ \t]+(?P<post>[A-Z][A-Z ]*?[A-Z])[ \t]+(?P<serial>\d{3,8})\b", re.M)
+
+
+def _id_from_residue(text: str, year: int | None) -> str | None:
+    """Id of a "partial extract" record from its residue: ``2000HANOI00686 - CONFIDENTIAL`` (PlusD-style
+    line) or the teletype page line ``PAGE 01 HANOI 00686 01 OF 07 050821Z`` with the cable's year."""
+    m = _PLUSD_LINE.search(text)
+    if m:
+        return f"{m.group('yyyy')[2:]}{m.group('post')}{int(m.group('serial'))}"
+    m = _PAGE_LINE.search(text)
+    if m and year is not None:
+        post = _ID_POST_CLEAN.sub("", m.group("post").upper())
+        return f"{year % 100:02d}{post}{int(m.group('serial'))}"
+    return None
 
 
 def _year_of_id(ref: str | None) -> int | None:

@@ -23,7 +23,7 @@ def split_tags(raw: str) -> list[str]:
             tag = " ".join(paren.replace(" ,", ",").split()).strip(" ,.").upper()
         else:
             tag = m.group("word").strip(".:-").upper()
-        tag = tag.replace("(", "").replace(")", "").strip(" ,.")
+        tag = tag.replace("(", "").replace(")", "").strip(" ,.:-")
         if not tag or not any(c.isalnum() for c in tag) or tag in _DROP or tag in seen:
             continue
         seen.add(tag)
