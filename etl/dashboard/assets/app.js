@@ -197,10 +197,8 @@
   });
   // index.html#search=terms opens the table already searched (a link to a search can be shared)
   var m = /^#search=(.*)$/.exec(window.location.hash);
-  if (m) {
-    search.value = decodeURIComponent(m[1]);
-    document.getElementById("cables").scrollIntoView();
-  }
+  if (m) search.value = decodeURIComponent(m[1]);
   filter();
+  if (m) $("cables").scrollIntoView();  // after the rows are there, so the page is as tall as it will be
   document.body.setAttribute("data-rendered", "true");
 })();
