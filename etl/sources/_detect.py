@@ -99,7 +99,8 @@ def detect_format(head: bytes) -> str:
         return "pdf"
     if looks_binary(head[:8192]):
         return "binary"
-    if _HTML.search(head[:4096].lower()) or stripped.startswith(b"<?xml"):
+    if stripped.startswith(b"<") and (_HTML.search(head[:4096].lower()) or stripped.startswith(b"<?xml")):
+        # a page starts with markup: prose that merely quotes a tag (a README) is not a page
         low = head.lower()
         if any(marker in low for marker in _PLUSD):
             return "plusd-html"
