@@ -144,3 +144,9 @@ def test_dq_warnings_merges_with_input_and_is_added_when_missing(make_table: Tab
     assert v.cables["dq_warnings"].to_pylist() == [["parser_note", "eo_known"], ["parser_note"], []]
     v = validate(table.drop_columns(["dq_warnings"]), run_id="r")
     assert v.cables["dq_warnings"].to_pylist() == [["eo_known"], [], []]
+
+
+def test_readme_lists_every_rule_with_its_severity(repo: Path) -> None:
+    text = (repo / "expectations" / "README.md").read_text(encoding="utf-8")
+    for rule in rules(load_suite()):
+        assert f"| `{rule.name}` | {rule.severity} |" in text, rule.name
