@@ -102,7 +102,8 @@ def _frame(cols: dict[str, pa.ChunkedArray], runnable: list[Rule]) -> Any:
 
 
 def _fmt(value: Any) -> str:
-    text = repr(value)
+    """A value for a detail line: dates/times in ISO form, everything else as its repr, capped."""
+    text = value.isoformat() if hasattr(value, "isoformat") else repr(value)
     return text if len(text) <= 120 else text[:117] + "..."
 
 
@@ -113,9 +114,8 @@ def _warnings_column(table: pa.Table, per_row: dict[int, list[str]]) -> pa.Chunk
     existing = table[WARNINGS_COLUMN] if WARNINGS_COLUMN in table.column_names else None
     if existing is not None and pc.sum(pc.fill_null(pc.list_value_length(existing), 0)).as_py():
         old = existing.to_pylist()
-        for i, mine in per_row.items():
-            per_row[i] = list(dict.fromkeys([*(old[i] or []), *mine]))
-        per_row = {**{i: v for i, v in enumerate(old) if v}, **per_row}
+        per_row = {i: list(dict.fromkeys([*(old[i] or []), *per_row.get(i, [])]))
+                   for i in range(n) if old[i] or i in per_row}
     counts = np.zeros(n, dtype=np.int64)
     rows = sorted(per_row)
     counts[rows] = [len(per_row[i]) for i in rows]
@@ -179,8 +179,9 @@ def validate(
     else:
         table = table.append_column(WARNINGS_COLUMN, column)
     rejected_idx = sorted(errors)
-    keep = pc.invert(pc.is_in(pa.array(range(n), pa.int64()), value_set=pa.array(rejected_idx, pa.int64())))
-    cables = table.filter(keep)
+    keep = np.ones(n, dtype=bool)
+    keep[rejected_idx] = False
+    cables = table.filter(pa.array(keep))
     rejected = table.take(pa.array(rejected_idx, pa.int64()))
     reasons = [errors[i] for i in rejected_idx]
     details = _details(table, rejected_idx, reasons, {r.name: r for r in runnable})
