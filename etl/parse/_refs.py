@@ -21,13 +21,19 @@ _NOT_ORIGIN = frozenset({
     "DAY", "YEAR", "IIR", "TD", "CIR", "SPOT", "REPORT", "CABLE", "TEL", "TELEGRAM", "MEMO", "MEMCON", "YEARS", "JANUARY", "FEBRUARY", "MARCH", "APRIL", "MAY", "JUNE", "JULY", "AUGUST",
     "SEPTEMBER", "OCTOBER", "NOVEMBER", "DECEMBER", "JAN", "FEB", "MAR", "APR", "JUN", "JUL", "AUG", "SEP",
     "SEPT", "OCT", "NOV", "DEC", "FY", "CFR", "PL", "EO", "E.O.", "TAGS", "SUBJECT", "SIPDIS",
+    "REASON", "REASONS", "CLASSIFIED", "SECTION", "SECTIONS", "PARAGRAPHS",
 })
+_TAIL_STOP = re.compile(r"\bCLASSIFIED[ \t]*(?:BY\b|:)|\bE\.[ \t]?O\.[ \t]?1\d{4}", re.I)
+"""Where a REF block that lost its line breaks runs into the Classified By / E.O. line."""
 
 
 def split_items(block: str) -> list[tuple[str | None, str]]:
     """(letter, text) items of a REF block (one unlettered item when there are no bullets)."""
     text = _HEAD.sub("", block.strip(), count=1)
     text = " ".join(text.split())
+    stop = _TAIL_STOP.search(text)
+    if stop:
+        text = text[: stop.start()].rstrip(" ,;.")
     marks = [m for m in _BULLET.finditer(text)]
     # bullets must run A, B, C... to count
     good = []
