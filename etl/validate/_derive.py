@@ -28,7 +28,6 @@ import pyarrow.compute as pc
 
 from etl._resources import resource_dir
 
-PREFIX = "_dq_"
 Params = Mapping[str, Any]
 Array: TypeAlias = pa.Array | pa.ChunkedArray
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import Any, Literal
 
 from etl._resources import resource_dir
@@ -53,10 +54,17 @@ def columns_of(expectation: dict[str, Any]) -> tuple[str, ...]:
     return tuple(cols)
 
 
-@cache
 def load_suite(name: str = "cables") -> dict[str, Any]:
-    """The suite ``expectations/<name>.json`` as a dict, checked for rule metadata."""
+    """The suite ``expectations/<name>.json`` as a dict, checked for rule metadata.
+
+    Read once per file version (``$CABLELAKE_EXPECTATIONS_DIR`` may point elsewhere, e.g. in tests).
+    """
     path = resource_dir("expectations") / f"{name}.json"
+    return _load(path, path.stat().st_mtime_ns)
+
+
+@cache
+def _load(path: Path, mtime_ns: int) -> dict[str, Any]:
     with path.open(encoding="utf-8") as fh:
         suite: dict[str, Any] = json.load(fh)
     rules(suite)  # raises SuiteError when the metadata is incomplete

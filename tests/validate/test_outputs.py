@@ -150,3 +150,27 @@ def test_readme_lists_every_rule_with_its_severity(repo: Path) -> None:
     text = (repo / "expectations" / "README.md").read_text(encoding="utf-8")
     for rule in rules(load_suite()):
         assert f"| `{rule.name}` | {rule.severity} |" in text, rule.name
+
+
+def test_a_planted_suite_changes_severity(make_table: TableFactory, tmp_path: Path, repo: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Severity lives in the suite file: flip eo_known to error in a copy and the row is rejected."""
+    suite = json.loads((repo / "expectations" / "cables.json").read_text(encoding="utf-8"))
+    for exp in suite["expectations"]:
+        if exp["meta"]["rule"] == "eo_known":
+            exp["meta"]["severity"] = "error"
+    (tmp_path / "cables.json").write_text(json.dumps(suite), encoding="utf-8")
+    monkeypatch.setenv("CABLELAKE_EXPECTATIONS_DIR", str(tmp_path))
+    v = validate(make_table(3, {1: {"eo": "12598"}}), run_id="r")
+    assert v.reasons == [["eo_known"]] and v.rule_stats["eo_known"]["severity"] == "error"
+
+
+def test_suite_without_severity_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from etl.validate import SuiteError
+
+    (tmp_path / "cables.json").write_text(json.dumps({"name": "cables", "expectations": [
+        {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "dtg"}, "meta": {"rule": "x"}}]}),
+        encoding="utf-8")
+    monkeypatch.setenv("CABLELAKE_EXPECTATIONS_DIR", str(tmp_path))
+    with pytest.raises(SuiteError, match="severity"):
+        load_suite()
