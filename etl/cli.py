@@ -36,10 +36,20 @@ def _print_summary(s: dict[str, Any]) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     from etl.lake import LakeLockedError, SchemaMismatchError
     from etl.pipeline import NothingToRefreshError, ReconciliationError, run
+    from etl.validate import ThresholdExceeded
 
     if not args.sources and not args.replay_quarantine:
         sys.stderr.write("cablelake run: give dump files/directories (or --replay-quarantine)\n")
         return 2
+    for item in args.limit or []:
+        name, sep, value = item.partition("=")
+        from etl.sources import Limits
+
+        known = set(Limits.__dataclass_fields__)
+        if not sep or name.strip() not in known:
+            sys.stderr.write(f"cablelake run: --limit takes NAME=VALUE with NAME one of {sorted(known)}\n")
+            return 2
+        os.environ[f"CABLELAKE_LIMIT_{name.strip().upper()}"] = value.strip()
     try:
         summary = run(
             args.sources,
@@ -51,6 +61,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     except ReconciliationError as exc:
         sys.stderr.write(f"cablelake: run cannot be trusted: {exc}\n")
         return 3
+    except ThresholdExceeded as exc:
+        sys.stderr.write(f"cablelake: run failed its data-quality thresholds, nothing published: {exc}\n")
+        return 6
     except LakeLockedError as exc:
         sys.stderr.write(f"cablelake: {exc}\n")
         return 4
@@ -165,6 +178,13 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("sources", nargs="*", help="dump files, directories, globs or URLs")
     r.add_argument("--lake", default=DEFAULT_LAKE, help="lake directory (default ./lake or $CABLELAKE_LAKE)")
     r.add_argument("--json", action="store_true", help="print the run summary as JSON")
+    r.add_argument(
+        "--limit",
+        action="append",
+        metavar="NAME=VALUE",
+        help="override a safety limit for hostile input, e.g. --limit max_depth=2 --limit max_record_bytes=16M "
+        "(also $CABLELAKE_LIMIT_<NAME>; see README)",
+    )
     r.add_argument(
         "--full-refresh", action="store_true",
         help="ignore the manifest of ingested dumps: re-read every given dump and replace cables and "

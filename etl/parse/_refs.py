@@ -21,7 +21,7 @@ _NOT_ORIGIN = frozenset({
     "DAY", "YEAR", "IIR", "TD", "CIR", "SPOT", "REPORT", "CABLE", "TEL", "TELEGRAM", "MEMO", "MEMCON", "YEARS", "JANUARY", "FEBRUARY", "MARCH", "APRIL", "MAY", "JUNE", "JULY", "AUGUST",
     "SEPTEMBER", "OCTOBER", "NOVEMBER", "DECEMBER", "JAN", "FEB", "MAR", "APR", "JUN", "JUL", "AUG", "SEP",
     "SEPT", "OCT", "NOV", "DEC", "FY", "CFR", "PL", "EO", "E.O.", "TAGS", "SUBJECT", "SIPDIS",
-    "REASON", "REASONS", "CLASSIFIED", "SECTION", "SECTIONS", "PARAGRAPHS",
+    "REASON", "REASONS", "CLASSIFIED", "SECTIONS", "PARAGRAPHS",
 })
 _TAIL_STOP = re.compile(r"\bCLASSIFIED[ \t]*(?:BY\b|:)|\bE\.[ \t]?O\.[ \t]?1\d{4}", re.I)
 """Where a REF block that lost its line breaks runs into the Classified By / E.O. line."""

@@ -33,7 +33,7 @@ def kind_of(tag: str) -> str:
     vocab = vocabulary()
     if tag in vocab:
         return vocab[tag]
-    if _PERSON.match(tag) or (" " in tag and tag.replace(" ", "").isalpha() and len(tag.split()) in (2, 3)):
+    if _PERSON.match(tag):
         return "person"
     if re.fullmatch(r"K[A-Z]{3}", tag):
         return "program"

@@ -8,6 +8,7 @@ batch by batch from the staged Parquet into ``validated/cables.parquet`` or ``va
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +22,8 @@ from etl.lake import LakePaths
 from etl.pipeline._common import BATCH_ROWS, json_default
 from etl.schema import schema, staging_schema, to_table
 
+THRESHOLD_MIN_ROWS = int(os.environ.get("CABLELAKE_THRESHOLD_MIN_ROWS", "50"))
+"""Shares over a handful of rows say nothing about a dump: thresholds apply from this many rows on."""
 ROW = "__row"
 """Row number across the run's parsed shards, carried through validation to find each row again."""
 
@@ -104,7 +107,7 @@ def _iter_batches(paths: list[Path], sch: pa.Schema) -> Iterator[pa.Table]:
 
 def validate_run(lake: str | Path, run_id: str) -> str:
     """Validate every parsed row of the run; returns the path of the validation summary JSON."""
-    from etl.validate import validate  # GE is heavy: imported when the step runs
+    from etl.validate import check_thresholds, validate  # GE is heavy: imported when the step runs
 
     paths = LakePaths(Path(lake))
     stage = paths.staging(run_id)
@@ -122,6 +125,8 @@ def validate_run(lake: str | Path, run_id: str) -> str:
     )
     narrow = narrow.append_column(ROW, pa.array(range(narrow.num_rows), pa.int64()))
     validation = validate(narrow, run_id=run_id, quality_dir=paths.quality(run_id))
+    if validation.rows >= THRESHOLD_MIN_ROWS:
+        check_thresholds(validation)  # a dump or parser gone wrong fails the run loudly, naming the rule
     _missing_id_verdicts(validation)
 
     verdicts = dict(

@@ -13,7 +13,8 @@ Nothing here parses fields: that is :mod:`etl.parse`.
 from __future__ import annotations
 
 from etl.sources._discover import discover, sha256_file
+from etl.sources._limits import Limits
 from etl.sources._model import Dump, Lineage, RawRecord
 from etl.sources._read import iter_records
 
-__all__ = ["Dump", "Lineage", "RawRecord", "discover", "iter_records", "sha256_file"]
+__all__ = ["Dump", "Limits", "Lineage", "RawRecord", "discover", "iter_records", "sha256_file"]

@@ -183,6 +183,12 @@ TAGS_CASES = [
     ("pgov prel", ["PGOV", "PREL"]),
     ("  PTER ;  TU.", ["PTER", "TU"]),
     ("", []),
+    # comma-separated phrases of non-code words are one topic tag (New Delhi's house style)
+    ("PREL, PGOV, INDIAN DOMESTIC POLITICS, IN", ["PREL", "PGOV", "INDIAN DOMESTIC POLITICS", "IN"]),
+    ("GOI EXTERNAL, PREL", ["GOI EXTERNAL", "PREL"]),
+    ("prel, pgov, pins, tu", ["PREL", "PGOV", "PINS", "TU"]),
+    # an unbracketed person tag SURNAME, GIVEN NAMES
+    ("PREL, STEINBERG, JAMES B., CH", ["PREL", "STEINBERG, JAMES B", "CH"]),
 ]
 
 
