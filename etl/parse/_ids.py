@@ -39,6 +39,7 @@ MALFORMED = {
     "85NOFORNMOGADISHU1643": "85MOGADISHU1643",
     "7575LIBREVILLE1895": "75LIBREVILLE1895",
 }
+_PLUSD_ID = re.compile(r"^(?P<yyyy>(?:19|20)\d\d)(?P<station>[A-Z]+?)(?P<serial>\d{1,8})(?:_[A-Z0-9]+)?$")
 _ID = re.compile(r"^(?P<yy>\d{2})(?P<station>[A-Z][A-Z\-]*?)(?P<serial>\d{1,7})$")
 _JUNK_IN_ID = re.compile(r"S(?:E)?CTION\d{1,2}OF\d{1,2}|^(?:NOFORN|EFTO|SIPDIS|AMEMBASSY|AMCONSUL|USMISSION|CONFIDENTIAL|SECRET|UNCLAS)")
 _STATION_FIX = {"SECTSTATE": "STATE", "SECSTATE": "STATE", "PAUP": "PORTAUPRINCE", "BA": "BUENOSAIRES",
@@ -50,6 +51,9 @@ def canonical_id(ref: str | None) -> str | None:
     if not ref:
         return None
     rid = re.sub(r"\s+", "", ref.upper())
+    plusd = _PLUSD_ID.match(rid)  # 1974ATHENS02959_b -> 74ATHENS2959 (PlusD truncates long posts to 5 letters)
+    if plusd:
+        return f"{plusd.group('yyyy')[2:]}{plusd.group('station')}{int(plusd.group('serial'))}"
     if rid in MALFORMED:
         return MALFORMED[rid]
     m = re.match(r"^(\d{2})\1(?=[A-Z])", rid)  # 7575LIBREVILLE1895

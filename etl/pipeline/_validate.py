@@ -53,14 +53,9 @@ def _rejected_rows(
 
 def validation_columns(available: list[str]) -> list[str]:
     """The columns the ``cables`` suite reads (directly or through derived helper columns)."""
-    from etl.validate import load_suite, rules
-    from etl.validate._derive import detail_columns
+    from etl.validate import columns_read
 
-    cols = set(available)
-    wanted = {"reference_id", "dq_warnings"}
-    for rule in rules(load_suite("cables")):
-        for col in rule.columns:
-            wanted.update(detail_columns(col, cols))
+    wanted = set(columns_read(available)) | {"reference_id", "dq_warnings"}
     return [c for c in available if c in wanted]
 
 
@@ -99,10 +94,26 @@ class _Writer:
         self._w.close()
 
 
-def _iter_batches(paths: list[Path], sch: pa.Schema) -> Iterator[pa.Table]:
+def _iter_batches(paths: list[Path], sch: pa.Schema, columns: list[str] | None = None) -> Iterator[pa.Table]:
     for p in paths:
-        for batch in pq.ParquetFile(p).iter_batches(batch_size=BATCH_ROWS):
+        for batch in pq.ParquetFile(p).iter_batches(batch_size=BATCH_ROWS, columns=columns):
             yield pa.Table.from_batches([batch]).cast(sch)
+
+
+def _light(table: pa.Table) -> pa.Table:
+    """Drop the paragraph texts (the suite reads only numbers and portion marks): memory stays small."""
+    if "paragraphs" not in table.column_names:
+        return table
+    paras = table.column("paragraphs").combine_chunks()
+    items = paras.flatten()
+    text_type = items.type.field("text").type
+    light_items = pa.StructArray.from_arrays(
+        [items.field(f.name) if f.name != "text" else pa.nulls(len(items), text_type) for f in items.type],
+        fields=list(items.type),
+    )
+    offsets = pc.subtract(paras.offsets, paras.offsets[0])
+    light = pa.ListArray.from_arrays(offsets, light_items, type=paras.type, mask=paras.is_null())
+    return table.set_column(table.schema.get_field_index("paragraphs"), "paragraphs", light)
 
 
 def validate_run(lake: str | Path, run_id: str) -> str:
@@ -115,14 +126,9 @@ def validate_run(lake: str | Path, run_id: str) -> str:
     parsed_files = sorted((stage / "parsed").glob("*.parquet"))
     stg = staging_schema("cables")
     cols = validation_columns(stg.names)
-    narrow_parts = [
-        pq.read_table(p, columns=cols).cast(pa.schema([stg.field(c) for c in cols])) for p in parsed_files
-    ]
-    narrow = (
-        pa.concat_tables(narrow_parts)
-        if narrow_parts
-        else pa.schema([stg.field(c) for c in cols]).empty_table()
-    )
+    narrow_schema = pa.schema([stg.field(c) for c in cols])
+    narrow_parts = [_light(t) for p in parsed_files for t in _iter_batches([p], narrow_schema, cols)]
+    narrow = pa.concat_tables(narrow_parts) if narrow_parts else narrow_schema.empty_table()
     narrow = narrow.append_column(ROW, pa.array(range(narrow.num_rows), pa.int64()))
     validation = validate(narrow, run_id=run_id, quality_dir=paths.quality(run_id))
     if validation.rows >= THRESHOLD_MIN_ROWS:

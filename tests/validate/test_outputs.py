@@ -80,11 +80,12 @@ def test_thresholds_name_the_rule(make_table: TableFactory) -> None:
                                       rule_max_share={"classification_known": 0.4}))
 
 
-def test_warnings_count_for_rule_thresholds_not_quarantine(make_table: TableFactory) -> None:
+def test_warnings_fail_a_run_only_with_a_limit_named_for_them(make_table: TableFactory) -> None:
     v = validate(make_table(4, {i: {"eo": "19523"} for i in range(3)}), run_id="r")
     assert v.rejected.num_rows == 0
+    check_thresholds(v, QualityConfig())  # warnings keep their rows: 75% unknown E.O.s alone fail nothing
     with pytest.raises(ThresholdExceeded, match="eo_known"):
-        check_thresholds(v, QualityConfig())
+        check_thresholds(v, QualityConfig(rule_max_share={"eo_known": 0.5}))
 
 
 def test_config_from_file_and_env(tmp_path: Path) -> None:
