@@ -118,7 +118,7 @@ TAG_FIX_CASES = [
     (["GM", "SP", "IZ", "CH", "KS", "UK", "IS"], [(t, "geographic") for t in ("GM", "SP", "IZ", "CH", "KS", "UK", "IS")]),
     (["NATO", "IAEA", "EUN", "ZANU-PF"], [(t, "organization") for t in ("NATO", "IAEA", "EUN", "ZANU-PF")]),
     (["CLINTON, HILLARY"], [("CLINTON, HILLARY", "person")]),
-    (["ECIN"], [("ECIN", "other")]),
+    (["ECIN"], [("ECIN", "subject")]),  # a real subject tag, never split into EC + IN
 ]
 
 
