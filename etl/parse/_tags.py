@@ -68,10 +68,10 @@ def split_tags(raw: str) -> list[str]:
     for m in _TOKEN.finditer(raw):
         paren = m.group("paren")
         if paren is not None:
-            tag = " ".join(paren.replace(" ,", ",").split()).strip(" ,.").upper()
+            tag = " ".join(paren.replace(";", " ").replace(" ,", ",").split()).strip(" ,.").upper()
         else:
             tag = m.group("word").strip(".:-").upper()
-        tag = tag.replace("(", "").replace(")", "").strip(" ,.:-")
+        tag = tag.replace("(", "").replace(")", "").strip(" ,.:;-")
         found.append((m.start(), tag))
     out: list[str] = []
     seen: set[str] = set()
