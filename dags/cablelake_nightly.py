@@ -32,7 +32,6 @@ import logging
 import os
 import re
 import shutil
-import traceback
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -206,8 +205,10 @@ def cablelake_nightly() -> None:
 
         ctx = get_current_context()
         logical = ctx.get("logical_date")  # == data_interval_start for scheduled and backfill runs
-        day = ctx["params"].get("day") or (logical.date().isoformat() if logical else None)
-        sources = _sources(run["landing"], day)
+        day = ctx["params"].get("day")
+        if day and day != "all" and "://" not in run["landing"] and not (Path(run["landing"]) / day).is_dir():
+            raise AirflowFailException(f"day param {day!r}: no folder {run['landing']}/{day}")
+        sources = _sources(run["landing"], day or (logical.date().isoformat() if logical else None))
         uris = _find_dumps(sources, run["lake"])  # only dumps whose sha256 the lake has not ingested
         limit = min(MAX_SHARDS, conf.getint("core", "max_map_length", fallback=1024))
         shards = _cap(plan_shards(uris, max_files=SHARD_FILES), limit)
@@ -230,9 +231,9 @@ def cablelake_nightly() -> None:
         _forget_attempt(run, index)
         try:
             return [_parse_dump(uris, lake, run_id, workers=PARSE_WORKERS)]
-        except Exception:
+        except Exception as exc:
             if len(uris) == 1:
-                _record_failures(run, index, [], [{"uri": uris[0], "error": traceback.format_exc(limit=1)}])
+                _record_failures(run, index, [], [{"uri": uris[0], "error": f"{type(exc).__name__}: {exc}"}])
                 raise
             log.exception("shard of %d dumps failed: parsing them one by one", len(uris))
         done, failed = [], []

@@ -95,10 +95,40 @@ class Standalone:
         run_id: str = run["dag_run_id"]
         return run_id
 
+    def check_alive(self) -> None:
+        """Fail at once (instead of at a timeout) when standalone or its scheduler is gone."""
+        if self.proc.poll() is not None:
+            raise AssertionError(f"airflow standalone exited ({self.proc.returncode})\n{self.log_tail()}")
+        health = self.request("GET", "/api/v2/monitor/health", auth=False)
+        if health["scheduler"]["status"] != "healthy":
+            raise AssertionError(f"scheduler is not healthy: {health}\n{self.log_tail(120)}")
+
+    def runs(self, dag_id: str = DAG_ID, query: str = "") -> list[dict[str, Any]]:
+        out = self.request("GET", f"/api/v2/dags/{dag_id}/dagRuns?limit=100{query}")
+        runs: list[dict[str, Any]] = out["dag_runs"]
+        return runs
+
+    def wait_idle(self, timeout: float = RUN_TIMEOUT) -> None:
+        """Wait until no run of either DAG is queued or running."""
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < timeout:
+            self.check_alive()
+            busy = [
+                r
+                for d in (DAG_ID, "cablelake_catalog")
+                for r in self.runs(d)
+                if r["state"] in ("queued", "running")
+            ]
+            if not busy:
+                return
+            time.sleep(2)
+        raise AssertionError(f"runs still busy after {timeout}s\n{self.log_tail()}")
+
     def wait_run(self, run_id: str, timeout: float = RUN_TIMEOUT) -> dict[str, Any]:
         t0 = time.monotonic()
         quoted = urllib.parse.quote(run_id, safe="")
         while time.monotonic() - t0 < timeout:
+            self.check_alive()
             run: dict[str, Any] = self.request("GET", f"/api/v2/dags/{DAG_ID}/dagRuns/{quoted}")
             if run["state"] in ("success", "failed"):
                 self.run_times[run_id] = time.monotonic() - t0
@@ -313,17 +343,27 @@ def test_backfill_reprocesses_the_days_folders(standalone: Standalone) -> None:
     _copy_dump(sa.landing / "2025-06-03" / "c.txt", 103)  # outside the backfill: must stay out
     cmd = [str(BIN / "airflow"), "backfill", "create", "--dag-id", DAG_ID]
     cmd += ["--from-date", "2025-06-01", "--to-date", "2025-06-02", "--max-active-runs", "1"]
-    for _ in range(3):  # SQLite: the scheduler may hold the write lock for a moment
-        proc = subprocess.run(cmd, env=sa.env, cwd=str(sa.base), capture_output=True, text=True, timeout=180)
-        if proc.returncode == 0 or "database is locked" not in proc.stderr + proc.stdout:
-            break
-        time.sleep(2)
+    # SQLite has one writer: the CLI creating the runs must not race the scheduler starting them (on a lock
+    # error the CLI deletes its half-made runs, and a scheduler that was scheduling one of them dies, an
+    # Airflow bug). So: wait until nothing runs, pause the DAG while the CLI writes, then unpause.
+    sa.wait_idle()
+    sa.request("PATCH", f"/api/v2/dags/{DAG_ID}", {"is_paused": True})
+    try:
+        for _ in range(3):
+            proc = subprocess.run(
+                cmd, env=sa.env, cwd=str(sa.base), capture_output=True, text=True, timeout=180
+            )
+            if proc.returncode == 0 or "database is locked" not in proc.stderr + proc.stdout:
+                break
+            time.sleep(3)
+    finally:
+        sa.request("PATCH", f"/api/v2/dags/{DAG_ID}", {"is_paused": False})
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     t0 = time.monotonic()
     runs: list[dict[str, Any]] = []
     while time.monotonic() - t0 < 2 * RUN_TIMEOUT:
-        out = sa.request("GET", f"/api/v2/dags/{DAG_ID}/dagRuns?run_type=backfill&limit=50")
-        runs = out["dag_runs"]
+        sa.check_alive()
+        runs = sa.runs(query="&run_type=backfill")
         if len(runs) >= 2 and all(r["state"] in ("success", "failed") for r in runs):
             break
         time.sleep(3)
@@ -347,7 +387,8 @@ def test_catalog_dag_follows_the_lake_asset(standalone: Standalone) -> None:
 
     def caught_up() -> bool:
         nonlocal runs
-        runs = sa.request("GET", "/api/v2/dags/cablelake_catalog/dagRuns?limit=50")["dag_runs"]
+        sa.check_alive()
+        runs = sa.runs("cablelake_catalog")
         return bool(runs) and all(r["state"] in ("success", "failed") for r in runs)
 
     _wait("cablelake_catalog runs", caught_up, RUN_TIMEOUT, sa)
