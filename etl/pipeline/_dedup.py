@@ -29,22 +29,28 @@ def order_for_dedup(lake: str | Path, run_id: str) -> int:
     files = sorted(p for p in stage.glob("*.parquet") if p.stem != FIRST)
     counts: Counter[str] = Counter()
     for p in files:
-        cols = [c for c in ("reference_id", "canonical_id") if c in pq.read_schema(p).names]
-        counts.update(k for k in keys(pq.read_table(p, columns=cols)) if k is not None)
+        counts.update(k for k in keys(pq.read_table(p, columns=_key_columns(p))) if k is not None)
     repeated = {k for k, n in counts.items() if n > 1}
     if not repeated:
         return 0
     moved: list[pa.Table] = []
     for p in files:
-        table = pq.read_table(p)
-        hit = pa.array([k in repeated for k in keys(table)], pa.bool_())
-        if not pc.any(hit).as_py():
+        if not any(k in repeated for k in keys(pq.read_table(p, columns=_key_columns(p)))):
             continue
-        moved.append(table.filter(hit))
         tmp = p.with_name(f".{p.name}.tmp")
-        pq.write_table(table.filter(pc.invert(hit)), tmp, compression="zstd")
+        reader = pq.ParquetFile(p)
+        with pq.ParquetWriter(tmp, reader.schema_arrow, compression="zstd") as writer:
+            for batch in reader.iter_batches(batch_size=2_000):  # bounded memory, whatever the shard size
+                table = pa.Table.from_batches([batch])
+                hit = pa.array([k in repeated for k in keys(table)], pa.bool_())
+                moved.append(table.filter(hit))
+                writer.write_table(table.filter(pc.invert(hit)))
         os.replace(tmp, p)
     dups = pa.concat_tables(moved)
     dups = dups.take(pa.array(rank_order(dups), pa.int64()))
     pq.write_table(dups, stage / f"{FIRST}.parquet", compression="zstd")
     return dups.num_rows
+
+
+def _key_columns(path: Path) -> list[str]:
+    return [c for c in ("reference_id", "canonical_id") if c in pq.read_schema(path).names]

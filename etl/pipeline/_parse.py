@@ -119,18 +119,24 @@ class _ShardWriter:
         self.count = 0
         self._writer: pq.ParquetWriter | None = None
 
+    @property
+    def _part(self) -> Path:
+        return self.path.with_name(f".{self.path.name}.part")
+
     def write(self, table: pa.Table) -> None:
         if table.num_rows == 0:
             return
         if self._writer is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._writer = pq.ParquetWriter(self.path, self.schema, compression="zstd")
+            self._writer = pq.ParquetWriter(self._part, self.schema, compression="zstd")
         self._writer.write_table(table)
         self.count += table.num_rows
 
     def close(self) -> None:
+        """Finish the file and give it its real name: a shard that died half-way never looks finished."""
         if self._writer is not None:
             self._writer.close()
+            os.replace(self._part, self.path)
 
 
 _Batch = tuple[pa.Table, pa.Table, dict[str, int]]

@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 
 from etl.lake import LakePaths
 from etl.pipeline._common import BATCH_ROWS, json_default
+from etl.pipeline._dedup import FIRST as DEDUP_SHARD
 from etl.schema import schema, staging_schema, to_table
 
 THRESHOLD_MIN_ROWS = int(os.environ.get("CABLELAKE_THRESHOLD_MIN_ROWS", "50"))
@@ -123,7 +124,9 @@ def validate_run(lake: str | Path, run_id: str) -> str:
     paths = LakePaths(Path(lake))
     stage = paths.staging(run_id)
     t0 = time.perf_counter()
-    parsed_files = sorted((stage / "parsed").glob("*.parquet"))
+    # a shard is done once its summary is written; order_for_dedup's shard holds rows of finished shards only
+    finished = {p.stem for p in (stage / "shards").glob("*.json")} | {DEDUP_SHARD}
+    parsed_files = sorted(p for p in (stage / "parsed").glob("*.parquet") if p.stem in finished)
     stg = staging_schema("cables")
     cols = validation_columns(stg.names)
     narrow_schema = pa.schema([stg.field(c) for c in cols])
@@ -155,7 +158,8 @@ def validate_run(lake: str | Path, run_id: str) -> str:
     out = stage / "validated"
     cables_w = _Writer(out / "cables.parquet", schema("cables"))
     quarantine_w = _Writer(out / "quarantine.parquet", schema("quarantine"))
-    for part in _iter_batches(sorted((stage / "rejected").glob("*.parquet")), schema("quarantine")):
+    rejected_files = sorted(p for p in (stage / "rejected").glob("*.parquet") if p.stem in finished)
+    for part in _iter_batches(rejected_files, schema("quarantine")):
         quarantine_w.write(part)
     offset = 0
     for part in _iter_batches(parsed_files, stg):
