@@ -37,3 +37,20 @@ def corpus() -> Path:
 @pytest.fixture(scope="session")
 def repo() -> Path:
     return REPO
+
+
+# Lakes for the analysts' side (catalog, cli, dashboard tests).
+@pytest.fixture(scope="module")
+def tiny_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small synthetic lake (module scope)."""
+    from _analyst_lakes import synthetic_lake
+
+    return synthetic_lake(tmp_path_factory.mktemp("tiny") / "lake")
+
+
+@pytest.fixture(scope="session")
+def lake_from_corpus(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The lake built from the real corpus, once per session."""
+    from _analyst_lakes import corpus_lake
+
+    return corpus_lake(corpus, tmp_path_factory.getbasetemp())
