@@ -21,6 +21,7 @@ import pyarrow.parquet as pq
 from etl.lake import LakePaths
 from etl.parse import PARSER_VERSION, parse
 from etl.pipeline._common import BATCH_ROWS, RAW_CAP, json_default, run_info
+from etl.progress import Progress
 from etl.schema import schema, staging_schema, to_table
 from etl.sources import Dump, RawRecord, discover, iter_records
 
@@ -252,10 +253,16 @@ def parse_dump(uri: str | Sequence[str], lake: str | Path, run_id: str, workers:
     per_format: Counter[str] = Counter()
     per_dump: Counter[str] = Counter()
     batches = _batches(dumps, per_dump)
-    for cables, quarantine, formats in _parsed_batches(batches, run_id, ingested_at, workers or default_workers()):
-        writers["cables"].write(cables)
-        writers["quarantine"].write(quarantine)
-        per_format.update(formats)
+    label = f"parse {dumps[0].uri if len(dumps) == 1 else f'{len(dumps)} dumps'}"
+    with Progress(label, unit="records") as progress:
+        for cables, quarantine, formats in _parsed_batches(
+            batches, run_id, ingested_at, workers or default_workers()
+        ):
+            writers["cables"].write(cables)
+            writers["quarantine"].write(quarantine)
+            per_format.update(formats)
+            progress.update(cables.num_rows + quarantine.num_rows, cables=cables.num_rows,
+                            quarantined=quarantine.num_rows)
     for w in writers.values():
         w.close()
     summary = {
