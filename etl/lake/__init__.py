@@ -35,6 +35,7 @@ from etl.lake._ops import (
     COMPACT_THRESHOLD,
     PublishResult,
     ReconciliationError,
+    Rows,
     adopt_legacy,
     catalog_version,
     clean_staging,
@@ -48,7 +49,7 @@ from etl.lake._ops import (
     replay_candidates,
 )
 from etl.lake._store import CABLES, QUARANTINE, RUNS, LakePaths, read_parquet_dir, write_parquet
-from etl.lake._txn import SchemaMismatchError, Transaction, check_schema
+from etl.lake._txn import SchemaMismatchError, TableWriter, Transaction, check_schema, iter_file
 
 __all__ = [
     "CABLES",
@@ -63,7 +64,9 @@ __all__ = [
     "LakePaths",
     "PublishResult",
     "ReconciliationError",
+    "Rows",
     "SchemaMismatchError",
+    "TableWriter",
     "Transaction",
     "adopt_legacy",
     "atomic_write_text",
@@ -75,6 +78,7 @@ __all__ = [
     "committed_files",
     "compact",
     "holds_lock",
+    "iter_file",
     "keys",
     "lake_lock",
     "needs_compaction",

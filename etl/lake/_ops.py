@@ -8,6 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +18,8 @@ import pyarrow.parquet as pq
 
 from etl.lake._commit import Commit, FileEntry, read_current, read_version, vacuum
 from etl.lake._lock import holds_lock, lake_lock
-from etl.lake._merge import keys, merge
-from etl.lake._txn import PARTITION_KEY, Transaction, check_schema, read_file
+from etl.lake._merge import NARROW_SOURCE, decide, keys, narrow, set_also_seen_in, to_quarantine
+from etl.lake._txn import BATCH_ROWS, PARTITION_KEY, Transaction, check_schema, iter_file, read_file
 from etl.schema import schema, schema_version, to_table
 
 COMPACT_THRESHOLD = 8
@@ -49,16 +50,54 @@ def _key_columns(path: Path) -> list[str]:
     return [c for c in ("reference_id", "canonical_id") if c in names]
 
 
-def _existing_keys(root: Path, commit: Commit) -> dict[str, set[str]]:
-    """key -> live cables files holding a row of that key (reads only the id columns)."""
+def _existing_keys(root: Path, commit: Commit, wanted: set[str]) -> dict[str, set[str]]:
+    """key -> live cables files holding a row of that key, for the ``wanted`` keys (reads only the id
+    columns)."""
     where: dict[str, set[str]] = defaultdict(set)
     for f in commit.files("cables"):
         cols = _key_columns(root / f.path)
         t = pq.read_table(root / f.path, columns=cols)
         for k in keys(t):
-            if k is not None:
+            if k is not None and k in wanted:
                 where[k].add(f.path)
     return where
+
+
+@dataclass(frozen=True)
+class Rows:
+    """Rows of one table held in Parquet files (and/or small in-memory tables), read batch by batch so that
+    a run never has to fit in memory. Rows whose ``source_sha256`` is in ``exclude_sources`` are skipped.
+    Files are read with :func:`etl.lake._txn.iter_file` (``year`` read from the file, not the path)."""
+
+    table: str
+    parts: tuple[Path | pa.Table, ...]
+    exclude_sources: frozenset[str] = frozenset()
+
+    def batches(self, columns: list[str] | None = None) -> Iterator[pa.Table]:
+        sch = schema(self.table)
+        names = list(columns) if columns is not None else list(sch.names)
+        drop = bool(self.exclude_sources)
+        read = names if not drop or "source_sha256" in names else [*names, "source_sha256"]
+        excluded = pa.array(sorted(self.exclude_sources), pa.string())
+        for part in self.parts:
+            if isinstance(part, pa.Table):
+                tables: Iterable[pa.Table] = (
+                    part.select(read).slice(i, BATCH_ROWS) for i in range(0, part.num_rows, BATCH_ROWS)
+                )
+            else:
+                tables = iter_file(part.parent, part.name, sch, read, year_from_path=False)
+            for t in tables:
+                if drop:
+                    hit = pc.fill_null(pc.is_in(t.column("source_sha256"), value_set=excluded), False)
+                    t = t.filter(pc.invert(hit)).select(names)
+                if t.num_rows:
+                    yield t
+
+    def count(self) -> int:
+        if not self.exclude_sources:
+            return sum(p.num_rows if isinstance(p, pa.Table) else pq.ParquetFile(p).metadata.num_rows
+                       for p in self.parts)
+        return sum(t.num_rows for t in self.batches(["source_sha256"]))
 
 
 @dataclass
@@ -85,15 +124,21 @@ class PublishResult:
 def _sorted_quarantine(table: pa.Table) -> pa.Table:
     if table.num_rows < 2:
         return table
-    order = [("year", "ascending"), ("source_uri", "ascending"), ("source_member", "ascending"),
-             ("source_location", "ascending"), ("reference_id", "ascending")]
+    names = ("year", "source_uri", "source_member", "source_location", "reference_id")
+    order = [(c, "ascending") for c in names if c in table.schema.names]  # no year inside a partition
     return table.take(pc.sort_indices(table, sort_keys=order))
+
+
+def _sorted_cables(table: pa.Table) -> pa.Table:
+    if table.num_rows < 2:
+        return table
+    return table.take(pc.sort_indices(table, sort_keys=[("reference_id", "ascending")]))
 
 
 def publish(
     root: Path | str,
     run_id: str,
-    cables: pa.Table,
+    cables: pa.Table | Rows,
     quarantine: pa.Table,
     *,
     ingested_at: datetime,
@@ -106,14 +151,20 @@ def publish(
 ) -> PublishResult:
     """Merge a run's validated rows into the lake and commit them, with the run's ``runs`` row, atomically.
 
-    ``cables`` and ``quarantine`` hold every input record of the run (one row each). Cables are deduplicated
-    against each other and against the lake (see :mod:`etl.lake._merge`); ``full_refresh`` replaces both
-    tables (and the dump manifest) instead. ``replay`` names quarantine rows (file -> row indices, as of
-    lake version ``replay_version``) that this run re-parsed: they leave quarantine in the same commit.
+    ``cables`` and ``quarantine`` hold every input record of the run (one row each); ``cables`` may be
+    :class:`Rows` (Parquet files read batch by batch). Cables are deduplicated against each other and
+    against the lake (see :mod:`etl.lake._merge`); ``full_refresh`` replaces both tables (and the dump
+    manifest) instead. ``replay`` names quarantine rows (file -> row indices, as of lake version
+    ``replay_version``) that this run re-parsed: they leave quarantine in the same commit.
+
+    Memory does not grow with the run: the merge is decided on a narrow projection of the candidates
+    (keys, rank inputs, lineage: no text), then the full rows are streamed from their files into the new
+    files, batch by batch; only the losing copies become Python rows (their quarantine rows).
     """
     root = Path(root)
     t0 = time.perf_counter()
     operation = "full_refresh" if full_refresh else ("replay" if replay else "publish")
+    rows = cables if isinstance(cables, Rows) else Rows("cables", (cables,))
     with lake_lock(root, what=f"cablelake publish {run_id}", timeout=lock_timeout):
         base = read_current(root)
         check_schema(base, code_schema_versions(), str(root), full_refresh=full_refresh)
@@ -127,48 +178,97 @@ def publish(
             txn.replace_all("cables")
             txn.replace_all("quarantine")
             txn.reset_dumps = True
-        found = cables.num_rows + quarantine.num_rows
-        cables = cables.select(schema("cables").names)
         quarantine = quarantine.select(schema("quarantine").names)
+        cables_sch = schema("cables")
 
-        # -- existing copies of the run's cables: their files are rewritten without them ---------------
-        affected_rows: list[pa.Table] = []
-        if not full_refresh and cables.num_rows:
-            new_keys = {k for k in keys(cables) if k is not None}
-            where = _existing_keys(root, base)
+        # -- the decision, on narrow rows: existing copies of the run's cables first, then the run's -------
+        new_narrow = [narrow(t) for t in rows.batches(list(NARROW_SOURCE))]
+        new = pa.concat_tables(new_narrow) if new_narrow else narrow(cables_sch.empty_table())
+        del new_narrow
+        found = new.num_rows + quarantine.num_rows
+        files: list[str] = []
+        new_keys: set[str] = set()
+        if not full_refresh and new.num_rows:
+            new_keys = {k for k in new.column("key").to_pylist() if k is not None}
+            where = _existing_keys(root, base, new_keys)
             files = sorted({p for k in new_keys & where.keys() for p in where[k]})
-            for rel in files:
-                old = read_file(root, rel, schema("cables"))
-                hit = pa.array([k in new_keys for k in keys(old)], pa.bool_())
-                affected_rows.append(old.filter(hit))
-                txn.remove("cables", rel)
-                txn.add("cables", old.filter(pc.invert(hit)), tag="r")
-        affected = pa.concat_tables(affected_rows) if affected_rows else schema("cables").empty_table()
-        candidates = pa.concat_tables([affected, cables])
-        is_new = [False] * affected.num_rows + [True] * cables.num_rows
-        merged = merge(candidates, is_new, run_id, ingested_at)
-        txn.add("cables", merged.winners, tag="c")
-        duplicates = to_table(merged.duplicates, "quarantine")
-        txn.add("quarantine", _sorted_quarantine(pa.concat_tables([quarantine, duplicates])), tag="q")
+        old_narrow = [
+            narrow(t.filter(_hit(t, new_keys)))
+            for rel in files
+            for t in iter_file(root, rel, cables_sch, list(NARROW_SOURCE))
+        ]
+        old = pa.concat_tables(old_narrow) if old_narrow else narrow(cables_sch.empty_table())
+        del old_narrow
+        affected = old.num_rows
+        candidates = pa.concat_tables([old, new])
+        del old, new
+        dec = decide(candidates, [False] * affected + [True] * (candidates.num_rows - affected))
+        del candidates
+        is_winner = set(dec.winners)
+
+        # -- the rows, streamed: kept rows of rewritten files, winners, losers -> quarantine --------------
+        kept = txn.writer("cables", tag="r", sort=_sorted_cables)
+        out = txn.writer("cables", tag="c", sort=_sorted_cables)
+        quar = txn.writer("quarantine", tag="q", sort=_sorted_quarantine)
+        quar.write(quarantine)
+        position = 0
+
+        def emit(batch: pa.Table) -> None:
+            nonlocal position
+            at = range(position, position + batch.num_rows)
+            position += batch.num_rows
+            won = [i for i, p in enumerate(at) if p in is_winner]
+            lost = [i for i, p in enumerate(at) if p in dec.losers]
+            if won:
+                winners = batch.take(pa.array(won, pa.int64()))
+                out.write(set_also_seen_in(winners, [dec.also_seen_in[at[i]] for i in won]))
+            if lost:
+                dups = []
+                for i, row in zip(lost, batch.take(pa.array(lost, pa.int64())).to_pylist(), strict=True):
+                    w, key = dec.losers[at[i]]
+                    dups.append(to_quarantine(row, dec.lineage[w], key, run_id, ingested_at))
+                quar.write(to_table(dups, "quarantine"))
+
+        for rel in files:
+            txn.remove("cables", rel)
+            for t in iter_file(root, rel, cables_sch):
+                hit = _hit(t, new_keys)
+                kept.write(t.filter(pc.invert(hit)))
+                emit(t.filter(hit))
+        for t in rows.batches():
+            emit(t)
+        if (position != affected + found - quarantine.num_rows or out.rows != len(dec.winners)
+                or quar.rows != quarantine.num_rows + len(dec.losers)):
+            raise ReconciliationError(
+                f"run {run_id}: the rows changed while they were published ({position} read, "
+                f"{affected + found - quarantine.num_rows} decided on)"
+            )
+        kept.close()
+        out.close()
+        quar.close()
 
         # -- replayed quarantine rows leave quarantine ---------------------------------------------------
         replayed = 0
-        for rel, rows in sorted((replay or {}).items()):
-            old = read_file(root, rel, schema("quarantine"))
-            drop = set(rows)
-            keep = pa.array([i not in drop for i in range(old.num_rows)], pa.bool_())
+        rewrite = txn.writer("quarantine", tag="r")
+        for rel, drop_rows in sorted((replay or {}).items()):
+            drop = set(drop_rows)
             replayed += len(drop)
             txn.remove("quarantine", rel)
-            txn.add("quarantine", old.filter(keep), tag="r")
+            index = 0
+            for t in iter_file(root, rel, schema("quarantine")):
+                keep = pa.array([index + i not in drop for i in range(t.num_rows)], pa.bool_())
+                index += t.num_rows
+                rewrite.write(t.filter(keep))
+        rewrite.close()
 
         for sha, info in dumps.items():
             txn.record_dump(sha, info)
 
         # -- reconciliation: per run, and for the whole lake ---------------------------------------------
-        displaced = len(merged.duplicates) - merged.new_losers
-        new_cables = merged.winners.num_rows - (affected.num_rows - displaced)  # winners that are new rows
-        run_quarantined = quarantine.num_rows + merged.new_losers
-        run_cables = cables.num_rows - merged.new_losers
+        displaced = len(dec.losers) - dec.new_losers
+        new_cables = len(dec.winners) - (affected - displaced)  # winners that are new rows
+        run_quarantined = quarantine.num_rows + dec.new_losers
+        run_cables = found - quarantine.num_rows - dec.new_losers
         if run_cables + run_quarantined != found:
             raise ReconciliationError(
                 f"run {run_id}: {found} records but {run_cables} cables + {run_quarantined} quarantined"
@@ -189,7 +289,7 @@ def publish(
             records_found=found,
             cables=run_cables,
             quarantined=run_quarantined,
-            duplicates=merged.new_losers,
+            duplicates=dec.new_losers,
             displaced=displaced,
             replayed=replayed,
             lake_cables=preview.rows("cables"),
@@ -204,7 +304,7 @@ def publish(
             records=found,
             cables=run_cables,
             quarantined=run_quarantined,
-            duplicates=merged.new_losers,
+            duplicates=dec.new_losers,
             displaced=displaced,
             replayed=replayed,
             lake_cables=commit.rows("cables"),
@@ -212,6 +312,11 @@ def publish(
             seconds=round(time.perf_counter() - t0, 3),
             files={t: [f.path for f in fs] for t, fs in txn.added.items()},
         )
+
+
+def _hit(table: pa.Table, wanted: set[str]) -> pa.Array:
+    """Rows of ``table`` whose dedup key is in ``wanted``."""
+    return pa.array([k is not None and k in wanted for k in keys(table)], pa.bool_())
 
 
 def record_noop(root: Path | str, run_id: str, runs_row: dict[str, Any], lock_timeout: float | None = None) -> int:
@@ -272,10 +377,12 @@ def compact(
             for folder, files in sorted(_groups(base, table).items()):
                 if len(files) <= (1 if force else threshold):
                     continue
-                data = pa.concat_tables([read_file(root, f, sch) for f in files])
+                writer = txn.writer(table, tag="k", sort=partial(_sort_for, table))
                 for f in files:
                     txn.remove(table, f.path)
-                txn.add(table, _sort_for(table, data), tag="k")
+                    for batch in iter_file(root, f, sch):
+                        writer.write(batch)
+                writer.close()
                 merged[folder] = len(files)
         if not merged:
             return {"version": base.version, "merged": {}}

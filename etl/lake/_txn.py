@@ -14,7 +14,7 @@ a crash before the commit leaves orphans that :func:`etl.lake.vacuum` deletes.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,10 @@ from etl.lake._lock import holds_lock
 
 COMPRESSION = "zstd"
 MAX_FILE_ROWS = 250_000
+BATCH_ROWS = 2_000
+"""Rows per batch when a file is read in batches."""
+BUFFER_BYTES = 96 << 20
+"""What a :class:`TableWriter` holds in memory (all partitions together) before it writes a row group."""
 PARTITION_KEY = "year"
 NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"
 
@@ -75,6 +79,118 @@ def read_file(root: Path, entry: FileEntry | str, schema: pa.Schema) -> pa.Table
     return table
 
 
+def iter_file(
+    root: Path, entry: FileEntry | str, schema: pa.Schema, columns: list[str] | None = None,
+    batch_rows: int = BATCH_ROWS, year_from_path: bool = True,
+) -> Iterator[pa.Table]:
+    """A file as tables of at most ``batch_rows`` rows of ``schema`` (projected on ``columns``): the batch
+    by batch form of :func:`read_file` (missing newer columns become nulls; ``year`` from the partition
+    directory when ``year_from_path``, else read from the file)."""
+    rel = entry.path if isinstance(entry, FileEntry) else entry
+    names = list(columns) if columns is not None else list(schema.names)
+    pf = pq.ParquetFile(root / rel)
+    present = set(pf.schema_arrow.names)
+    from_path = year_from_path and PARTITION_KEY in names and PARTITION_KEY in schema.names
+    read = [c for c in names if c in present and not (from_path and c == PARTITION_KEY)]
+    year = partition_of(rel) if from_path else None
+    target = pa.schema([schema.field(c) for c in names], metadata=schema.metadata)
+    for batch in pf.iter_batches(batch_size=batch_rows, columns=read):
+        n = batch.num_rows
+        cols = []
+        for f in target:
+            if f.name == PARTITION_KEY and from_path:
+                cols.append(pa.array([year] * n, type=f.type))
+            elif f.name in present:
+                cols.append(batch.column(f.name).cast(f.type))
+            else:
+                cols.append(pa.nulls(n, type=f.type))
+        yield pa.Table.from_arrays(cols, schema=target)
+
+
+class TableWriter:
+    """Write rows of one table as new files batch by batch, in bounded memory.
+
+    Rows are buffered per partition; when the buffers pass ``BUFFER_BYTES`` the largest is sorted (by
+    ``sort``) and written as a row group of that partition's open file (a new file every ``MAX_FILE_ROWS``
+    rows). :meth:`close` finishes the files and adds them to the transaction. The same rows written in the
+    same order give the same files.
+    """
+
+    def __init__(self, txn: Transaction, table: str, tag: str,
+                 sort: Callable[[pa.Table], pa.Table] | None = None, buffer_bytes: int = BUFFER_BYTES) -> None:
+        self.txn, self.table, self.tag, self.sort, self.buffer_bytes = txn, table, tag, sort, buffer_bytes
+        self._buffers: dict[str, list[pa.Table]] = {}
+        self._sizes: dict[str, int] = {}
+        self._open: dict[str, tuple[str, pq.ParquetWriter, int]] = {}  # folder -> (rel, writer, rows)
+        self._done: list[tuple[str, int]] = []
+        self.rows = 0
+
+    def write(self, rows: pa.Table) -> None:
+        if rows.num_rows == 0:
+            return
+        self.rows += rows.num_rows
+        parts: list[tuple[str, pa.Table]]
+        if PARTITION_KEY in rows.schema.names:
+            parts = [(partition_dir(self.table, y), t) for y, t in split_partitions(rows)]
+        else:
+            parts = [(self.table, rows)]
+        for folder, part in parts:
+            self._buffers.setdefault(folder, []).append(part)
+            self._sizes[folder] = self._sizes.get(folder, 0) + part.nbytes
+        while sum(self._sizes.values()) > self.buffer_bytes:
+            self._flush(max(self._sizes, key=lambda f: (self._sizes[f], f)))
+
+    def _flush(self, folder: str) -> None:
+        parts = self._buffers.pop(folder, [])
+        self._sizes.pop(folder, None)
+        if not parts:
+            return
+        data = pa.concat_tables(parts)
+        del parts
+        if self.sort is not None:
+            data = self.sort(data)
+        start = 0
+        while start < data.num_rows:
+            if folder not in self._open:
+                rel = f"{folder}/{self.txn.run_id}-{self.tag}{self.txn._seq:04d}.parquet"
+                self.txn._seq += 1
+                path = self.txn.root / rel
+                path.parent.mkdir(parents=True, exist_ok=True)
+                writer = pq.ParquetWriter(path.with_name(f".{path.name}.tmp"), data.schema, compression=COMPRESSION)
+                self._open[folder] = (rel, writer, 0)
+            rel, writer, count = self._open[folder]
+            chunk = data.slice(start, MAX_FILE_ROWS - count)
+            writer.write_table(chunk)
+            start += chunk.num_rows
+            count += chunk.num_rows
+            self._open[folder] = (rel, writer, count)
+            if count >= MAX_FILE_ROWS:
+                self._finish(folder)
+
+    def _finish(self, folder: str) -> None:
+        rel, writer, count = self._open.pop(folder)
+        writer.close()
+        self._done.append((rel, count))
+
+    def close(self) -> list[FileEntry]:
+        """Write what is buffered, finish every file (fsync, final name) and add them to the transaction."""
+        for folder in sorted(self._buffers):
+            self._flush(folder)
+        for folder in sorted(self._open):
+            self._finish(folder)
+        out: list[FileEntry] = []
+        for rel, count in sorted(self._done):
+            path = self.txn.root / rel
+            tmp = path.with_name(f".{path.name}.tmp")
+            with open(tmp, "rb+") as fh:
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+            out.append(FileEntry(path=rel, rows=count, bytes=path.stat().st_size))
+        self._done = []
+        self.txn.added[self.table].extend(out)
+        return out
+
+
 class Transaction:
     """Stage file additions/removals against the live commit, then publish them in one atomic step."""
 
@@ -111,6 +227,10 @@ class Transaction:
                 out.append(self._write(rel, chunk))
         self.added[table].extend(out)
         return out
+
+    def writer(self, table: str, tag: str = "", sort: Callable[[pa.Table], pa.Table] | None = None) -> TableWriter:
+        """A :class:`TableWriter` adding files to ``table`` (for rows too many to hold in memory at once)."""
+        return TableWriter(self, table, tag, sort)
 
     def _write(self, rel: str, table: pa.Table) -> FileEntry:
         path = self.root / rel

@@ -19,6 +19,7 @@ from etl.lake import (
     CATALOG_STATE,
     LakePaths,
     ReconciliationError,
+    Rows,
     adopt_legacy,
     atomic_write_text,
     catalog_version,
@@ -121,17 +122,19 @@ def publish_run(lake: str | Path, run_id: str, lock_timeout: float | None = None
     ingested_at = datetime.fromisoformat(info["started_at"])
     shards = shard_summaries(paths, run_id)
     vsum = json.loads((stage / "validated" / "summary.json").read_text(encoding="utf-8"))
-    cables = pq.read_table(stage / "validated" / "cables.parquet", schema=schema("cables"))
+    # the run's cables are never read whole: etl.lake.publish streams them from the staged file
+    cables_path = stage / "validated" / "cables.parquet"
+    n_cables = pq.ParquetFile(cables_path).metadata.num_rows
     quarantine = pq.read_table(stage / "validated" / "quarantine.parquet", schema=schema("quarantine"))
 
     found = sum(s["records"] for s in shards)
-    if found != cables.num_rows + quarantine.num_rows:
+    if found != n_cables + quarantine.num_rows:
         raise ReconciliationError(
-            f"run {run_id}: {found} records found but {cables.num_rows} cables + "
-            f"{quarantine.num_rows} quarantined = {cables.num_rows + quarantine.num_rows}"
+            f"run {run_id}: {found} records found but {n_cables} cables + "
+            f"{quarantine.num_rows} quarantined = {n_cables + quarantine.num_rows}"
         )
     rescued, quarantine = _rescue_run_duplicates(quarantine)
-    cables = pa.concat_tables([cables, rescued])
+    cables = Rows("cables", (cables_path, rescued))
 
     replay: dict[str, list[int]] = {}
     replay_version: int | None = None
@@ -152,9 +155,10 @@ def publish_run(lake: str | Path, run_id: str, lock_timeout: float | None = None
         if late:  # ingested by a concurrent run meanwhile
             skipped += [{**i, "reason": "already_ingested"} for i in inputs if i["sha256"] in late]
             inputs = [i for i in inputs if i["sha256"] not in late]
-            before = cables.num_rows + quarantine.num_rows
-            cables, quarantine = _drop_sources(cables, late), _drop_sources(quarantine, late)
-            found -= before - cables.num_rows - quarantine.num_rows
+            before = cables.count() + quarantine.num_rows
+            cables = Rows("cables", cables.parts, frozenset(late))
+            quarantine = _drop_sources(quarantine, late)
+            found -= before - cables.count() - quarantine.num_rows
         per_format: Counter[str] = Counter()
         for s in shards:
             per_format.update(s["per_format"])
