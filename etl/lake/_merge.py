@@ -38,6 +38,22 @@ def keys(table: pa.Table) -> list[str | None]:
     return ref
 
 
+def key_array(table: pa.Table) -> pa.Array:
+    """:func:`keys` as an Arrow array (no Python objects)."""
+    ref = table.column("reference_id").combine_chunks()
+    if "canonical_id" not in table.schema.names:
+        return ref
+    canon = table.column("canonical_id").combine_chunks()
+    use = pc.fill_null(pc.not_equal(canon, ""), False)
+    return pc.if_else(use, canon, ref)
+
+
+def normal_seen(entries: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    """``also_seen_in`` of a copy that has no other copy: its entries, unique and sorted."""
+    uniq = {_seen_key(e): e for e in entries or []}
+    return [uniq[s] for s in sorted(uniq)]
+
+
 def _col(table: pa.Table, name: str) -> list[Any]:
     return table.column(name).to_pylist() if name in table.schema.names else [None] * table.num_rows
 

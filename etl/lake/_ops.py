@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 
 from etl.lake._commit import Commit, FileEntry, read_current, read_version, vacuum
 from etl.lake._lock import holds_lock, lake_lock
-from etl.lake._merge import NARROW_SOURCE, decide, keys, narrow, set_also_seen_in, to_quarantine
+from etl.lake._merge import NARROW_SOURCE, decide, key_array, narrow, normal_seen, set_also_seen_in, to_quarantine
 from etl.lake._txn import BATCH_ROWS, PARTITION_KEY, Transaction, check_schema, iter_file, read_file
 from etl.schema import schema, schema_version, to_table
 
@@ -50,17 +50,14 @@ def _key_columns(path: Path) -> list[str]:
     return [c for c in ("reference_id", "canonical_id") if c in names]
 
 
-def _existing_keys(root: Path, commit: Commit, wanted: set[str]) -> dict[str, set[str]]:
-    """key -> live cables files holding a row of that key, for the ``wanted`` keys (reads only the id
-    columns)."""
-    where: dict[str, set[str]] = defaultdict(set)
+def _existing_files(root: Path, commit: Commit, wanted: pa.Array) -> list[str]:
+    """The live cables files holding a row of a ``wanted`` key (reads only the id columns)."""
+    out: list[str] = []
     for f in commit.files("cables"):
-        cols = _key_columns(root / f.path)
-        t = pq.read_table(root / f.path, columns=cols)
-        for k in keys(t):
-            if k is not None and k in wanted:
-                where[k].add(f.path)
-    return where
+        t = pq.read_table(root / f.path, columns=_key_columns(root / f.path))
+        if pc.any(pc.is_in(key_array(t), value_set=wanted)).as_py():
+            out.append(f.path)
+    return sorted(out)
 
 
 @dataclass(frozen=True)
@@ -181,30 +178,59 @@ def publish(
         quarantine = quarantine.select(schema("quarantine").names)
         cables_sch = schema("cables")
 
-        # -- the decision, on narrow rows: existing copies of the run's cables first, then the run's -------
-        new_narrow = [narrow(t) for t in rows.batches(list(NARROW_SOURCE))]
-        new = pa.concat_tables(new_narrow) if new_narrow else narrow(cables_sch.empty_table())
-        del new_narrow
-        found = new.num_rows + quarantine.num_rows
+        # -- the decision. Pass 1: the keys of the candidates (the lake's copies of the run's keys, then the
+        # run's rows), as Arrow arrays. Pass 2: narrow rows (rank inputs, lineage; no text) of the keys
+        # seen more than once only. Memory: a few bytes per candidate, whatever the size of its text.
+        new_parts = [key_array(t) for t in rows.batches(["reference_id", "canonical_id"])]
+        new_keys = pa.chunked_array(new_parts, pa.string())
+        del new_parts
+        found = len(new_keys) + quarantine.num_rows
         files: list[str] = []
-        new_keys: set[str] = set()
-        if not full_refresh and new.num_rows:
-            new_keys = {k for k in new.column("key").to_pylist() if k is not None}
-            where = _existing_keys(root, base, new_keys)
-            files = sorted({p for k in new_keys & where.keys() for p in where[k]})
-        old_narrow = [
-            narrow(t.filter(_hit(t, new_keys)))
+        wanted = pc.unique(new_keys.drop_null()) if len(new_keys) else pa.array([], pa.string())
+        if not full_refresh and len(wanted):
+            files = _existing_files(root, base, wanted)
+        old_parts = [
+            pc.filter(k, pc.is_in(k, value_set=wanted))
             for rel in files
-            for t in iter_file(root, rel, cables_sch, list(NARROW_SOURCE))
+            for k in (key_array(t) for t in iter_file(root, rel, cables_sch, ["reference_id", "canonical_id"]))
         ]
-        old = pa.concat_tables(old_narrow) if old_narrow else narrow(cables_sch.empty_table())
-        del old_narrow
-        affected = old.num_rows
-        candidates = pa.concat_tables([old, new])
-        del old, new
-        dec = decide(candidates, [False] * affected + [True] * (candidates.num_rows - affected))
-        del candidates
-        is_winner = set(dec.winners)
+        affected = sum(len(k) for k in old_parts)
+        all_keys = pa.chunked_array([*old_parts, *new_keys.chunks], pa.string())
+        del old_parts, new_keys
+        counts = pc.value_counts(all_keys.drop_null()) if len(all_keys) else None
+        multi = (pc.filter(counts.field("values"), pc.greater(counts.field("counts"), 1)) if counts is not None
+                 else pa.array([], pa.string()))
+        del all_keys, counts
+
+        def candidates() -> Iterator[pa.Table]:
+            for rel in files:
+                for t in iter_file(root, rel, cables_sch):
+                    yield t.filter(pc.is_in(key_array(t), value_set=wanted))
+            yield from rows.batches()
+
+        def narrow_candidates() -> Iterator[pa.Table]:
+            for rel in files:
+                for t in iter_file(root, rel, cables_sch, list(NARROW_SOURCE)):
+                    yield t.filter(pc.is_in(key_array(t), value_set=wanted))
+            yield from rows.batches(list(NARROW_SOURCE))
+
+        positions: list[int] = []
+        parts: list[pa.Table] = []
+        position = 0
+        for t in narrow_candidates() if len(multi) else iter(()):
+            hit = pc.fill_null(pc.is_in(key_array(t), value_set=multi), False)
+            idx = pc.indices_nonzero(hit).to_pylist()
+            if idx:
+                positions.extend(position + i for i in idx)
+                parts.append(narrow(t.take(pa.array(idx, pa.int64()))))
+            position += t.num_rows
+        small = pa.concat_tables(parts) if parts else narrow(cables_sch.empty_table())
+        del parts
+        dec = decide(small, [positions[i] >= affected for i in range(len(positions))])
+        losers = {positions[j]: (positions[w], k) for j, (w, k) in dec.losers.items()}
+        lineage = {positions[w]: v for w, v in dec.lineage.items()}
+        also = {positions[w]: v for w, v in dec.also_seen_in.items()}
+        n_winners = affected + found - quarantine.num_rows - len(losers)
 
         # -- the rows, streamed: kept rows of rewritten files, winners, losers -> quarantine --------------
         kept = txn.writer("cables", tag="r", sort=_sorted_cables)
@@ -217,28 +243,30 @@ def publish(
             nonlocal position
             at = range(position, position + batch.num_rows)
             position += batch.num_rows
-            won = [i for i, p in enumerate(at) if p in is_winner]
-            lost = [i for i, p in enumerate(at) if p in dec.losers]
+            won = [i for i, p in enumerate(at) if p not in losers]
+            lost = [i for i, p in enumerate(at) if p in losers]
             if won:
-                winners = batch.take(pa.array(won, pa.int64()))
-                out.write(set_also_seen_in(winners, [dec.also_seen_in[at[i]] for i in won]))
+                winners = batch.take(pa.array(won, pa.int64())) if lost else batch
+                seen = winners.column("also_seen_in").to_pylist()
+                out.write(set_also_seen_in(winners, [
+                    also[at[i]] if at[i] in also else normal_seen(v) for i, v in zip(won, seen, strict=True)
+                ]))
             if lost:
                 dups = []
                 for i, row in zip(lost, batch.take(pa.array(lost, pa.int64())).to_pylist(), strict=True):
-                    w, key = dec.losers[at[i]]
-                    dups.append(to_quarantine(row, dec.lineage[w], key, run_id, ingested_at))
+                    w, key = losers[at[i]]
+                    dups.append(to_quarantine(row, lineage[w], key, run_id, ingested_at))
                 quar.write(to_table(dups, "quarantine"))
 
         for rel in files:
             txn.remove("cables", rel)
             for t in iter_file(root, rel, cables_sch):
-                hit = _hit(t, new_keys)
+                hit = pc.is_in(key_array(t), value_set=wanted)
                 kept.write(t.filter(pc.invert(hit)))
-                emit(t.filter(hit))
-        for t in rows.batches():
+        for t in candidates():
             emit(t)
-        if (position != affected + found - quarantine.num_rows or out.rows != len(dec.winners)
-                or quar.rows != quarantine.num_rows + len(dec.losers)):
+        if (position != affected + found - quarantine.num_rows or out.rows != n_winners
+                or quar.rows != quarantine.num_rows + len(losers)):
             raise ReconciliationError(
                 f"run {run_id}: the rows changed while they were published ({position} read, "
                 f"{affected + found - quarantine.num_rows} decided on)"
@@ -265,8 +293,8 @@ def publish(
             txn.record_dump(sha, info)
 
         # -- reconciliation: per run, and for the whole lake ---------------------------------------------
-        displaced = len(dec.losers) - dec.new_losers
-        new_cables = len(dec.winners) - (affected - displaced)  # winners that are new rows
+        displaced = len(losers) - dec.new_losers
+        new_cables = n_winners - (affected - displaced)  # winners that are new rows
         run_quarantined = quarantine.num_rows + dec.new_losers
         run_cables = found - quarantine.num_rows - dec.new_losers
         if run_cables + run_quarantined != found:
@@ -312,11 +340,6 @@ def publish(
             seconds=round(time.perf_counter() - t0, 3),
             files={t: [f.path for f in fs] for t, fs in txn.added.items()},
         )
-
-
-def _hit(table: pa.Table, wanted: set[str]) -> pa.Array:
-    """Rows of ``table`` whose dedup key is in ``wanted``."""
-    return pa.array([k is not None and k in wanted for k in keys(table)], pa.bool_())
 
 
 def record_noop(root: Path | str, run_id: str, runs_row: dict[str, Any], lock_timeout: float | None = None) -> int:
