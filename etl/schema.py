@@ -113,9 +113,7 @@ def to_table(
     ``staging=True`` uses :func:`staging_schema` (all columns nullable) for rows not yet validated.
     """
     sch = staging_schema(table) if staging else schema(table)
-    rows = list(rows)
-    columns = {f.name: [r.get(f.name) for r in rows] for f in sch}
-    return pa.Table.from_pydict(columns, schema=sch)
+    return pa.Table.from_pylist(list(rows), schema=sch)  # missing keys -> null, extra keys ignored
 
 
 def empty_table(table: str) -> pa.Table:
