@@ -33,6 +33,24 @@ def _print_summary(s: dict[str, Any]) -> None:
         out.write(f"  data docs    {s['quality_docs']}\n")
 
 
+def _missing_sources(sources: list[str]) -> list[str]:
+    """Local sources that name nothing (a typo must not look like a quiet night with no new dumps)."""
+    import glob
+
+    from etl.sources._discover import is_remote
+
+    missing = []
+    for src in sources:
+        path = os.path.expanduser(src)
+        if is_remote(src):
+            continue
+        if any(ch in path for ch in "*?[") and glob.glob(path, recursive=True):
+            continue
+        if not os.path.exists(path):
+            missing.append(src)
+    return missing
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from etl.lake import LakeLockedError, SchemaMismatchError
     from etl.pipeline import NothingToRefreshError, ReconciliationError, run
@@ -40,6 +58,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     if not args.sources and not args.replay_quarantine:
         sys.stderr.write("cablelake run: give dump files/directories (or --replay-quarantine)\n")
+        return 2
+    missing = _missing_sources(args.sources)
+    for src in missing:
+        sys.stderr.write(f"cablelake run: {src}: no such file or directory (or the glob matched nothing)\n")
+    if args.sources and len(missing) == len(args.sources):
         return 2
     for item in args.limit or []:
         name, sep, value = item.partition("=")
@@ -246,7 +269,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    rc: int = args.func(args)
+    try:
+        rc: int = args.func(args)
+    except BrokenPipeError:  # `cablelake sql ... | head`: the reader left, which is not an error
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     return rc
 
 

@@ -99,3 +99,12 @@ def test_cli_accounts_for_every_cablegate_page(corpus: Path, tmp_path: Path) -> 
     # text summary prints the same counts
     human = _cli("sql", "select count(*) from quarantine", "--lake", str(lake))
     assert str(summary["quarantined"]) in human.stdout
+
+
+def test_cli_names_a_source_that_does_not_exist(tmp_path: Path) -> None:
+    res = _cli("run", str(tmp_path / "no-such-dump"), "--lake", str(tmp_path / "lake"))
+    assert res.returncode == 2
+    assert "no-such-dump: no such file or directory" in res.stderr
+    both = _cli("run", str(tmp_path / "typo"), str(SAMPLE), "--lake", str(tmp_path / "lake"), "--json")
+    assert both.returncode == 0 and "typo: no such file" in both.stderr
+    assert json.loads(both.stdout)["records_found"] == len(list(SAMPLE.iterdir()))

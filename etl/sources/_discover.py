@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import hashlib
+import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,6 +25,47 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
     return digest.hexdigest()
 
 
+_INDEX_MIN_BYTES = 8 * 1024 * 1024
+
+
+class _HashIndex:
+    """sha256 of large local files remembered by (path, size, mtime_ns, inode), like git's index: a nightly
+    rerun over unchanged multi-GB dumps does not re-read them. Stored in ``$CABLELAKE_CACHE`` (default
+    ``~/.cache/cablelake``); ``CABLELAKE_HASH_CACHE=0`` turns it off."""
+
+    def __init__(self) -> None:
+        root = Path(os.environ.get("CABLELAKE_CACHE") or Path.home() / ".cache" / "cablelake")
+        self.path = root / "sha256-index.json"
+        self.enabled = os.environ.get("CABLELAKE_HASH_CACHE", "1") != "0"
+        self.entries: dict[str, list[object]] = {}
+        self.dirty = False
+        if self.enabled:
+            with contextlib.suppress(OSError, ValueError):
+                self.entries = json.loads(self.path.read_text(encoding="utf-8"))
+
+    def sha256(self, path: Path) -> str:
+        st = path.stat()
+        if not self.enabled or st.st_size < _INDEX_MIN_BYTES:
+            return sha256_file(path)
+        key, stamp = str(path.resolve()), [st.st_size, st.st_mtime_ns, st.st_ino]
+        hit = self.entries.get(key)
+        if hit and hit[:3] == stamp and isinstance(hit[3], str):
+            return hit[3]
+        digest = sha256_file(path)
+        self.entries[key] = [*stamp, digest]
+        self.dirty = True
+        return digest
+
+    def save(self) -> None:
+        if not self.dirty:
+            return
+        with contextlib.suppress(OSError):  # a read-only home must not fail a run
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(self.entries), encoding="utf-8")
+            os.replace(tmp, self.path)
+
+
 def is_remote(uri: str) -> bool:
     """True for URLs the sources stage downloads/streams (http(s), s3, gs)."""
     return uri.lower().startswith(REMOTE_SCHEMES)
@@ -39,6 +82,7 @@ def discover(paths: Sequence[str]) -> list[Dump]:
     """
     dumps: list[Dump] = []
     seen: set[str] = set()
+    index = _HashIndex()
     for arg in paths:
         if is_remote(arg):
             from etl.sources._remote import remote_dump
@@ -53,7 +97,8 @@ def discover(paths: Sequence[str]) -> list[Dump]:
             if key in seen:
                 continue
             seen.add(key)
-            dumps.append(Dump(uri=key, sha256=sha256_file(path), size=path.stat().st_size))
+            dumps.append(Dump(uri=key, sha256=index.sha256(path), size=path.stat().st_size))
+    index.save()
     return dumps
 
 
