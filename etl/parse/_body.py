@@ -127,6 +127,9 @@ def find_subject(top: str) -> tuple[str | None, str | None, str | None]:
     following = top[m.end():].split("\n")[1:]
     lines = [first] + _continuation(following, 0, _STOP)
     raw = "\n".join(line.rstrip() for line in lines).strip()
+    inline_ref = _INLINE_REF.search(raw)  # squashed pages: "SUBJECT: X  REF: A. BERN 100 ..." on one line
+    if inline_ref:
+        raw = raw[: inline_ref.start()].rstrip()
     joined = " ".join(raw.split())
     mark = None
     pm = PORTION_PREFIX.match(joined)
@@ -159,10 +162,17 @@ def find_tags(top: str) -> str | None:
     return value.strip() or None
 
 
+_INLINE_REF = re.compile(r"[ \t]{2,}(?=(?:REFS?|REF\(S\)|REFTELS?)[ \t]*:)")
+
+
 def find_references(top: str) -> str | None:
     """The REF block as written: REF line plus lettered items and continuation lines."""
     m = REF_LINE.search(top)
     if not m:
+        subj = SUBJECT_LINE.search(top)
+        inline = _INLINE_REF.search(subj.group("v")) if subj else None
+        if subj and inline:  # a REF block squashed onto the SUBJECT line
+            return " ".join(subj.group("v")[inline.end():].split()) or None
         return None
     lines = top[m.start():].split("\n")
     out = [lines[0].strip()]

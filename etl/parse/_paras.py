@@ -8,7 +8,8 @@ from etl.parse._classif import despace
 
 _MK = r"[A-Za-z]{1,4}(?:[ \t]*/{1,2}[ \t]*[A-Za-z]{1,6}){0,3}"
 _PARA = re.compile(
-    r"^[ \t]*(?:\((?P<mark1>" + _MK + r")\)[ \t]*)?(?P<num>\d{1,3})[ \t]*[.)][ \t]+(?:\((?P<mark>" + _MK + r")\)[ \t]*)?",
+    r"^[ \t]*(?:\((?P<mark1>" + _MK + r")\)[ \t]*)?(?P<num>\d{1,3})[ \t]*[.)](?:[ \t]+|(?=\(" + _MK + r"\)))"
+    r"(?:\((?P<mark>" + _MK + r")\)[ \t]*)?",
     re.M,
 )
 _UNNUMBERED = re.compile(

@@ -381,3 +381,18 @@ def test_partial_record() -> None:
                     meta={"partial": "1"}))
     assert row["is_partial"] is True
     assert row["to_addressees"] == []
+
+
+def test_squashed_page_subject_ref_and_glued_paragraph_marks() -> None:
+    """Pages whose line breaks were lost: ``SUBJECT: X  REF: A. ...`` on one line and ``1.(C)`` paragraphs."""
+    from etl.parse import parse_text
+
+    text = (
+        "C O N F I D E N T I A L SECTION 01 OF 04 BERN 000141\n\nE.O. 12958: DECL: 01/20/2016\n"
+        "TAGS: PTER SZ\nSUBJECT: SWISS OVERVIEW - SCENESETTER  REF: A. BERN 100  B. 2005 BERN 1865\n\n"
+        "1.(C) Summary: first.\n\n2.(S/NF) Second paragraph.\n"
+    )
+    row = parse_text(text, {"created": "2006-01-20 16:00", "created_precision": "hour"})
+    assert row["subject"] == "SWISS OVERVIEW - SCENESETTER"
+    assert [r["reference_id"] for r in row["references"]] == ["06BERN100", "05BERN1865"]
+    assert [(p["number"], p["portion_mark"]) for p in row["paragraphs"]] == [(1, "C"), (2, "S/NF")]

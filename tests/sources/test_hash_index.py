@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from etl.sources import _discover
-from etl.sources import discover
+from etl.sources import _discover, discover
 
 
 def test_unchanged_large_dump_is_not_rehashed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
