@@ -39,5 +39,9 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(VENV)/bin/pytest
 
+## bench: the Cablegate-scale benchmark (251,287 rows; about 5 minutes, ~2 GB of scratch in .bench/)
+bench: $(STAMP)
+	$(PY) bench/scale.py
+
 clean:
 	rm -rf $(LAKE) .airflow .pytest_cache .mypy_cache .ruff_cache
