@@ -271,8 +271,8 @@ HELPERS: dict[str, Helper] = {
     "_dq_sent_year": Helper(("sent_at",), sent_year),
     "_dq_decl_date_valid": Helper(("decl_raw", "decl_date"), decl_date_valid),
     "_dq_decl_not_before_sent": Helper(("decl_date", "sent_at"), decl_not_before_sent),
-    "_dq_decl_code": Helper(("decl_raw",), lambda t, p: _memo(p, "decl_code", t, decl_code)),
-    "_dq_eo_in_force": Helper(("sent_at",), lambda t, p: _memo(p, "eo_in_force", t, eo_in_force)),
+    "_dq_decl_code_eo": Helper(("decl_raw", "sent_at"), lambda t, p: pc.binary_join_element_wise(
+        _memo(p, "decl_code", t, decl_code), _memo(p, "eo_in_force", t, eo_in_force), "|")),
     "_dq_decl_within_limit": Helper(("decl_raw", "decl_date", "sent_at"), decl_within_limit),
     "_dq_tags_unknown": Helper((), unknown_members("tags"), alternatives=("tags",)),
     "_dq_caveats_unknown": Helper((), unknown_members("caveats"), alternatives=("caveats",)),

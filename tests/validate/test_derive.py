@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from etl.validate import load_suite
-from etl.validate._derive import HELPERS, MONTHS, derive
+from etl.validate._derive import HELPERS, MONTHS, decl_code, derive, eo_in_force
 
 PARAMS = load_suite()["meta"]["parameters"]
 
@@ -81,7 +81,7 @@ def test_decl_windows_match_calendar_arithmetic(cases: list[tuple[date, int]]) -
 
     not_before = _helper("_dq_decl_not_before_sent", **cols)
     within = _helper("_dq_decl_within_limit", **cols)
-    eo = _helper("_dq_eo_in_force", **cols)
+    eo = eo_in_force(pa.table(cols), PARAMS).to_pylist()
     for i, (d, _) in enumerate(cases):
         assert not_before[i] == (decl[i] >= d - slack)
         assert eo[i] == in_force(d)
@@ -95,8 +95,8 @@ def test_decl_windows_match_calendar_arithmetic(cases: list[tuple[date, int]]) -
 def test_decl_codes_and_exemptions() -> None:
     raw = pa.array(["OADR", "25X1-HUMAN", "50X1-HUM", "X1", "X9", "GDS 9/7/85 (XUX) CR-P", "XGDS-2", "N/A",
                     "TWENTY YEARS", None, "11/09/2017"])
-    assert _helper("_dq_decl_code", decl_raw=raw) == ["oadr", "25x", "25x", "x1-x8", None, "gds", "gds", None,
-                                                       None, None, None]
+    assert decl_code(pa.table({"decl_raw": raw}), PARAMS).to_pylist() == [
+        "oadr", "25x", "25x", "x1-x8", None, "gds", "gds", None, None, None, None]
 
 
 def test_decl_date_valid_only_judges_date_shaped_values() -> None:
