@@ -32,6 +32,7 @@ pytestmark = [pytest.mark.airflow, pytest.mark.slow]
 DAG_ID = "cablelake_nightly"
 START_TIMEOUT = 240.0
 RUN_TIMEOUT = 420.0
+UNHEALTHY_GRACE = 180.0
 # No proxy may see this traffic: everything goes to 127.0.0.1 directly.
 _HTTP = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
@@ -71,18 +72,27 @@ class Standalone:
     proc: subprocess.Popen[bytes]
     log: Path
     token: str = ""
+    unhealthy_since: float | None = None
     started_in: float = 0.0
     run_times: dict[str, float] = field(default_factory=dict)
 
     def request(self, method: str, path: str, body: Any = None, auth: bool = True) -> Any:
         data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(self.url + path, data=data, method=method)
-        req.add_header("Content-Type", "application/json")
-        if auth:
-            req.add_header("Authorization", f"Bearer {self.token}")
-        with _HTTP.open(req, timeout=30) as resp:
-            text = resp.read().decode()
-        return json.loads(text) if text else None
+        attempts = 4 if method == "GET" else 1  # reads are retried through a stall of the SQLite-backed server
+        for attempt in range(attempts):
+            req = urllib.request.Request(self.url + path, data=data, method=method)
+            req.add_header("Content-Type", "application/json")
+            if auth:
+                req.add_header("Authorization", f"Bearer {self.token}")
+            try:
+                with _HTTP.open(req, timeout=30) as resp:
+                    text = resp.read().decode()
+                return json.loads(text) if text else None
+            except (TimeoutError, ConnectionError, urllib.error.URLError) as exc:
+                if isinstance(exc, urllib.error.HTTPError) or attempt == attempts - 1:
+                    raise
+                time.sleep(2 * (attempt + 1))
+        raise AssertionError("unreachable")
 
     def log_tail(self, n: int = 60) -> str:
         lines = self.log.read_text(errors="replace").splitlines()
@@ -96,12 +106,20 @@ class Standalone:
         return run_id
 
     def check_alive(self) -> None:
-        """Fail at once (instead of at a timeout) when standalone or its scheduler is gone."""
+        """Fail at once when standalone is gone, and when its scheduler stays unhealthy for minutes (a
+        heartbeat late through a load stall on this 2-core machine is waited out, not failed)."""
         if self.proc.poll() is not None:
             raise AssertionError(f"airflow standalone exited ({self.proc.returncode})\n{self.log_tail()}")
         health = self.request("GET", "/api/v2/monitor/health", auth=False)
-        if health["scheduler"]["status"] != "healthy":
-            raise AssertionError(f"scheduler is not healthy: {health}\n{self.log_tail(120)}")
+        if health["scheduler"]["status"] == "healthy":
+            self.unhealthy_since = None
+            return
+        now = time.monotonic()
+        self.unhealthy_since = self.unhealthy_since or now
+        if now - self.unhealthy_since > UNHEALTHY_GRACE:
+            raise AssertionError(
+                f"scheduler unhealthy for {now - self.unhealthy_since:.0f}s: {health}\n{self.log_tail(120)}"
+            )
 
     def runs(self, dag_id: str = DAG_ID, query: str = "") -> list[dict[str, Any]]:
         out = self.request("GET", f"/api/v2/dags/{dag_id}/dagRuns?limit=100{query}")
@@ -240,6 +258,7 @@ def standalone(
         AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS="cablelake:admin",
         AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION="False",
         AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL="5",
+        AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_THRESHOLD="120",
         AIRFLOW__LOGGING__LOGGING_LEVEL="INFO",
         CABLELAKE_LAKE=str(lake),
         CABLELAKE_LANDING=str(landing),
