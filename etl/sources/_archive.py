@@ -29,14 +29,12 @@ _COPY = 1024 * 1024
 _SeekReader = Callable[[Context, BinaryIO, int], Iterator[RawRecord]]
 
 
-class Metered(io.RawIOBase):
-    """Read-through wrapper that enforces the expansion limits on a decompressed stream."""
+class Counting(io.RawIOBase):
+    """Read-through wrapper counting the bytes read (the compressed side, for the ratio check)."""
 
-    def __init__(self, inner: IO[bytes], source: Counting | None, ctx: Context) -> None:
+    def __init__(self, inner: IO[bytes]) -> None:
         super().__init__()
         self._inner = inner
-        self._source = source
-        self._ctx = ctx
         self.count = 0
 
     def readable(self) -> bool:
@@ -48,34 +46,30 @@ class Metered(io.RawIOBase):
         if n:
             buffer[:n] = data
             self.count += n
-            lim = self._ctx.limits
-            self._ctx.budget.add_bytes(n, lim)
-            if self.count > lim.max_member_bytes:
-                raise BombError(f"member expands past {lim.max_member_bytes} bytes")
-            if self._source is not None and self.count > lim.ratio_grace_bytes:
-                ratio = self.count / max(1, self._source.count)
-                if ratio > lim.max_ratio:
-                    raise BombError(f"expansion ratio {ratio:.0f} > {lim.max_ratio:.0f}")
+            self._after_read(n)
         return n
 
+    def _after_read(self, n: int) -> None:
+        """Hook for subclasses, called with the size of every non-empty read."""
 
-class Counting(io.RawIOBase):
-    """Counts the compressed bytes consumed from a stream (for the ratio check)."""
 
-    def __init__(self, inner: BinaryIO) -> None:
-        super().__init__()
-        self._inner = inner
-        self.count = 0
+class Metered(Counting):
+    """Read-through wrapper that enforces the expansion limits on a decompressed stream."""
 
-    def readable(self) -> bool:
-        return True
+    def __init__(self, inner: IO[bytes], source: Counting | None, ctx: Context) -> None:
+        super().__init__(inner)
+        self._source = source
+        self._ctx = ctx
 
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        data = self._inner.read(len(buffer))
-        n = len(data)
-        buffer[:n] = data
-        self.count += n
-        return n
+    def _after_read(self, n: int) -> None:
+        lim = self._ctx.limits
+        self._ctx.budget.add_bytes(n, lim)
+        if self.count > lim.max_member_bytes:
+            raise BombError(f"member expands past {lim.max_member_bytes} bytes")
+        if self._source is not None and self.count > lim.ratio_grace_bytes:
+            ratio = self.count / max(1, self._source.count)
+            if ratio > lim.max_ratio:
+                raise BombError(f"expansion ratio {ratio:.0f} > {lim.max_ratio:.0f}")
 
 
 def read_container(ctx: Context, stream: BinaryIO, kind: str, depth: int) -> Iterator[RawRecord]:
