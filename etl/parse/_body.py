@@ -144,6 +144,14 @@ def find_subject(top: str) -> tuple[str | None, str | None, str | None]:
     return raw or None, joined.strip() or None, mark
 
 
+# A wrapped TAGS line whose first line does not end with a comma: the next line holds only tag codes
+# (``TAGS: PREL PGOV ... IS`` / ``AF, XA``); caveat lines are not tags.
+_TAG_CONTINUATION = re.compile(
+    r"^[ \t]*(?!(?:SIPDIS|NOFORN|EXDIS|NODIS|LIMDIS|SENSITIVE|STADIS|E\.?O|REF|SUBJ)\b)[A-Z]{2,5}"
+    r"(?:[ \t]*,?[ \t]+(?!(?:SIPDIS|NOFORN|EXDIS|NODIS|LIMDIS|SENSITIVE|STADIS)\b)[A-Z]{2,5})*[ \t,]*$"
+)
+
+
 def find_tags(top: str) -> str | None:
     """The TAGS value as written (continuation lines joined when the line ends with a comma)."""
     m = TAGS_LINE.search(top)
@@ -151,9 +159,17 @@ def find_tags(top: str) -> str | None:
         return None
     value = (m.group("v") or m.group("v2") or m.group("v3") or "").rstrip()
     rest = top[m.end():].split("\n")[1:]
+    one_per_line = not value.strip()  # ``TAGS:`` alone, then a tag a line, blank lines between (PDF text layers)
     i = 0
-    while value.endswith(",") and i < len(rest) and rest[i].strip() and not SUBJECT_LINE.match(rest[i]):
-        value += "\n" + rest[i].rstrip()
+    while i < len(rest):
+        if one_per_line and not rest[i].strip() and i + 1 < len(rest) and _TAG_CONTINUATION.match(rest[i + 1]):
+            i += 1
+            continue
+        if not rest[i].strip() or SUBJECT_LINE.match(rest[i]):
+            break
+        if not (value.endswith(",") or _TAG_CONTINUATION.match(rest[i])):
+            break
+        value += ("\n" if value.endswith(",") or not value.strip() else ",\n") + rest[i].rstrip()
         i += 1
     # SUBJECT glued on the TAGS line
     sm = re.search(r"\bSUBJ(?:ECT)?\s*:", value, re.I)

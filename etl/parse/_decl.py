@@ -6,9 +6,9 @@ import re
 from datetime import date
 
 EO_LINE = re.compile(
-    r"^[ \t]*E\.?[ \t]?O\.?(?=[ \t:\d])[ \t]*(?P<num>\d{5})?[ \t]*[:;.]?[ \t]*(?P<rest>.*)$", re.M | re.I
+    r"^[ \t]*E\.?[ \t]?(?:O|0(?=\.))\.?(?=[ \t:\d])[ \t]*(?P<num>\d{5})?[ \t]*[:;.]?[ \t]*(?P<rest>.*)$", re.M | re.I
 )
-EO_ANY = re.compile(r"E\.O\.[ \t]*(?P<num>\d{5})[ \t]*[:;]?[ \t]*(?P<rest>.*)$", re.M | re.I)
+EO_ANY = re.compile(r"E\.[O0]\.[ \t]*(?P<num>\d{5})[ \t]*[:;]?[ \t]*(?P<rest>.*)$", re.M | re.I)
 _TAGS_GLUE = re.compile(r"\s*(?:\b|(?<=\d))(?:T?AGS?\s*:|TAGS\b).*$", re.I)
 _DECL = re.compile(r"^(?:DECL(?:ASSIFY(?:[ \t]+ON)?)?|DECLAS)\b[ \t]*[:;.]?[ \t]*(?P<v>.*)$", re.I)
 _DNG = re.compile(r"^DNG\b[ \t]*[:;]?[ \t]*(?P<v>.*)$", re.I)

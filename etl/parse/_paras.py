@@ -12,6 +12,13 @@ _PARA = re.compile(
     r"(?:\((?P<mark>" + _MK + r")\)[ \t]*)?",
     re.M,
 )
+_KNOWN_MK = r"U|C|S|TS|SBU|LOU|(?:U|C|S|TS|SBU)[ \t]*/{1,2}[ \t]*(?:NF|FOUO|N|REL[A-Z ,]*|FGI)(?:/{1,2}NF)?"
+# A paragraph that starts mid-line, after the end of a sentence or a rule (``...Russia. 2. (C/NF) text``,
+# ``----- 12. (C) text``, a paragraph glued onto the Classified By line): taken only with a known portion
+# mark and only as the next number in sequence.
+_PARA_MID = re.compile(
+    r"(?<=[.!?\"')\-:])[ \t]+(?P<num>\d{1,3})\.[ \t]*\((?P<mark>" + _KNOWN_MK + r")\)[ \t]*(?=\S)", re.I
+)
 _UNNUMBERED = re.compile(
     r"^[ \t]*\((?P<mark>U|C|S|TS|SBU|LOU|(?:U|C|S|TS|SBU)[ \t]*/{1,2}[ \t]*(?:NF|FOUO|N|REL[A-Z ,]*|FGI)(?:/{1,2}NF)?)\)"
     r"[ \t]*[:.\-]?[ \t]*(?=\S)",
@@ -32,7 +39,16 @@ COMMENT_END = re.compile(r"\bEND[ \t]*(?:OF[ \t]+)?COMMENT\b[ \t]*\.?", re.I)
 
 _NOT_SIGNATURE = re.compile(
     r"^(?:C ?O ?N ?F ?I ?D ?E ?N ?T ?I ?A ?L|S ?E ?C ?R ?E ?T|UNCLAS(?:SIFIED)?|SIPDIS|NOFORN|END(?: COMMENT| SUMMARY"
-    r"| TEXT)?\.?|SENSITIVE|BT|NNNN|NNN|LIMITED OFFICIAL USE|FOR OFFICIAL USE ONLY|LIMITED OFFICIAL|XXXXXXXX+|UNQUOTE|QUOTE|TEXT|COMMENT|SUMMARY|NONE|ACTION REQUEST|\.)$"
+    r"| TEXT)?\.?|SENSITIVE|BT|NNNN|NNN|LIMITED OFFICIAL USE|FOR OFFICIAL USE ONLY|LIMITED OFFICIAL|XXXXXXXX+|UNQUOTE|QUOTE|TEXT|COMMENT|SUMMARY|NONE|ACTION REQUEST|\.|DECLASSIFIED/RELEASED\b.*)$"
+)
+# A signer written in mixed case (``Willeford``): only as the whole last line or right after "End comment."
+_SIG_MIXED = re.compile(
+    r"(?:^|\bEND[ \t]+(?:OF[ \t]+)?(?:COMMENT|SUMMARY|TEXT)\.?[ \t]+)(?P<sig>[A-Z][a-z][a-z'\-]+(?:[ \t]+[A-Z][a-z][a-z'\-]+){0,2})[ \t]*$",
+    re.I,
+)
+_MIXED_NOT_NAMES = frozenset(
+    "THANKS THANK REGARDS MINIMIZE CONSIDERED UNCLASSIFIED CONFIDENTIAL SECRET SIPDIS NOFORN END COMMENT SUMMARY TEXT"
+    " NONE ACTION REQUEST BEST SINCERELY".split()
 )
 _END_PREFIX = re.compile(r"^END[ \t]+(?:OF[ \t]+)?(?:COMMENT|SUMMARY|TEXT|QUOTE)\.?[ \t]*")
 _SIG = re.compile(r"(?:^|(?<=[.!?\"')])[ \t]+)(?P<sig>[A-Z][A-Z'\-]+(?:[ \t]+(?:[A-Z][A-Z'\-]+|[A-Z]\.)){0,3})[ \t]*$")
@@ -80,12 +96,22 @@ def paragraphs(body: str, start: int = 0) -> list[dict[str, object]]:
     at any number; numbers out of sequence are text). Without numbers: paragraphs opened by a portion mark
     ``(C) text`` (number null)."""
     found = list(_PARA.finditer(body, start))
+    line_starts = {m.start() for m in found}
+    if "(" in body:
+        found += [m for m in _PARA_MID.finditer(body, start) if m.start() not in line_starts]
+        found.sort(key=lambda m: m.start())
     first = next((i for i, m in enumerate(found) if m.group("num") == "1"), 0)
     starts: list[re.Match[str]] = []
     expect = -1
     for m in found[first:]:
         n = int(m.group("num"))
-        if expect < 0 or n == expect or n == expect + 1:
+        if m.start() not in line_starts:  # mid-line: strictly the next number
+            ok = n == expect or (expect < 0 and n == 1)
+        else:  # a gap in the numbering (paragraphs withheld, 8 -> 16) only with a portion mark
+            ok = expect < 0 or n == expect or n == expect + 1 or (
+                expect < n <= expect + 15 and (m.group("mark") or m.group("mark1")) is not None
+            )
+        if ok:
             starts.append(m)
             expect = n + 1
     if not starts:
@@ -94,10 +120,14 @@ def paragraphs(body: str, start: int = 0) -> list[dict[str, object]]:
             for m, nxt in _pairs(list(_UNNUMBERED.finditer(body, start)), len(body))
         ]
     return [
-        {"number": int(m.group("num")), "portion_mark": _mark(m.group("mark") or m.group("mark1")),
+        {"number": int(m.group("num")), "portion_mark": _mark(m.group("mark") or _group(m, "mark1")),
          "text": _para_text(body, m.end(), nxt)}
         for m, nxt in _pairs(starts, len(body))
     ]
+
+
+def _group(m: re.Match[str], name: str) -> str | None:
+    return m.group(name) if name in m.re.groupindex else None
 
 
 def _pairs(ms: list[re.Match[str]], end: int) -> list[tuple[re.Match[str], int]]:
@@ -197,7 +227,8 @@ def _all(text: str, word: str) -> list[int]:
 def signature(body: str) -> str | None:
     """Surname(s) in capitals on the last line (``BURNS``, ``VAN VOORST``)."""
     tail = body.rstrip()[-400:]
-    lines = [ln.strip() for ln in tail.split("\n") if ln.strip()]
+    lines = [ln.strip().rstrip("\\").rstrip() for ln in tail.split("\n")]
+    lines = [ln for ln in lines if ln]
     while lines and _NOT_SIGNATURE.match(despace(lines[-1]).upper().strip()):
         lines.pop()
     if not lines:
@@ -205,6 +236,14 @@ def signature(body: str) -> str | None:
     last = lines[-1]
     m = _SIG.search(last)
     if not m:
+        mixed = _SIG_MIXED.search(last)
+        if (
+            mixed
+            and not set(mixed.group("sig").upper().split()) & _MIXED_NOT_NAMES
+            # a whole line: the text before it ends a sentence (not a word wrapped onto the last line)
+            and (mixed.start("sig") > 0 or (len(lines) > 1 and lines[-2][-1:] in ".!?\"')"))
+        ):
+            return mixed.group("sig").upper()
         return None
     sig = _END_PREFIX.sub("", m.group("sig").strip())
     if _NOT_SIGNATURE.match(sig) or len(sig) < 3 or sig in ("END", "USG", "GOR"):

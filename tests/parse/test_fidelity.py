@@ -191,6 +191,15 @@ PARA_CASES = [
     ("1. CONFIDENTIAL - ENTIRE TEXT.\n\n2. SECOND.", [(1, None, "CONFIDENTIAL - ENTIRE TEXT."), (2, None, "SECOND.")]),
     ("(S) Unnumbered paragraph.\n\n(C) Another.", [(None, "S", "Unnumbered paragraph."), (None, "C", "Another.")]),
     ("1. (C) In 2007. The year 2008. was fine.", [(1, "C", "In 2007. The year 2008. was fine.")]),
+    # a paragraph starting mid-line after a sentence or a rule (08ROME1045, 07NEWDELHI909, 08LONDON2853)
+    ("1. (C) Talks with Russia. 2. (C/NF) The second.", [(1, "C", "Talks with Russia."), (2, "C/NF", "The second.")]),
+    ("Classified By: Amb, reasons 1.4 (b/d ).  1. (C/NF) Summary. x\n\n2. (C) y",
+     [(1, "C/NF", "Summary. x"), (2, "C", "y")]),
+    ("1. (C) a\n\nHAITI ----- 2. (C) b", [(1, "C", "a HAITI -----"), (2, "C", "b")]),
+    ("1. (C) See para. 5. (C) not a paragraph: out of sequence.", [(1, "C", "See para. 5. (C) not a paragraph: out of sequence.")]),
+    # paragraphs withheld: 1, 2 then 16, with a portion mark (09ALGIERS1077)
+    ("1. (S) a\n\n2. (S) b\n\nXXXXXXXXXXXX\n\n16. (S) c", [(1, "S", "a"), (2, "S", "b XXXXXXXXXXXX"), (16, "S", "c")]),
+    ("1. (S) a\n\n2. (S) b\n\n16. numbers in a list are text", [(1, "S", "a"), (2, "S", "b 16. numbers in a list are text")]),
 ]
 
 
@@ -230,6 +239,14 @@ SIGNATURE_CASES = [
     ("presence in Sudan. BURNS", "BURNS"), ("more text. END COMMENT.  KUBISKE", "KUBISKE"),
     ("21.  BEIRUT MINIMIZE CONSIDERED.  EAGLETON \n", "EAGLETON"), ("text.\nCONFIDENTIAL\n", None),
     ("text.\nBURNS\n\nLIMITED OFFICIAL USE\n", "BURNS"), ("Sincerely, Clinton", None),
+    # a systematic-review stamp or NNN after the signer (73TEHRAN7005, 78TEHRAN389)
+    ("text.\n\nHELMS\n\nDeclassified/Released US Department of State EO Systematic Review 30 JUN 2005\n\nNNN", "HELMS"),
+    ("text.\nSULLIVAN\nCONFIDENTIAL\n\nDeclassified/Released US Department of State EO Systematic Review 30 JUN 2006\n",
+     "SULLIVAN"),
+    # mixed-case signers: the whole last line, or right after End comment (06BERN141, 73TEHRAN8233, 07BOGOTA2244)
+    ("moving very gradually. End comment. Willeford", "WILLEFORD"), ("the case.\nSchofer\n", "SCHOFER"),
+    ("no zone.\" \\\nDrucker \\\n", "DRUCKER"), ("text.\nThanks\n", None), ("said the Minister. Next\n", None),
+    ("office (which reports to the Legislative\nAssembl", None),  # a cut-off last line is no signer (10SANJOSE90)
 ]
 
 

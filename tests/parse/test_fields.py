@@ -124,6 +124,7 @@ EO_CASES = [
     ("E.O. 12958: DNG: CO 01/26/2021", ("12958", "DNG: CO 01/26/2021", date(2021, 1, 26))),
     ("E.O. 11652: GDS", ("11652", "GDS", None)),
     ("E.O. 12958: DECL: 13/45/2019", ("12958", "13/45/2019", None)),
+    ("E.0. 12958: DECL: 03/05/11", ("12958", "03/05/11", date(2011, 3, 5))),  # zero typed for O (01VATICAN1261)
 ]
 
 
@@ -190,6 +191,25 @@ TAGS_CASES = [
     # an unbracketed person tag SURNAME, GIVEN NAMES
     ("PREL, STEINBERG, JAMES B., CH", ["PREL", "STEINBERG, JAMES B", "CH"]),
 ]
+
+
+TAGS_LINE_CASES = [
+    # wrapped without a trailing comma: the next line holds only codes (09ALGIERS1077, 06NEWDELHI5237)
+    ("TAGS: PREL PGOV PTER PBTS KPAL KWBG US IR IZ IS\nAF, XA \nSUBJECT: X", ["PREL", "PGOV", "PTER", "PBTS", "KPAL",
+                                                                            "KWBG", "US", "IR", "IZ", "IS", "AF", "XA"]),
+    ("TAGS: KACT PREF\nPREL, IN, IR \nSUBJECT: GOI", ["KACT", "PREF", "PREL", "IN", "IR"]),
+    ("TAGS: PREL, PGOV,\nRS\n\nSUBJECT: X", ["PREL", "PGOV", "RS"]),
+    ("TAGS: PREL PGOV\nSIPDIS\nSUBJECT: X", ["PREL", "PGOV"]),
+    ("TAGS: PREL PGOV\nTHE MINISTER SAID\n", ["PREL", "PGOV"]),
+    ("TAGS: PREL\n\nUK\n", ["PREL"]),
+    # a PDF text layer: one tag a line, blank lines between (00ABUDHABI5893.pdf)
+    ("TAGS: \nPREL\n \nXF\n \nTC\nSUBJECT:  SULTAN", ["PREL", "XF", "TC"]),
+]
+
+
+@pytest.mark.parametrize("top,tags", TAGS_LINE_CASES)
+def test_tags_line(top: str, tags: list[str]) -> None:
+    assert _tags.split_tags(_body.find_tags(top) or "") == tags
 
 
 @pytest.mark.parametrize("raw,tags", TAGS_CASES)
