@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from etl.parse._classif import LEVEL
 
 BANNER = re.compile(r"^[ \t]*(?P<level>" + LEVEL + r")(?P<rest>.*)$", re.M | re.I)
+_TAB_BANNER = re.compile(r"\t[ \t]*(?P<level>" + LEVEL + r")(?P<rest>.*)$", re.M)
 BANNER_ANY = re.compile(r"(?<![A-Za-z])(?P<level>" + LEVEL + r")(?P<rest>.*)$", re.M)
 _SECTION = re.compile(r"\bSECTION[ \t]*(?P<n>\d{1,3})[ \t]*OF[ \t]*(?P<of>\d{1,3})\b", re.I)
 _POST_SERIAL = re.compile(
@@ -78,7 +79,7 @@ def _banner_from(m: re.Match[str]) -> Banner:
         section=f"{sec.group('n')} OF {sec.group('of')}" if sec else None,
         post=post,
         serial=serial,
-        start=m.start(),
+        start=m.start("level"),
     )
 
 
@@ -96,6 +97,11 @@ def find_banner(body: str) -> Banner | None:
             return b
         if first is None:
             first = b
+    # a leaked tab-separated row: the header column ends, a tab, then the body column's banner
+    for m in _TAB_BANNER.finditer(head):
+        b = _banner_from(m)
+        if b.post:
+            return b
     if first is not None:
         return first
     m2 = BANNER_ANY.search(head[:1500])
@@ -118,19 +124,47 @@ def _continuation(lines: list[str], start: int, stop: re.Pattern[str]) -> list[s
     return out
 
 
-def find_subject(top: str) -> tuple[str | None, str | None, str | None]:
+_DANGLING = re.compile(r"(?:\b(?:AND|OR|OF|THE|ON|TO|IN|FOR|WITH|A|AN|AT|BY|FROM)|[,:;\-/])[ \t]*$", re.I)
+
+
+def _subject_lines(top: str, m: re.Match[str]) -> list[str]:
+    first = m.group("v").rstrip()
+    following = top[m.end():].split("\n")[1:]
+    cont = _continuation(following, 0, _STOP)
+    lines = [first] + cont
+    # A blank line inside the subject (Markdown renderings put one between wrapped lines): a line ending
+    # in "AND"/"OF"/a comma cannot end a subject, so the text after the blank line goes on.
+    i = len(cont)
+    while _DANGLING.search(lines[-1]):
+        j = i
+        while j < len(following) and j < i + 2 and not following[j].strip():
+            j += 1
+        if j == i or j >= len(following) or not following[j].strip() or _STOP.match(following[j]):
+            break
+        more = _continuation(following, j, _STOP)
+        lines += more
+        i = j + len(more)
+    return lines
+
+
+def find_subject(top: str, preview: bool = False) -> tuple[str | None, str | None, str | None]:
     """(subject_raw, subject, portion mark) from the SUBJECT line(s)."""
     m = SUBJECT_LINE.search(top) or SUBJECT_GLUED.search(top)
     if not m:
         return None, None, None
-    first = m.group("v").rstrip()
-    following = top[m.end():].split("\n")[1:]
-    lines = [first] + _continuation(following, 0, _STOP)
+    lines = _subject_lines(top, m)
     raw = "\n".join(line.rstrip() for line in lines).strip()
-    inline_ref = _INLINE_REF.search(raw)  # squashed pages: "SUBJECT: X  REF: A. BERN 100 ..." on one line
-    if inline_ref:
-        raw = raw[: inline_ref.start()].rstrip()
+    for cut in (_INLINE_REF, _SUBJECT_SQUASHED):  # squashed pages: "SUBJECT: X  REF: A. BERN 100 ..." on one line
+        inline = cut.search(raw)
+        if inline:
+            raw = raw[: inline.start()].rstrip()
+    if raw.endswith("...") and not preview:  # a cut-off preview; the page repeats the text further down
+        later = find_subject(top[m.end():], preview=True)
+        if later[0] and " ".join(later[0].split()).startswith(" ".join(raw[:-3].split())):
+            return later
     joined = " ".join(raw.split())
+    if joined.endswith(" ..."):  # the page's own truncation marker on a line of its own
+        joined = joined[:-4]
     mark = None
     pm = PORTION_PREFIX.match(joined)
     if pm:
@@ -178,7 +212,17 @@ def find_tags(top: str) -> str | None:
     return value.strip() or None
 
 
-_INLINE_REF = re.compile(r"[ \t]{2,}(?=(?:REFS?|REF\(S\)|REFTELS?)[ \t]*:)")
+_INLINE_REF = re.compile(
+    r"[ \t]{2,}(?=(?:REFS?|REF\(S\)|REFTELS?)[ \t]*:)"
+    # one space is enough when a cable reference follows: "GOVERNMENT REF: A. STATE 118297 B. ANKARA 1661"
+    r"|[ \t](?=REFS?[ \t]*:[ \t]*(?:[A-Z][.)][ \t]*)?(?:\d{2}[ \t]+)?[A-Z][A-Z ]*[ \t]\d)"
+)
+# Other text squashed onto the SUBJECT line: the Classified By line, or paragraph 1 ("...PROBLEM  1.  (SECRET")
+_SUBJECT_SQUASHED = re.compile(
+    r"[ \t]+(?=CLASSIFIED[ \t]+BY\b)|[ \t]{2,}(?=1\.[ \t]+\S)"
+    r"|[ \t]+(?=[A-Z]+[ \t]0{2,}\d+[ \t]+\d{3}(?:\.\d)?[ \t]+OF[ \t]+\d{3})",  # page-break residue
+    re.I,
+)
 
 
 def find_references(top: str) -> str | None:
@@ -186,9 +230,12 @@ def find_references(top: str) -> str | None:
     m = REF_LINE.search(top)
     if not m:
         subj = SUBJECT_LINE.search(top)
-        inline = _INLINE_REF.search(subj.group("v")) if subj else None
-        if subj and inline:  # a REF block squashed onto the SUBJECT line
-            return " ".join(subj.group("v")[inline.end():].split()) or None
+        block = " ".join(_subject_lines(top, subj)) if subj else ""
+        inline = _INLINE_REF.search(block)
+        if inline:  # a REF block squashed onto the SUBJECT line
+            refs = block[inline.end():]
+            cut = re.search(r"\bCLASSIFIED[ \t]+BY\b", refs, re.I)
+            return " ".join(refs[: cut.start() if cut else len(refs)].split()) or None
         return None
     lines = top[m.start():].split("\n")
     out = [lines[0].strip()]

@@ -66,6 +66,34 @@ def _meta(meta: Mapping[str, str], key: str) -> str | None:
     return v.strip() if isinstance(v, str) and v.strip() else None
 
 
+# A leaked database row of another cable (``50133  2006-01-19  06THEHAGUE131  Embassy The Hague ...``) or a
+# second banner naming another post/serial, followed by that cable's own TAGS/SUBJECT: a page that glued a
+# second cable onto this one.
+_LEAKED_ROW = re.compile(r"^[ \t]*\d{1,7}[ \t]+\d{4}-\d{2}-\d{2}(?:[ \t]+[\d:]{5,8})?[ \t]+(?P<id>\d{2}[A-Z][A-Z\-]*\d+)\b", re.M)
+_GLUED_ID_LINE = re.compile(r"(?:^[ \t]*\d{2}[A-Z]+\d+[ \t]*\n(?:[ \t]*\n)*)$")
+
+
+def _glued_cable(b: str, banner: _body.Banner, stated_id: str | None) -> tuple[int, str] | None:
+    own_serial = int(banner.serial) if banner.serial else None
+    after = banner.start + len(banner.raw)
+    for m in _LEAKED_ROW.finditer(b, after):
+        rid = m.group("id")
+        serial = int(re.sub(r"\D", "", rid[-7:]) or 0)
+        if (stated_id and rid != stated_id) or (own_serial is not None and serial != own_serial):
+            return m.start(), rid
+    for m in _body.BANNER.finditer(b, after):
+        other = _body._banner_from(m)
+        if not (other.post and other.serial) or own_serial is None or not banner.post:
+            continue
+        if int(other.serial) == own_serial and other.post.replace(" ", "") == banner.post.replace(" ", ""):
+            continue
+        if re.search(r"^[ \t]*(?:TAGS|SUBJ(?:ECT)?)\b", b[m.end():m.end() + 800], re.M):
+            start = m.start()
+            idl = _GLUED_ID_LINE.search(b, 0, start)  # "08STATE15228" on the line before
+            return (idl.start() if idl else start), f"{other.post} {other.serial}"
+    return None
+
+
 def _fill(row: dict[str, Any], header: str, body: str, meta: Mapping[str, str]) -> None:
     problems: list[str] = row["_problems"]
     if not header.strip():
@@ -83,6 +111,12 @@ def _fill(row: dict[str, Any], header: str, body: str, meta: Mapping[str, str]) 
         if _dtg.DTG_LINE.search(pre) or _header.FM_LINE.search(pre):
             h = h + "\n" + pre
 
+    if banner is not None:
+        glued = _glued_cable(b, banner, _meta(meta, "reference_id"))
+        if glued is not None:
+            problems.append(f"body: another cable glued on at character {glued[0]} ({glued[1]}); cut there")
+            b = b[: glued[0]]
+
     # --- DTG / precedence / origin (routing header)
     sent_at: datetime | None = None
     m = _dtg.DTG_LINE.search(h)
@@ -92,6 +126,13 @@ def _fill(row: dict[str, Any], header: str, body: str, meta: Mapping[str, str]) 
         row["precedence_raw"] = m.group("prec")
         row["precedence"] = m.group("prec")[0]
         sent_at = _dtg.dtg_to_datetime(m["day"], m["hh"], m["mm"], m["zone"], m["mon"], m["yy"])
+        row["dtg_valid"] = sent_at is not None
+        if sent_at is None:
+            problems.append(f"dtg: not a real time {row['dtg']!r}")
+    elif (bare := _dtg.DTG_BARE.search(h)) is not None:
+        row["dtg"] = bare.group("dtg").strip()
+        row["dtg_zone"] = bare.group("zone").upper()
+        sent_at = _dtg.dtg_to_datetime(bare["day"], bare["hh"], bare["mm"], bare["zone"], bare["mon"], bare["yy"])
         row["dtg_valid"] = sent_at is not None
         if sent_at is None:
             problems.append(f"dtg: not a real time {row['dtg']!r}")
@@ -205,7 +246,9 @@ def _year_of_id(ref: str | None) -> int | None:
 
 
 _EO_OR_SUBJECT = re.compile(r"^[ \t]*(?:E\.?[ \t]?O\.?[ \t]*\d|SUBJ)", re.M | re.I)
-_PARTIAL = re.compile(r"partial extract|^[ \t]*PAGE[ \t]+0*1[ \t]", re.I | re.M)
+# The publisher's notice marks a partial extract; teletype residue (``PAGE 01 ...``) alone does not: full
+# PlusD telegrams and some complete cablegate pages carry it too.
+_PARTIAL = re.compile(r"partial extract", re.I)
 
 
 def _phase2(row: dict[str, Any], h: str, b: str, top: str, banner: _body.Banner | None, level: str | None,
@@ -221,13 +264,24 @@ def _phase2(row: dict[str, Any], h: str, b: str, top: str, banner: _body.Banner 
         row["banner_serial"] = banner.serial
     eo = _EO_OR_SUBJECT.search(top)
     head = top[: eo.start()] if eo else top[:1500]
-    row["caveats"] = _paras.caveats(head)
+    row["caveats"] = _paras.caveats(head, b)
     # classified by / reasons
     name, title, section, letters = _paras.classified_by(b)
     row["classified_by_name"], row["classified_by_title"] = name, title
     row["classification_reason_section"], row["classification_reasons"] = section, letters
     # references
     row["references"] = _refs.parse_references(row["references_raw"], year, row["reference_id"])
+    if row["reference_id_source"] == "metadata" and banner and banner.post and banner.serial and year is not None:
+        # Some exports put a REF id in ``_id``: the dump's id is one of the cable's own references and the
+        # banner serial says otherwise -> the text's id wins (85STATE323960 is BAGHDAD 3988).
+        stated = row["reference_id"]
+        refs_all = _refs.parse_references(row["references_raw"], year)
+        serial = re.search(r"(\d+)$", stated or "")
+        if any(r["reference_id"] == stated for r in refs_all) and serial and int(serial.group(1)) != int(banner.serial):
+            post = _ID_POST_CLEAN.sub("", banner.post.upper())
+            row["reference_id"], row["reference_id_source"] = f"{year % 100:02d}{post}{int(banner.serial)}", "derived"
+            row["references"] = refs_all
+            row["_problems"].append(f"reference_id: the dump's id {stated!r} is one of the cable's REFs; derived from the text")
     # body
     paras = _paras.paragraphs(b, banner.start if banner is not None else 0)
     row["paragraphs"] = paras

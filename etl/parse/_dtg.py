@@ -11,7 +11,13 @@ MONTHS = {m: i for i, m in enumerate(
 # Precedence prosign(s), then DDHHMM + zone letter, month, year (2 or 4 digits).
 DTG_LINE = re.compile(
     r"^[ \t]*(?P<prec>[ZOPR](?:[ \t]+[ZOPR])?)[ \t]+(?P<dtg>(?P<day>\d{2})[ \t]?(?P<hh>\d{2})(?P<mm>\d{2})"
-    r"(?P<zone>[A-Z])[ \t]*(?P<mon>[A-Za-z]{3})[ \t]*(?P<yy>\d{2}|\d{4}))(?:[ \t]+Z[A-Z]{2}\w*.*)?[ \t]*$",
+    r"[ \t]?(?P<zone>[A-Z])[ \t]*(?P<mon>[A-Za-z]{3})[ \t]*(?P<yy>\d{2}|\d{4}))(?:[ \t]+Z[A-Z]{2}\w*.*)?[ \t]*$",
+    re.M,
+)
+DTG_BARE = re.compile(
+    # a line holding only a DTG, no precedence (partial extracts: "281413Z Jul 03")
+    r"^[ \t]*(?P<dtg>(?P<day>\d{2})(?P<hh>\d{2})(?P<mm>\d{2})(?P<zone>[A-Z])[ \t]+(?P<mon>[A-Za-z]{3})[ \t]+"
+    r"(?P<yy>\d{2}|\d{4}))[ \t]*$",
     re.M,
 )
 DTG_ANY = re.compile(

@@ -52,6 +52,11 @@ _ADDR = re.compile(
 )
 _TO_START = re.compile(r"^[ \t]*TO[ \t]+(?P<rest>.*)$")
 _INFO_START = re.compile(r"^[ \t]*INFO[ \t]+(?P<rest>.*)$")
+# Office distribution lists of partial extracts / PlusD teletype (``INFO  LOG-00   NP-00 ... /006W``): not
+# addressees.
+_DISTRIBUTION = re.compile(r"^[ \t]*(?:[A-Z][A-Z0-9]{0,6}-\d{2,3}[ \t]+)+(?:[A-Z][A-Z0-9]{0,6}-\d{2,3})?(?:[ \t]*/\d{3}[A-Z]?)?"
+                           r"(?:[ \t]+[RW])?[ \t]*$|^[ \t]*(?:[A-Z][A-Z0-9]{0,6}-\d{2,3})[ \t]*$|^[ \t]*-{5,}")
+_ROUTING_LINE = re.compile(r"^[ \t]*(?:FM[ \t]+\S|[ZOPR](?:[ \t]+[ZOPR])?[ \t]+\d{6}[ \t]?Z\b)")
 _XMT = re.compile(r"^[ \t]*XMT[ \t]+(?P<rest>.*)$")
 _END_ADDR = re.compile(r"^[ \t]*(?:BT|ZEN|ZFR|ZFF)\b|^[ \t]*$")
 
@@ -66,15 +71,20 @@ def addressee(line: str) -> dict[str, object]:
     m = _ADDR.match(line.strip())
     assert m is not None  # the pattern matches any line
     prec = m.group("prec")
+    addr, mcn = m.group("addr"), m.group("mcn")
+    if mcn is None and prec is None:  # a 3-digit MCN (1970s): "SECSTATE WASHDC 475", not "CTF 164"
+        words = addr.split()
+        if len(words) >= 3 and len(words[-1]) == 3 and words[-1].isdigit():
+            addr, mcn = " ".join(words[:-1]), words[-1]
     if prec:
         prec = " ".join(prec.split())
         if prec == "PIORITY":
             prec = "PRIORITY"
     return {
         "routing_indicator": m.group("ri"),
-        "address": " ".join(m.group("addr").split()) or None,
+        "address": " ".join(addr.split()) or None,
         "precedence": prec,
-        "mcn": m.group("mcn"),
+        "mcn": mcn,
         "excluded": [],
     }
 
@@ -96,6 +106,9 @@ def addressees(header: str) -> tuple[list[dict[str, object]], list[dict[str, obj
             if m:
                 current = info
                 line = m.group("rest")
+        if _DISTRIBUTION.match(line) or _ROUTING_LINE.match(line):
+            current = None  # the office distribution block (INFO LOG-00 NP-00 ...), a DTG or FM line
+            continue
         if current is None:
             continue
         if _END_ADDR.match(line):
@@ -117,7 +130,7 @@ def addressees(header: str) -> tuple[list[dict[str, object]], list[dict[str, obj
 def routing(header: str) -> dict[str, object]:
     """Transmission id, prosigns + relay RIs, DE line, ZNY/ZNR security line of a routing header."""
     out: dict[str, object] = {}
-    m = _VZCZC.search(header[:200])
+    m = _VZCZC.search(header[:1500])  # after a printout preamble too (03ABUDHABI2641)
     out["transmission_id"] = m.group(1) if m else None
     p = _PROSIGN_LINE.search(header[:600])
     ris: list[str] = []

@@ -6,9 +6,10 @@ import re
 
 from etl.parse._classif import despace
 
-_MK = r"[A-Za-z]{1,4}(?:[ \t]*/{1,2}[ \t]*[A-Za-z]{1,6}){0,3}"
+_MK = r"[A-Za-z]{1,4}(?:[ \t]*/{1,2}[ \t]*(?:REL[ \t]+(?:TO[ \t]+)?[A-Za-z][A-Za-z ,]{1,40}?|[A-Za-z]{1,6})){0,3}"
 _PARA = re.compile(
-    r"^[ \t]*(?:\((?P<mark1>" + _MK + r")\)[ \t]*)?(?P<num>\d{1,3})[ \t]*[.)](?:[ \t]+|(?=\(" + _MK + r"\)))"
+    r"^[ \t]*(?:\((?P<mark1>" + _MK + r")\)[ \t]*)?(?P<num>\d{1,3})[ \t]*[.)]"
+    r"(?:[ \t]+|(?=\(" + _MK + r"\))|(?=[A-Z][a-z]))"  # "2. Text", "2.(C) Text", "6.Request feedback"
     r"(?:\((?P<mark>" + _MK + r")\)[ \t]*)?",
     re.M,
 )
@@ -17,7 +18,9 @@ _KNOWN_MK = r"U|C|S|TS|SBU|LOU|(?:U|C|S|TS|SBU)[ \t]*/{1,2}[ \t]*(?:NF|FOUO|N|RE
 # ``----- 12. (C) text``, a paragraph glued onto the Classified By line): taken only with a known portion
 # mark and only as the next number in sequence.
 _PARA_MID = re.compile(
-    r"(?<=[.!?\"')\-:])[ \t]+(?P<num>\d{1,3})\.[ \t]*\((?P<mark>" + _KNOWN_MK + r")\)[ \t]*(?=\S)", re.I
+    r"(?<=[^\d\s])[ \t]+(?P<num>\d{1,3})[.)][ \t]*\((?P<mark>" + _KNOWN_MK + r"|[A-Z /\-]{3,60}ENTIRE[ \t]+TEXT\.?)\)"
+    r"[ \t]*(?=\S|\n)",
+    re.I,
 )
 _UNNUMBERED = re.compile(
     r"^[ \t]*\((?P<mark>U|C|S|TS|SBU|LOU|(?:U|C|S|TS|SBU)[ \t]*/{1,2}[ \t]*(?:NF|FOUO|N|REL[A-Z ,]*|FGI)(?:/{1,2}NF)?)\)"
@@ -26,7 +29,7 @@ _UNNUMBERED = re.compile(
 )
 _MARK_OK = re.compile(r"^(?:U|C|S|TS|SBU|LOU|FOUO|NF|N|REL|FGI|ORCON|[A-Z]{1,4})(?:/{1,2}[A-Z]{1,6}){0,3}$")
 _RULE = re.compile(r"^[ \t]*[-=_]{3,}[ \t]*$", re.M)
-_REDACTION = re.compile(r"X{6,}")
+_REDACTION = re.compile(r"[Xx]{5,}")  # the publisher's runs: XXXXXXXXXXXX, also xxxxxxxxxxxx and xxxxx in some pages
 
 SUMMARY_START = re.compile(
     r"(?:BEGIN[ \t]+)?SUMMARY(?:[ \t]+AND[ \t]+(?:COMMENT|ACTION[ \t]+REQUEST|INTRODUCTION))?"
@@ -39,7 +42,7 @@ COMMENT_END = re.compile(r"\bEND[ \t]*(?:OF[ \t]+)?COMMENT\b[ \t]*\.?", re.I)
 
 _NOT_SIGNATURE = re.compile(
     r"^(?:C ?O ?N ?F ?I ?D ?E ?N ?T ?I ?A ?L|S ?E ?C ?R ?E ?T|UNCLAS(?:SIFIED)?|SIPDIS|NOFORN|END(?: COMMENT| SUMMARY"
-    r"| TEXT)?\.?|SENSITIVE|BT|NNNN|NNN|LIMITED OFFICIAL USE|FOR OFFICIAL USE ONLY|LIMITED OFFICIAL|XXXXXXXX+|UNQUOTE|QUOTE|TEXT|COMMENT|SUMMARY|NONE|ACTION REQUEST|\.|DECLASSIFIED/RELEASED\b.*)$"
+    r"| TEXT)?\.?|SENSITIVE|BT|NNNN|NNN|LIMITED OFFICIAL USE|FOR OFFICIAL USE ONLY|LIMITED OFFICIAL|XXXXXXXX+|UNQUOTE|QUOTE|TEXT|COMMENT|SUMMARY|NONE|ACTION REQUEST|[^A-Z0-9]+|[A-Z]*VZCZ[A-Z]*|DECLASSIFIED/RELEASED\b.*|SYSTEMATIC REVIEW\b.*|REVIEW \d{1,2} [A-Z]{3} \d{4}|\d{4}[A-Z]+\d+ *- *CLAS.*|\*+ *CURRENT (?:HANDLING|CLASSIFICATION)\b.*)$"
 )
 # A signer written in mixed case (``Willeford``): only as the whole last line or right after "End comment."
 _SIG_MIXED = re.compile(
@@ -51,7 +54,7 @@ _MIXED_NOT_NAMES = frozenset(
     " NONE ACTION REQUEST BEST SINCERELY".split()
 )
 _END_PREFIX = re.compile(r"^END[ \t]+(?:OF[ \t]+)?(?:COMMENT|SUMMARY|TEXT|QUOTE)\.?[ \t]*")
-_SIG = re.compile(r"(?:^|(?<=[.!?\"')])[ \t]+)(?P<sig>[A-Z][A-Z'\-]+(?:[ \t]+(?:[A-Z][A-Z'\-]+|[A-Z]\.)){0,3})[ \t]*$")
+_SIG = re.compile(r"(?:^|(?<=[.!?\"')*/])[ \t]+)(?P<sig>[A-Z][A-Z'\-]+(?:[ \t]+(?:[A-Z][A-Z'\-]+|[A-Z]\.)){0,3})[ \t]*$")
 
 CAVEATS = (
     # (canonical name, a literal every match contains - a cheap prefilter -, the pattern)
@@ -65,6 +68,8 @@ CAVEATS = (
     ("EFTO", "EFTO", re.compile(r"\bEFTO\b")),
     ("FOR OFFICIAL USE ONLY", "OFFICIAL", re.compile(r"\bFOR[ \t]+OFFICIAL[ \t]+USE[ \t]+ONLY\b")),
     ("FGI", "FGI", re.compile(r"\bFGI\b")),
+    ("WNINTEL", "WNINTEL", re.compile(r"\bWNINTEL\b")),
+    ("NOCONTRACT", "CONTRACT", re.compile(r"\bNO[ \t]?CONTRACT\b")),
     ("ORCON", "ORCON", re.compile(r"\bORCON\b")),
     ("ROGER CHANNEL", "ROGER", re.compile(r"\bROGER\b")),
     ("CORRECTED COPY", "CORRECTED", re.compile(r"\bCORRECTEDCOPY\b|\bCORRECTED[ \t]+COPY\b")),
@@ -110,7 +115,7 @@ def paragraphs(body: str, start: int = 0) -> list[dict[str, object]]:
         else:  # a gap in the numbering (paragraphs withheld, 8 -> 16) only with a portion mark
             ok = expect < 0 or n == expect or n == expect + 1 or (
                 expect < n <= expect + 15 and (m.group("mark") or m.group("mark1")) is not None
-            )
+            ) or (n == expect - 1 and n > 1)  # a number typed twice (6., 6., 7.)
         if ok:
             starts.append(m)
             expect = n + 1
@@ -134,9 +139,16 @@ def _pairs(ms: list[re.Match[str]], end: int) -> list[tuple[re.Match[str], int]]
     return [(m, ms[i + 1].start() if i + 1 < len(ms) else end) for i, m in enumerate(ms)]
 
 
+_REL_MARK = re.compile(r"[ \t]*(?P<sep>/{1,2})[ \t]*REL[ \t]+(?P<to>(?:TO[ \t]+)?[A-Za-z][A-Za-z ,]*)$", re.I)
+
+
 def _mark(mark: str | None) -> str | None:
     if mark is None:
         return None
+    rel = _REL_MARK.search(mark)  # C/REL LIBYA, S//REL TO USA, GBR: the country list keeps its spaces
+    if rel:
+        head = mark[: rel.start()].replace(" ", "").replace("\t", "").upper()
+        return f"{head}{rel.group('sep')}REL {' '.join(rel.group('to').upper().split())}" if head else None
     mark = mark.replace(" ", "").replace("\t", "").upper()
     return mark if _MARK_OK.match(mark) else None
 
@@ -190,6 +202,11 @@ def summary(body: str, low: str | None = None) -> str | None:
         blank = body.find("\n\n", m.end() + 1)
         ends = [x for x in (nxt.start() if nxt else -1, blank) if x > m.end()]
         text = body[m.end():min(ends) if ends else len(body)]
+        if not _clean_span(text) and nxt:  # a SUMMARY heading over a rule: the paragraph under it
+            after = _PARA.search(body, nxt.end() + 1)
+            blank = body.find("\n\n", nxt.end() + 1)
+            ends = [x for x in (after.start() if after else -1, blank) if x > nxt.end()]
+            text = body[nxt.end():min(ends) if ends else len(body)]
     return _clean_span(text) or None
 
 
@@ -227,7 +244,7 @@ def _all(text: str, word: str) -> list[int]:
 def signature(body: str) -> str | None:
     """Surname(s) in capitals on the last line (``BURNS``, ``VAN VOORST``)."""
     tail = body.rstrip()[-400:]
-    lines = [ln.strip().rstrip("\\").rstrip() for ln in tail.split("\n")]
+    lines = [ln.strip().rstrip("\\\"").rstrip() for ln in tail.split("\n")]
     lines = [ln for ln in lines if ln]
     while lines and _NOT_SIGNATURE.match(despace(lines[-1]).upper().strip()):
         lines.pop()
@@ -246,18 +263,28 @@ def signature(body: str) -> str | None:
             return mixed.group("sig").upper()
         return None
     sig = _END_PREFIX.sub("", m.group("sig").strip())
+    words = sig.split()
+    if len(words) == 2 and words[0] == words[1]:  # SHANNON SHANNON (the name repeated on the last line)
+        sig = words[0]
     if _NOT_SIGNATURE.match(sig) or len(sig) < 3 or sig in ("END", "USG", "GOR"):
         return None
     return sig
 
 
 def redaction_count(body: str) -> int:
-    return len(_REDACTION.findall(body)) if "XXXXXX" in body else 0
+    return len(_REDACTION.findall(body)) if "XXXXX" in body or "xxxxx" in body else 0
 
 
-def caveats(head: str) -> list[str]:
-    """Handling caveats named near the top of the body (before E.O./SUBJECT), in canonical spelling."""
+_ENTIRE_TEXT = re.compile(r"\(([A-Z /,\-]{3,80}?)[ \t]*-[ \t]*ENTIRE[ \t]+TEXT[ \t.]*\)", re.I)
+
+
+def caveats(head: str, body: str = "") -> list[str]:
+    """Handling caveats named near the top of the body (before E.O./SUBJECT), in canonical spelling; also those
+    of an old-style whole-text marking ``1. (SECRET/NOFORN/WNINTEL/NO CONTRACT/ORCON-ENTIRE TEXT)``."""
     text = despace(head).upper()
+    whole = _ENTIRE_TEXT.search(body, 0, 12000) if "ENTIRE" in body[:12000].upper() else None
+    if whole:
+        text += "\n" + whole.group(1).upper().replace("/", " ")
     out = [name for name, lit, rx in CAVEATS if lit in text and rx.search(text)]
     rel = _REL_TO.search(text)
     if rel:
@@ -265,10 +292,10 @@ def caveats(head: str) -> list[str]:
     return out
 
 
-def _find_classified_by(body: str, limit: int) -> re.Match[str] | None:
-    """``_CLASSIFIED_BY.search(body, 0, limit)``, with a cheap upper-case substring scan first."""
+def _find_classified_by(body: str, limit: int, start: int = 0) -> re.Match[str] | None:
+    """``_CLASSIFIED_BY.search(body, start, limit)``, with a cheap upper-case substring scan first."""
     head = body[:limit].upper()
-    i = head.find("CLASSIFIED")
+    i = head.find("CLASSIFIED", start)
     while i >= 0:
         m = _CLASSIFIED_BY.match(body, i, limit)
         if m:
@@ -278,10 +305,23 @@ def _find_classified_by(body: str, limit: int) -> re.Match[str] | None:
 
 
 def classified_by(body: str) -> tuple[str | None, str | None, str | None, list[str]]:
-    """(name, title, reason section 1.4/1.5, reason letters) of the Classified By line."""
+    """(name, title, reason section 1.4/1.5, reason letters) of the Classified By line; when that line is cut
+    off (``CLASSIFIED BY AMB JOHN E. HERBST,...``), the reasons of the next Classified By line (a page that
+    repeats the text) fill in."""
     m = _find_classified_by(body, 12000)
     if not m:
         return None, None, None, []
+    name, title, section, letters = _classified_at(body, m)
+    if section is None and not letters:
+        again = _find_classified_by(body, 12000, m.end())
+        if again:
+            name2, title2, section, letters = _classified_at(body, again)
+            if name is None or name.endswith(("...", "..")):
+                name, title = name2, title2
+    return name, title, section, letters
+
+
+def _classified_at(body: str, m: re.Match[str]) -> tuple[str | None, str | None, str | None, list[str]]:
     chunk = body[m.end():m.end() + 400]
     para_end = re.search(r"\n[ \t]*\n|\n[ \t]*\d{1,2}\.[ \t]", chunk)
     if para_end:
@@ -298,13 +338,19 @@ def classified_by(body: str) -> tuple[str | None, str | None, str | None, list[s
     rs = sec or re.search(r"REASONS?\b[ \t:]*", reasons_text, re.I)
     if rs:
         tail = reasons_text[rs.end():rs.end() + 40]
+        tail = re.sub(r"\bA ND\b|\bAN D\b", "AND", tail, flags=re.I)  # "(B) A\nND (D)": a word broken by the wrap
         tail = re.split(r"\.(?:\s|$)|\bE\.?O\b", tail)[0]
         for x in _LETTER.findall(tail):
             x = x.lower()
             if x not in letters:
                 letters.append(x)
     name, title = _split_who(who.strip(" ,;:.-"))
+    if name and _SUFFIX_END.search(name):  # the period of "Jr." was taken for the end of the sentence
+        name += "."
     return name, title, section, letters
+
+
+_SUFFIX_END = re.compile(r"\b(?:Jr|JR|Sr|SR)$")
 
 
 def _split_who(who: str) -> tuple[str | None, str | None]:

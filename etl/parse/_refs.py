@@ -11,7 +11,7 @@ _HEAD = re.compile(r"^[ \t]*(?:PROGRAM[ \t]+)?(?:REFS?|REF\(S\)|REFTELS?|REFEREN
 _BULLET = re.compile(r"(?:(?<=^)|(?<=[\s,;]))(?:REF[ \t]+)?\(?(?P<letter>[A-Z])(?:\)|[.):])(?=[ \t]|$)")
 _CABLE = re.compile(
     r"(?<![A-Z0-9])(?:(?P<yy>\d{4}|\d{2})[ \t]+)?(?P<origin>[A-Z][A-Z'\-]*(?:[ \t]+[A-Z][A-Z'\-]*){0,3})"
-    r"[ \t]+(?P<serial>\d{1,7})(?P<more>(?:[ \t]*(?:,|AND|&)[ \t]*\d{1,7}(?![\d/]))*)(?![\d/])"
+    r"[ \t]+(?:-[ \t]*)?(?P<serial>\d{1,7})(?P<more>(?:[ \t]*(?:,|AND|&)[ \t]*\d{1,7}(?![\d/]))*)(?![\d/])"
     r"(?:[ \t]*\((?P<yy2>\d{2})\))?"
 )
 _NOT_ORIGIN = frozenset({
@@ -81,6 +81,8 @@ def parse_references(block: str | None, cable_year: int | None, self_id: str | N
                 tail: list[str] = []
                 for w in reversed(m.group("origin").split()):
                     if w in _NOT_ORIGIN:
+                        if " ".join([w, *tail]) in STATION_ALIASES:  # TEL AVIV, THE HAGUE, PORT OF SPAIN
+                            tail.insert(0, w)
                         break
                     tail.insert(0, w)
                 words = tail

@@ -78,6 +78,9 @@ DTG_FIELD_CASES = [
     ("R 181313Z JUN 09 ZDK MANY SVCS\n", ("R", "Z", True, datetime(2009, 6, 18, 13, 13, tzinfo=UTC))),
     ("O 260858Z JUL 06 ZDK\n", ("O", "Z", True, datetime(2006, 7, 26, 8, 58, tzinfo=UTC))),
     ("O 311341Z FEB 07\n", ("O", "Z", False, None)),
+    # a partial extract's bare DTG line, no precedence (03ANKARA4767)
+    ("This record is a partial extract of the original cable.\n281413Z Jul 03\n", (None, "Z", True,
+                                                                                   datetime(2003, 7, 28, 14, 13, tzinfo=UTC))),
 ]
 
 
@@ -90,6 +93,7 @@ def test_dtg_fields(header: str, expected: tuple[Any, ...]) -> None:
 # ---------------------------------------------------------------- caveats
 CAVEAT_CASES = [
     ("SIPDIS\n\nSIPDIS\n", ["SIPDIS"]),
+    ("WNINTEL\nNOCONTRACT\n", ["WNINTEL", "NOCONTRACT"]),
     ("NOFORN\nSIPDIS\n", ["SIPDIS", "NOFORN"]),
     ("SENSITIVE\nSIPDIS\n", ["SIPDIS", "SENSITIVE"]),
     ("C O R R E C T E D  C O P Y\n", ["CORRECTED COPY"]),
@@ -145,6 +149,9 @@ REF_CASES = [
     (("REF: SECDEF MSG DTG 301601z SEP 08", 2008), [(None, None)]),
     (("REF: E-MAIL FROM POLOFF 3/2/08", 2008), [(None, None)]),
     (("REF: USUN 6028", 1975), [(None, "75USUNNEWYORK6028")]),
+    # TEL is also the telegram abbreviation: TEL AVIV is still a post (07TELAVIV3515)
+    (("REF: STATE -097844", 1974), [(None, "74STATE97844")]),  # PlusD 1974ATHENS02959_b
+    (("REF: A. TEL AVIV 03385 B. SEE TEL AVIV 03386", 2007), [("A", "07TELAVIV3385"), ("B", "07TELAVIV3386")]),
 ]
 
 
@@ -158,6 +165,46 @@ def test_references(value: tuple[str, int], expected: list[tuple[str | None, str
 def test_self_reference_dropped() -> None:
     assert _refs.parse_references("REF: MOSCOW 5349", 2007, "07MOSCOW5349") == [
         {"letter": None, "raw": "MOSCOW 5349", "reference_id": None, "kind": "other"}]
+
+
+def test_glued_second_cable_is_cut() -> None:
+    """Pages that glued another cable on (73TEHRAN2077 + a leaked 06THEHAGUE131 row; 73TEHRAN8233 + THE HAGUE 174)."""
+    own = "S E C R E T TEHRAN 2077\n\nE. O. 11652: GDS\nTAGS: PFOR IR\nSUBJECT: AUDIENCE WITH SHAH APRIL 5\n ...\n\n\n"
+    leaked = ("50133  2006-01-19  06THEHAGUE131  Embassy The Hague  CONFIDENTIAL    C O N F I D E N T I A L THE HAGUE "
+              "000131\n\nTAGS: PFOR\n\nSUBJECT: NETHERLANDS\n\nClassified By: Charge Chat Blakeman, reasons 1.4 (b,d)\n\n"
+              "1. (C) Summary: x\n\n2. (C) y\nBLAKEMAN\n")
+    row = parse(Rec(body=own + leaked, meta={"reference_id": "73TEHRAN2077", "created": "1973-04-05 10:00"}))
+    assert row["subject"] == "AUDIENCE WITH SHAH APRIL 5"
+    assert (row["classified_by_name"], row["paragraphs"], row["signature"]) == (None, [], None)
+    assert any("glued" in p for p in row["_problems"])
+    second = ("08STATE15228\nS E C R E T THE HAGUE 000174\nSIPDIS\nE.O. 12958: DECL: 02/25/2018\nTAGS: PINT IR\n"
+              "SUBJECT: NETHERLANDS\nClassified By: CDA Andrew Schofer, reasons 1.4 (b,d)\n1. (S) x\nSchofer\n")
+    row = parse(Rec(body="S E C R E T TEHRAN 8233\n\nTAGS: PINT IR\nSUBJECT: SHAH\n\n1. AFTER THE AUDIENCE\n\n" + second,
+                    meta={"reference_id": "73TEHRAN8233"}))
+    assert (row["classified_by_name"], len(row["paragraphs"]), row["signature"]) == (None, 1, None)
+    # the same cable's later sections repeat its banner: nothing is cut
+    row = parse(Rec(body="CONFIDENTIAL SECTION 01 OF 02 MOSCOW 005349\nSUBJECT: X\n\n1. (C) a\n\n"
+                         "CONFIDENTIAL SECTION 02 OF 02 MOSCOW 005349\nSUBJECT: X\n\n2. (C) b\n", meta={}))
+    assert len(row["paragraphs"]) == 2
+
+
+def test_caveats_of_an_entire_text_marking() -> None:
+    """1980s cables put the caveats in paragraph 1's whole-text marking (85MOGADISHU1643)."""
+    body = ("S E C R E T MOGADISHU 01643\n\nE.O. 12356: DECL: OADR\nTAGS: PREL\nSUBJECT: X\n\n"
+            "1. (SECRET/NOFORN/WNINTEL/NO CONTRACT/ORCON-ENTIRE TEXT)\n\n2. TEXT.\n")
+    assert parse(Rec(body=body, meta={}))["caveats"] == ["NOFORN", "WNINTEL", "NOCONTRACT", "ORCON"]
+
+
+def test_dump_id_that_is_a_ref_is_not_trusted() -> None:
+    """An export whose ``_id`` holds the REF (87NEWDELHI17853 on the cable NEW DELHI 19406)."""
+    body = ("CONFIDENTIAL NEW DELHI 19406\n\nE.O. 12356: DECL: OADR\nTAGS: PREL\nSUBJECT: X\n\nREF: NEW DELHI 17853\n\n"
+            "1. (C) TEXT.\n")
+    row = parse(Rec(body=body, meta={"reference_id": "87NEWDELHI17853", "created": "1987-09-01 10:00"}))
+    assert row["reference_id"] == "87NEWDELHI19406" and row["reference_id_source"] == "derived"
+    assert [r["reference_id"] for r in row["references"]] == ["87NEWDELHI17853"]
+    same = parse(Rec(body=body.replace("19406", "17853").replace("REF: NEW DELHI 17853", "REF: NEW DELHI 1"),
+                     meta={"reference_id": "87NEWDELHI17853", "created": "1987-09-01 10:00"}))
+    assert same["reference_id"] == "87NEWDELHI17853" and same["reference_id_source"] == "metadata"
 
 
 # ---------------------------------------------------------------- Classified By
@@ -174,6 +221,11 @@ CLASSIFIED_BY_CASES = [
     ("Classified By: Ambassador Clifford Sobel.  Reason 1.5 (b) (d)", ("Clifford Sobel", "Ambassador", "1.5", ["b", "d"])),
     ("E.O. 12958 AS AMENDED; DECLASSIFIED BY NARA 09/02/2009", (None, None, None, [])),
     ("1.4 b and d", (None, None, None, [])),
+    ("CLASSIFIED BY AMB JOHN E. HERBST,...\n\nC o n f i d e n t i a l tashkent 004223 subject: x classified by amb "
+     "John E. Herbst, reasons: 1.5 (b,d)\n1. (c) summary", ("JOHN E. HERBST", "AMB", "1.5", ["b", "d"])),
+    ("Classified By: CHARGE D'AFFAIRES VICKI HUDDLESTON FOR REASONS 1.5 (B) A \nND (D). \n",
+     ("VICKI HUDDLESTON", "CHARGE D'AFFAIRES", "1.5", ["b", "d"])),
+    ("Classified By: DCM Robert O. Blake, Jr. for Reasons 1.4 (B, D)", ("Robert O. Blake, Jr.", "DCM", "1.4", ["b", "d"])),
 ]
 
 
@@ -199,6 +251,11 @@ PARA_CASES = [
     ("1. (C) See para. 5. (C) not a paragraph: out of sequence.", [(1, "C", "See para. 5. (C) not a paragraph: out of sequence.")]),
     # paragraphs withheld: 1, 2 then 16, with a portion mark (09ALGIERS1077)
     ("1. (S) a\n\n2. (S) b\n\nXXXXXXXXXXXX\n\n16. (S) c", [(1, "S", "a"), (2, "S", "b XXXXXXXXXXXX"), (16, "S", "c")]),
+    # a number typed twice is two paragraphs (79TEHRAN8980); "6.Request" with no space (10STATE284)
+    ("5. (C) a\n\n6. b\n\n6. c\n\n7. d", [(5, "C", "a"), (6, None, "b"), (6, None, "c"), (7, None, "d")]),
+    ("5.(C/REL LIBYA) Action.\n\n6.Request feedback by January 8.", [(5, "C/REL LIBYA", "Action."),
+                                                                     (6, None, "Request feedback by January 8.")]),
+    ("SUBJECT: THE PROBLEM  1.  (SECRET-ENTIRE TEXT)\n\n2.  SUMMARY. x", [(1, None, ""), (2, None, "SUMMARY. x")]),
     ("1. (S) a\n\n2. (S) b\n\n16. numbers in a list are text", [(1, "S", "a"), (2, "S", "b 16. numbers in a list are text")]),
 ]
 
@@ -214,6 +271,10 @@ SUMMARY_CASES = [
     ("-------\nSummary\n-------\n\n1. (C) Peace talks went on.  End Summary.\n", "Peace talks went on"),
     ("1. (SBU) SUMMARY AND COMMENT: Things.  END SUMMARY AND COMMENT.", "Things"),
     ("1. (C) No summary here.", None),
+    # a heading over rules, no END SUMMARY: the paragraph under it (08RIYADH1175, 09UNVIEVIENNA285)
+    ("-------\nSummary\n-------\n\n1. (S) Talks proceed slowly.\n\n2. (S) Next.", "Talks proceed slowly"),
+    ("-------- \nSUMMARY \n-------- \n \n1. The Third Review Meeting met.\nIt ended.\n\n2. Next.",
+     "The Third Review Meeting met. It ended"),
 ]
 
 
@@ -246,6 +307,12 @@ SIGNATURE_CASES = [
     # mixed-case signers: the whole last line, or right after End comment (06BERN141, 73TEHRAN8233, 07BOGOTA2244)
     ("moving very gradually. End comment. Willeford", "WILLEFORD"), ("the case.\nSchofer\n", "SCHOFER"),
     ("no zone.\" \\\nDrucker \\\n", "DRUCKER"), ("text.\nThanks\n", None), ("said the Minister. Next\n", None),
+    ("text.\nMCDONALD\n CONFIDENTIAL\n>", "MCDONALD"), ("text.\nDIBBLE\n\"\n", "DIBBLE"),
+    ("text.\nPORTER\n\nLIMITED OFFICIAL USE\n\nNMAFVVZCZ\n", "PORTER"), ("text.\nSHANNON SHANNON\n", "SHANNON"),
+    ("text.\nHELMS \nDeclassified/Released US Department of State EO \nSystematic Review 05 JUL 2006", "HELMS"),
+    ("SIPRNET website. ****************** KURTZER", "KURTZER"), ("TO SWITCH SIDES.-/   NEWTON ", "NEWTON"),
+    ("to continue. \nMULFORD \"", "MULFORD"),
+    ("text.\nSEMBLER\n   CONFIDENTIAL \n> \n 2002ROME03639 - Classification: CONFIDENTIAL \n\"", "SEMBLER"),
     ("office (which reports to the Legislative\nAssembl", None),  # a cut-off last line is no signer (10SANJOSE90)
 ]
 
@@ -257,6 +324,8 @@ def test_signature(body: str, expected: str | None) -> None:
 
 def test_redactions() -> None:
     assert _paras.redaction_count("met XXXXXXXXXXXX and XXXXXXXXXXXX. EXXON") == 2
+    # lower-case and short runs are the publisher's too (88BAGHDAD28, 04ANKARA348); XXX is not
+    assert _paras.redaction_count("firm xxxxxxxxxxxx test; peddling. xxxxx that; XXX marks") == 2
 
 
 # ---------------------------------------------------------------- identity / origin

@@ -14,6 +14,11 @@
   ``SUBJECT:``/``SUBJ:``, ``REF:``/``REFS:``, ``Classified By``, ``SIPDIS`` and before a paragraph number
   opened by a pilcrow or a double space (``  2. (C)``). ``meta['linebreaks'] = 'restored'`` marks such a body;
   the untouched line is kept in ``raw``.
+* ``header`` (some exports carry the routing header or the partial-extract notice) had its line breaks
+  deleted too; they are put back before the routing landmarks, which are unambiguous in a header: the
+  prosign line after ``VZCZC...``, ``DE R... #``, ``ZNY``/``ZNR``, the DTG line, ``FM``, ``TO``, ``INFO``,
+  each addressee's routing indicator after a precedence word or an MCN, and the DTG glued onto the
+  partial-extract notice.
 """
 
 from __future__ import annotations
@@ -33,7 +38,18 @@ FORMAT = "jsonl"
 _MDY = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})[ T](\d{1,2}):(\d{2})(?::\d{2})?\s*$")
 _ISO = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?\s*$")
 _LANDMARK = re.compile(
-    r"(?<=\S)\s*(?=(?:E\.\s?O\.\s?\d{5}|TAGS?:|SUBJECT:|SUBJ:|REFS?:|CLASSIFIED BY|SIPDIS\b))", re.I
+    r"(?<=\S)\s*(?=(?:E\.\s?O\.\s?\d{5}|TAGS?:|SUBJECT:|SUBJ:|REFS?:|CLASSIFIED BY|SIPDIS(?=\W|$|E\.)))", re.I
+)
+_HEADER_LANDMARK = re.compile(
+    r"(?<=^VZCZC[A-Z]{3}\d{4})(?=[A-Z]{2}[ ]R)"  # VZCZCXYZ0015PP RUEHWEB
+    r"|(?<=\S)(?=DE R[A-Z]{2,7} #)"
+    r"|(?<=\S)(?=ZN[YR] [A-Z]{5})"
+    r"|(?<=\S)(?=[OPRZ]{1,2} \d{6}Z [A-Z]{3} \d{2}(?!\d))"
+    r"|(?<=\S)(?=FM [A-Z])"
+    r"|(?<=\S)(?=TO R[A-Z]{2,7}/)"
+    r"|(?<=\S)(?=INFO R[A-Z]{2,7}/)"
+    r"|(?:(?<=\d)|(?<=PRIORITY)|(?<=IMMEDIATE)|(?<=ROUTINE)|(?<=FLASH))(?=R[A-Z]{3,7}/)"
+    r"|(?<=not available\.)(?=\S)"
 )
 _PARA = re.compile(r"(?:\s*\u00b6\s*|  +)(?=\d{1,2}\.\s+(?:\([A-Z/]{1,8}\)|[A-Z]))")
 
@@ -111,9 +127,15 @@ def to_record(ctx: Context, obj: Any, location: str, raw: str, encoding: str) ->
         if restored != text:
             meta["linebreaks"] = "restored"
         text = restored
+    header = obj.get("header")
+    header = normalize_newlines(header) if isinstance(header, str) else ""
+    if header.strip() and "\n" not in header.strip():
+        header = _HEADER_LANDMARK.sub("\n", header)
+    if "partial extract" in header[:200].lower():
+        meta["partial"] = "1"
     return RawRecord(
         lineage=ctx.lineage(location, FORMAT, encoding),
-        header="",
+        header=header,
         body=strip_paragraph_pilcrows(text),
         meta=meta,
         raw=raw,

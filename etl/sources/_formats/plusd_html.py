@@ -26,6 +26,12 @@ FORMAT = "plusd-html"
 _SYNOPSIS = re.compile(r"<table\s+id=[\"']synopsis[\"'][^>]*>(.*?)</table>", re.S | re.I)
 _PAIR = re.compile(r"<div class=\"s_key\">(.*?)</div>\s*<div class=\"s_val\"[^>]*>(.*?)</div>", re.S | re.I)
 _TITLE_ROW = re.compile(r"<td colspan=\"2\"[^>]*>(.*?)</td>", re.S | re.I)
+_FM = re.compile(r"^[ \t]*FM[ \t]+\S.*$", re.M)
+_BANNER = re.compile(
+    r"^[ \t]*(?:U ?N ?C ?L ?A ?S\w*|LIMITED[ \t]+OFFICIAL[ \t]+USE|C ?O ?N ?F ?I ?D ?E ?N ?T ?I ?A ?L|S ?E ?C ?R ?E ?T"
+    r"|TOP[ \t]+SECRET)\b[^\n]*?\d{3,7}[ \t]*$",
+    re.M,
+)
 _HEADER = re.compile(r"<div class=\"text-header[^\"]*\">(.*?)</div>", re.S | re.I)
 _BODY = re.compile(r"<div id=[\"']tagged-text[\"']>(.*?)</div>", re.S | re.I)
 _TAG = re.compile(r"<[^>]+>")
@@ -71,6 +77,12 @@ def read(ctx: Context, stream: BinaryIO) -> Iterator[RawRecord]:
     header_m = _HEADER.search(page)
     header = _block(header_m.group(1)) if header_m else ""
     body = _block(body_m.group(1))
+    # The header block runs on past the routing lines into the body's own top (banner, E.O., TAGS,
+    # SUBJECT): that part belongs to the body.
+    fm = _FM.search(header)
+    banner = _BANNER.search(header, fm.end()) if fm else None
+    if banner:
+        header, body = header[: banner.start()].rstrip("\n"), header[banner.start():].rstrip("\n") + "\n" + body
     start = synopsis.start() if synopsis else body_m.start()
     yield RawRecord(
         lineage=ctx.lineage(f"byte {len(page[:body_m.start()].encode('utf-8', 'replace'))}", FORMAT, encoding),
