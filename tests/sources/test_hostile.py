@@ -6,6 +6,7 @@ from __future__ import annotations
 import bz2
 import gzip
 import io
+import json
 import lzma
 import tarfile
 import zipfile
@@ -153,3 +154,22 @@ def test_limits_from_env() -> None:
                            "CABLELAKE_LIMIT_MAX_RATIO": "oops"})
     assert lim.max_depth == 2 and lim.max_expanded_bytes == 1024**3 and lim.max_ratio == Limits().max_ratio
     assert Limits().with_overrides({"max_members": "10k"}).max_members == 10240
+
+
+def test_jsonl_header_line_breaks_restored(tmp_path: Path) -> None:
+    """Exports that carry the routing header lost its line breaks too; the landmarks give them back."""
+    squashed = ("VZCZCXYZ0015PP RUEHWEBDE RUEHAK #4688/01 2231453ZNY CCCCC ZZHP 111453Z AUG 06FM AMEMBASSY ANKARA"
+                "TO RUEHC/SECSTATE WASHDC PRIORITY 7906INFO RUEHBS/AMEMBASSY BRUSSELS PRIORITY 5386"
+                "RUCNIRA/IRAN COLLECTIVE PRIORITYRHEHNSC/NSC WASHDC PRIORITY")
+    partial = "This record is a partial extract of the original cable. The full text is not available.201247Z Jan 04"
+    lines = [json.dumps({"_id": "06ANKARA4688", "body": "CONFIDENTIAL ANKARA 004688 SUBJECT: X", "header": squashed}),
+             json.dumps({"_id": "04ANKARA348", "body": "C o n f i d e n t i a l ankara 000348", "header": partial})]
+    (tmp_path / "x.json").write_text("\n".join(lines) + "\n")
+    full, part = read_all([tmp_path / "x.json"])
+    assert full.header.split("\n") == [
+        "VZCZCXYZ0015", "PP RUEHWEB", "DE RUEHAK #4688/01 2231453", "ZNY CCCCC ZZH", "P 111453Z AUG 06",
+        "FM AMEMBASSY ANKARA", "TO RUEHC/SECSTATE WASHDC PRIORITY 7906", "INFO RUEHBS/AMEMBASSY BRUSSELS PRIORITY 5386",
+        "RUCNIRA/IRAN COLLECTIVE PRIORITY", "RHEHNSC/NSC WASHDC PRIORITY",
+    ]
+    assert part.header.endswith("not available.\n201247Z Jan 04") and part.meta["partial"] == "1"
+    assert "partial" not in full.meta
