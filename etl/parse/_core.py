@@ -70,13 +70,20 @@ def _meta(meta: Mapping[str, str], key: str) -> str | None:
 # second banner naming another post/serial, followed by that cable's own TAGS/SUBJECT: a page that glued a
 # second cable onto this one.
 _LEAKED_ROW = re.compile(r"^[ \t]*\d{1,7}[ \t]+\d{4}-\d{2}-\d{2}(?:[ \t]+[\d:]{5,8})?[ \t]+(?P<id>\d{2}[A-Z][A-Z\-]*\d+)\b", re.M)
+_ROW_DATE = re.compile(r"(?:19|20)\d\d-[01]\d-[0-3]\d(?=[ \t])")
 _GLUED_ID_LINE = re.compile(r"(?:^[ \t]*\d{2}[A-Z]+\d+[ \t]*\n(?:[ \t]*\n)*)$")
 
 
 def _glued_cable(b: str, banner: _body.Banner, stated_id: str | None) -> tuple[int, str] | None:
     own_serial = int(banner.serial) if banner.serial else None
     after = banner.start + len(banner.raw)
-    for m in _LEAKED_ROW.finditer(b, after):
+    subj = b.count("SUBJ", after) + b.count("Subj", after)
+    if subj < 2 and b.count("TAGS", after) + b.count("Tags", after) < 2:  # no room for a second cable's header
+        return None
+    for d in _ROW_DATE.finditer(b, after):  # cheap scan for the row's date, then the whole row from its line start
+        m = _LEAKED_ROW.match(b, b.rfind("\n", 0, d.start()) + 1)
+        if m is None:
+            continue
         rid = m.group("id")
         serial = int(re.sub(r"\D", "", rid[-7:]) or 0)
         if (stated_id and rid != stated_id) or (own_serial is not None and serial != own_serial):
@@ -275,9 +282,13 @@ def _phase2(row: dict[str, Any], h: str, b: str, top: str, banner: _body.Banner 
         # Some exports put a REF id in ``_id``: the dump's id is one of the cable's own references and the
         # banner serial says otherwise -> the text's id wins (85STATE323960 is BAGHDAD 3988).
         stated = row["reference_id"]
-        refs_all = _refs.parse_references(row["references_raw"], year)
         serial = re.search(r"(\d+)$", stated or "")
-        if any(r["reference_id"] == stated for r in refs_all) and serial and int(serial.group(1)) != int(banner.serial):
+        refs_all = (
+            _refs.parse_references(row["references_raw"], year)
+            if serial and int(serial.group(1)) != int(banner.serial) and row["references_raw"]
+            else []
+        )
+        if any(r["reference_id"] == stated for r in refs_all):
             post = _ID_POST_CLEAN.sub("", banner.post.upper())
             row["reference_id"], row["reference_id_source"] = f"{year % 100:02d}{post}{int(banner.serial)}", "derived"
             row["references"] = refs_all

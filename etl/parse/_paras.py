@@ -18,10 +18,39 @@ _KNOWN_MK = r"U|C|S|TS|SBU|LOU|(?:U|C|S|TS|SBU)[ \t]*/{1,2}[ \t]*(?:NF|FOUO|N|RE
 # ``----- 12. (C) text``, a paragraph glued onto the Classified By line): taken only with a known portion
 # mark and only as the next number in sequence.
 _PARA_MID = re.compile(
-    r"(?<=[^\d\s])[ \t]+(?P<num>\d{1,3})[.)][ \t]*\((?P<mark>" + _KNOWN_MK + r"|[A-Z /\-]{3,60}ENTIRE[ \t]+TEXT\.?)\)"
+    # starts at the digits (cheap to scan); the whitespace and the non-digit before them are checked by hand
+    r"(?<![\d.])(?P<num>\d{1,3})[.)][ \t]*\((?P<mark>" + _KNOWN_MK + r"|[A-Z /\-]{3,60}ENTIRE[ \t]+TEXT\.?)\)"
     r"[ \t]*(?=\S|\n)",
     re.I,
 )
+
+
+_NUM_BEFORE_PAREN = re.compile(r"\d{1,3}[.)][ \t]*$")
+
+
+def _mid_line_paras(body: str, start: int) -> list[re.Match[str]]:
+    """_PARA_MID matches, found from the opening parentheses (a regex scan from every digit is slow)."""
+    out = []
+    i = body.find("(", start)
+    while i >= 0:
+        j = max(start, i - 8)
+        nb = _NUM_BEFORE_PAREN.search(body, j, i)
+        if nb:
+            m = _PARA_MID.match(body, nb.start())
+            if m and _mid_line(body, m):
+                out.append(m)
+        i = body.find("(", i + 1)
+    return out
+
+
+def _mid_line(body: str, m: re.Match[str]) -> bool:
+    """Whitespace (not a line start) before the number, and a character that is not a digit before that."""
+    i = m.start() - 1
+    if i < 0 or body[i] not in " \t":
+        return False
+    while i >= 0 and body[i] in " \t":
+        i -= 1
+    return i >= 0 and body[i] != "\n" and not body[i].isdigit()
 _UNNUMBERED = re.compile(
     r"^[ \t]*\((?P<mark>U|C|S|TS|SBU|LOU|(?:U|C|S|TS|SBU)[ \t]*/{1,2}[ \t]*(?:NF|FOUO|N|REL[A-Z ,]*|FGI)(?:/{1,2}NF)?)\)"
     r"[ \t]*[:.\-]?[ \t]*(?=\S)",
@@ -103,7 +132,7 @@ def paragraphs(body: str, start: int = 0) -> list[dict[str, object]]:
     found = list(_PARA.finditer(body, start))
     line_starts = {m.start() for m in found}
     if "(" in body:
-        found += [m for m in _PARA_MID.finditer(body, start) if m.start() not in line_starts]
+        found += [m for m in _mid_line_paras(body, start) if m.start() not in line_starts]
         found.sort(key=lambda m: m.start())
     first = next((i for i, m in enumerate(found) if m.group("num") == "1"), 0)
     starts: list[re.Match[str]] = []
