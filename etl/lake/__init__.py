@@ -49,7 +49,7 @@ from etl.lake._ops import (
     replay_candidates,
 )
 from etl.lake._store import CABLES, QUARANTINE, RUNS, LakePaths, read_parquet_dir, write_parquet
-from etl.lake._txn import SchemaMismatchError, TableWriter, Transaction, check_schema, iter_file
+from etl.lake._txn import SchemaMismatchError, TableWriter, Transaction, check_schema, iter_file, iter_parquet
 
 __all__ = [
     "CABLES",
@@ -79,6 +79,7 @@ __all__ = [
     "compact",
     "holds_lock",
     "iter_file",
+    "iter_parquet",
     "keys",
     "lake_lock",
     "needs_compaction",

@@ -79,6 +79,23 @@ def read_file(root: Path, entry: FileEntry | str, schema: pa.Schema) -> pa.Table
     return table
 
 
+def iter_parquet(pf: pq.ParquetFile, batch_rows: int, columns: list[str] | None = None) -> Iterator[pa.Table]:
+    """Tables of at most ``batch_rows`` rows, read one row group at a time.
+
+    ``ParquetFile.iter_batches`` over a whole file lets the process grow with the file (RSS, outside Arrow's
+    pool: measured 0.6 GiB more after 60,000 rows); reading row group by row group stays flat. A row group
+    much larger than a batch is streamed on its own.
+    """
+    for i in range(pf.num_row_groups):
+        if pf.metadata.row_group(i).num_rows > 8 * batch_rows:
+            for batch in pf.iter_batches(batch_size=batch_rows, row_groups=[i], columns=columns):
+                yield pa.Table.from_batches([batch])
+            continue
+        table = pf.read_row_group(i, columns=columns)
+        for offset in range(0, table.num_rows, batch_rows):
+            yield table.slice(offset, batch_rows)
+
+
 def iter_file(
     root: Path, entry: FileEntry | str, schema: pa.Schema, columns: list[str] | None = None,
     batch_rows: int = BATCH_ROWS, year_from_path: bool = True,
@@ -94,7 +111,7 @@ def iter_file(
     read = [c for c in names if c in present and not (from_path and c == PARTITION_KEY)]
     year = partition_of(rel) if from_path else None
     target = pa.schema([schema.field(c) for c in names], metadata=schema.metadata)
-    for batch in pf.iter_batches(batch_size=batch_rows, columns=read):
+    for batch in iter_parquet(pf, batch_rows, read):
         n = batch.num_rows
         cols = []
         for f in target:

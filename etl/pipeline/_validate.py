@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from etl.lake import LakePaths
+from etl.lake import LakePaths, iter_parquet
 from etl.pipeline._common import BATCH_ROWS, json_default
 from etl.pipeline._dedup import FIRST as DEDUP_SHARD
 from etl.schema import schema, staging_schema, to_table
@@ -97,8 +97,8 @@ class _Writer:
 
 def _iter_batches(paths: list[Path], sch: pa.Schema, columns: list[str] | None = None) -> Iterator[pa.Table]:
     for p in paths:
-        for batch in pq.ParquetFile(p).iter_batches(batch_size=BATCH_ROWS, columns=columns):
-            yield pa.Table.from_batches([batch]).cast(sch)
+        for table in iter_parquet(pq.ParquetFile(p), BATCH_ROWS, columns):
+            yield table.cast(sch)
 
 
 def _light(table: pa.Table) -> pa.Table:
