@@ -55,7 +55,7 @@ class Banner:
     start: int = 0
 
 
-def _banner_from(m: re.Match[str]) -> Banner:
+def banner_from(m: re.Match[str]) -> Banner:
     rest = m.group("rest")
     # Text glued onto the banner line (``ANKARA 008305S/CT FOR REAPE.O. 12958``) is not banner.
     cut = _GLUED.search(rest)
@@ -92,20 +92,20 @@ def find_banner(body: str) -> Banner | None:
     for m in BANNER.finditer(head):
         if m.start() > 2000:
             break
-        b = _banner_from(m)
+        b = banner_from(m)
         if b.post:
             return b
         if first is None:
             first = b
     # a leaked tab-separated row: the header column ends, a tab, then the body column's banner
     for m in _TAB_BANNER.finditer(head):
-        b = _banner_from(m)
+        b = banner_from(m)
         if b.post:
             return b
     if first is not None:
         return first
     m2 = BANNER_ANY.search(head[:1500])
-    return _banner_from(m2) if m2 else None
+    return banner_from(m2) if m2 else None
 
 
 def top_of(body: str) -> str:

@@ -89,7 +89,7 @@ def _glued_cable(b: str, banner: _body.Banner, stated_id: str | None) -> tuple[i
         if (stated_id and rid != stated_id) or (own_serial is not None and serial != own_serial):
             return m.start(), rid
     for m in _body.BANNER.finditer(b, after):
-        other = _body._banner_from(m)
+        other = _body.banner_from(m)
         if not (other.post and other.serial) or own_serial is None or not banner.post:
             continue
         if int(other.serial) == own_serial and other.post.replace(" ", "") == banner.post.replace(" ", ""):
@@ -126,20 +126,15 @@ def _fill(row: dict[str, Any], header: str, body: str, meta: Mapping[str, str]) 
 
     # --- DTG / precedence / origin (routing header)
     sent_at: datetime | None = None
-    m = _dtg.DTG_LINE.search(h)
+    # the precedence + DTG line; else a line holding only a DTG (partial extracts: "281413Z Jul 03")
+    m = _dtg.DTG_LINE.search(h) or _dtg.DTG_BARE.search(h)
     if m:
         row["dtg"] = m.group("dtg").strip()
         row["dtg_zone"] = m.group("zone").upper()
-        row["precedence_raw"] = m.group("prec")
-        row["precedence"] = m.group("prec")[0]
+        if "prec" in m.re.groupindex:
+            row["precedence_raw"] = m.group("prec")
+            row["precedence"] = m.group("prec")[0]
         sent_at = _dtg.dtg_to_datetime(m["day"], m["hh"], m["mm"], m["zone"], m["mon"], m["yy"])
-        row["dtg_valid"] = sent_at is not None
-        if sent_at is None:
-            problems.append(f"dtg: not a real time {row['dtg']!r}")
-    elif (bare := _dtg.DTG_BARE.search(h)) is not None:
-        row["dtg"] = bare.group("dtg").strip()
-        row["dtg_zone"] = bare.group("zone").upper()
-        sent_at = _dtg.dtg_to_datetime(bare["day"], bare["hh"], bare["mm"], bare["zone"], bare["mon"], bare["yy"])
         row["dtg_valid"] = sent_at is not None
         if sent_at is None:
             problems.append(f"dtg: not a real time {row['dtg']!r}")
