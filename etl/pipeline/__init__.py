@@ -1,44 +1,70 @@
 """The pipeline's steps, as plain functions that pass paths (never data) between them.
 
-The Airflow DAG maps :func:`parse_dump` over the dumps and chains the other steps; the CLI calls
+The Airflow DAG maps :func:`parse_shard` over shards of dumps and chains the other steps; the CLI calls
 :func:`run`, which chains the very same functions in one process. Each step reads its inputs from and
-writes its outputs to the run's staging folder ``<lake>/_staging/<run_id>/``:
+writes its outputs to the run's staging folder ``<lake>/_staging/<run_id>/``, whose one owner is
+:class:`RunStaging` (folder names, shard names, finished and failed shards, cleanup):
 
     start_run        -> run.json
-    parse_dump (xN)  -> parsed/<shard>.parquet (cables rows) + rejected/<shard>.parquet (quarantine rows)
-                        + shards/<shard>.json (counts, lineage of the dump)
-    validate_run     -> validated/cables.parquet + validated/quarantine.parquet + validated/summary.json
+    plan_run         -> the shards to parse (the dumps the lake has not ingested); skipped dumps into run.json
+    parse_shard (xN) -> per shard: parsed/<shard>.parquet (cables rows) + rejected/<shard>.parquet
+                        (quarantine rows) + shards/<shard>.json (counts, lineage, failed dumps), written last;
+                        failed dumps also in <lake>/_failures/<run_id>/
+    finish_parsing   -> drops unfinished shards; a run with nothing new ends here (a noop runs row)
     stage_replay     -> parsed/replay.parquet + rejected/replay.parquet (--replay-quarantine only)
+    order_for_dedup  -> parsed/!dups.parquet (the run's repeated cables, best copy first)
+    validate_run     -> validated/cables.parquet + validated/quarantine.parquet + validated/summary.json
     publish_run      -> one atomic commit (lake/_current.json) of cables, quarantine, runs: dedup against the
                         lake, dump manifest, reconciliation checks; compaction past N files per partition
     refresh_catalog  -> lake/cables.duckdb (views over the committed files), built aside and swapped
 """
 
-from etl.pipeline._common import ReconciliationError, RunSummary, find_dumps, new_run_id, start_run
+from etl.pipeline._common import (
+    ReconciliationError,
+    RunSummary,
+    event_extra,
+    find_dumps,
+    new_run_id,
+    start_run,
+)
+from etl.pipeline._config import RunConfig
 from etl.pipeline._dedup import order_for_dedup
 from etl.pipeline._maintain import compact_lake
-from etl.pipeline._parse import parse_dump, parse_record, plan_shards, quarantine_row
+from etl.pipeline._parse import parse_dump, parse_record, parse_shard, quarantine_row
+from etl.pipeline._plan import cap_shards, landing_sources, plan_run, plan_shards, shard_label
 from etl.pipeline._publish import publish_run, recover, refresh_catalog
 from etl.pipeline._replay import stage_replay
-from etl.pipeline._run import NothingToRefreshError, run
+from etl.pipeline._run import NothingToRefreshError, finish_parsing, record_noop_run, run
+from etl.pipeline._staging import RunStaging, shard_id
 from etl.pipeline._validate import validate_run
 
 __all__ = [
     "NothingToRefreshError",
     "ReconciliationError",
+    "RunConfig",
+    "RunStaging",
     "RunSummary",
+    "cap_shards",
     "compact_lake",
+    "event_extra",
     "find_dumps",
+    "finish_parsing",
+    "landing_sources",
     "new_run_id",
     "order_for_dedup",
     "parse_dump",
     "parse_record",
+    "parse_shard",
+    "plan_run",
     "plan_shards",
     "publish_run",
     "quarantine_row",
+    "record_noop_run",
     "recover",
     "refresh_catalog",
     "run",
+    "shard_id",
+    "shard_label",
     "stage_replay",
     "start_run",
     "validate_run",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 from collections.abc import Sequence
@@ -11,10 +10,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from etl.lake import LakePaths, ReconciliationError, read_current
+from etl.lake import ReconciliationError, read_current
+from etl.pipeline._staging import RunStaging
 from etl.sources import Dump, discover
 
-__all__ = ["ReconciliationError", "RunSummary", "find_dumps", "new_run_id", "run_info", "select_dumps", "start_run"]
+__all__ = ["ReconciliationError", "RunSummary", "find_dumps", "new_run_id", "select_dumps", "start_run"]
 
 BATCH_ROWS = 2_000
 RAW_CAP = 1 << 20  # keep at most 1 MiB of a record's raw text in quarantine
@@ -41,10 +41,27 @@ class RunSummary:
     skipped: list[dict[str, Any]] = field(default_factory=list)
     lake_cables: int = 0
     lake_quarantine: int = 0
+    failed_dumps: list[dict[str, Any]] = field(default_factory=list)
+    """Dumps that could not be read (``uri``, ``error``): not ingested, so the next run reads them again."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+
+def event_extra(summary: dict[str, Any]) -> dict[str, Any]:
+    """What a published run tells the lake's listeners (the DAG's asset event): JSON-safe counts."""
+    return {
+        "lake": summary["lake"],
+        "run_id": summary["run_id"],
+        "lake_version": summary.get("lake_version"),
+        "records_found": summary["records_found"],
+        "cables_added": summary["cables"],
+        "quarantined": summary["quarantined"],
+        "duplicates": summary.get("duplicates", 0),
+        "lake_cables": summary.get("lake_cables"),
+        "dumps": len(summary["inputs"]),
+        "failed_dumps": [f["uri"] for f in summary.get("failed_dumps", [])],
+    }
 
 
 def new_run_id(now: datetime | None = None) -> str:
@@ -65,26 +82,17 @@ def start_run(
     ``mode`` is ``cli`` when one process runs every step while holding the lake lock (its staging folder is
     then known dead when another run gets the lock), ``steps`` when the steps run as separate tasks.
     """
-    paths = LakePaths(Path(lake))
     run_id = run_id or new_run_id()
-    stage = paths.staging(run_id)
-    stage.mkdir(parents=True, exist_ok=True)
-    info = {
+    RunStaging(lake, run_id).create({
         "run_id": run_id,
         "started_at": datetime.now(UTC).isoformat(),
-        "lake": str(paths.root.resolve()),
+        "lake": str(Path(lake).resolve()),
         "mode": mode,
         "pid": os.getpid(),
         "full_refresh": full_refresh,
         "replay_quarantine": replay_quarantine,
-    }
-    (stage / "run.json").write_text(json.dumps(info), encoding="utf-8")
+    })
     return run_id
-
-
-def run_info(paths: LakePaths, run_id: str) -> dict[str, Any]:
-    info: dict[str, Any] = json.loads((paths.staging(run_id) / "run.json").read_text(encoding="utf-8"))
-    return info
 
 
 def select_dumps(
@@ -119,10 +127,3 @@ def find_dumps(sources: Sequence[str], lake: str | Path | None = None, *, full_r
 
 def json_default(value: Any) -> str:
     return value.isoformat() if hasattr(value, "isoformat") else str(value)
-
-
-def shard_summaries(paths: LakePaths, run_id: str) -> list[dict[str, Any]]:
-    return [
-        json.loads(p.read_text(encoding="utf-8"))
-        for p in sorted((paths.staging(run_id) / "shards").glob("*.json"))
-    ]

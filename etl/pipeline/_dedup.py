@@ -17,16 +17,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from etl.lake import LakePaths
 from etl.lake._merge import keys, rank_order
+from etl.pipeline._staging import RunStaging
 
 FIRST = "!dups"  # sorts before the hex shard names
 
 
 def order_for_dedup(lake: str | Path, run_id: str) -> int:
     """Move the run's repeated cables into ``parsed/!dups.parquet``, best copy first; returns rows moved."""
-    stage = LakePaths(Path(lake)).staging(run_id) / "parsed"
-    files = sorted(p for p in stage.glob("*.parquet") if p.stem != FIRST)
+    staging = RunStaging(lake, run_id)
+    files = [p for p in staging.all_parsed_files() if p.stem != FIRST]
     counts: Counter[str] = Counter()
     for p in files:
         counts.update(k for k in keys(pq.read_table(p, columns=_key_columns(p))) if k is not None)
@@ -48,7 +48,7 @@ def order_for_dedup(lake: str | Path, run_id: str) -> int:
         os.replace(tmp, p)
     dups = pa.concat_tables(moved)
     dups = dups.take(pa.array(rank_order(dups), pa.int64()))
-    pq.write_table(dups, stage / f"{FIRST}.parquet", compression="zstd")
+    pq.write_table(dups, staging.parsed(FIRST), compression="zstd")
     return dups.num_rows
 
 

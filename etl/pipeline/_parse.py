@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import json
+import logging
 import multiprocessing
 import os
 import time
@@ -18,12 +18,15 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from etl.lake import LakePaths
 from etl.parse import PARSER_VERSION, parse
-from etl.pipeline._common import BATCH_ROWS, RAW_CAP, json_default, run_info
+from etl.pipeline._common import BATCH_ROWS, RAW_CAP, json_default
+from etl.pipeline._config import RunConfig
+from etl.pipeline._staging import RunStaging, shard_id
 from etl.progress import Progress
 from etl.schema import schema, staging_schema, to_table
-from etl.sources import Dump, RawRecord, discover, iter_records
+from etl.sources import Dump, Lineage, RawRecord, discover, iter_records
+
+log = logging.getLogger(__name__)
 
 
 def _lineage_columns(rec: RawRecord, run_id: str, ingested_at: datetime) -> dict[str, Any]:
@@ -158,10 +161,27 @@ def _parse_batch(records: list[RawRecord], run_id: str, ingested_at: datetime) -
     )
 
 
-def _batches(dumps: Sequence[Dump], per_dump: Counter[str]) -> Iterator[list[RawRecord]]:
+def _records(dump: Dump, failed: list[dict[str, Any]]) -> Iterator[RawRecord]:
+    """The records of ``dump``. Readers turn bad input into error records; if one raises all the same, the
+    dump is recorded in ``failed`` and ends with one error record naming it and where reading stopped."""
+    n = 0
+    try:
+        for rec in iter_records(dump):
+            n += 1
+            yield rec
+    except Exception as exc:  # a reader bug or a failure below it: this dump stops, the shard goes on
+        error = f"{type(exc).__name__}: {exc}"
+        log.exception("reading dump %s failed after %d record(s)", dump.uri, n)
+        failed.append({"uri": dump.uri, "sha256": dump.sha256, "error": error})
+        lineage = Lineage(source_uri=dump.uri, source_sha256=dump.sha256, member=None,
+                          location=f"record {n + 1}", format="unknown")
+        yield RawRecord(lineage=lineage, error=f"dump_failed: {dump.uri}: reader raised after {n} record(s): {error}")
+
+
+def _batches(dumps: Sequence[Dump], per_dump: Counter[str], failed: list[dict[str, Any]]) -> Iterator[list[RawRecord]]:
     batch: list[RawRecord] = []
     for dump in dumps:
-        for rec in iter_records(dump):
+        for rec in _records(dump, failed):
             per_dump[dump.uri] += 1
             batch.append(rec)
             if len(batch) >= BATCH_ROWS:
@@ -169,17 +189,6 @@ def _batches(dumps: Sequence[Dump], per_dump: Counter[str]) -> Iterator[list[Raw
                 batch = []
     if batch:
         yield batch
-
-
-def default_workers() -> int:
-    """Parse processes to use: ``$CABLELAKE_WORKERS``, else the number of usable cores."""
-    env = os.environ.get("CABLELAKE_WORKERS")
-    if env:
-        return max(1, int(env))
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not on Linux
-        return max(1, os.cpu_count() or 1)
 
 
 def _parsed_batches(
@@ -208,55 +217,32 @@ def _parsed_batches(
             yield pending.popleft().result()
 
 
-def shard_id(uris: Sequence[str]) -> str:
-    return hashlib.sha256("\n".join(sorted(uris)).encode()).hexdigest()[:16]
-
-
-def plan_shards(uris: Sequence[str], max_files: int = 500, max_bytes: int = 512 << 20) -> list[list[str]]:
-    """Group dumps into shards of bounded file count and size, for mapped parse tasks."""
-    shards: list[list[str]] = []
-    current: list[str] = []
-    size = 0
-    for uri in uris:
-        try:
-            n = os.path.getsize(uri)
-        except OSError:
-            n = 0
-        if current and (len(current) >= max_files or size + n > max_bytes):
-            shards.append(current)
-            current, size = [], 0
-        current.append(uri)
-        size += n
-    if current:
-        shards.append(current)
-    return shards
-
-
 def parse_dump(uri: str | Sequence[str], lake: str | Path, run_id: str, workers: int | None = None) -> str:
     """Read and parse every record of one dump (or a shard: a list of dumps) into the run's staging folder.
 
-    Writes ``parsed/<shard>.parquet`` (cables rows), ``rejected/<shard>.parquet`` (quarantine rows) and
-    returns the path of ``shards/<shard>.json`` (inputs with sha256 and record counts, per-format counts).
+    Writes the shard's cables rows and quarantine rows (:class:`RunStaging` ``parsed``/``rejected``) and
+    returns the path of its summary (inputs with sha256 and record counts, per-format counts). A dump whose
+    reader raises does not stop the shard: it is listed under ``failed`` (not under ``inputs``, so the lake
+    does not count it as ingested and the next run reads it again), and its error record is a quarantine row.
     """
     uris = [uri] if isinstance(uri, str) else list(uri)
-    paths = LakePaths(Path(lake))
-    info = run_info(paths, run_id)
-    ingested_at = datetime.fromisoformat(info["started_at"])
+    staging = RunStaging(lake, run_id)
+    ingested_at = datetime.fromisoformat(staging.info()["started_at"])
     dumps = discover(uris)
     shard = shard_id([d.uri for d in dumps])
-    stage = paths.staging(run_id)
     t0 = time.perf_counter()
     writers = {
-        "cables": _ShardWriter(stage / "parsed" / f"{shard}.parquet", "cables", staging=True),
-        "quarantine": _ShardWriter(stage / "rejected" / f"{shard}.parquet", "quarantine"),
+        "cables": _ShardWriter(staging.parsed(shard), "cables", staging=True),
+        "quarantine": _ShardWriter(staging.rejected(shard), "quarantine"),
     }
     per_format: Counter[str] = Counter()
     per_dump: Counter[str] = Counter()
-    batches = _batches(dumps, per_dump)
+    failed: list[dict[str, Any]] = []
+    batches = _batches(dumps, per_dump, failed)
     label = f"parse {dumps[0].uri if len(dumps) == 1 else f'{len(dumps)} dumps'}"
     with Progress(label, unit="records") as progress:
         for cables, quarantine, formats in _parsed_batches(
-            batches, run_id, ingested_at, workers or default_workers()
+            batches, run_id, ingested_at, RunConfig.from_env().parse_processes(workers)
         ):
             writers["cables"].write(cables)
             writers["quarantine"].write(quarantine)
@@ -265,18 +251,49 @@ def parse_dump(uri: str | Sequence[str], lake: str | Path, run_id: str, workers:
                             quarantined=quarantine.num_rows)
     for w in writers.values():
         w.close()
-    summary = {
+    failed_uris = {f["uri"] for f in failed}
+    return staging.write_summary({
         "shard": shard,
         "inputs": [
-            {"uri": d.uri, "sha256": d.sha256, "size": d.size, "records": per_dump[d.uri]} for d in dumps
+            {"uri": d.uri, "sha256": d.sha256, "size": d.size, "records": per_dump[d.uri]}
+            for d in dumps
+            if d.uri not in failed_uris
         ],
+        "failed": [{**f, "records": per_dump[f["uri"]]} for f in failed],
         "records": sum(per_format.values()),
         "parsed": writers["cables"].count,
         "rejected": writers["quarantine"].count,
         "per_format": dict(per_format),
         "seconds": round(time.perf_counter() - t0, 3),
-    }
-    out = stage / "shards" / f"{shard}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(summary), encoding="utf-8")
-    return str(out)
+    })
+
+
+def parse_shard(
+    uris: Sequence[str], lake: str | Path, run_id: str, attempt: int, workers: int | None = None
+) -> list[dict[str, Any]]:
+    """Parse a shard of dumps so that one bad dump costs only itself; returns the dumps that failed.
+
+    First the whole shard; if that raises, its dumps one by one. The dumps that failed either way (their
+    reader or the whole step raised) are recorded under ``attempt`` (the mapped task's index) together with
+    the shards that were finished, after undoing what an earlier try of the same attempt recorded.
+    """
+    staging = RunStaging(lake, run_id)
+    staging.forget_attempt(attempt)
+    done: list[str] = []
+    failed: list[dict[str, Any]] = []
+    try:
+        done.append(parse_dump(uris, lake, run_id, workers=workers))
+    except Exception as exc:
+        log.exception("parsing %d dump(s) at once failed", len(uris))
+        if len(uris) == 1:
+            failed.append({"uri": uris[0], "error": f"{type(exc).__name__}: {exc}"})
+        for uri in uris if len(uris) > 1 else []:
+            try:
+                done.append(parse_dump(uri, lake, run_id, workers=workers))
+            except Exception as exc:
+                log.exception("cannot parse dump %s", uri)
+                failed.append({"uri": uri, "error": f"{type(exc).__name__}: {exc}"})
+    failed += [f for summary in done for f in json.loads(Path(summary).read_text("utf-8"))["failed"]]
+    if failed:
+        staging.record_failures(attempt, done, failed)
+    return failed

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from collections import Counter
 from datetime import UTC, datetime
@@ -32,7 +31,8 @@ from etl.lake import (
     read_current,
 )
 from etl.parse import PARSER_VERSION
-from etl.pipeline._common import RunSummary, run_info, shard_summaries
+from etl.pipeline._common import RunSummary
+from etl.pipeline._staging import RunStaging
 from etl.schema import schema, staging_schema
 
 UNIQUE_RULE = "reference_id_unique"
@@ -116,16 +116,16 @@ def publish_run(lake: str | Path, run_id: str, lock_timeout: float | None = None
     dropped here, under the lake lock, so the same dump can never be published twice.
     """
     paths = LakePaths(Path(lake))
-    stage = paths.staging(run_id)
-    info = run_info(paths, run_id)
+    staging = RunStaging(lake, run_id)
+    info = staging.info()
     full_refresh = bool(info.get("full_refresh"))
     ingested_at = datetime.fromisoformat(info["started_at"])
-    shards = shard_summaries(paths, run_id)
-    vsum = json.loads((stage / "validated" / "summary.json").read_text(encoding="utf-8"))
+    shards = staging.summaries()
+    vsum = json.loads(staging.validated("summary.json").read_text(encoding="utf-8"))
     # the run's cables are never read whole: etl.lake.publish streams them from the staged file
-    cables_path = stage / "validated" / "cables.parquet"
+    cables_path = staging.validated("cables.parquet")
     n_cables = pq.ParquetFile(cables_path).metadata.num_rows
-    quarantine = pq.read_table(stage / "validated" / "quarantine.parquet", schema=schema("quarantine"))
+    quarantine = pq.read_table(staging.validated("quarantine.parquet"), schema=schema("quarantine"))
 
     found = sum(s["records"] for s in shards)
     if found != n_cables + quarantine.num_rows:
@@ -227,10 +227,11 @@ def publish_run(lake: str | Path, run_id: str, lock_timeout: float | None = None
         skipped=skipped,
         lake_cables=result.lake_cables,
         lake_quarantine=result.lake_quarantine,
+        failed_dumps=staging.failures(),
     )
     (paths.root / "_summaries").mkdir(exist_ok=True)
     (paths.root / "_summaries" / f"{run_id}.json").write_text(json.dumps(summary.to_dict(), default=str))
-    shutil.rmtree(stage, ignore_errors=True)
+    staging.remove()
     return summary.to_dict()
 
 

@@ -18,9 +18,10 @@ from typing import Any
 
 import pyarrow as pa
 
-from etl.lake import LakePaths, read_current, replay_candidates, write_parquet
-from etl.pipeline._common import BATCH_ROWS, run_info
+from etl.lake import read_current, replay_candidates, write_parquet
+from etl.pipeline._common import BATCH_ROWS
 from etl.pipeline._parse import _parse_batch
+from etl.pipeline._staging import RunStaging
 from etl.sources import Lineage, RawRecord
 
 REPLAY_SHARD = "replay"
@@ -54,16 +55,14 @@ def raw_record(row: dict[str, Any]) -> RawRecord:
 def stage_replay(lake: str | Path, run_id: str) -> str:
     """Re-parse the lake's replayable quarantine rows into the run's staging folder; returns the shard
     summary path (its ``replay`` entry names the rows: lake version, file -> row indices, lineage keys)."""
-    paths = LakePaths(Path(lake))
-    info = run_info(paths, run_id)
-    ingested_at = datetime.fromisoformat(info["started_at"])
-    stage = paths.staging(run_id)
+    staging = RunStaging(lake, run_id)
+    ingested_at = datetime.fromisoformat(staging.info()["started_at"])
     t0 = time.perf_counter()
-    commit = read_current(paths.root)
+    commit = read_current(Path(lake))
     rows: dict[str, list[int]] = {}
     keys: dict[str, list[Any]] = {}
     records: list[RawRecord] = []
-    for rel, index, row in replay_candidates(paths.root, commit):
+    for rel, index, row in replay_candidates(Path(lake), commit):
         records.append(raw_record(row))
         rows.setdefault(rel, []).append(index)
         keys[lineage_key(row)] = [rel, index]
@@ -76,9 +75,9 @@ def stage_replay(lake: str | Path, run_id: str) -> str:
         rejected_parts.append(rejected)
         per_format.update(formats)
     if cables_parts:
-        write_parquet(pa.concat_tables(cables_parts), stage / "parsed" / f"{REPLAY_SHARD}.parquet")
-        write_parquet(pa.concat_tables(rejected_parts), stage / "rejected" / f"{REPLAY_SHARD}.parquet")
-    summary = {
+        write_parquet(pa.concat_tables(cables_parts), staging.parsed(REPLAY_SHARD))
+        write_parquet(pa.concat_tables(rejected_parts), staging.rejected(REPLAY_SHARD))
+    return staging.write_summary({
         "shard": REPLAY_SHARD,
         "inputs": [],
         "records": len(records),
@@ -87,8 +86,4 @@ def stage_replay(lake: str | Path, run_id: str) -> str:
         "per_format": dict(per_format),
         "seconds": round(time.perf_counter() - t0, 3),
         "replay": {"version": commit.version, "rows": rows, "keys": keys},
-    }
-    out = stage / "shards" / f"{REPLAY_SHARD}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(summary), encoding="utf-8")
-    return str(out)
+    })

@@ -1,15 +1,17 @@
-"""All steps in one process (the CLI's ``cablelake run``), holding the lake lock throughout."""
+"""How a run starts and ends: all steps in one process (the CLI's ``cablelake run``, holding the lake lock
+throughout), the end of the parse step of a run whose steps are separate tasks (the DAG), and the one way
+both record a run that found nothing new."""
 
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
 from etl.lake import (
-    LakePaths,
     check_schema,
     code_schema_versions,
     collect_garbage,
@@ -20,11 +22,15 @@ from etl.lake import (
 from etl.parse import PARSER_VERSION
 from etl.pipeline._common import RunSummary, new_run_id, select_dumps, start_run
 from etl.pipeline._dedup import order_for_dedup
-from etl.pipeline._parse import parse_dump, plan_shards
+from etl.pipeline._parse import parse_shard
+from etl.pipeline._plan import plan_shards
 from etl.pipeline._publish import publish_run, recover, refresh_catalog
 from etl.pipeline._replay import stage_replay
+from etl.pipeline._staging import RunStaging
 from etl.pipeline._validate import validate_run
 from etl.sources import discover
+
+log = logging.getLogger(__name__)
 
 
 class NothingToRefreshError(ValueError):
@@ -45,7 +51,8 @@ def run(
     nothing new parses nothing (it only records a ``noop`` run). ``full_refresh`` re-reads every given dump
     and replaces the lake's cables and quarantine with the result. ``replay_quarantine`` re-parses the
     quarantined records and moves those that now pass into cables. The lake lock is held for the whole run:
-    a second run on the same lake waits up to ``lock_timeout`` seconds, then refuses.
+    a second run on the same lake waits up to ``lock_timeout`` seconds, then refuses. A dump that cannot be
+    read is left out (``failed_dumps``); the others are published.
     """
     t0 = time.perf_counter()
     root = Path(lake)
@@ -62,16 +69,13 @@ def run(
                 "--full-refresh rebuilds the lake from the given dumps, and none was found: refusing to empty it"
             )
         if not todo and not replay_quarantine:
-            return _noop(root, run_id, skipped, t0)
+            summary = record_noop_run(root, run_id, skipped)
+            summary.timings["total"] = round(time.perf_counter() - t0, 3)
+            return summary
         start_run(root, run_id, full_refresh=full_refresh, replay_quarantine=replay_quarantine, mode="cli")
-        paths = LakePaths(root)
-        info_path = paths.staging(run_id) / "run.json"
-        info = json.loads(info_path.read_text(encoding="utf-8"))
-        info["skipped"] = skipped
-        info["recovered"] = recovered
-        info_path.write_text(json.dumps(info), encoding="utf-8")
-        for shard in plan_shards([d.uri for d in todo]):
-            parse_dump(shard, root, run_id)
+        RunStaging(root, run_id).update_info(skipped=skipped, recovered=recovered)
+        for attempt, shard in enumerate(plan_shards([d.uri for d in todo])):
+            parse_shard(shard, root, run_id, attempt)
         if replay_quarantine:
             stage_replay(root, run_id)
         order_for_dedup(root, run_id)
@@ -85,13 +89,37 @@ def run(
         return RunSummary(**result)
 
 
-def _noop(root: Path, run_id: str, skipped: list[dict[str, str]], t0: float) -> RunSummary:
-    """Nothing new: record the run (status ``noop``) and its skipped inputs, parse nothing."""
+def finish_parsing(lake: str | Path, run_id: str) -> bool:
+    """Close the parse step of a run whose shards were parsed by separate tasks; True: validate now.
+
+    Leaves out the partial output of parses that died (shards without a summary). When no shard was
+    finished and no dump failed, the run found nothing new: it ends here as the CLI's does, with a
+    ``noop`` row in ``runs`` (:func:`record_noop_run`), and its staging folder is removed.
+    """
+    staging = RunStaging(lake, run_id)
+    removed = staging.drop_unfinished()
+    if removed:
+        log.warning("left out the partial output of failed parses: %s", removed)
+    if staging.finished():
+        return True
+    if not staging.failures():
+        info = staging.info()
+        record_noop_run(lake, run_id, info.get("skipped", []), datetime.fromisoformat(info["started_at"]))
+        staging.remove()
+    return False
+
+
+def record_noop_run(
+    lake: str | Path, run_id: str, skipped: list[dict[str, str]], started_at: datetime | None = None
+) -> RunSummary:
+    """Nothing new: record the run (status ``noop``) and its skipped inputs, parse nothing; then bring the
+    catalog up to date and drop files no reader needs. The CLI and the DAG both end such a run here."""
+    root = Path(lake)
     now = datetime.now(UTC)
-    timings = {"total": 0.0}
+    timings = {"total": round((now - (started_at or now)).total_seconds(), 3)}
     row = {
         "run_id": run_id,
-        "started_at": now,
+        "started_at": started_at or now,
         "finished_at": now,
         "parser_version": PARSER_VERSION,
         "inputs": [],
@@ -101,11 +129,11 @@ def _noop(root: Path, run_id: str, skipped: list[dict[str, str]], t0: float) -> 
         "per_rule": "{}",
         "timings": json.dumps(timings),
     }
-    version = record_noop(root, run_id, row)
-    refresh_catalog(root)
-    collect_garbage(root)
-    current = read_current(root)
-    timings["total"] = round(time.perf_counter() - t0, 3)
+    with lake_lock(root, what=f"cablelake run {run_id}"):
+        version = record_noop(root, run_id, row)
+        refresh_catalog(root)
+        collect_garbage(root)
+        current = read_current(root)
     return RunSummary(
         run_id=run_id,
         lake=str(root),

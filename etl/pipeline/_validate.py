@@ -8,7 +8,6 @@ batch by batch from the staged Parquet into ``validated/cables.parquet`` or ``va
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,10 +20,9 @@ import pyarrow.parquet as pq
 from etl.lake import LakePaths, iter_parquet
 from etl.pipeline._common import BATCH_ROWS, json_default
 from etl.pipeline._dedup import FIRST as DEDUP_SHARD
+from etl.pipeline._staging import RunStaging
 from etl.schema import schema, staging_schema, to_table
 
-THRESHOLD_MIN_ROWS = int(os.environ.get("CABLELAKE_THRESHOLD_MIN_ROWS", "50"))
-"""Shares over a handful of rows say nothing about a dump: thresholds apply from this many rows on."""
 ROW = "__row"
 """Row number across the run's parsed shards, carried through validation to find each row again."""
 
@@ -119,23 +117,23 @@ def _light(table: pa.Table) -> pa.Table:
 
 def validate_run(lake: str | Path, run_id: str) -> str:
     """Validate every parsed row of the run; returns the path of the validation summary JSON."""
-    from etl.validate import check_thresholds, validate  # GE is heavy: imported when the step runs
+    # GE is heavy: imported when the step runs
+    from etl.validate import QualityConfig, check_thresholds, validate
 
-    paths = LakePaths(Path(lake))
-    stage = paths.staging(run_id)
+    staging = RunStaging(lake, run_id)
+    config = QualityConfig.load()
     t0 = time.perf_counter()
     # a shard is done once its summary is written; order_for_dedup's shard holds rows of finished shards only
-    finished = {p.stem for p in (stage / "shards").glob("*.json")} | {DEDUP_SHARD}
-    parsed_files = sorted(p for p in (stage / "parsed").glob("*.parquet") if p.stem in finished)
+    parsed_files = staging.parsed_files(also=[DEDUP_SHARD])
     stg = staging_schema("cables")
     cols = validation_columns(stg.names)
     narrow_schema = pa.schema([stg.field(c) for c in cols])
     narrow_parts = [_light(t) for p in parsed_files for t in _iter_batches([p], narrow_schema, cols)]
     narrow = pa.concat_tables(narrow_parts) if narrow_parts else narrow_schema.empty_table()
     narrow = narrow.append_column(ROW, pa.array(range(narrow.num_rows), pa.int64()))
-    validation = validate(narrow, run_id=run_id, quality_dir=paths.quality(run_id))
-    if validation.rows >= THRESHOLD_MIN_ROWS:
-        check_thresholds(validation)  # a dump or parser gone wrong fails the run loudly, naming the rule
+    validation = validate(narrow, run_id=run_id, quality_dir=LakePaths(Path(lake)).quality(run_id), config=config)
+    if validation.rows >= config.threshold_min_rows:
+        check_thresholds(validation, config)  # a dump or parser gone wrong fails the run loudly, naming the rule
     _missing_id_verdicts(validation)
 
     verdicts = dict(
@@ -155,11 +153,9 @@ def validate_run(lake: str | Path, run_id: str) -> str:
     }
     del narrow, validation, narrow_parts
 
-    out = stage / "validated"
-    cables_w = _Writer(out / "cables.parquet", schema("cables"))
-    quarantine_w = _Writer(out / "quarantine.parquet", schema("quarantine"))
-    rejected_files = sorted(p for p in (stage / "rejected").glob("*.parquet") if p.stem in finished)
-    for part in _iter_batches(rejected_files, schema("quarantine")):
+    cables_w = _Writer(staging.validated("cables.parquet"), schema("cables"))
+    quarantine_w = _Writer(staging.validated("quarantine.parquet"), schema("quarantine"))
+    for part in _iter_batches(staging.rejected_files(also=[DEDUP_SHARD]), schema("quarantine")):
         quarantine_w.write(part)
     offset = 0
     for part in _iter_batches(parsed_files, stg):
@@ -200,5 +196,6 @@ def validate_run(lake: str | Path, run_id: str) -> str:
         **report,
         "seconds": round(time.perf_counter() - t0, 3),
     }
-    (out / "summary.json").write_text(json.dumps(summary, default=str), encoding="utf-8")
-    return str(out / "summary.json")
+    out = staging.validated("summary.json")
+    out.write_text(json.dumps(summary, default=str), encoding="utf-8")
+    return str(out)

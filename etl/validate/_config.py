@@ -7,6 +7,7 @@ Defaults are generous; override them from a JSON or TOML file (``QualityConfig.l
     CABLELAKE_MAX_RULE_SHARE=0.3             # default per-rule max failure share
     CABLELAKE_ARCHIVE_FIRST_YEAR=1960        # sent_at must lie in [first, last]
     CABLELAKE_ARCHIVE_LAST_YEAR=2011
+    CABLELAKE_THRESHOLD_MIN_ROWS=50          # thresholds apply to runs of at least this many rows
 
 A file may hold the keys of :class:`QualityConfig` at top level or under ``[quality]``; ``rule_max_share``
 maps rule names to their own limit (``{"tags_known": 0.9}``).
@@ -28,6 +29,7 @@ _ENV_KEYS = {
     "CABLELAKE_MAX_RULE_SHARE": ("max_rule_share", float),
     "CABLELAKE_ARCHIVE_FIRST_YEAR": ("archive_first_year", int),
     "CABLELAKE_ARCHIVE_LAST_YEAR": ("archive_last_year", int),
+    "CABLELAKE_THRESHOLD_MIN_ROWS": ("threshold_min_rows", int),
 }
 
 
@@ -39,6 +41,8 @@ class QualityConfig:
     """Largest share of input rows the validate stage may reject."""
     max_rule_share: float = 0.5
     """Default largest failure share of any single rule (error or warning)."""
+    threshold_min_rows: int = 50
+    """Shares over a handful of rows say nothing about a dump: thresholds apply from this many rows on."""
     rule_max_share: Mapping[str, float] = field(default_factory=dict)
     """Per-rule overrides of ``max_rule_share``."""
     archive_first_year: int = 1960

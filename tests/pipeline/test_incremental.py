@@ -52,7 +52,7 @@ def test_rerun_with_nothing_new_parses_nothing(tmp_path: Path, make_dump: Maker,
     def boom(*_a: object, **_k: object) -> None:
         raise AssertionError("a rerun with nothing new must not parse or validate")
 
-    monkeypatch.setattr(run_mod, "parse_dump", boom)
+    monkeypatch.setattr(run_mod, "parse_shard", boom)
     monkeypatch.setattr(run_mod, "validate_run", boom)
     monkeypatch.setattr(parse_mod, "parse", boom)
     t0 = time.perf_counter()
