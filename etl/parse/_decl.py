@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from etl._century import century
+
 EO_LINE = re.compile(
     r"^[ \t]*E\.?[ \t]?(?:O|0(?=\.))\.?(?=[ \t:\d])[ \t]*(?P<num>\d{5})?[ \t]*[:;.]?[ \t]*(?P<rest>.*)$", re.M | re.I
 )
@@ -30,7 +32,7 @@ def resolve_year(yy: int, ref_year: int | None) -> int:
     if yy >= 100:
         return yy
     if ref_year is None:
-        return 1900 + yy if yy > 65 else 2000 + yy
+        return century(yy)
     target = ref_year + 10
     best = min((c + yy for c in (1900, 2000, 2100)), key=lambda y: abs(y - target))
     return best

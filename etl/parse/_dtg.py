@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta, timezone
 
+from etl._century import century as century  # the one two-digit-year rule (re-exported for _core)
+
 MONTHS = {m: i for i, m in enumerate(
     ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"), start=1)}
 
@@ -24,13 +26,6 @@ DTG_ANY = re.compile(
     r"\b(?P<dtg>(?P<day>\d{2})[ \t]?(?P<hh>\d{2})(?P<mm>\d{2})(?P<zone>[A-Za-z])[ \t]*(?P<mon>[A-Za-z]{3})"
     r"[ \t]*(?P<yy>\d{2}|\d{4}))\b"
 )
-
-
-def century(yy: int, pivot: int = 65) -> int:
-    """Cable years run 1966-2010: ``66``..``99`` are 19xx, ``00``..``65`` are 20xx."""
-    if yy >= 100:
-        return yy
-    return 1900 + yy if yy > pivot else 2000 + yy
 
 
 def zone_offset(letter: str) -> timedelta | None:

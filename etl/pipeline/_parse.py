@@ -18,6 +18,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from etl._century import century
 from etl.parse import PARSER_VERSION, parse
 from etl.pipeline._common import BATCH_ROWS, RAW_CAP, json_default
 from etl.pipeline._config import RunConfig
@@ -51,8 +52,7 @@ def _year_of(row: dict[str, Any]) -> int | None:
         return sent.year
     rid = row.get("reference_id") or ""
     if len(rid) >= 2 and rid[:2].isdigit():
-        yy = int(rid[:2])
-        return 1900 + yy if yy >= 40 else 2000 + yy
+        return century(int(rid[:2]))
     return None
 
 

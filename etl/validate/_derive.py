@@ -26,6 +26,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from etl._century import PIVOT
 from etl._resources import resource_dir
 
 Params = Mapping[str, Any]
@@ -97,6 +98,11 @@ def reference_id_first(table: pa.Table, params: Params) -> Array:
     return _null_where_not(pc.is_valid(ids), first)
 
 
+def full_year(yy: Array) -> Array:
+    """Four-digit years of two-digit ones, by the one century rule (:func:`etl._century.century`)."""
+    return pc.add(yy, pc.if_else(pc.greater(yy, PIVOT), 1900, 2000))
+
+
 def id_yy(table: pa.Table, params: Params) -> Array:
     """Two-digit year of reference_id (07MOSCOW5349 -> 07, 1974ATHENS02959_b -> 74)."""
     return pc.struct_field(pc.extract_regex(table["reference_id"], _ID_YY), "yy")
@@ -122,7 +128,7 @@ def dtg_valid(table: pa.Table, params: Params) -> Array:
 
     day, hh, mm, yy = num("day"), num("hh"), num("mm"), num("yy")
     month = pc.add(pc.index_in(pc.utf8_upper(pc.struct_field(parts, "mon")), value_set=pa.array(MONTHS)), 1)
-    year = pc.add(yy, pc.if_else(pc.greater(yy, 65), 1900, 2000))
+    year = full_year(yy)
     leap = pc.and_(pc.equal(pc.bit_wise_and(year, 3), 0),
                    pc.or_(pc.not_equal(pc.remainder(year, 100), 0), pc.equal(pc.remainder(year, 400), 0)))
     dim = pc.take(_DAYS_IN_MONTH, pc.subtract(month, 1))

@@ -50,8 +50,11 @@ def test_run_sample_twice(airflow_home: Path, tmp_path: Path) -> None:
         assert "wall time:" in out
         if attempt == 2:  # nothing new: the lake's manifest has every sample dump
             assert "no new dumps were published" in out
-    runs = lake_count(lake, "SELECT count(*) FROM runs")
-    assert runs >= 1
+    # the second run found nothing new: the same noop row as `cablelake run` (skipped dumps listed)
+    assert lake_count(lake, "SELECT count(*) FROM runs WHERE operation = 'publish'") == 1
+    assert lake_count(lake, "SELECT count(*) FROM runs WHERE operation = 'noop' AND status = 'noop'") == 1
+    skipped = lake_count(lake, "SELECT len(inputs_skipped) FROM runs WHERE operation = 'noop'")
+    assert skipped == len(list(SAMPLE.iterdir())) > 0
     found = lake_count(lake, "SELECT sum(records_found) FROM runs")
     stored = lake_count(lake, "SELECT count(*) FROM cables") + lake_count(
         lake, "SELECT count(*) FROM quarantine"
@@ -61,21 +64,20 @@ def test_run_sample_twice(airflow_home: Path, tmp_path: Path) -> None:
     assert not any((lake / "_staging").glob("*/shards")), "staging left behind after publish"
 
 
-# One dump of the landing folder makes parse_dump raise (as a dump that vanished or a reader bug would).
+# The reader of one dump of the landing folder raises (as a reader bug or a failing disk would).
 FAILING_RUN = """
 import json, sys
 sys.path.insert(0, {scripts!r})
 import run_sample
 from pathlib import Path
 run_sample.configure_airflow(Path({home!r}))
-import etl.pipeline
-real = etl.pipeline.parse_dump
-def parse_dump(uri, *args, **kwargs):
-    uris = [uri] if isinstance(uri, str) else list(uri)
-    if any("BROKEN" in u for u in uris):
+import etl.pipeline._parse
+real = etl.pipeline._parse.iter_records
+def iter_records(dump, *args, **kwargs):
+    if "BROKEN" in dump.uri:
         raise OSError("simulated unreadable dump")
-    return real(uri, *args, **kwargs)
-etl.pipeline.parse_dump = parse_dump
+    return real(dump, *args, **kwargs)
+etl.pipeline._parse.iter_records = iter_records
 dr, summary = run_sample.run_dag(Path({lake!r}), Path({landing!r}), "all")
 from airflow.utils.session import create_session
 with create_session() as session:
@@ -112,6 +114,9 @@ def test_failing_dump_does_not_lose_the_others(
     assert sorted(i["uri"] for i in summary["inputs"]) == sorted(str(p) for p in good)
     assert lake_count(lake, "SELECT count(DISTINCT source_uri) FROM cables") == len(good)
     assert summary["records_found"] == summary["cables"] + summary["quarantined"]
+    # the bad dump is an error quarantine row naming it; the good dump of its shard was published
+    sql = "SELECT count(*) FROM quarantine WHERE reasons = ['read:dump_failed'] AND source_uri = '{}'"
+    assert lake_count(lake, sql.format(broken)) == 1
     records = list((lake / "_failures").glob("*/shard-*.json"))
     assert len(records) == 1
     assert json.loads(records[0].read_text())["failed"][0]["uri"] == str(broken)
