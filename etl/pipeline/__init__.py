@@ -6,11 +6,12 @@ writes its outputs to the run's staging folder ``<lake>/_staging/<run_id>/``, wh
 :class:`RunStaging` (folder names, shard names, finished and failed shards, cleanup):
 
     start_run        -> run.json
-    plan_run         -> the shards to parse (the dumps the lake has not ingested); skipped dumps into run.json
+    plan_run         -> the shards to parse (the dumps the lake has not ingested); skipped dumps into run.json;
+                        a run with nothing new ends here, with the same noop runs row as the CLI's
     parse_shard (xN) -> per shard: parsed/<shard>.parquet (cables rows) + rejected/<shard>.parquet
                         (quarantine rows) + shards/<shard>.json (counts, lineage, failed dumps), written last;
                         failed dumps also in <lake>/_failures/<run_id>/
-    finish_parsing   -> drops unfinished shards; a run with nothing new ends here (a noop runs row)
+    finish_parsing   -> drops the output of parses that died (shards without a summary)
     stage_replay     -> parsed/replay.parquet + rejected/replay.parquet (--replay-quarantine only)
     order_for_dedup  -> parsed/!dups.parquet (the run's repeated cables, best copy first)
     validate_run     -> validated/cables.parquet + validated/quarantine.parquet + validated/summary.json
@@ -31,10 +32,10 @@ from etl.pipeline._config import RunConfig
 from etl.pipeline._dedup import order_for_dedup
 from etl.pipeline._maintain import compact_lake
 from etl.pipeline._parse import parse_dump, parse_record, parse_shard, quarantine_row
-from etl.pipeline._plan import cap_shards, landing_sources, plan_run, plan_shards, shard_label
+from etl.pipeline._plan import cap_shards, landing_sources, plan_shards, shard_label
 from etl.pipeline._publish import publish_run, recover, refresh_catalog
 from etl.pipeline._replay import stage_replay
-from etl.pipeline._run import NothingToRefreshError, finish_parsing, record_noop_run, run
+from etl.pipeline._run import NothingToRefreshError, finish_parsing, plan_run, record_noop_run, run
 from etl.pipeline._staging import RunStaging, shard_id
 from etl.pipeline._validate import validate_run
 

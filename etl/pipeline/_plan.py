@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from etl.lake import read_current
-from etl.pipeline._common import select_dumps
 from etl.pipeline._config import RunConfig
-from etl.pipeline._staging import RunStaging
-from etl.sources import discover
-
-log = logging.getLogger(__name__)
 
 
 def plan_shards(uris: Sequence[str], max_files: int | None = None, max_bytes: int | None = None) -> list[list[str]]:
@@ -68,16 +61,3 @@ def landing_sources(landing: str, day: str | None, logical_day: str | None = Non
     if chosen and chosen != "all" and local and (Path(landing) / chosen).is_dir():
         return [str(Path(landing) / chosen)]
     return [landing]
-
-
-def plan_run(lake: str | Path, run_id: str, sources: Sequence[str], max_shards: int | None = None) -> list[list[str]]:
-    """The shards of the dumps of ``sources`` that run ``run_id`` must read (content the lake has not
-    ingested); the skipped dumps are recorded in the run's staging (the ``runs`` row lists them).
-    At most ``max_shards`` shards (and :attr:`RunConfig.max_shards`)."""
-    todo, skipped = select_dumps(discover(list(sources)), read_current(Path(lake)).dumps)
-    RunStaging(lake, run_id).update_info(skipped=skipped)
-    config = RunConfig.from_env()
-    limit = min(config.max_shards, max_shards or config.max_shards)
-    shards = cap_shards(plan_shards([d.uri for d in todo]), limit)
-    log.info("%d new dump(s) in %s -> %d shard(s); %d skipped", len(todo), list(sources), len(shards), len(skipped))
-    return shards

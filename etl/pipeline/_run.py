@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,9 +21,10 @@ from etl.lake import (
 )
 from etl.parse import PARSER_VERSION
 from etl.pipeline._common import RunSummary, new_run_id, select_dumps, start_run
+from etl.pipeline._config import RunConfig
 from etl.pipeline._dedup import order_for_dedup
 from etl.pipeline._parse import parse_shard
-from etl.pipeline._plan import plan_shards
+from etl.pipeline._plan import cap_shards, plan_shards
 from etl.pipeline._publish import publish_run, recover, refresh_catalog
 from etl.pipeline._replay import stage_replay
 from etl.pipeline._staging import RunStaging
@@ -89,12 +90,29 @@ def run(
         return RunSummary(**result)
 
 
+def plan_run(lake: str | Path, run_id: str, sources: Sequence[str], max_shards: int | None = None) -> list[list[str]]:
+    """The shards of dumps that run ``run_id`` (started by :func:`start_run`) must parse: the dumps of
+    ``sources`` whose content the lake has not ingested, in at most ``max_shards`` shards (and at most
+    :attr:`RunConfig.max_shards`). The skipped dumps are recorded for the run's ``runs`` row. With nothing
+    new, the run ends here as the CLI's does: a ``noop`` row in ``runs`` (:func:`record_noop_run`)."""
+    staging = RunStaging(lake, run_id)
+    todo, skipped = select_dumps(discover(list(sources)), read_current(Path(lake)).dumps)
+    if not todo:
+        record_noop_run(lake, run_id, skipped, datetime.fromisoformat(staging.info()["started_at"]))
+        staging.remove()
+        return []
+    staging.update_info(skipped=skipped)
+    config = RunConfig.from_env()
+    shards = cap_shards(plan_shards([d.uri for d in todo]), min(config.max_shards, max_shards or config.max_shards))
+    log.info("%d new dump(s) in %s -> %d shard(s); %d skipped", len(todo), list(sources), len(shards), len(skipped))
+    return shards
+
+
 def finish_parsing(lake: str | Path, run_id: str) -> bool:
     """Close the parse step of a run whose shards were parsed by separate tasks; True: validate now.
 
-    Leaves out the partial output of parses that died (shards without a summary). When no shard was
-    finished and no dump failed, the run found nothing new: it ends here as the CLI's does, with a
-    ``noop`` row in ``runs`` (:func:`record_noop_run`), and its staging folder is removed.
+    Leaves out the partial output of parses that died (shards without a summary). When no shard finished
+    and no dump failed either, the staging folder is removed.
     """
     staging = RunStaging(lake, run_id)
     removed = staging.drop_unfinished()
@@ -103,8 +121,6 @@ def finish_parsing(lake: str | Path, run_id: str) -> bool:
     if staging.finished():
         return True
     if not staging.failures():
-        info = staging.info()
-        record_noop_run(lake, run_id, info.get("skipped", []), datetime.fromisoformat(info["started_at"]))
         staging.remove()
     return False
 

@@ -96,15 +96,13 @@ def test_a_shard_that_raises_is_parsed_dump_by_dump(
 
 
 def test_dag_and_cli_record_the_same_noop_row(tmp_path: Path, make_dump: Maker) -> None:
-    """A run with nothing new: the DAG's steps (start_run, plan_run, finish_parsing) leave the runs row the
-    CLI leaves."""
+    """A run with nothing new: the DAG's steps (start_run, plan_run) leave the runs row the CLI leaves."""
     make_dump("in", many(2))
     lake = tmp_path / "lake"
     pipeline.run([str(tmp_path / "in")], lake)
     cli = pipeline.run([str(tmp_path / "in")], lake)
     run_id = pipeline.start_run(lake)
     assert pipeline.plan_run(lake, run_id, [str(tmp_path / "in")]) == []
-    assert pipeline.finish_parsing(lake, run_id) is False
     assert not pipeline.RunStaging(lake, run_id).root.exists()
     runs = {r["run_id"]: r for r in lakelib.read_table(lake, "runs").to_pylist()}
     dag_row, cli_row = runs[run_id], runs[cli.run_id]
