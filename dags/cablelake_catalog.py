@@ -2,8 +2,8 @@
 ### cablelake catalog
 
 Runs whenever the lake changes (the `cablelake_lake` asset, emitted by `cablelake_nightly.publish_run` or
-by any other producer): rebuilds the DuckDB catalog `<lake>/cables.duckdb` (views over the Parquet) and,
-when `etl.dashboard` is installed, the dashboard.
+by any other producer): rebuilds the DuckDB catalog `<lake>/cables.duckdb` (views over the Parquet) and
+the dashboard `<lake>/_dashboard/`.
 
 The lake is taken from the triggering asset events (their `lake` extra), else from the Variable
 `cablelake_lake`, env `CABLELAKE_LAKE`, or `<repo>/lake`. Both steps are idempotent and rebuild beside the
@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from airflow.sdk import Asset, Variable, dag, get_current_context, task
-from airflow.sdk.exceptions import AirflowSkipException
 
 log = logging.getLogger(__name__)
 
@@ -66,13 +65,9 @@ def cablelake_catalog() -> None:
 
     @task
     def build_dashboard(lakes: list[str]) -> list[str]:
-        """Rebuild the dashboard, once `etl.dashboard` exists (skipped until then)."""
-        try:
-            from etl.dashboard import build
-        except ModuleNotFoundError as exc:
-            if exc.name not in ("etl.dashboard", "etl"):
-                raise
-            raise AirflowSkipException(f"etl.dashboard not available: {exc}") from exc
+        """Rebuild each lake's dashboard (static HTML that works offline)."""
+        from etl.dashboard import build
+
         return [str(build(Path(lake))) for lake in lakes]
 
     found: Any = lakes()

@@ -1,4 +1,4 @@
-"""Issue 10 end to end: a hostile corpus beside real cables never crashes a run, never writes outside the
+"""Hostile input end to end: a hostile corpus beside real cables never crashes a run, never writes outside the
 lake, never eats the machine, and every hostile input is accounted for in quarantine with a reason."""
 
 from __future__ import annotations

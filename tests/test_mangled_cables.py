@@ -1,4 +1,4 @@
-"""Property tests over mangled real cables (issue 10): truncated, spliced, re-encoded, salted with random
+"""Property tests over mangled real cables: truncated, spliced, re-encoded, salted with random
 bytes, a dump never makes the sources or the parser raise, and every record found ends in exactly one place."""
 
 from __future__ import annotations

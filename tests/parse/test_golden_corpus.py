@@ -31,10 +31,7 @@ def test_enough_goldens_across_formats_and_decades() -> None:
 @pytest.mark.parametrize("path", GOLDEN, ids=[p.stem for p in GOLDEN])
 def test_golden(corpus: Path, path: Path) -> None:
     doc = json.loads(path.read_text(encoding="utf-8"))
-    try:
-        rec = load_record(corpus, doc["corpus_path"], doc["record"])
-    except ImportError:  # pragma: no cover - sources stage not importable
-        pytest.skip("etl.sources not importable")
+    rec = load_record(corpus, doc["corpus_path"], doc["record"])
     got = project(parse(rec))
     expected = doc["expected"]
     gaps = doc.get("known_gaps", {})  # field -> why the parser still gets the hand-checked value wrong

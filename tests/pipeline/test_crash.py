@@ -1,4 +1,4 @@
-"""Issue 6: SIGKILL at random moments never leaves a lake that lies; concurrent runs serialize."""
+"""Crash safety: SIGKILL at random moments never leaves a lake that lies; concurrent runs serialize."""
 
 from __future__ import annotations
 

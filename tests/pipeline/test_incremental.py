@@ -1,4 +1,4 @@
-"""Issue 6: idempotent, incremental runs (manifest by sha256), dedup, full refresh, replay, schema check."""
+"""Idempotent, incremental runs (manifest by sha256), dedup, full refresh, replay, schema check."""
 
 from __future__ import annotations
 

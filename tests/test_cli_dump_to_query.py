@@ -1,4 +1,4 @@
-"""Issue 2's end-to-end contract: a raw dump in, a DuckDB query out, from the CLI."""
+"""End to end from the CLI: a raw dump in, a DuckDB query out; bad records flagged or quarantined, never dropped."""
 
 from __future__ import annotations
 
