@@ -11,8 +11,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-DEFAULT_LAKE = os.environ.get("CABLELAKE_LAKE", "lake")
-
 
 def _print_summary(s: dict[str, Any]) -> None:
     out = sys.stdout
@@ -27,6 +25,8 @@ def _print_summary(s: dict[str, Any]) -> None:
     warnings = {k: v for k, v in s.get("per_rule", {}).items() if v.get("failed") and v.get("severity") == "warning"}
     for rule, st in warnings.items():
         out.write(f"    warning {rule}: {st['failed']}\n")
+    for f in s.get("failed_dumps") or []:
+        out.write(f"  FAILED dump  {f['uri']}: {f['error']} (not ingested: the next run reads it again)\n")
     t = s["timings"]
     out.write("  time         " + ", ".join(f"{k} {v:.2f}s" for k, v in t.items()) + "\n")
     if s.get("quality_docs"):
@@ -193,13 +193,14 @@ def cmd_dictionary(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    default_lake = os.environ.get("CABLELAKE_LAKE", "lake")  # read when the command runs, not at import
     p = argparse.ArgumentParser(prog="cablelake", description=__doc__)
     p.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     sub = p.add_subparsers(dest="command", required=True)
 
     r = sub.add_parser("run", help="ingest dumps into the lake and print a summary")
     r.add_argument("sources", nargs="*", help="dump files, directories, globs or URLs")
-    r.add_argument("--lake", default=DEFAULT_LAKE, help="lake directory (default ./lake or $CABLELAKE_LAKE)")
+    r.add_argument("--lake", default=default_lake, help="lake directory (default ./lake or $CABLELAKE_LAKE)")
     r.add_argument("--json", action="store_true", help="print the run summary as JSON")
     r.add_argument(
         "--limit",
@@ -225,7 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.set_defaults(func=cmd_run)
 
     c = sub.add_parser("compact", help="merge each lake partition's small files into one (atomic)")
-    c.add_argument("--lake", default=DEFAULT_LAKE, help="lake directory (default ./lake or $CABLELAKE_LAKE)")
+    c.add_argument("--lake", default=default_lake, help="lake directory (default ./lake or $CABLELAKE_LAKE)")
     c.add_argument("--threshold", type=int, default=None, help="only partitions with more files than this")
     c.add_argument("--lock-timeout", type=float, default=None, metavar="SECONDS")
     c.set_defaults(func=cmd_compact)
@@ -238,7 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("query", nargs="?", help="SQL text")
     s.add_argument("--file", "-f", help="read the query from FILE (- for standard input)")
-    s.add_argument("--lake", default=DEFAULT_LAKE, help=lake_help)
+    s.add_argument("--lake", default=default_lake, help=lake_help)
     s.add_argument("--format", choices=["table", "csv", "json", "parquet"], default="table")
     s.add_argument("--output", "-o", help="write to FILE instead of standard output (needed for parquet)")
     s.add_argument("--max-width", type=int, default=60, help="truncate table cells to this width")
@@ -248,12 +249,12 @@ def build_parser() -> argparse.ArgumentParser:
     sh = sub.add_parser(
         "shell", help="interactive SQL on the catalog (DuckDB's shell when `duckdb` is installed, else a small one)"
     )
-    sh.add_argument("--lake", default=DEFAULT_LAKE, help=lake_help)
+    sh.add_argument("--lake", default=default_lake, help=lake_help)
     sh.add_argument("--builtin", action="store_true", help="use cablelake's own shell even if `duckdb` exists")
     sh.set_defaults(func=cmd_shell)
 
     d = sub.add_parser("dashboard", help="write the static HTML dashboard of the lake (works offline)")
-    d.add_argument("--lake", default=DEFAULT_LAKE, help=lake_help)
+    d.add_argument("--lake", default=default_lake, help=lake_help)
     d.add_argument("--out", help="output folder (default <lake>/_dashboard)")
     d.set_defaults(func=cmd_dashboard)
 

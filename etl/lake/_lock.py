@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 LOCK_NAME = "_lock"
-DEFAULT_TIMEOUT = float(os.environ.get("CABLELAKE_LOCK_TIMEOUT", "600"))
+DEFAULT_TIMEOUT = 600.0
+"""Seconds a writer waits for the lock by default; ``$CABLELAKE_LOCK_TIMEOUT`` (read at each wait) overrides it."""
 
 _held: dict[str, tuple[int, int]] = {}  # resolved lake root -> (fd, depth)
 _guard = threading.Lock()
@@ -68,7 +69,7 @@ def lake_lock(root: Path | str, what: str = "a writer", timeout: float | None = 
                 _held[key] = (fd, depth - 1)
         return
 
-    timeout = DEFAULT_TIMEOUT if timeout is None else timeout
+    timeout = float(os.environ.get("CABLELAKE_LOCK_TIMEOUT") or DEFAULT_TIMEOUT) if timeout is None else timeout
     path = root / LOCK_NAME
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     deadline = time.monotonic() + max(timeout, 0.0)

@@ -111,3 +111,17 @@ def test_dag_and_cli_record_the_same_noop_row(tmp_path: Path, make_dump: Maker) 
         assert [s["reason"] for s in row["inputs_skipped"]] == ["already_ingested"] * 2
     differ = {k for k in dag_row if dag_row[k] != cli_row[k]}
     assert differ <= {"run_id", "started_at", "finished_at", "timings", "lake_version"}, differ
+
+
+def test_cli_names_the_failed_dump_and_exits_0(
+    tmp_path: Path, make_dump: Maker, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The other dumps were published and can be trusted: the run succeeds and says what it left out."""
+    from etl import cli
+
+    make_dump("in", many(2))
+    broken = sorted((tmp_path / "in").iterdir())[0]
+    monkeypatch.setattr(parse_mod, "iter_records", _reader_raising_on(broken.name, after=0))
+    assert cli.main(["run", str(tmp_path / "in"), "--lake", str(tmp_path / "lake")]) == 0
+    out = capsys.readouterr().out
+    assert f"FAILED dump  {broken}: KeyError" in out and "quarantine reason read:dump_failed: 1" in out
