@@ -11,7 +11,7 @@ import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -22,6 +22,9 @@ from etl.pipeline._common import BATCH_ROWS, json_default
 from etl.pipeline._dedup import FIRST as DEDUP_SHARD
 from etl.pipeline._staging import RunStaging
 from etl.schema import schema, staging_schema, to_table
+
+if TYPE_CHECKING:
+    from etl.validate import QualityConfig
 
 ROW = "__row"
 """Row number across the run's parsed shards, carried through validation to find each row again."""
@@ -115,34 +118,45 @@ def _light(table: pa.Table) -> pa.Table:
     return table.set_column(table.schema.get_field_index("paragraphs"), "paragraphs", light)
 
 
+_Verdicts = dict[int, tuple[list[str], list[str]]]
+
+
 def validate_run(lake: str | Path, run_id: str) -> str:
     """Validate every parsed row of the run; returns the path of the validation summary JSON."""
-    # GE is heavy: imported when the step runs
-    from etl.validate import QualityConfig, check_thresholds, validate
+    from etl.validate import QualityConfig  # GE is heavy: imported when the step runs
 
     staging = RunStaging(lake, run_id)
     config = QualityConfig.load()
     t0 = time.perf_counter()
     # a shard is done once its summary is written; order_for_dedup's shard holds rows of finished shards only
     parsed_files = staging.parsed_files(also=[DEDUP_SHARD])
+    verdicts, warnings, report = _judge(parsed_files, run_id, LakePaths(Path(lake)).quality(run_id), config)
+    counts = _write_validated(staging, parsed_files, verdicts, warnings)
+    summary = {**counts, **report, "seconds": round(time.perf_counter() - t0, 3)}
+    out = staging.validated("summary.json")
+    out.write_text(json.dumps(summary, default=str), encoding="utf-8")
+    return str(out)
+
+
+def _judge(
+    parsed_files: list[Path], run_id: str, quality_dir: Path, config: QualityConfig
+) -> tuple[_Verdicts, dict[int, list[str]], dict[str, Any]]:
+    """Run the suite over the columns it reads: (row -> reasons and details of a rejected row,
+    row -> warnings of a kept row, the report: rule counts and where the results are)."""
+    from etl.validate import check_thresholds, validate
+
     stg = staging_schema("cables")
     cols = validation_columns(stg.names)
     narrow_schema = pa.schema([stg.field(c) for c in cols])
     narrow_parts = [_light(t) for p in parsed_files for t in _iter_batches([p], narrow_schema, cols)]
     narrow = pa.concat_tables(narrow_parts) if narrow_parts else narrow_schema.empty_table()
     narrow = narrow.append_column(ROW, pa.array(range(narrow.num_rows), pa.int64()))
-    validation = validate(narrow, run_id=run_id, quality_dir=LakePaths(Path(lake)).quality(run_id), config=config)
+    validation = validate(narrow, run_id=run_id, quality_dir=quality_dir, config=config)
     if validation.rows >= config.threshold_min_rows:
         check_thresholds(validation, config)  # a dump or parser gone wrong fails the run loudly, naming the rule
     _missing_id_verdicts(validation)
-
-    verdicts = dict(
-        zip(
-            validation.rejected.column(ROW).to_pylist(),
-            zip(validation.reasons, validation.details, strict=True),
-            strict=True,
-        )
-    )
+    rejected_rows = validation.rejected.column(ROW).to_pylist()
+    verdicts = dict(zip(rejected_rows, zip(validation.reasons, validation.details, strict=True), strict=True))
     warn_rows = validation.cables.column(ROW).to_pylist()
     warn_vals = validation.cables.column("dq_warnings").to_pylist()
     warnings = {r: w for r, w in zip(warn_rows, warn_vals, strict=True) if w}
@@ -151,51 +165,33 @@ def validate_run(lake: str | Path, run_id: str) -> str:
         "result_path": str(validation.result_path) if validation.result_path else None,
         "docs_index": str(validation.docs_index) if validation.docs_index else None,
     }
-    del narrow, validation, narrow_parts
+    return verdicts, warnings, report
 
+
+def _write_validated(
+    staging: RunStaging, parsed_files: list[Path], verdicts: _Verdicts, warnings: dict[int, list[str]]
+) -> dict[str, int]:
+    """Stream the full rows, batch by batch, into ``validated/cables.parquet`` (with their warnings) and
+    ``validated/quarantine.parquet`` (the rows the suite rejected, after the shards' own rejected rows)."""
     cables_w = _Writer(staging.validated("cables.parquet"), schema("cables"))
     quarantine_w = _Writer(staging.validated("quarantine.parquet"), schema("quarantine"))
     for part in _iter_batches(staging.rejected_files(also=[DEDUP_SHARD]), schema("quarantine")):
         quarantine_w.write(part)
     offset = 0
-    for part in _iter_batches(parsed_files, stg):
-        n = part.num_rows
-        rows = range(offset, offset + n)
+    for part in _iter_batches(parsed_files, staging_schema("cables")):
+        rows = range(offset, offset + part.num_rows)
         rejected_mask = pa.array([r in verdicts for r in rows])
         passed = part.filter(pc.invert(rejected_mask))
-        if warnings:
-            kept = [r for r in rows if r not in verdicts]
-            passed = passed.set_column(
-                passed.schema.get_field_index("dq_warnings"),
-                "dq_warnings",
-                pa.array([warnings.get(r, []) for r in kept], pa.list_(pa.string())),
-            )
-        else:
-            passed = passed.set_column(
-                passed.schema.get_field_index("dq_warnings"),
-                "dq_warnings",
-                pa.array([[]] * passed.num_rows, pa.list_(pa.string())),
-            )
+        kept_warnings = [warnings.get(r, []) for r in rows if r not in verdicts] if warnings else [[]] * passed.num_rows
+        passed = passed.set_column(
+            passed.schema.get_field_index("dq_warnings"), "dq_warnings", pa.array(kept_warnings, pa.list_(pa.string()))
+        )
         cables_w.write(passed)
-        if len(verdicts):
-            bad = part.filter(rejected_mask)
-            if bad.num_rows:
-                bad_rows = [r for r in rows if r in verdicts]
-                quarantine_w.write(
-                    to_table(
-                        list(_rejected_rows(bad.to_pylist(), [verdicts[r] for r in bad_rows], run_id)),
-                        "quarantine",
-                    )
-                )
-        offset += n
+        bad = part.filter(rejected_mask) if verdicts else part.slice(0, 0)
+        if bad.num_rows:
+            bad_verdicts = [verdicts[r] for r in rows if r in verdicts]
+            quarantine_w.write(to_table(list(_rejected_rows(bad.to_pylist(), bad_verdicts, staging.run_id)), "quarantine"))
+        offset += part.num_rows
     cables_w.close()
     quarantine_w.close()
-    summary = {
-        "cables": cables_w.count,
-        "quarantined": quarantine_w.count,
-        **report,
-        "seconds": round(time.perf_counter() - t0, 3),
-    }
-    out = staging.validated("summary.json")
-    out.write_text(json.dumps(summary, default=str), encoding="utf-8")
-    return str(out)
+    return {"cables": cables_w.count, "quarantined": quarantine_w.count}
