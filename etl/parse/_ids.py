@@ -94,14 +94,10 @@ _PREFIX_NAMES = (
     ("USINT ", "US Interests Section "), ("USMISSION ", "Mission "), ("USDEL ", "US Delegation "),
     ("USOFFICE ", "US Office "), ("AIT ", "American Institute Taiwan, "), ("REO ", "REO "), ("RPO ", "RPO "),
 )
-_LOWER = frozenset({"of", "de", "da", "do", "des", "du", "la", "le", "el", "al", "and"})
-
-
 def _title(words: str) -> str:
-    out = []
-    for i, w in enumerate(words.lower().split()):
-        out.append(w if (i and w in _LOWER) else "-".join(p[:1].upper() + p[1:] for p in w.split("-")))
-    return " ".join(out)
+    """The publisher's capitalisation: every word and hyphen part capitalised, particles too
+    (``Consulate Rio De Janeiro``, ``Embassy Dar Es Salaam``, ``Embassy Port-Au-Prince``)."""
+    return " ".join("-".join(p[:1].upper() + p[1:] for p in w.split("-")) for w in words.lower().split())
 
 
 def origin_name(fm: str | None) -> str | None:
@@ -119,3 +115,19 @@ def origin_name(fm: str | None) -> str | None:
                 return "Mission " + rest.split()[0] + ((" " + _title(" ".join(rest.split()[1:]))) if len(rest.split()) > 1 else "")
             return name + _title(rest)
     return _title(f)
+
+
+def id_from_routing(post: str | None, fm: str | None, de_serial: str | None, year: int | None) -> str | None:
+    """The id of a cable whose banner lost its serial (``C O N F I D E N T I A L SECTION 01 OF 02 TEL AVIV``,
+    a banner wrapped over two lines, no banner at all): the DE line's serial (``DE RUEHTV #4032/01 2851507``,
+    the originator's own message number) with the banner's post, else the FM line's post, and the DTG year."""
+    if de_serial is None or year is None:
+        return None
+    station = canonical_station(post) if post else None
+    if station is None and fm:
+        f = re.sub(r"[ \t]+(?:FLASH|NIACT[ \t]+IMMEDIATE|IMMEDIATE|PRIORITY|ROUTINE)\b.*$", "", fm.upper())
+        f = re.sub(r"[ \t]+WASH(?:INGTON)?[ \t]*DC$|[ \t]+WASHDC$", "", f.strip())
+        station = canonical_station(f)
+    if station is None or station == "STATE":  # the DE line keeps 4 digits: STATE 049854 is "#9854"
+        return None
+    return f"{year % 100:02d}{station}{int(de_serial)}"
