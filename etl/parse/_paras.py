@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from etl.parse import _classified
 from etl.parse._classif import despace
 
 _MK = r"[A-Za-z]{1,4}(?:[ \t]*/{1,2}[ \t]*(?:REL[ \t]+(?:TO[ \t]+)?[A-Za-z][A-Za-z ,]{1,40}?|[A-Za-z]{1,6})){0,3}"
@@ -106,24 +107,6 @@ CAVEATS = (
     ("DISSENT CHANNEL", "DISSENT", re.compile(r"\bDISSENT[ \t]+CHANNEL\b")),
 )
 _REL_TO = re.compile(r"\bREL(?:EASABLE)?[ \t]+TO[ \t]+(?P<to>[A-Z ,]{2,60})")
-
-_CLASSIFIED_BY = re.compile(r"(?<![A-Za-z])CLASSIFIED[ \t]+BY[ \t]*[:;.]?[ \t]*", re.I)
-_REASON_SPLIT = re.compile(
-    r"(?:[,;:.][ \t]*)?(?:\b(?:FOR[ \t]+)?REASONS?\b|\bFOR[ \t]+REAS|\bE\.?O\.?[ \t]*1[23]\d{3}|(?<![\d.])1[ \t]*\.[ \t]*[45](?!\d))",
-    re.I,
-)
-_SECTION = re.compile(r"(?<![\d.])1[ \t]*\.[ \t]*(?P<s>[45])(?!\d)")
-_LETTER = re.compile(r"(?<![A-Za-z])([a-hA-H])(?![A-Za-z])")
-_TITLE_WORDS = frozenset("""
-AMBASSADOR AMB DCM ADCM CDA MC POLMINCOUNS POLMIL D'AFFAIRS CHARGE'D ECONMINCOUNS MINCOUNS CHARGE D'AFFAIRES A.I. AI CHARGE' DEPUTY CHIEF OF MISSION POLITICAL ECONOMIC POL ECON POLOFF
-ECONOFF POLCOUNS ECONCOUNS COUNSELOR COUNSELLOR MINISTER MINISTER-COUNSELOR OFFICER SECTION ACTING CONSUL GENERAL
-CONSUL-GENERAL PRINCIPAL DIRECTOR ASSISTANT SECRETARY UNDER DEPARTMENT STATE FOR AFFAIRS AND THE PUBLIC
-DIPLOMACY MANAGEMENT MILITARY DEFENSE ATTACHE AMB. A/S A/DCM P/E PE POL/ECON POL-ECON CHIEF, RSO REGIONAL
-SECURITY LEGAL ATTACHE OFFICE NEA EUR WHA AF EAP SCA ISN INR DAS PDAS EXECUTIVE SPECIAL ENVOY REPRESENTATIVE
-COORDINATOR ADVISOR ADVISER CONSULAR M/C PAO PA ESTH LABOR AGRICULTURAL COMMERCIAL INTERNATIONAL NARCOTICS
-LAW ENFORCEMENT DEPUTY POLITICAL/ECONOMIC A DEPT U.S. US USUN USNATO MISSION EMBASSY BY CG DPO A/POLCOUNS
-""".split())
-
 
 def paragraphs(body: str, start: int = 0) -> list[dict[str, object]]:
     """Numbered paragraphs ``N. (X) text`` / ``(X) N. text`` / ``N) text`` in sequence (an excerpt may start
@@ -326,7 +309,7 @@ def _find_classified_by(body: str, limit: int, start: int = 0) -> re.Match[str] 
     head = body[:limit].upper()
     i = head.find("CLASSIFIED", start)
     while i >= 0:
-        m = _CLASSIFIED_BY.match(body, i, limit)
+        m = _classified.CLASSIFIED_BY.match(body, i, limit)
         if m:
             return m
         i = head.find("CLASSIFIED", i + 1)
@@ -355,46 +338,4 @@ def _classified_at(body: str, m: re.Match[str]) -> tuple[str | None, str | None,
     para_end = re.search(r"\n[ \t]*\n|\n[ \t]*\d{1,2}\.[ \t]", chunk)
     if para_end:
         chunk = chunk[:para_end.start()]
-    chunk = " ".join(chunk.split())
-    chunk = _CLASSIFIED_BY.sub("", chunk, count=1) if _CLASSIFIED_BY.match(chunk) else chunk
-    r = _REASON_SPLIT.search(chunk)
-    who = chunk[: r.start()] if r else chunk[:120]
-    who = re.split(r"\s+(?:per|PER|for|FOR)\s*$", who.strip(" ,;:.-"))[0]
-    reasons_text = chunk[r.start():] if r else ""
-    sec = _SECTION.search(reasons_text)
-    section = f"1.{sec.group('s')}" if sec else None
-    letters: list[str] = []
-    rs = sec or re.search(r"REASONS?\b[ \t:]*", reasons_text, re.I)
-    if rs:
-        tail = reasons_text[rs.end():rs.end() + 40]
-        tail = re.sub(r"\bA ND\b|\bAN D\b", "AND", tail, flags=re.I)  # "(B) A\nND (D)": a word broken by the wrap
-        tail = re.split(r"\.(?:\s|$)|\bE\.?O\b", tail)[0]
-        for x in _LETTER.findall(tail):
-            x = x.lower()
-            if x not in letters:
-                letters.append(x)
-    name, title = _split_who(who.strip(" ,;:.-"))
-    if name and _SUFFIX_END.search(name):  # the period of "Jr." was taken for the end of the sentence
-        name += "."
-    return name, title, section, letters
-
-
-_SUFFIX_END = re.compile(r"\b(?:Jr|JR|Sr|SR)$")
-
-
-def _split_who(who: str) -> tuple[str | None, str | None]:
-    if not who:
-        return None, None
-    if "," in who:
-        first, rest = who.split(",", 1)
-        if not (set(first.upper().split()) & _TITLE_WORDS) and 1 < len(first.split()) <= 5:
-            return first.strip(), rest.strip(" ,") or None
-    words = who.split()
-    i = len(words)
-    while i > 0 and words[i - 1].upper().strip(",") not in _TITLE_WORDS:
-        i -= 1
-    name = " ".join(words[i:]).strip(" ,") or None
-    title = " ".join(words[:i]).strip(" ,") or None
-    if name and len(name.split()) > 6:
-        return None, who
-    return name, title
+    return _classified.parse_line(chunk, m.end() - body.rfind("\n", 0, m.start()) - 1)
