@@ -41,6 +41,8 @@ _REF_STOP = re.compile(
     r"|SUBJECT|E\.O\.|TAGS)",
     re.I,
 )
+_REF_CABLE_HINT = re.compile(r"^[ \t]*\(?[A-Za-z][.)][ \t]*(?:\d{2,4}[ \t]+)?[A-Za-z][A-Za-z' \-]{1,30}[ \t]\#?\d{1,7}\b")
+"""A lettered REF item naming a cable (``(B) Sao Paulo 319``, ``C. 05 STATE 1234``) continues the block."""
 PORTION_PREFIX = re.compile(r"^[ \t]*\((?P<mark>[A-Z]{1,4}(?:[ \t]*/{1,2}[ \t]*[A-Z]{1,6}){0,3})\)[ \t]*[-:]?[ \t]*")
 
 
@@ -214,8 +216,10 @@ def find_tags(top: str) -> str | None:
 
 _INLINE_REF = re.compile(
     r"[ \t]{2,}(?=(?:REFS?|REF\(S\)|REFTELS?)[ \t]*:)"
-    # one space is enough when a cable reference follows: "GOVERNMENT REF: A. STATE 118297 B. ANKARA 1661"
-    r"|[ \t](?=REFS?[ \t]*:[ \t]*(?:[A-Z][.)][ \t]*)?(?:\d{2}[ \t]+)?[A-Z][A-Z ]*[ \t]\d)"
+    # one space, or none (REF glued to the subject's last word: "AS UK PRIMEREF: A. LONDON 1939"), is enough
+    # when a cable reference follows: "GOVERNMENT REF: A. STATE 118297", "IN RIO Ref(s): A) 08 RIO DE JAN 138"
+    r"|(?:[ \t]|(?<=[A-Z]))(?=(?i:REF\(S\)|REFS?|REFTELS?)[ \t]*:[ \t]*(?:\(?[A-Za-z][.)][ \t]*)?(?:\d{2,4}[ \t]+)?"
+    r"[A-Za-z][A-Za-z ]*[ \t]\d)"
 )
 # Other text squashed onto the SUBJECT line: the Classified By line, or paragraph 1 ("...PROBLEM  1.  (SECRET")
 _SUBJECT_SQUASHED = re.compile(
@@ -242,6 +246,10 @@ def find_references(top: str) -> str | None:
     i = 1
     while i < len(lines):
         line = lines[i]
+        if _REF_CABLE_HINT.match(line):  # "(B) Sao Paulo 319": an item, not a portion-marked paragraph
+            out.append(line.rstrip())
+            i += 1
+            continue
         if not line.strip():
             j = i + 1
             while j < len(lines) and not lines[j].strip():
