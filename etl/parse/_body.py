@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from etl.parse._classif import LEVEL
+from etl.parse._tags import PAGE_BREAK_LINE
 
 BANNER = re.compile(r"^[ \t]*(?P<level>" + LEVEL + r")(?P<rest>.*)$", re.M | re.I)
 _TAB_BANNER = re.compile(r"\t[ \t]*(?P<level>" + LEVEL + r")(?P<rest>.*)$", re.M)
@@ -20,9 +21,11 @@ _NOT_POST = frozenset({"SECTION", "OF", "SIPDIS", "NOFORN", "EXDIS", "NODIS", "L
 _GLUED = re.compile(r"E\.O\.|\bTAGS\b|SUBJECT|SIPDIS", re.I)
 FIRST_PARA = re.compile(r"^[ \t]*1[ \t]*\.[ \t]", re.M)
 TAGS_LINE = re.compile(
-    r"(?:^|(?<=[\s\d]))(?:TAGS?|TAGE|TABS|TGS)[ \t]*:[ \t]*(?P<v>.*)$|^[ \t]*(?:TAS|AGS)[ \t]*:[ \t]*(?P<v2>.*)$"
-    r"|^[ \t]*TAGS[ \t]+(?P<v3>.*)$",
-    re.M | re.I,
+    r"""(?:^|(?<=[\s\d]))(?:TAGS?|TAGES?|TABS|TGS|AGS)[ \t]*:[ \t]*(?P<v>.*)$  # TAGS: TAGES: AGS: (glued on too)
+      | ^[ \t]*(?:TAGS?|TAGES?|TAS)[ \t]*[:;,][ \t]*(?P<v2>.*)$                 # TAGS; TAGS, TAS: (at a line start)
+      | ^[ \t]*TAGS?[ \t]+(?P<v3>.*)$                                            # TAGS PREL / TAG PTER, PGOV
+    """,
+    re.M | re.I | re.X,
 )
 SUBJECT_LINE = re.compile(r"^[ \t]*(?:SUBJECT|SUBJ|SUBJEC|UBJECT)[ \t]*[:.\-]?[ \t]*(?P<v>.*)$", re.M | re.I)
 SUBJECT_GLUED = re.compile(r"\bSUBJ(?:ECT)?[ \t]*:[ \t]*(?P<v>.*)$", re.M | re.I)
@@ -199,6 +202,9 @@ def find_tags(top: str) -> str | None:
     i = 0
     while i < len(rest):
         if one_per_line and not rest[i].strip() and i + 1 < len(rest) and _TAG_CONTINUATION.match(rest[i + 1]):
+            i += 1
+            continue
+        if value.endswith(",") and PAGE_BREAK_LINE.match(rest[i]):  # a page break inside a wrapped TAGS line
             i += 1
             continue
         if not rest[i].strip() or SUBJECT_LINE.match(rest[i]):
