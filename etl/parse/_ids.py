@@ -41,6 +41,12 @@ MALFORMED = {
 }
 _PLUSD_ID = re.compile(r"^(?P<yyyy>(?:19|20)\d\d)(?P<station>[A-Z]+?)(?P<serial>\d{1,8})(?:_[A-Z0-9]+)?$")
 _ID = re.compile(r"^(?P<yy>\d{2})(?P<station>[A-Z][A-Z\-]*?)(?P<serial>\d{1,7})$")
+# A section marker glued in after the year, spelt any way: 08SECTION01OF02MANAMA492, 07SETION02OF02BAKU1501,
+# 08ECTION01OF02MANAMA492 (letters, then NNOFNN: no station name holds digits).
+_GARBLED_SECTION = re.compile(r"(?<=^\d\d)[A-Z]{2,9}\d{1,2}OF\d{1,2}(?=[A-Z])")
+# Whatever follows the serial: a duplicate marker (06MADRID002583ZFR2585), a TOSEC/SECTO number
+# (90STATE255577TOSEC140323) -> the id ends at the first serial.
+_TRAILING_MARKER = re.compile(r"^(\d{2}[A-Z][A-Z\-]*?\d{1,7})[A-Z]{2,}\d*$")
 _JUNK_IN_ID = re.compile(r"S(?:E)?CTION\d{1,2}OF\d{1,2}|^(?:NOFORN|EFTO|SIPDIS|AMEMBASSY|AMCONSUL|USMISSION|CONFIDENTIAL|SECRET|UNCLAS)")
 _STATION_FIX = {"SECTSTATE": "STATE", "SECSTATE": "STATE", "PAUP": "PORTAUPRINCE", "BA": "BUENOSAIRES",
                 "PORT-OF-SPAIN": "PORTOFSPAIN", "TAIPEI": "AITTAIPEI", "USUN": "USUNNEWYORK"}
@@ -59,8 +65,10 @@ def canonical_id(ref: str | None) -> str | None:
     m = re.match(r"^(\d{2})\1(?=[A-Z])", rid)  # 7575LIBREVILLE1895
     if m:
         rid = rid[2:]
-    rid = re.sub(r"TOSEC\d+$|SECTO\d+$", "", rid)  # 90STATE255577TOSEC140323
-    rid = re.sub(r"(?<=^\d\d)S(?:E)?CTION\d{1,2}OF\d{1,2}", "", rid)  # 08SECTION01OF02MANAMA492
+    rid = _GARBLED_SECTION.sub("", rid, count=1)
+    dup = _TRAILING_MARKER.match(rid)
+    if dup:
+        rid = dup.group(1)
     m2 = _ID.match(rid)
     if not m2:
         return rid

@@ -66,7 +66,11 @@ SUMMARY_START = re.compile(
     r"[ \t]*(?:[:.\-]|$)",
     re.I | re.M,
 )
-SUMMARY_END = re.compile(r"\bEND[ \t]*(?:OF[ \t]+)?SUMMARY\b[ \t]*\.?", re.I)
+# END SUMMARY, also split over two lines (``End`` / ``Summary.``) or with its heading's words
+# (``END SUMMARY AND COMMENT``).
+SUMMARY_END = re.compile(r"\bEND[ \t]*\n?[ \t]*(?:OF[ \t]+)?SUMMARY\b[ \t]*\.?", re.I)
+_HEADER_LINE = re.compile(r"(?:\bTAGS?\b|\bSUBJECT\b|\bCLASSIFIED[ \t]+BY\b)[^\n]*", re.I)
+_ENDS_WITH_END = re.compile(r"\bend\s*(?:of\s+)?$")
 COMMENT_START = re.compile(r"(?:COMMENT|Comment)[ \t]*(?::|\.|-{1,2}|$)", re.M)
 COMMENT_END = re.compile(r"\bEND[ \t]*(?:OF[ \t]+)?COMMENT\b[ \t]*\.?", re.I)
 
@@ -183,7 +187,7 @@ def _find_word(body: str, low: str, word: str, limit: int) -> re.Match[str] | No
     """First heading ``word`` (found cheaply in the lower-cased text, confirmed with SUMMARY_START)."""
     i = low.find(word, 0, limit)
     while i >= 0:
-        if i == 0 or body[i - 1] in " \t\n.)-":
+        if (i == 0 or body[i - 1] in " \t\n.)-") and not _ENDS_WITH_END.search(low, max(0, i - 8), i):
             m = SUMMARY_START.match(body, i)
             if m:
                 return m
@@ -196,13 +200,19 @@ def summary(body: str, low: str | None = None) -> str | None:
     low = low if low is not None else body.lower()
     m = _find_word(body, low, "summary", max(6000, len(body) // 2))
     if not m:
-        if "end summary" not in low and "end of summary" not in low:
-            return None
-        e = SUMMARY_END.search(body)
+        e = SUMMARY_END.search(body) if "summary" in low else None
         if not e:
             return None
-        # "End summary" without a start: the paragraph that ends with it
-        para_start = max(body.rfind("\n\n", 0, e.start()), 0)
+        # "END SUMMARY." without a start: the body text from its first paragraph (or, without a numbered
+        # paragraph before the marker, the paragraph that ends with it) to the marker
+        first = _PARA.search(body, 0, e.start())
+        while first and first.group("num") != "1":
+            first = _PARA.search(body, first.end(), e.start())
+        if first:
+            para_start = first.start()
+        else:  # after the body header's last line (TAGS / SUBJECT / Classified By), or the last blank line
+            heads = list(_HEADER_LINE.finditer(body, 0, min(e.start(), 4000)))
+            para_start = max(body.rfind("\n\n", 0, e.start()), heads[-1].end() if heads else 0, 0)
         text = _clean_span(body[para_start:e.start()])
         return text or None
     k = low.find("summary", m.end())
