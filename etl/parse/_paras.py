@@ -76,7 +76,7 @@ COMMENT_END = re.compile(r"\bEND[ \t]*(?:OF[ \t]+)?COMMENT\b[ \t]*\.?", re.I)
 
 _NOT_SIGNATURE = re.compile(
     r"^(?:C ?O ?N ?F ?I ?D ?E ?N ?T ?I ?A ?L|S ?E ?C ?R ?E ?T|UNCLAS(?:SIFIED)?|SIPDIS|NOFORN|END(?: COMMENT| SUMMARY"
-    r"| TEXT)?\.?|SENSITIVE|BT|NNNN|NNN|LIMITED OFFICIAL USE|FOR OFFICIAL USE ONLY|LIMITED OFFICIAL|XXXXXXXX+|UNQUOTE|QUOTE|TEXT|COMMENT|SUMMARY|NONE|ACTION REQUEST|[^A-Z0-9]+|[A-Z]*VZCZ[A-Z]*|DECLASSIFIED/RELEASED\b.*|SYSTEMATIC REVIEW\b.*|REVIEW \d{1,2} [A-Z]{3} \d{4}|\d{4}[A-Z]+\d+ *- *CLAS.*|\*+ *CURRENT (?:HANDLING|CLASSIFICATION)\b.*)$"
+    r"| TEXT)?\.?|SENSITIVE|BT|NNNN|NNN|LIMITED OFFICIAL USE|FOR OFFICIAL USE ONLY|LIMITED OFFICIAL|XXXXXXXX+|UNQUOTE|QUOTE|TEXT|COMMENT|SUMMARY|NONE|ACTION REQUEST|[^A-Z0-9]+|[A-Z]*VZCZ[A-Z]*|DECLASSIFIED/RELEASED\b.*|SYSTEMATIC REVIEW\b.*|REVIEW \d{1,2} [A-Z]{3} \d{4}|\d{4}[A-Z]+\d+ *- *CLAS.*|\*+ *CURRENT (?:HANDLING|CLASSIFICATION)\b.*|PAGE \d{1,3}\b.*)$"
 )
 # A signer written in mixed case (``Willeford``): only as the whole last line or right after "End comment."
 _SIG_MIXED = re.compile(
@@ -87,6 +87,8 @@ _MIXED_NOT_NAMES = frozenset(
     "THANKS THANK REGARDS MINIMIZE CONSIDERED UNCLASSIFIED CONFIDENTIAL SECRET SIPDIS NOFORN END COMMENT SUMMARY TEXT"
     " NONE ACTION REQUEST BEST SINCERELY".split()
 )
+_OPERATOR_NOTE = re.compile(r"^[ \t]*NOTE[ \t]+BY[ \t]+(?:OC/T|OCT|S/S-O|S/S|OPERATOR|PASSING|THE[ \t]+OC)\b.*", re.M | re.S)
+_ONE_WORD_PERIOD = re.compile(r"^[A-Z][A-Z'\-]{2,}\.$")
 _END_PREFIX = re.compile(r"^END[ \t]+(?:OF[ \t]+)?(?:COMMENT|SUMMARY|TEXT|QUOTE)\.?[ \t]*")
 _SIG = re.compile(r"(?:^|(?<=[.!?\"')*/])[ \t]+)(?P<sig>[A-Z][A-Z'\-]+(?:[ \t]+(?:[A-Z][A-Z'\-]+|[A-Z]\.)){0,3})[ \t]*$")
 
@@ -266,12 +268,17 @@ def _all(text: str, word: str) -> list[int]:
 def signature(body: str) -> str | None:
     """Surname(s) in capitals on the last line (``BURNS``, ``VAN VOORST``)."""
     tail = body.rstrip()[-400:]
-    lines = [ln.strip().rstrip("\\\"").rstrip() for ln in tail.split("\n")]
+    note = _OPERATOR_NOTE.search(tail)
+    if note:  # the communications center's note after the signer: "NOTE BY OC/T: HEADING AS RECEIVED."
+        tail = tail[: note.start()]
+    lines = [ln.strip().rstrip("\\\"#").rstrip() for ln in tail.split("\n")]  # GILLESPIE## (end-of-text marks)
     lines = [ln for ln in lines if ln]
     while lines and _NOT_SIGNATURE.match(despace(lines[-1]).upper().strip()):
         lines.pop()
     if not lines:
         return None
+    if _ONE_WORD_PERIOD.match(lines[-1]) and (len(lines) == 1 or lines[-2][-1:] in ".!?\"')"):
+        lines[-1] = lines[-1][:-1]  # MCNAMARA. under a finished sentence (not a sentence's last word wrapped)
     last = lines[-1]
     m = _SIG.search(last)
     if not m:
