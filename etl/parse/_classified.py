@@ -175,7 +175,7 @@ def name_of(segment: str, mixed_case: bool) -> tuple[str | None, int]:
     i -= 1  # the surname
     while i and _INITIALS.match(tokens[i - 1].strip(",")) and not is_title(tokens[i - 1], mixed_case):
         i -= 1  # middle initials
-    if i and tokens[i - 1] in _PARTICLES:  # Carol van Voorst
+    while i and tokens[i - 1] in _PARTICLES:  # Carol van Voorst, Claire van der Berg
         i -= 1
     given = i and _name_like(tokens[i - 1], mixed_case) and not is_title(tokens[i - 1], mixed_case) \
         and not _connector(tokens[i - 1]) and not _INITIALS.match(tokens[i - 1])
