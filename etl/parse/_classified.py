@@ -21,6 +21,7 @@ The rules, general over the ways drafters wrote the line:
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 CLASSIFIED_BY = re.compile(r"(?<![A-Za-z])CLASS?I?FI?E?D[ \t]+BY[ \t]*[:;.]?[ \t]*", re.I)
 """``Classified By:`` (also ``Classfied By:``)."""
@@ -68,7 +69,9 @@ _CAMEL_TITLE_PARTS = frozenset("POL ECON EC ECO CON GEN PERM REP MIN COUNS CONS 
 """Parts of a camel-case office abbreviation: ``PolMinCouns``, ``ConGen``, ``PermRep`` (not ``JoAnne``,
 ``FitzGibbon``, ``McNerney``)."""
 _INITIALS = re.compile(r"^(?:[A-Z]\.?|(?:[A-Z]\.){2,3}[A-Z]?)$")
-_NEAR_TITLES = tuple(sorted(w for w in TITLE_WORDS if len(w) >= 5 and w.isalpha()))
+_NEAR_TITLES_BY_LETTER: dict[str, tuple[str, ...]] = {}
+for _t in sorted(w for w in TITLE_WORDS if len(w) >= 5 and w.isalpha()):
+    _NEAR_TITLES_BY_LETTER[_t[0]] = (*_NEAR_TITLES_BY_LETTER.get(_t[0], ()), _t)
 _PAREN = re.compile(r"\([^)]{0,20}\)")
 _A_I = re.compile(r"(?<![A-Za-z])a\.?[ \t]?i\.?(?![A-Za-z])")
 _SENTENCE_END = re.compile(r"(?<=[a-z]{2})\.[ \t]+(?=[A-Z])")
@@ -97,15 +100,19 @@ def osa_distance(a: str, b: str, limit: int = 3) -> int:
     return min(prev[-1], limit)
 
 
+@lru_cache(maxsize=8192)
 def _near_title(word: str) -> bool:
-    """A misspelt long title word (``Ambassaor``, ``AMBSSADOR``, ``Counsleor``, ``CIEF``, ``AMBASSAD0R``)."""
+    """A misspelt long title word (``Ambassaor``, ``AMBSSADOR``, ``Counsleor``, ``CIEF``, ``AMBASSAD0R``): within
+    edit distance 1 (2 from 8 letters) of a title word with the same first letter (cached: names and titles
+    repeat from cable to cable)."""
     w = word.replace("0", "O")
     if w in TITLE_WORDS:
         return True
     if len(w) < 4:
         return False
     allowed = 1 if len(w) < 8 else 2
-    return any(osa_distance(w, t, allowed + 1) <= allowed for t in _NEAR_TITLES if abs(len(t) - len(w)) <= allowed)
+    return any(osa_distance(w, t, allowed + 1) <= allowed
+               for t in _NEAR_TITLES_BY_LETTER.get(w[0], ()) if abs(len(t) - len(w)) <= allowed)
 
 
 def is_title(token: str, mixed_case: bool) -> bool:
