@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from etl.parse._stations import repair_station
+
 # Origins as written in REF lines / banners -> station as used in reference ids.
 STATION_ALIASES = {
     "SECSTATE": "STATE", "SECSTATE WASHDC": "STATE", "STATE": "STATE", "SECTSTATE": "STATE", "DEPT": "STATE",
@@ -77,7 +79,7 @@ def canonical_id(ref: str | None) -> str | None:
     while prev != station:
         prev = station
         station = _JUNK_IN_ID.sub("", station)
-    station = _STATION_FIX.get(station, station).replace("-", "")
+    station = repair_station(_STATION_FIX.get(station, station).replace("-", ""))
     return f"{m2.group('yy')}{station}{int(m2.group('serial'))}" if station else rid
 
 

@@ -215,6 +215,15 @@ CANONICAL_IDS = [
     ("05ROME004411ZDK", "05ROME4411", "an operating signal after the serial"),
     ("90STATE255577TOSEC140323", "90STATE255577", "a TOSEC number after the serial"),
     ("09EFTOLONDON2239", "09LONDON2239", "the EFTO caveat glued before the station"),
+    ("07NAIRBOI1203", "07NAIROBI1203", "a misspelt station (two letters swapped)"),
+    ("05COPENHAGN88", "05COPENHAGEN88", "a misspelt station (a letter dropped)"),
+    ("08ULAANBAATARR45", "08ULAANBAATAR45", "a misspelt station (a letter doubled)"),
+    ("06ADDISABAB310", "06ADDISABABA310", "a station cut short (one station starts so)"),
+    ("04EMBASSYSKOPJE77", "04SKOPJE77", "a mission word before the station"),
+    ("03ROMEIT901", "03ROME901", "a country code after the station"),
+    ("09HCMC455", "09HOCHIMINHCITY455", "a post's abbreviation"),
+    ("02PORT-OF-SPAIN1009", "02PORTOFSPAIN1009", "hyphens of a multi-word station"),
+    ("08ZZTOPVILLE12", "08ZZTOPVILLE12", "an unknown station not near any known one is kept"),
 ]
 
 
