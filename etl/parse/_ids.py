@@ -46,9 +46,10 @@ _ID = re.compile(r"^(?P<yy>\d{2})(?P<station>[A-Z][A-Z\-]*?)(?P<serial>\d{1,7})$
 # A section marker glued in after the year, spelt any way: 08SECTION01OF02MANAMA492, 07SETION02OF02BAKU1501,
 # 08ECTION01OF02MANAMA492 (letters, then NNOFNN: no station name holds digits).
 _GARBLED_SECTION = re.compile(r"(?<=^\d\d)[A-Z]{2,9}\d{1,2}OF\d{1,2}(?=[A-Z])")
-# Whatever follows the serial: a duplicate marker (06MADRID002583ZFR2585), a TOSEC/SECTO number
-# (90STATE255577TOSEC140323) -> the id ends at the first serial.
-_TRAILING_MARKER = re.compile(r"^(\d{2}[A-Z][A-Z\-]*?\d{1,7})[A-Z]{2,}\d*$")
+# A teletype marker after the serial: an operating signal with a duplicate number (06MADRID002583ZFR2585,
+# ZDK, ZFF), a TOSEC/SECTO number (90STATE255577TOSEC140323) -> the id ends at the first serial. Other text
+# after the serial (``03MOSCOW5349ANDMORE``) is not repaired: the id stays malformed.
+_TRAILING_MARKER = re.compile(r"^(\d{2}[A-Z][A-Z\-]*?\d{1,7})(?:Z[A-Z]{2}\d*|TOSEC\d+|SECTO\d+)$")
 _JUNK_IN_ID = re.compile(r"S(?:E)?CTION\d{1,2}OF\d{1,2}|^(?:NOFORN|EFTO|SIPDIS|AMEMBASSY|AMCONSUL|USMISSION|CONFIDENTIAL|SECRET|UNCLAS)")
 _STATION_FIX = {"SECTSTATE": "STATE", "SECSTATE": "STATE", "PAUP": "PORTAUPRINCE", "BA": "BUENOSAIRES",
                 "PORT-OF-SPAIN": "PORTOFSPAIN", "TAIPEI": "AITTAIPEI", "USUN": "USUNNEWYORK"}
