@@ -74,6 +74,8 @@ for _t in sorted(w for w in TITLE_WORDS if len(w) >= 5 and w.isalpha()):
     _NEAR_TITLES_BY_LETTER[_t[0]] = (*_NEAR_TITLES_BY_LETTER.get(_t[0], ()), _t)
 _PAREN = re.compile(r"\([^)]{0,20}\)")
 _A_I = re.compile(r"(?<![A-Za-z])a\.?[ \t]?i\.?(?![A-Za-z])")
+# A title glued to the name by a colon or slash: AMB:RCROCKER, Acting DCM/Ted Osius (not Pol/Econ, A/DCM).
+_GLUED_NAME = re.compile(r"(?<=[A-Za-z])(?P<sep>:(?=[A-Z])|/(?=[A-Z][a-z]+\b))(?P<right>(?<=:)[A-Z][A-Za-z]*|(?<=/)[A-Z][a-z]+)")
 _SENTENCE_END = re.compile(r"(?<=[a-z]{2})\.[ \t]+(?=[A-Z])")
 _LEADING_NOISE = re.compile(
     r"^(?:[ \t]*(?:\(U\)|\d{1,2}\.|classified[ \t]+by[ \t]*[:;]?|classfied[ \t]+by[ \t]*:?|this[ \t]+message"
@@ -235,8 +237,9 @@ def _unwrap(chunk: str, offset: int = 0) -> str:
 def split_who(who: str) -> tuple[str | None, str | None]:
     """(name, title) of the "who" part of a Classified By line."""
     who = _PAREN.sub(" ", who.replace("\\", ""))
-    who = _A_I.sub(" A.I. ", who)
-    who = re.sub(r"(?<=[A-Za-z])[:/](?=[A-Z][a-z]+\b|[A-Z]{3,}\b)", lambda m: m.group(0) + " ", who)  # AMB:RCROCKER
+    who = _A_I.sub(lambda m: " " + m.group(0).replace(" ", "") + " ", who)  # "a. i." -> one token
+    who = _GLUED_NAME.sub(lambda m: m.group(0) if is_title(m.group("right"), True) else m.group("sep") + " " + m.group("right"),
+                         who)
     mixed = any(c.islower() for c in who)
     cut = next((m for m in _SENTENCE_END.finditer(who)
                 if not is_title(who[: m.start()].split()[-1], mixed)), None)
@@ -260,8 +263,8 @@ def split_who(who: str) -> tuple[str | None, str | None]:
             if not name.endswith("."):
                 name += "." if segments[k + 1].strip().upper().startswith(("JR", "SR")) else ""
         before = " ".join(seg.split()[:start])
-        rest = ",".join(segments[:k] + ([before] if before else []) + segments[k + 1 + (name.count(",") > 0):])
-        title = " ".join(rest.replace(" ,", ",").split()).strip(" ,;:-") or None
+        parts = segments[:k] + ([before] if before else []) + segments[k + 1 + (name.count(",") > 0):]
+        title = ", ".join(" ".join(p.split()) for p in parts if p.strip()).strip(" ,;:-") or None
         return name, title
     return None, who
 
