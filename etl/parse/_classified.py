@@ -117,6 +117,7 @@ def _near_title(word: str) -> bool:
                for t in _NEAR_TITLES_BY_LETTER.get(w[0], ()) if abs(len(t) - len(w)) <= allowed)
 
 
+@lru_cache(maxsize=16384)
 def is_title(token: str, mixed_case: bool) -> bool:
     """A title, rank, office or bureau word (or an abbreviation or misspelling of one)."""
     bare = token.strip(".,;:'\"-")
@@ -234,6 +235,7 @@ def _unwrap(chunk: str, offset: int = 0) -> str:
     return out
 
 
+@lru_cache(maxsize=4096)
 def split_who(who: str) -> tuple[str | None, str | None]:
     """(name, title) of the "who" part of a Classified By line."""
     who = _PAREN.sub(" ", who.replace("\\", ""))
