@@ -16,8 +16,6 @@ _ID_POST_CLEAN = re.compile(r"[^A-Z0-9]")
 _TAGS_SPLIT = re.compile(r"\s*(?:\b|(?<=\d))TAGS?\s*:", re.I)
 _ID_YEAR = re.compile(r"^(\d{2})[A-Z]")
 _ID_SERIAL = re.compile(r"(\d+)$")
-_NOFORN = re.compile(r"^[ \t]*NOFORN\b|\bNOFORN[ \t]*$", re.M)
-_SENSITIVE = re.compile(r"^[ \t]*SENSITIVE\b", re.M)
 
 FIELDS: tuple[str, ...] = (
     "reference_id", "reference_id_source", "dtg", "sent_at", "sent_at_source", "precedence_raw", "precedence",
@@ -164,13 +162,7 @@ def _fill(row: dict[str, Any], header: str, body: str, meta: Mapping[str, str]) 
     if meta_cls:
         row["classification"] = " ".join(meta_cls.upper().split())
     elif level:
-        cls = level
-        head = top[:1500]
-        if level != "UNCLASSIFIED" and _NOFORN.search(head):
-            cls += "//NOFORN"
-        elif level == "UNCLASSIFIED" and _SENSITIVE.search(head):
-            cls += "//FOR OFFICIAL USE ONLY"
-        row["classification"] = cls
+        row["classification"] = _classif.with_caveat(level, b, banner.start if banner else 0)
 
     # --- reference id
     year: int | None = sent_at.year if sent_at else None
@@ -189,6 +181,10 @@ def _fill(row: dict[str, Any], header: str, body: str, meta: Mapping[str, str]) 
             derived = f"{year % 100:02d}{post}{int(banner.serial)}"
         if derived is None:
             derived = _id_from_residue(b[:3000], year)
+        if derived is None and "DE" in h:
+            de = _header.DE_LINE.search(h)
+            derived = _ids.id_from_routing(banner.post if banner else None, row["origin"],
+                                           de.group("serial") if de else None, year)
         if derived:
             row["reference_id"], row["reference_id_source"] = derived, "derived"
     if row["reference_id"] is None:
