@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from etl.parse._core import PARSER_VERSION, parse_parts
-from etl.parse._header import split_cable
+from etl.parse._layout import split_cable
 
 if TYPE_CHECKING:
     from etl.sources import RawRecord
@@ -29,10 +29,11 @@ def parse(record: RawRecord) -> dict[str, Any]:
     header = getattr(record, "header", "") or ""
     body = getattr(record, "body", "") or ""
     meta = getattr(record, "meta", None) or {}
+    fmt = getattr(getattr(record, "lineage", None), "format", None)
     return parse_parts(header if isinstance(header, str) else "", body if isinstance(body, str) else "",
-                       meta if isinstance(meta, Mapping) else {})
+                       meta if isinstance(meta, Mapping) else {}, fmt if isinstance(fmt, str) else None)
 
 
-def parse_text(text: str, meta: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """Fields of a whole telegram given as one text (routing header + body)."""
-    return parse_parts("", text if isinstance(text, str) else "", meta or {})
+def parse_text(text: str, meta: Mapping[str, str] | None = None, source_format: str | None = None) -> dict[str, Any]:
+    """Fields of a whole telegram given as one text (routing header + body, anything around them)."""
+    return parse_parts("", text if isinstance(text, str) else "", meta or {}, source_format)
