@@ -47,9 +47,10 @@ _GLUED_BANNER = re.compile(
     r"(?<=\S)(?P<level>C O N F I D E N T I A L|S E C R E T|U N C L A S(?: S I F I E D)?"
     r"|(?:TOP SECRET|SECRET|CONFIDENTIAL|UNCLASSIFIED|UNCLAS|LIMITED OFFICIAL USE)"
     r"(?=[ \t]+(?:SECTION[ \t]+\d|E[ \t]?F[ \t]?T[ \t]?O\b|SIPDIS\b|NOFORN\b|[A-Z][A-Z .'\-]{1,40}[ \t]\d{3,8}[ \t]*$)|[ \t]*$))",
+    re.M,
 )
 _TRAILER = re.compile(
-    r"^[ \t]*(?:NNNN|BT|null|None|DB/\S.*|Page[ \t]+\d+(?:[ \t]+of[ \t]+\d+)?|[-=_*#~.]{3,}|End of (?:document|record|cable)\b.*"
+    r"^[ \t]*(?:NNNN|BT|#\d{1,7}|null|None|DB/\S.*|Page[ \t]+\d+(?:[ \t]+of[ \t]+\d+)?|[-=_*#~.]{3,}|End of (?:document|record|cable)\b.*"
     r"|" + LEVEL + r"(?://[A-Z /]+)?)?[ \t]*$",
     re.I,
 )
@@ -215,7 +216,7 @@ def _scan(text: str, notes: list[str]) -> Layout:
                 k = len(pre)
                 while k and not pre[k - 1].strip():
                     k -= 1
-                if k and _LEVEL_ONLY.match(pre[k - 1]) and not _preamble_fields(pre[: k - 1]):
+                if k and _LEVEL_ONLY.match(pre[k - 1]) and _banner_not_preamble(pre[: k - 1]):
                     start = pos - sum(len(p) + 1 for p in pre[k - 1:])
                     pre = pre[: k - 1]
                 else:
@@ -224,6 +225,13 @@ def _scan(text: str, notes: list[str]) -> Layout:
         pre.append(line)
         pos = eol + 1
     return Layout("", text, notes=notes, found=False)
+
+
+def _banner_not_preamble(before: list[str]) -> bool:
+    """A bare level line right before the body header is the cable's banner unless it may be the preamble's
+    classification (a preamble stating other fields but no classification yet)."""
+    fields = _preamble_fields(before)
+    return not fields or "classification" in fields
 
 
 _GLUED_HINT = re.compile(r"\S(?:C O N F|S E C R E T|U N C L A S|UNCLAS|CONFIDENTIAL|SECRET|LIMITED OFFICIAL)")

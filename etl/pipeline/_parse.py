@@ -19,11 +19,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from etl.lake import LakePaths
-from etl.parse import PARSER_VERSION, parse
+from etl.parse import PARSER_VERSION, cable_found, parse
 from etl.pipeline._common import BATCH_ROWS, RAW_CAP, json_default, run_info
 from etl.progress import Progress
 from etl.schema import schema, staging_schema, to_table
-from etl.sources import Dump, RawRecord, discover, iter_records
+from etl.sources import Dump, RawRecord, discover, iter_records, landmarks
 
 
 def _lineage_columns(rec: RawRecord, run_id: str, ingested_at: datetime) -> dict[str, Any]:
@@ -100,6 +100,17 @@ def parse_record(rec: RawRecord, run_id: str, ingested_at: datetime) -> tuple[st
             rec,
             reasons=["parse_error"],
             details=[f"{type(exc).__name__}: {exc}"],
+            stage="parse",
+            run_id=run_id,
+            ingested_at=ingested_at,
+        )
+    if not cable_found(fields):
+        seen = landmarks(f"{rec.header}\n{rec.body}" if rec.header else rec.body)
+        return "quarantine", quarantine_row(
+            rec,
+            reasons=["no_cable_found"],
+            details=["no cable found (no id, DTG, FM line, banner, E.O. or TAGS read); landmarks seen: "
+                     + (", ".join(seen) + " - a layout the parser missed" if seen else "none - not a cable")],
             stage="parse",
             run_id=run_id,
             ingested_at=ingested_at,
