@@ -154,6 +154,9 @@ def _split_header(text: str, notes: list[str]) -> tuple[str, str]:
     if m is None or m.start() > end:
         glued = _glued_in(text[:end])
         if glued is not None:
+            line_start = text.rfind("\n", 0, glued) + 1
+            if ":" in text[line_start:glued]:  # not a routing line (``Cable dated:2002-...``): it stays in the body
+                return text[:line_start].rstrip(" \t\n"), text[line_start:]
             notes.append("layout: banner glued onto the routing header's last line; split there")
             return text[:glued].rstrip(" \t\n"), text[glued:]
     if m:
@@ -190,12 +193,30 @@ def _glued_in(region: str) -> int | None:
     return None
 
 
+_ROUTING_M = re.compile(r"^" + _ROUTING.pattern, re.M)
+
+
+def _routing_cluster(text: str, limit: int) -> int | None:
+    """Start of the first routing line followed within six lines by another one (VZCZC then DE/ZNY/DTG/FM, a
+    DTG line then FM...): a real routing header, wherever it stands, even after a printout's own TAGS/Subject."""
+    for m in _ROUTING_M.finditer(text, 0, limit):
+        window = text[m.end(): m.end() + 600].split("\n")[1:7]
+        if any(_ROUTING.match(line) for line in window):
+            return m.start()
+    return None
+
+
 def _scan(text: str, notes: list[str]) -> Layout:
-    """Slow path: walk the lines until a landmark opens the cable; the lines before it are the preamble."""
-    pos = 0
+    """Slow path: the lines before the cable's first landmark are the preamble. A routing header (a cluster of
+    routing lines) opens the cable; without one, the first banner or body-header line does."""
     n = len(text)
-    pre: list[str] = []
     limit = min(n, 8000)
+    start = _routing_cluster(text, limit)
+    if start is not None:
+        header, body = _split_header(text[start:], notes)
+        return _with_preamble(Layout(header, body, notes=notes), text[:start].split("\n"))
+    pos = 0
+    pre: list[str] = []
     while pos < limit:
         eol = text.find("\n", pos)
         eol = n if eol < 0 else eol

@@ -17,3 +17,19 @@ def load_record(corpus: Path, rel: str, index: int) -> Any:
 
     records = [r for d in discover([str(path)]) for r in iter_records(d)]
     return records[index]
+
+
+def all_records(corpus: Path) -> list[tuple[str, Any]]:
+    """Every cable record of the corpus as ``(label, record)``: cablegate pages via the local slicer, the other
+    folders via etl.sources (reader error records left out)."""
+    from etl.sources import discover, iter_records
+
+    out: list[tuple[str, Any]] = []
+    for path in sorted((corpus / "cablegate-html").rglob("*.html")):
+        out.append((str(path.relative_to(corpus)), read_cablegate_page(path)))
+    for folder in sorted(p for p in corpus.iterdir() if p.is_dir() and p.name != "cablegate-html"):
+        for dump in discover([str(folder)]):
+            for n, rec in enumerate(iter_records(dump)):
+                if rec.error is None:
+                    out.append((f"{folder.name}/{Path(dump.uri).name}#{n}", rec))
+    return out
