@@ -30,9 +30,9 @@ _INFO_START = re.compile(r"^[ \t]*INFO[ \t]+(?P<rest>.*)$")
 _DISTRIBUTION = re.compile(r"^[ \t]*(?:[A-Z][A-Z0-9]{0,6}-\d{2,3}[ \t]+)+(?:[A-Z][A-Z0-9]{0,6}-\d{2,3})?(?:[ \t]*/\d{3}[A-Z]?)?"
                            r"(?:[ \t]+[RW])?[ \t]*$|^[ \t]*(?:[A-Z][A-Z0-9]{0,6}-\d{2,3})[ \t]*$|^[ \t]*-{5,}")
 _ROUTING_LINE = re.compile(r"^[ \t]*(?:FM[ \t]+\S|[ZOPR](?:[ \t]+[ZOPR])?[ \t]+\d{6}[ \t]?Z\b)")
-# Lines that end an addressee list: lower-case text, a bare number, a date, a cable id (a database row or
+# Lines that end an addressee list: lower-case text, a line without letters (a number, a date), a cable id (a database row or
 # preamble leaked after the header: ``50972`` / ``2006-01-27 20:41:00`` / ``06MEXICO456`` / ``Embassy Mexico``).
-_NOT_ADDRESS = re.compile(r"[a-z]|^[ \t]*\d+[ \t]*$|^[ \t]*\d{4}-\d\d-\d\d|^[ \t]*\d{2}[A-Z]{2,}\d+[ \t]*$")
+_NOT_ADDRESS = re.compile(r"[a-z]|^[ \t]*[^A-Za-z \t][^A-Za-z]*$|^[ \t]*\d{4}-\d\d-\d\d|^[ \t]*\d{2}[A-Z]{2,}\d+[ \t]*$")
 _XMT = re.compile(r"^[ \t]*XMT[ \t]+(?P<rest>.*)$")
 _END_ADDR = re.compile(r"^[ \t]*(?:BT|ZEN|ZFR|ZFF)\b|^[ \t]*$")
 
@@ -75,11 +75,15 @@ def addressees(header: str) -> tuple[list[dict[str, object]], list[dict[str, obj
             continue
         m = _TO_START.match(line)
         if m:
+            if to or info:  # a second TO block: a copy of the header follows (pages that repeat it)
+                break
             current = to
             line = m.group("rest")
         else:
             m = _INFO_START.match(line)
             if m:
+                if info:
+                    break
                 current = info
                 line = m.group("rest")
         if _DISTRIBUTION.match(line) or _ROUTING_LINE.match(line) or _NOT_ADDRESS.search(line):

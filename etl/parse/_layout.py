@@ -44,7 +44,7 @@ _PRECEDENCE_END = re.compile(r"(?:PRIORITY|IMMEDIATE|ROUTINE|FLASH|[0-9.)])$")
 # A banner glued onto the line before it: after a precedence word, an MCN, a full stop or a bracket; or after
 # anything when it is spaced or names a post and serial / a section.
 _GLUED_BANNER = re.compile(
-    r"(?<=\S)(?P<level>C O N F I D E N T I A L|S E C R E T|U N C L A S(?: S I F I E D)?"
+    r"(?:(?<=\S)|(?<=\S\t))(?P<level>C O N F I D E N T I A L|S E C R E T|U N C L A S(?: S I F I E D)?"
     r"|(?:TOP SECRET|SECRET|CONFIDENTIAL|UNCLASSIFIED|UNCLAS|LIMITED OFFICIAL USE)"
     r"(?=[ \t]+(?:SECTION[ \t]+\d|E[ \t]?F[ \t]?T[ \t]?O\b|SIPDIS\b|NOFORN\b|[A-Z][A-Z .'\-]{1,40}[ \t]\d{3,8}[ \t]*$)|[ \t]*$))",
     re.M,
@@ -126,9 +126,15 @@ def locate(text: str) -> Layout:
     if _ROUTING.match(first) or _WEAK_ROUTING.match(first):
         header, body = _split_header(text.lstrip("\n"), notes)
         return Layout(header, body, notes=notes)
-    if _is_banner(first):
+    if _is_banner(first) and not _routing_follows(text, start + len(first)):
         return Layout("", text, notes=notes)
     return _scan(text, notes)
+
+
+def _routing_follows(text: str, pos: int) -> bool:
+    """The line after ``pos`` opens a routing header (a printout's classification line above the header)."""
+    _, nxt = _first_line(text[pos:pos + 400])
+    return bool(_ROUTING.match(nxt))
 
 
 def split_cable(text: str) -> tuple[str, str]:
@@ -155,16 +161,34 @@ def _split_header(text: str, notes: list[str]) -> tuple[str, str]:
         glued = _glued_in(text[:end])
         if glued is not None:
             line_start = text.rfind("\n", 0, glued) + 1
-            if ":" in text[line_start:glued]:  # not a routing line (``Cable dated:2002-...``): it stays in the body
+            if not _HEADER_LIKE.search(text[line_start:glued]):  # ``Cable dated:2002-...``, ``S``: stays in the body
                 return text[:line_start].rstrip(" \t\n"), text[line_start:]
             notes.append("layout: banner glued onto the routing header's last line; split there")
             return text[:glued].rstrip(" \t\n"), text[glued:]
     if m:
         return text[: m.start()].rstrip("\n"), text[m.start():]
-    blank = _BLANK.search(text)
+    # no banner: the body starts at its first caveat or body-header line, or at the first blank line after the
+    # last routing line (a blank line inside the routing block, ``PP RUEHWEB`` / blank / ``DE ...``, is not it)
+    first_body = _BODY_START.search(text)
+    limit = first_body.start() if first_body else len(text)
+    last_routing = 0
+    for r in _ROUTING_OR_ADDR.finditer(text, 0, limit):
+        last_routing = r.end()
+    blank = _BLANK.search(text, last_routing, limit)
     if blank:
         return text[: blank.start()], text[blank.end():]
+    if first_body:
+        return text[:limit].rstrip("\n"), text[limit:]
     return text, ""
+
+
+_HEADER_LIKE = re.compile(r"^[^:]*(?:/|\S[ \t]+\S|\d[ \t]*$|\.[ \t]*$)[^:]*$")
+"""Text before a glued banner that belongs to the header: an addressee (``RUEHXX/...``, ``AMEMBASSY LONDON UK``,
+an MCN) or a notice ending in a full stop; never a ``key: value``."""
+_BODY_START = re.compile(r"^[ \t]*(?:SIPDIS|NOFORN|EXDIS|NODIS|LIMDIS|STADIS|E\.[ \t]?O\.|TAGS?[ \t]*:|SUBJ(?:ECT)?[ \t]*:)",
+                         re.M)
+_ROUTING_OR_ADDR = re.compile(r"^[ \t]*(?:VZCZC|[ZOPR]{2}[ \t]+R[A-Z]{3,}|DE[ \t]+R|ZN[YR][ \t]|FM[ \t]|TO[ \t]|INFO[ \t]"
+                              r"|[ZOPR](?:[ \t]+[ZOPR])?[ \t]+\d{6})", re.M)
 
 
 _BANNER_LINE = re.compile(r"^[ \t]*" + LEVEL, re.M | re.I)

@@ -20,16 +20,14 @@ def load_record(corpus: Path, rel: str, index: int) -> Any:
 
 
 def all_records(corpus: Path) -> list[tuple[str, Any]]:
-    """Every cable record of the corpus as ``(label, record)``: cablegate pages via the local slicer, the other
-    folders via etl.sources (reader error records left out)."""
+    """Every cable record of the corpus as ``(label, record)``, read by etl.sources as a run reads them (reader
+    error records left out)."""
     from etl.sources import discover, iter_records
 
     out: list[tuple[str, Any]] = []
-    for path in sorted((corpus / "cablegate-html").rglob("*.html")):
-        out.append((str(path.relative_to(corpus)), read_cablegate_page(path)))
-    for folder in sorted(p for p in corpus.iterdir() if p.is_dir() and p.name != "cablegate-html"):
+    for folder in sorted(p for p in corpus.iterdir() if p.is_dir()):
         for dump in discover([str(folder)]):
             for n, rec in enumerate(iter_records(dump)):
                 if rec.error is None:
-                    out.append((f"{folder.name}/{Path(dump.uri).name}#{n}", rec))
+                    out.append((f"{folder.name}/{Path(dump.uri).relative_to(folder.resolve())}#{n}", rec))
     return out
