@@ -45,9 +45,9 @@ _PRECEDENCE_END = re.compile(r"(?:PRIORITY|IMMEDIATE|ROUTINE|FLASH|[0-9.)])$")
 # anything when it is spaced or names a post and serial / a section.
 _GLUED_BANNER = re.compile(
     r"(?:(?<=\S)|(?<=\S\t))(?P<level>C O N F I D E N T I A L|S E C R E T|U N C L A S(?: S I F I E D)?"
-    r"|(?:TOP SECRET|SECRET|CONFIDENTIAL|UNCLASSIFIED|UNCLAS|LIMITED OFFICIAL USE)"
-    r"(?=[ \t]+(?:SECTION[ \t]+\d|E[ \t]?F[ \t]?T[ \t]?O\b|SIPDIS\b|NOFORN\b|[A-Z][A-Z .'\-]{1,40}[ \t]\d{3,8}[ \t]*$)|[ \t]*$))",
-    re.M,
+    r"|(?-i:TOP SECRET|SECRET|CONFIDENTIAL|UNCLASSIFIED|UNCLAS|LIMITED OFFICIAL USE)"
+    r"(?=[ \t]+(?:SECTION[ \t]+\d|E[ \t]?F[ \t]?T[ \t]?O\b|SIPDIS\b|NOFORN\b|[A-Z][A-Z .'\-]{1,40}[ \t]\d{3,8}(?!\d))|[ \t]*$))",
+    re.M | re.I,
 )
 _TRAILER = re.compile(
     r"^[ \t]*(?:NNNN|BT|#\d{1,7}|null|None|DB/\S.*|Page[ \t]+\d+(?:[ \t]+of[ \t]+\d+)?|[-=_*#~.]{3,}|End of (?:document|record|cable)\b.*"
@@ -155,10 +155,10 @@ def _is_banner(line: str) -> bool:
 
 def _split_header(text: str, notes: list[str]) -> tuple[str, str]:
     """Header up to the banner (a line starting with a level, or one glued onto the header's last line)."""
-    end = _header_end(text)
     m = _BANNER_LINE.search(text)
-    if m is None or m.start() > end:
-        glued = _glued_in(text[:end])
+    if m is None or not _names_post(text, m) or _BODY_HEADER.search(text, 0, m.start()):
+        body_header = _BODY_HEADER.search(text)
+        glued = _glued_in(text[: body_header.start() if body_header else len(text)])
         if glued is not None:
             line_start = text.rfind("\n", 0, glued) + 1
             if not _HEADER_LIKE.search(text[line_start:glued]):  # ``Cable dated:2002-...``, ``S``: stays in the body
@@ -182,23 +182,25 @@ def _split_header(text: str, notes: list[str]) -> tuple[str, str]:
     return text, ""
 
 
-_HEADER_LIKE = re.compile(r"^[^:]*(?:/|\S[ \t]+\S|\d[ \t]*$|\.[ \t]*$)[^:]*$")
-"""Text before a glued banner that belongs to the header: an addressee (``RUEHXX/...``, ``AMEMBASSY LONDON UK``,
-an MCN) or a notice ending in a full stop; never a ``key: value``."""
+_HEADER_LIKE = re.compile(r"^(?![ \t]*[A-Za-z][A-Za-z ]{0,20}:)[ \t]*\S.*(?:/|\S[ \t]+\S|\d[ \t]*$|\.[ \t]*$|[A-Za-z]{3})")
+"""Text before a glued banner that belongs to the header: an addressee (``RUEHXX/...``, ``CSAF``, ``AMEMBASSY
+LONDON UK``, an MCN) or a notice ending in a full stop; not ``Cable dated:...`` nor a stray letter (``SS E C R E T``)."""
 _BODY_START = re.compile(r"^[ \t]*(?:SIPDIS|NOFORN|EXDIS|NODIS|LIMDIS|STADIS|E\.[ \t]?O\.|TAGS?[ \t]*:|SUBJ(?:ECT)?[ \t]*:)",
                          re.M)
 _ROUTING_OR_ADDR = re.compile(r"^[ \t]*(?:VZCZC|[ZOPR]{2}[ \t]+R[A-Z]{3,}|DE[ \t]+R|ZN[YR][ \t]|FM[ \t]|TO[ \t]|INFO[ \t]"
                               r"|[ZOPR](?:[ \t]+[ZOPR])?[ \t]+\d{6})", re.M)
 
 
+def _names_post(text: str, m: re.Match[str]) -> bool:
+    """The banner line at ``m`` names a post and serial (else a glued banner before it may be the real one)."""
+    eol = text.find("\n", m.start())
+    line = BANNER.match(text, m.start(), len(text) if eol < 0 else eol)
+    return bool(line and banner_from(line).post)
+
+
 _BANNER_LINE = re.compile(r"^[ \t]*" + LEVEL, re.M | re.I)
 _BLANK = re.compile(r"\n[ \t]*\n")
-_HEADER_END = re.compile(r"^[ \t]*(?:" + LEVEL + r"|E\.[ \t]?O\.|TAGS?[ \t]*:|SUBJ(?:ECT)?[ \t]*:)", re.M | re.I)
-
-
-def _header_end(text: str) -> int:
-    m = _HEADER_END.search(text)
-    return m.start() if m else len(text)
+_BODY_HEADER = re.compile(r"^[ \t]*(?:E\.[ \t]?O\.|TAGS?[ \t]*:|SUBJ(?:ECT)?[ \t]*:)", re.M | re.I)
 
 
 def _glued_in(region: str) -> int | None:
@@ -224,10 +226,25 @@ def _routing_cluster(text: str, limit: int) -> int | None:
     """Start of the first routing line followed within six lines by another one (VZCZC then DE/ZNY/DTG/FM, a
     DTG line then FM...): a real routing header, wherever it stands, even after a printout's own TAGS/Subject."""
     for m in _ROUTING_M.finditer(text, 0, limit):
+        if m.group(0).lstrip().startswith("FM"):  # a subject may start "FM ..." (Foreign Minister): not a start
+            continue
         window = text[m.end(): m.end() + 600].split("\n")[1:7]
         if any(_ROUTING.match(line) for line in window):
             return m.start()
     return None
+
+
+_BODY_LANDMARK_M = re.compile(r"^" + _BODY_LANDMARK.pattern, re.M)
+
+
+def _cable_before(text: str, pos: int) -> bool:
+    """A banner naming a post, followed by a body header (E.O./TAGS/SUBJECT), comes before ``pos``: the cable
+    started there and the routing lines at ``pos`` belong to a later section (a printout's own banner line
+    above the header has no body header after it)."""
+    for m in BANNER.finditer(text, 0, pos):
+        if (banner_from(m).post or _SPACED_LEVEL.match(m.group(0).lstrip())) and _BODY_LANDMARK_M.search(text, m.end(), pos):
+            return True
+    return False
 
 
 def _scan(text: str, notes: list[str]) -> Layout:
@@ -236,6 +253,8 @@ def _scan(text: str, notes: list[str]) -> Layout:
     n = len(text)
     limit = min(n, 8000)
     start = _routing_cluster(text, limit)
+    if start is not None and _cable_before(text, start):
+        start = None
     if start is not None:
         header, body = _split_header(text[start:], notes)
         return _with_preamble(Layout(header, body, notes=notes), text[:start].split("\n"))
@@ -354,6 +373,24 @@ def _date(value: str) -> str | None:
             out += f" {int(hh):02d}:{mm}"
         return out
     return None
+
+
+_PAGE_BREAK = re.compile(
+    r"(?:^[ \t]*" + LEVEL + r"(?://[A-Z /]+)?[ \t]*\n(?:[ \t]*\n){0,2})?"  # the classification footer above it
+    r"^[ \t]*(?:PAGE[ \t]+(?!0*1\b)\d{1,3}[ \t]+[A-Z][A-Z .'\-]*?[ \t]+\d{3,8}(?:[ \t]+\d{1,3}[ \t]+OF[ \t]+\d{1,3})?"
+    r"(?:[ \t]+\d{6}Z?)?|Page[ \t]+\d+(?:[ \t]+of[ \t]+\d+)?)[ \t]*\n"
+    r"(?:[ \t]*" + LEVEL + r"(?://[A-Z /]+)?[ \t]*\n)?",  # or the classification header below it
+    re.M,
+)
+
+
+def strip_page_breaks(text: str) -> str:
+    """Text without page furniture: a teletype page header from page 2 on (``PAGE 02 MADRID 00640 02 OF 09
+    091341Z``) or a printed ``Page 2 of 5``, with the classification line printed beside it. Page 1's header
+    stays (partial extracts are identified by it). Only the parsed view is cleaned; header/body keep it."""
+    if "PAGE" not in text and "Page" not in text:
+        return text
+    return _PAGE_BREAK.sub("", text)
 
 
 def text_end(body: str) -> int:
