@@ -32,7 +32,7 @@ REF_LINE = re.compile(
 )
 _STOP = re.compile(
     r"^[ \t]*(?:$|REFS?\b|REF\(S\)|REFTEL|CLASSIFIED[ \t]+BY|CLASSIFIED[ \t]*:|\d{1,3}[ \t]*\.[ \t]|\(\w{1,6}\)[ \t]*\d|"
-    r"-{3,}|={3,}|SUMMARY|BEGIN[ \t]+SUMMARY|SENSITIVE BUT|E\.O\.|TAGS|PAGE[ \t]+\d|THIS IS AN ACTION|[A-Z .]+\d{3,8}[ \t]+\d{3}(?:\.\d)?[ \t]+OF)",
+    r"-{3,}|={3,}|[\d<>]+[\d<>\-:/. \t]*$|SUMMARY|BEGIN[ \t]+SUMMARY|SENSITIVE BUT|E\.O\.|TAGS|PAGE[ \t]+\d|THIS IS AN ACTION|[A-Z .]+\d{3,8}[ \t]+\d{3}(?:\.\d)?[ \t]+OF)",
     re.I,
 )
 _REF_ITEM = re.compile(r"^[ \t]*(?:\(?[A-Z][ \t]*[.):][ \t]|REF[ \t]+[A-Z]\b|\([A-Z]\)|[A-Z]\.\S)", re.I)

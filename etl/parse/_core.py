@@ -116,8 +116,8 @@ def _fill(row: dict[str, Any], header: str, body: str, meta: Mapping[str, str], 
         problems.extend(lay.notes)
     row["header"] = header
     row["body"] = body
-    h = _layout.strip_page_breaks(normalize(header))
-    b = _layout.strip_page_breaks(normalize(body))
+    h = _layout.strip_page_breaks(_layout.untab(normalize(header)))
+    b = _layout.restore_blocks(_layout.strip_page_breaks(_layout.untab(normalize(body))))
     end = _layout.text_end(b) if b[-300:].rstrip()[-4:] in _FURNITURE_TAILS or _TAIL_HINT.search(b[-80:]) else len(b)
     if end < len(b.rstrip()):
         b = b[:end] + "\n"

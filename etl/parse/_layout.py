@@ -384,6 +384,38 @@ _PAGE_BREAK = re.compile(
 )
 
 
+_TAB_COLUMN = re.compile(r"(?<=\S)\t(?=[ \t]*" + LEVEL + r"[^\n]*\d{3})")
+
+
+def untab(text: str) -> str:
+    """Tabs read as the runs of spaces they replaced (two spaces), except a tab that separates a leaked row's
+    header column from the body column's banner (kept: :func:`etl.parse._body.find_banner` splits there)."""
+    if "\t" not in text:
+        return text
+    if _TAB_COLUMN.search(text):
+        return text
+    return text.replace("\t", "  ")
+
+
+_BLOCK_START = re.compile(
+    r"\n(?=[ \t]*(?:\d{1,3}[ \t]*\.[ \t]*(?:\(|[A-Z])|\([A-Z]{1,3}\)[ \t]*\d{1,3}\.|(?i:" + LEVEL + r")[^\n]*\d{3}|E\.[ \t]?O\.|TAGS?[ \t]*:"
+    r"|SUBJ(?:ECT)?[ \t]*:|REFS?[ \t]*:|REFTELS?\b|Classified[ \t]+By|CLASSIFIED[ \t]+BY|(?:BEGIN[ \t]+)?SUMMARY\b|Summary\b"
+    r"|(?:SIPDIS|NOFORN|EXDIS|NODIS|LIMDIS|SENSITIVE)[ \t]*$))",
+    re.M,
+)
+_ANY_BLANK = re.compile(r"\n[ \t]*\n")
+
+
+def restore_blocks(text: str) -> str:
+    """A text whose blank lines were all removed gets one back before each line that opens a block of the
+    body header (a banner, E.O., TAGS, SUBJECT, REF, Classified By, a caveat line, a numbered
+    paragraph), so that the SUBJECT, REF and Classified By blocks end where the cable ended them. Texts with
+    blank lines in their first 3,000 characters are returned unchanged."""
+    if _ANY_BLANK.search(text, 0, 3000) or text.count("\n", 0, 3000) < 8:
+        return text
+    return _BLOCK_START.sub("\n\n", text)
+
+
 def strip_page_breaks(text: str) -> str:
     """Text without page furniture: a teletype page header from page 2 on (``PAGE 02 MADRID 00640 02 OF 09
     091341Z``) or a printed ``Page 2 of 5``, with the classification line printed beside it. Page 1's header
