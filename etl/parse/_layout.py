@@ -411,7 +411,7 @@ def restore_blocks(text: str) -> str:
     body header (a banner, E.O., TAGS, SUBJECT, REF, Classified By, a caveat line, a numbered
     paragraph), so that the SUBJECT, REF and Classified By blocks end where the cable ended them. Texts with
     blank lines in their first 3,000 characters are returned unchanged."""
-    if _ANY_BLANK.search(text, 0, 3000) or text.count("\n", 0, 3000) < 8:
+    if _ANY_BLANK.search(text, 0, 3000) or text.count("\n", 0, 3000) < 4:
         return text
     return _BLOCK_START.sub("\n\n", text)
 
