@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from etl.parse._classif import LEVEL
+from etl.parse._tags import PAGE_BREAK_LINE
 
 BANNER = re.compile(r"^[ \t]*(?P<level>" + LEVEL + r")(?P<rest>.*)$", re.M | re.I)
 _TAB_BANNER = re.compile(r"\t[ \t]*(?P<level>" + LEVEL + r")(?P<rest>.*)$", re.M)
@@ -20,9 +21,11 @@ _NOT_POST = frozenset({"SECTION", "OF", "SIPDIS", "NOFORN", "EXDIS", "NODIS", "L
 _GLUED = re.compile(r"E\.O\.|\bTAGS\b|SUBJECT|SIPDIS", re.I)
 FIRST_PARA = re.compile(r"^[ \t]*1[ \t]*\.[ \t]", re.M)
 TAGS_LINE = re.compile(
-    r"(?:^|(?<=[\s\d]))(?:TAGS?|TAGE|TABS|TGS)[ \t]*:[ \t]*(?P<v>.*)$|^[ \t]*(?:TAS|AGS)[ \t]*:[ \t]*(?P<v2>.*)$"
-    r"|^[ \t]*TAGS[ \t]+(?P<v3>.*)$",
-    re.M | re.I,
+    r"""(?:^|(?<=[\s\d]))(?:TAGS?|TAGES?|TABS|TGS|AGS)[ \t]*:[ \t]*(?P<v>.*)$  # TAGS: TAGES: AGS: (glued on too)
+      | ^[ \t]*(?:TAGS?|TAGES?|TAS)[ \t]*[:;,][ \t]*(?P<v2>.*)$                 # TAGS; TAGS, TAS: (at a line start)
+      | ^[ \t]*TAGS?[ \t]+(?P<v3>.*)$                                            # TAGS PREL / TAG PTER, PGOV
+    """,
+    re.M | re.I | re.X,
 )
 SUBJECT_LINE = re.compile(r"^[ \t]*(?:SUBJECT|SUBJ|SUBJEC|UBJECT)[ \t]*[:.\-]?[ \t]*(?P<v>.*)$", re.M | re.I)
 SUBJECT_GLUED = re.compile(r"\bSUBJ(?:ECT)?[ \t]*:[ \t]*(?P<v>.*)$", re.M | re.I)
@@ -42,6 +45,8 @@ _REF_STOP = re.compile(
     r"|SUBJECT|E\.O\.|TAGS)",
     re.I,
 )
+_REF_CABLE_HINT = re.compile(r"^[ \t]*\(?[A-Za-z][.)][ \t]*(?:\d{2,4}[ \t]+)?[A-Za-z][A-Za-z' \-]{1,30}[ \t]\#?\d{1,7}\b")
+"""A lettered REF item naming a cable (``(B) Sao Paulo 319``, ``C. 05 STATE 1234``) continues the block."""
 PORTION_PREFIX = re.compile(r"^[ \t]*\((?P<mark>[A-Z]{1,4}(?:[ \t]*/{1,2}[ \t]*[A-Z]{1,6}){0,3})\)[ \t]*[-:]?[ \t]*")
 
 
@@ -213,6 +218,9 @@ def find_tags(top: str) -> str | None:
             if j < len(rest) and _TAG_CONTINUATION.match(rest[j]):
                 i = j
                 continue
+        if value.endswith(",") and PAGE_BREAK_LINE.match(rest[i]):  # a page break inside a wrapped TAGS line
+            i += 1
+            continue
         if not rest[i].strip() or SUBJECT_LINE.match(rest[i]):
             break
         if not (value.endswith(",") or _TAG_CONTINUATION.match(rest[i])):
@@ -228,8 +236,10 @@ def find_tags(top: str) -> str | None:
 
 _INLINE_REF = re.compile(
     r"[ \t]{2,}(?=(?:REFS?|REF\(S\)|REFTELS?)[ \t]*:)"
-    # one space is enough when a cable reference follows: "GOVERNMENT REF: A. STATE 118297 B. ANKARA 1661"
-    r"|[ \t](?=REFS?[ \t]*:[ \t]*(?:[A-Z][.)][ \t]*)?(?:\d{2}[ \t]+)?[A-Z][A-Z ]*[ \t]\d)"
+    # one space, or none (REF glued to the subject's last word: "AS UK PRIMEREF: A. LONDON 1939"), is enough
+    # when a cable reference follows: "GOVERNMENT REF: A. STATE 118297", "IN RIO Ref(s): A) 08 RIO DE JAN 138"
+    r"|(?:[ \t]|(?<=[A-Z]))(?=(?i:REF\(S\)|REFS?|REFTELS?)[ \t]*:[ \t]*(?:\(?[A-Za-z][.)][ \t]*)?(?:\d{2,4}[ \t]+)?"
+    r"[A-Za-z][A-Za-z ]*[ \t]\d)"
 )
 # Other text squashed onto the SUBJECT line: the Classified By line, or paragraph 1 ("...PROBLEM  1.  (SECRET")
 _SUBJECT_SQUASHED = re.compile(
@@ -256,6 +266,10 @@ def find_references(top: str) -> str | None:
     i = 1
     while i < len(lines):
         line = lines[i]
+        if _REF_CABLE_HINT.match(line):  # "(B) Sao Paulo 319": an item, not a portion-marked paragraph
+            out.append(line.rstrip())
+            i += 1
+            continue
         if not line.strip():
             j = i + 1
             while j < len(lines) and not lines[j].strip():

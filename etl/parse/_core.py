@@ -16,8 +16,6 @@ _ID_POST_CLEAN = re.compile(r"[^A-Z0-9]")
 _TAGS_SPLIT = re.compile(r"\s*(?:\b|(?<=\d))TAGS?\s*:", re.I)
 _ID_YEAR = re.compile(r"^(\d{2})[A-Z]")
 _ID_SERIAL = re.compile(r"(\d+)$")
-_NOFORN = re.compile(r"^[ \t]*NOFORN\b|\bNOFORN[ \t]*$", re.M)
-_SENSITIVE = re.compile(r"^[ \t]*SENSITIVE\b", re.M)
 
 FIELDS: tuple[str, ...] = (
     "reference_id", "reference_id_source", "dtg", "sent_at", "sent_at_source", "precedence_raw", "precedence",
@@ -175,19 +173,13 @@ def _fill(row: dict[str, Any], header: str, body: str, meta: Mapping[str, str], 
     if meta_cls:
         row["classification"] = " ".join(meta_cls.upper().split())
     elif level:
-        cls = level
-        head = top[:1500]
-        if level != "UNCLASSIFIED" and _NOFORN.search(head):
-            cls += "//NOFORN"
-        elif level == "UNCLASSIFIED" and _SENSITIVE.search(head):
-            cls += "//FOR OFFICIAL USE ONLY"
-        row["classification"] = cls
+        row["classification"] = _classif.with_caveat(level, b, banner.start if banner else 0)
     elif pmeta.get("classification"):
         row["classification"] = " ".join(pmeta["classification"].upper().split())
 
     # --- reference id: one trust rule per kind of source (see _choose_id)
     year: int | None = sent_at.year if sent_at else None
-    _choose_id(row, meta, pmeta, trust, banner, year, b)
+    _choose_id(row, meta, pmeta, trust, banner, year, b, h)
     if year is None and row["sent_at"] is not None and row["reference_id_source"] != "metadata":
         year = row["sent_at"].year
     if row["reference_id"] is None:
@@ -245,7 +237,7 @@ def _id_conflict(stated: str, banner: _body.Banner | None, year: int | None) -> 
 
 
 def _choose_id(row: dict[str, Any], meta: Mapping[str, str], pre: Mapping[str, str], trust: str,
-               banner: _body.Banner | None, year: int | None, b: str) -> None:
+               banner: _body.Banner | None, year: int | None, b: str, h: str) -> None:
     """reference_id by the trust rule of its source (README "How right the fields are"):
 
     * ``publisher`` (a publisher's table: cablegate and PlusD pages, the cables.csv release): its id is taken
@@ -291,6 +283,10 @@ def _choose_id(row: dict[str, Any], meta: Mapping[str, str], pre: Mapping[str, s
                         f"{derived} derived from the text is used")
     if derived is None:
         derived = _id_from_residue(b[:3000], year)
+    if derived is None and "DE" in h:
+        de = _header.DE_LINE.search(h)
+        derived = _ids.id_from_routing(banner.post if banner else None, row["origin"],
+                                       de.group("serial") if de else None, year)
     if derived:
         row["reference_id"], row["reference_id_source"] = derived, "derived"
 

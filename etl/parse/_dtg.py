@@ -11,7 +11,10 @@ MONTHS = {m: i for i, m in enumerate(
 # Precedence prosign(s), then DDHHMM + zone letter, month, year (2 or 4 digits).
 DTG_LINE = re.compile(
     r"^[ \t]*(?P<prec>[ZOPR](?:[ \t]+[ZOPR])?)[ \t]+(?P<dtg>(?P<day>\d{2})[ \t]?(?P<hh>\d{2})(?P<mm>\d{2})"
-    r"[ \t]?(?P<zone>[A-Z])[ \t]*(?P<mon>[A-Za-z]{3})[ \t]*(?P<yy>\d{2}|\d{4}))(?:[ \t]+Z[A-Z]{2}\w*.*)?[ \t]*$",
+    r"[ \t]?(?P<zone>[A-Z])[ \t]*(?P<mon>[A-Za-z]{3})[ \t]*(?P<yy>\d{2}|\d{4}))"
+    # after the DTG: an operating signal (``ZFF4``, ``ZDK``) or a relay comment in parentheses
+    # (``O 091547Z OCT 09 (CCY ADC1AECC MSI3311-632)``)
+    r"(?:[ \t]+Z[A-Z]{2}\w*.*|[ \t]+\(.*\))?[ \t]*$",
     re.M,
 )
 DTG_BARE = re.compile(

@@ -86,6 +86,8 @@ def addressees(header: str) -> tuple[list[dict[str, object]], list[dict[str, obj
                     break
                 current = info
                 line = m.group("rest")
+        if _PAGE_BREAK.match(line):  # "TO PAGE 02 STATE 015113 182333Z": a page break right after TO
+            continue
         if _DISTRIBUTION.match(line) or _ROUTING_LINE.match(line) or _NOT_ADDRESS.search(line):
             current = None  # the office distribution block (INFO LOG-00 NP-00 ...), a DTG or FM line
             continue

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from etl.parse._stations import repair_station
+
 # Origins as written in REF lines / banners -> station as used in reference ids.
 STATION_ALIASES = {
     "SECSTATE": "STATE", "SECSTATE WASHDC": "STATE", "STATE": "STATE", "SECTSTATE": "STATE", "DEPT": "STATE",
@@ -41,6 +43,13 @@ MALFORMED = {
 }
 _PLUSD_ID = re.compile(r"^(?P<yyyy>(?:19|20)\d\d)(?P<station>[A-Z]+?)(?P<serial>\d{1,8})(?:_[A-Z0-9]+)?$")
 _ID = re.compile(r"^(?P<yy>\d{2})(?P<station>[A-Z][A-Z\-]*?)(?P<serial>\d{1,7})$")
+# A section marker glued in after the year, spelt any way: 08SECTION01OF02MANAMA492, 07SETION02OF02BAKU1501,
+# 08ECTION01OF02MANAMA492 (letters, then NNOFNN: no station name holds digits).
+_GARBLED_SECTION = re.compile(r"(?<=^\d\d)[A-Z]{2,9}\d{1,2}OF\d{1,2}(?=[A-Z])")
+# A teletype marker after the serial: an operating signal with a duplicate number (06MADRID002583ZFR2585,
+# ZDK, ZFF), a TOSEC/SECTO number (90STATE255577TOSEC140323) -> the id ends at the first serial. Other text
+# after the serial (``03MOSCOW5349ANDMORE``) is not repaired: the id stays malformed.
+_TRAILING_MARKER = re.compile(r"^(\d{2}[A-Z][A-Z\-]*?\d{1,7})(?:Z[A-Z]{2}\d*|TOSEC\d+|SECTO\d+)$")
 _JUNK_IN_ID = re.compile(r"S(?:E)?CTION\d{1,2}OF\d{1,2}|^(?:NOFORN|EFTO|SIPDIS|AMEMBASSY|AMCONSUL|USMISSION|CONFIDENTIAL|SECRET|UNCLAS)")
 _STATION_FIX = {"SECTSTATE": "STATE", "SECSTATE": "STATE", "PAUP": "PORTAUPRINCE", "BA": "BUENOSAIRES",
                 "PORT-OF-SPAIN": "PORTOFSPAIN", "TAIPEI": "AITTAIPEI", "USUN": "USUNNEWYORK"}
@@ -59,8 +68,10 @@ def canonical_id(ref: str | None) -> str | None:
     m = re.match(r"^(\d{2})\1(?=[A-Z])", rid)  # 7575LIBREVILLE1895
     if m:
         rid = rid[2:]
-    rid = re.sub(r"TOSEC\d+$|SECTO\d+$", "", rid)  # 90STATE255577TOSEC140323
-    rid = re.sub(r"(?<=^\d\d)S(?:E)?CTION\d{1,2}OF\d{1,2}", "", rid)  # 08SECTION01OF02MANAMA492
+    rid = _GARBLED_SECTION.sub("", rid, count=1)
+    dup = _TRAILING_MARKER.match(rid)
+    if dup:
+        rid = dup.group(1)
     m2 = _ID.match(rid)
     if not m2:
         return rid
@@ -69,7 +80,7 @@ def canonical_id(ref: str | None) -> str | None:
     while prev != station:
         prev = station
         station = _JUNK_IN_ID.sub("", station)
-    station = _STATION_FIX.get(station, station).replace("-", "")
+    station = repair_station(_STATION_FIX.get(station, station).replace("-", ""))
     return f"{m2.group('yy')}{station}{int(m2.group('serial'))}" if station else rid
 
 
@@ -94,14 +105,10 @@ _PREFIX_NAMES = (
     ("USINT ", "US Interests Section "), ("USMISSION ", "Mission "), ("USDEL ", "US Delegation "),
     ("USOFFICE ", "US Office "), ("AIT ", "American Institute Taiwan, "), ("REO ", "REO "), ("RPO ", "RPO "),
 )
-_LOWER = frozenset({"of", "de", "da", "do", "des", "du", "la", "le", "el", "al", "and"})
-
-
 def _title(words: str) -> str:
-    out = []
-    for i, w in enumerate(words.lower().split()):
-        out.append(w if (i and w in _LOWER) else "-".join(p[:1].upper() + p[1:] for p in w.split("-")))
-    return " ".join(out)
+    """The publisher's capitalisation: every word and hyphen part capitalised, particles too
+    (``Consulate Rio De Janeiro``, ``Embassy Dar Es Salaam``, ``Embassy Port-Au-Prince``)."""
+    return " ".join("-".join(p[:1].upper() + p[1:] for p in w.split("-")) for w in words.lower().split())
 
 
 def origin_name(fm: str | None) -> str | None:
@@ -119,3 +126,19 @@ def origin_name(fm: str | None) -> str | None:
                 return "Mission " + rest.split()[0] + ((" " + _title(" ".join(rest.split()[1:]))) if len(rest.split()) > 1 else "")
             return name + _title(rest)
     return _title(f)
+
+
+def id_from_routing(post: str | None, fm: str | None, de_serial: str | None, year: int | None) -> str | None:
+    """The id of a cable whose banner lost its serial (``C O N F I D E N T I A L SECTION 01 OF 02 TEL AVIV``,
+    a banner wrapped over two lines, no banner at all): the DE line's serial (``DE RUEHTV #4032/01 2851507``,
+    the originator's own message number) with the banner's post, else the FM line's post, and the DTG year."""
+    if de_serial is None or year is None:
+        return None
+    station = canonical_station(post) if post else None
+    if station is None and fm:
+        f = re.sub(r"[ \t]+(?:FLASH|NIACT[ \t]+IMMEDIATE|IMMEDIATE|PRIORITY|ROUTINE)\b.*$", "", fm.upper())
+        f = re.sub(r"[ \t]+WASH(?:INGTON)?[ \t]*DC$|[ \t]+WASHDC$", "", f.strip())
+        station = canonical_station(f)
+    if station is None or station == "STATE":  # the DE line keeps 4 digits: STATE 049854 is "#9854"
+        return None
+    return f"{year % 100:02d}{station}{int(de_serial)}"

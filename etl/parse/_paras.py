@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from etl.parse import _classified
 from etl.parse._classif import despace
 
 _MK = r"[A-Za-z]{1,4}(?:[ \t]*/{1,2}[ \t]*(?:REL[ \t]+(?:TO[ \t]+)?[A-Za-z][A-Za-z ,]{1,40}?|[A-Za-z]{1,6})){0,3}"
@@ -65,13 +66,17 @@ SUMMARY_START = re.compile(
     r"[ \t]*(?:[:.\-]|$)",
     re.I | re.M,
 )
-SUMMARY_END = re.compile(r"\bEND[ \t]*(?:OF[ \t]+)?SUMMARY\b[ \t]*\.?", re.I)
+# END SUMMARY, also split over two lines (``End`` / ``Summary.``) or with its heading's words
+# (``END SUMMARY AND COMMENT``).
+SUMMARY_END = re.compile(r"\bEND[ \t]*\n?[ \t]*(?:OF[ \t]+)?SUMMARY\b[ \t]*\.?", re.I)
+_HEADER_LINE = re.compile(r"(?:\bTAGS?\b|\bSUBJECT\b|\bCLASSIFIED[ \t]+BY\b)[^\n]*", re.I)
+_ENDS_WITH_END = re.compile(r"\bend\s*(?:of\s+)?$")
 COMMENT_START = re.compile(r"(?:COMMENT|Comment)[ \t]*(?::|\.|-{1,2}|$)", re.M)
 COMMENT_END = re.compile(r"\bEND[ \t]*(?:OF[ \t]+)?COMMENT\b[ \t]*\.?", re.I)
 
 _NOT_SIGNATURE = re.compile(
     r"^(?:C ?O ?N ?F ?I ?D ?E ?N ?T ?I ?A ?L|S ?E ?C ?R ?E ?T|UNCLAS(?:SIFIED)?|SIPDIS|NOFORN|END(?: COMMENT| SUMMARY"
-    r"| TEXT)?\.?|SENSITIVE|BT|NNNN|NNN|LIMITED OFFICIAL USE|FOR OFFICIAL USE ONLY|LIMITED OFFICIAL|XXXXXXXX+|UNQUOTE|QUOTE|TEXT|COMMENT|SUMMARY|NONE|ACTION REQUEST|[^A-Z0-9]+|[A-Z]*VZCZ[A-Z]*|DECLASSIFIED/RELEASED\b.*|SYSTEMATIC REVIEW\b.*|REVIEW \d{1,2} [A-Z]{3} \d{4}|\d{4}[A-Z]+\d+ *- *CLAS.*|\*+ *CURRENT (?:HANDLING|CLASSIFICATION)\b.*)$"
+    r"| TEXT)?\.?|SENSITIVE|BT|NNNN|NNN|LIMITED OFFICIAL USE|FOR OFFICIAL USE ONLY|LIMITED OFFICIAL|XXXXXXXX+|UNQUOTE|QUOTE|TEXT|COMMENT|SUMMARY|NONE|ACTION REQUEST|[^A-Z0-9]+|[A-Z]*VZCZ[A-Z]*|DECLASSIFIED/RELEASED\b.*|SYSTEMATIC REVIEW\b.*|REVIEW \d{1,2} [A-Z]{3} \d{4}|\d{4}[A-Z]+\d+ *- *CLAS.*|\*+ *CURRENT (?:HANDLING|CLASSIFICATION)\b.*|PAGE \d{1,3}\b.*)$"
 )
 # A signer written in mixed case (``Willeford``): only as the whole last line or right after "End comment."
 _SIG_MIXED = re.compile(
@@ -82,6 +87,8 @@ _MIXED_NOT_NAMES = frozenset(
     "THANKS THANK REGARDS MINIMIZE CONSIDERED UNCLASSIFIED CONFIDENTIAL SECRET SIPDIS NOFORN END COMMENT SUMMARY TEXT"
     " NONE ACTION REQUEST BEST SINCERELY".split()
 )
+_OPERATOR_NOTE = re.compile(r"^[ \t]*NOTE[ \t]+BY[ \t]+(?:OC/T|OCT|S/S-O|S/S|OPERATOR|PASSING|THE[ \t]+OC)\b.*", re.M | re.S)
+_ONE_WORD_PERIOD = re.compile(r"^[A-Z][A-Z'\-]{2,}\.$")
 _END_PREFIX = re.compile(r"^END[ \t]+(?:OF[ \t]+)?(?:COMMENT|SUMMARY|TEXT|QUOTE)\.?[ \t]*")
 _SIG = re.compile(r"(?:^|(?<=[.!?\"')*/])[ \t]+)(?P<sig>[A-Z][A-Z'\-]+(?:[ \t]+(?:[A-Z][A-Z'\-]+|[A-Z]\.)){0,3})[ \t]*$")
 
@@ -106,24 +113,6 @@ CAVEATS = (
     ("DISSENT CHANNEL", "DISSENT", re.compile(r"\bDISSENT[ \t]+CHANNEL\b")),
 )
 _REL_TO = re.compile(r"\bREL(?:EASABLE)?[ \t]+TO[ \t]+(?P<to>[A-Z ,]{2,60})")
-
-_CLASSIFIED_BY = re.compile(r"(?<![A-Za-z])CLASSIFIED[ \t]+BY[ \t]*[:;.]?[ \t]*", re.I)
-_REASON_SPLIT = re.compile(
-    r"(?:[,;:.][ \t]*)?(?:\b(?:FOR[ \t]+)?REASONS?\b|\bFOR[ \t]+REAS|\bE\.?O\.?[ \t]*1[23]\d{3}|(?<![\d.])1[ \t]*\.[ \t]*[45](?!\d))",
-    re.I,
-)
-_SECTION = re.compile(r"(?<![\d.])1[ \t]*\.[ \t]*(?P<s>[45])(?!\d)")
-_LETTER = re.compile(r"(?<![A-Za-z])([a-hA-H])(?![A-Za-z])")
-_TITLE_WORDS = frozenset("""
-AMBASSADOR AMB DCM ADCM CDA MC POLMINCOUNS POLMIL D'AFFAIRS CHARGE'D ECONMINCOUNS MINCOUNS CHARGE D'AFFAIRES A.I. AI CHARGE' DEPUTY CHIEF OF MISSION POLITICAL ECONOMIC POL ECON POLOFF
-ECONOFF POLCOUNS ECONCOUNS COUNSELOR COUNSELLOR MINISTER MINISTER-COUNSELOR OFFICER SECTION ACTING CONSUL GENERAL
-CONSUL-GENERAL PRINCIPAL DIRECTOR ASSISTANT SECRETARY UNDER DEPARTMENT STATE FOR AFFAIRS AND THE PUBLIC
-DIPLOMACY MANAGEMENT MILITARY DEFENSE ATTACHE AMB. A/S A/DCM P/E PE POL/ECON POL-ECON CHIEF, RSO REGIONAL
-SECURITY LEGAL ATTACHE OFFICE NEA EUR WHA AF EAP SCA ISN INR DAS PDAS EXECUTIVE SPECIAL ENVOY REPRESENTATIVE
-COORDINATOR ADVISOR ADVISER CONSULAR M/C PAO PA ESTH LABOR AGRICULTURAL COMMERCIAL INTERNATIONAL NARCOTICS
-LAW ENFORCEMENT DEPUTY POLITICAL/ECONOMIC A DEPT U.S. US USUN USNATO MISSION EMBASSY BY CG DPO A/POLCOUNS
-""".split())
-
 
 def paragraphs(body: str, start: int = 0) -> list[dict[str, object]]:
     """Numbered paragraphs ``N. (X) text`` / ``(X) N. text`` / ``N) text`` in sequence (an excerpt may start
@@ -200,7 +189,7 @@ def _find_word(body: str, low: str, word: str, limit: int) -> re.Match[str] | No
     """First heading ``word`` (found cheaply in the lower-cased text, confirmed with SUMMARY_START)."""
     i = low.find(word, 0, limit)
     while i >= 0:
-        if i == 0 or body[i - 1] in " \t\n.)-":
+        if (i == 0 or body[i - 1] in " \t\n.)-") and not _ENDS_WITH_END.search(low, max(0, i - 8), i):
             m = SUMMARY_START.match(body, i)
             if m:
                 return m
@@ -213,13 +202,19 @@ def summary(body: str, low: str | None = None) -> str | None:
     low = low if low is not None else body.lower()
     m = _find_word(body, low, "summary", max(6000, len(body) // 2))
     if not m:
-        if "end summary" not in low and "end of summary" not in low:
-            return None
-        e = SUMMARY_END.search(body)
+        e = SUMMARY_END.search(body) if "summary" in low else None
         if not e:
             return None
-        # "End summary" without a start: the paragraph that ends with it
-        para_start = max(body.rfind("\n\n", 0, e.start()), 0)
+        # "END SUMMARY." without a start: the body text from its first paragraph (or, without a numbered
+        # paragraph before the marker, the paragraph that ends with it) to the marker
+        first = _PARA.search(body, 0, e.start())
+        while first and first.group("num") != "1":
+            first = _PARA.search(body, first.end(), e.start())
+        if first:
+            para_start = first.start()
+        else:  # after the body header's last line (TAGS / SUBJECT / Classified By), or the last blank line
+            heads = list(_HEADER_LINE.finditer(body, 0, min(e.start(), 4000)))
+            para_start = max(body.rfind("\n\n", 0, e.start()), heads[-1].end() if heads else 0, 0)
         text = _clean_span(body[para_start:e.start()])
         return text or None
     k = low.find("summary", m.end())
@@ -273,12 +268,17 @@ def _all(text: str, word: str) -> list[int]:
 def signature(body: str) -> str | None:
     """Surname(s) in capitals on the last line (``BURNS``, ``VAN VOORST``)."""
     tail = body.rstrip()[-400:]
-    lines = [ln.strip().rstrip("\\\"").rstrip() for ln in tail.split("\n")]
+    note = _OPERATOR_NOTE.search(tail)
+    if note:  # the communications center's note after the signer: "NOTE BY OC/T: HEADING AS RECEIVED."
+        tail = tail[: note.start()]
+    lines = [ln.strip().rstrip("\\\"#").rstrip() for ln in tail.split("\n")]  # GILLESPIE## (end-of-text marks)
     lines = [ln for ln in lines if ln]
     while lines and _NOT_SIGNATURE.match(despace(lines[-1]).upper().strip()):
         lines.pop()
     if not lines:
         return None
+    if _ONE_WORD_PERIOD.match(lines[-1]) and (len(lines) == 1 or lines[-2][-1:] in ".!?\"')"):
+        lines[-1] = lines[-1][:-1]  # MCNAMARA. under a finished sentence (not a sentence's last word wrapped)
     last = lines[-1]
     m = _SIG.search(last)
     if not m:
@@ -326,7 +326,7 @@ def _find_classified_by(body: str, limit: int, start: int = 0) -> re.Match[str] 
     head = body[:limit].upper()
     i = head.find("CLASSIFIED", start)
     while i >= 0:
-        m = _CLASSIFIED_BY.match(body, i, limit)
+        m = _classified.CLASSIFIED_BY.match(body, i, limit)
         if m:
             return m
         i = head.find("CLASSIFIED", i + 1)
@@ -355,46 +355,4 @@ def _classified_at(body: str, m: re.Match[str]) -> tuple[str | None, str | None,
     para_end = re.search(r"\n[ \t]*\n|\n[ \t]*\d{1,2}\.[ \t]", chunk)
     if para_end:
         chunk = chunk[:para_end.start()]
-    chunk = " ".join(chunk.split())
-    chunk = _CLASSIFIED_BY.sub("", chunk, count=1) if _CLASSIFIED_BY.match(chunk) else chunk
-    r = _REASON_SPLIT.search(chunk)
-    who = chunk[: r.start()] if r else chunk[:120]
-    who = re.split(r"\s+(?:per|PER|for|FOR)\s*$", who.strip(" ,;:.-"))[0]
-    reasons_text = chunk[r.start():] if r else ""
-    sec = _SECTION.search(reasons_text)
-    section = f"1.{sec.group('s')}" if sec else None
-    letters: list[str] = []
-    rs = sec or re.search(r"REASONS?\b[ \t:]*", reasons_text, re.I)
-    if rs:
-        tail = reasons_text[rs.end():rs.end() + 40]
-        tail = re.sub(r"\bA ND\b|\bAN D\b", "AND", tail, flags=re.I)  # "(B) A\nND (D)": a word broken by the wrap
-        tail = re.split(r"\.(?:\s|$)|\bE\.?O\b", tail)[0]
-        for x in _LETTER.findall(tail):
-            x = x.lower()
-            if x not in letters:
-                letters.append(x)
-    name, title = _split_who(who.strip(" ,;:.-"))
-    if name and _SUFFIX_END.search(name):  # the period of "Jr." was taken for the end of the sentence
-        name += "."
-    return name, title, section, letters
-
-
-_SUFFIX_END = re.compile(r"\b(?:Jr|JR|Sr|SR)$")
-
-
-def _split_who(who: str) -> tuple[str | None, str | None]:
-    if not who:
-        return None, None
-    if "," in who:
-        first, rest = who.split(",", 1)
-        if not (set(first.upper().split()) & _TITLE_WORDS) and 1 < len(first.split()) <= 5:
-            return first.strip(), rest.strip(" ,") or None
-    words = who.split()
-    i = len(words)
-    while i > 0 and words[i - 1].upper().strip(",") not in _TITLE_WORDS:
-        i -= 1
-    name = " ".join(words[i:]).strip(" ,") or None
-    title = " ".join(words[:i]).strip(" ,") or None
-    if name and len(name.split()) > 6:
-        return None, who
-    return name, title
+    return _classified.parse_line(chunk, m.end() - body.rfind("\n", 0, m.start()) - 1)

@@ -7,12 +7,26 @@ import re
 from etl.parse._ids import STATION_ALIASES, canonical_station
 
 _HEAD = re.compile(r"^[ \t]*(?:PROGRAM[ \t]+)?(?:REFS?|REF\(S\)|REFTELS?|REFERENCES?)[ \t]*[:.]?[ \t]*", re.I)
-# Bullets: A. / A) / (A) / A: / REF A  (only single capital letters, followed by space)
-_BULLET = re.compile(r"(?:(?<=^)|(?<=[\s,;]))(?:REF[ \t]+)?\(?(?P<letter>[A-Z])(?:\)|[.):])(?=[ \t]|$)")
+# The letter of an item (matched on the upper-cased block; only runs A, B, C... count).
+_BULLET = re.compile(
+    r"""(?:(?<=^)|(?<=[\s,;]))(?:REF[ \t]+)?
+      (?: \(?(?P<letter>[A-Z])(?:\)|[.):])(?=[ \t]|$)              # A. / A) / (A) / A:
+        | (?P<bare>[A-Z])(?=[ \t]+(?:\d{2,4}[ \t]+)?[A-Z][A-Z'\-]+  # a bare letter before a cable:
+             (?:[ \t]+[A-Z][A-Z'\-]+)*[ \t]+\#?\d)                  #   REF A WELLINGTON 721 B WELLINGTON 700
+      )""",
+    re.X,
+)
 _CABLE = re.compile(
-    r"(?<![A-Z0-9])(?:(?P<yy>\d{4}|\d{2})[ \t]+)?(?P<origin>[A-Z][A-Z'\-]*(?:[ \t]+[A-Z][A-Z'\-]*){0,3})"
-    r"[ \t]+(?:-[ \t]*)?(?P<serial>\d{1,7})(?P<more>(?:[ \t]*(?:,|AND|&)[ \t]*\d{1,7}(?![\d/]))*)(?![\d/])"
-    r"(?:[ \t]*\((?P<yy2>\d{2})\))?"
+    r"""(?<![A-Z0-9])(?:(?P<yy>\d{4}|\d{2})[ \t]+)?                 # a year before the station: 06 TBILISI, 2007
+      (?P<origin>[A-Z][A-Z'\-]*(?:[ \t]+[A-Z][A-Z'\-]*){0,3})       # the station, up to 4 words: RIO DE JAN
+      [ \t]+(?:-[ \t]*)?\#?[ \t]*(?P<serial>\d{1,7})                # the serial: 1939, #3565, - 12
+      (?:-(?P<yy3>\d{2})(?![\d/]))?                                  # a year after it: QUITO 4525-91
+      (?P<more>(?:[ \t]*(?:,|AND|&)[ \t]*\#?\d{1,7}(?![\d/])        # more serials: BRASILIA 2799 AND 2764
+                |[ \t]*/[ \t]*\d{3,7}(?![\d/]))*)                     #   KABUL 936/935
+      (?![\d/])
+      (?:[ \t]*\((?P<yy2>\d{2})\))?                                   # a year in parentheses: (08)
+    """,
+    re.X,
 )
 _NOT_ORIGIN = frozenset({
     "MSG", "DTG", "EMAIL", "E-MAIL", "TELCON", "PARA", "PARAS", "PARAGRAPH", "DATED", "OF", "ON", "AND", "THE", "IN",
@@ -23,8 +37,15 @@ _NOT_ORIGIN = frozenset({
     "SEPT", "OCT", "NOV", "DEC", "FY", "CFR", "PL", "EO", "E.O.", "TAGS", "SUBJECT", "SIPDIS",
     "REASON", "REASONS", "CLASSIFIED", "SECTIONS", "PARAGRAPHS",
 })
-_TAIL_STOP = re.compile(r"\bCLASSIFIED[ \t]*(?:BY\b|:)|\bE\.[ \t]?O\.[ \t]?1\d{4}", re.I)
-"""Where a REF block that lost its line breaks runs into the Classified By / E.O. line."""
+_DATE = re.compile(r"\b\d{1,2}/\d{1,2}/\d{2,4}\b")
+_TAIL_STOP = re.compile(
+    r"""\bCLASSIFIED[ \t]*(?:BY\b|:)               # the Classified By line
+      | \bE\.[ \t]?O\.[ \t]?1\d{4}                 # the E.O. line
+      | (?<=\s)\d{1,2}\.[ \t]*\([A-Z/]{1,8}\)      # paragraph 1 run on: "AND PREVIOUS 1. (SBU) SUMMARY"
+    """,
+    re.I | re.X,
+)
+"""Where a REF block that lost its line breaks runs into the Classified By / E.O. line or paragraph 1."""
 
 
 def split_items(block: str) -> list[tuple[str | None, str]]:
@@ -34,12 +55,13 @@ def split_items(block: str) -> list[tuple[str | None, str]]:
     stop = _TAIL_STOP.search(text)
     if stop:
         text = text[: stop.start()].rstrip(" ,;.")
-    marks = [m for m in _BULLET.finditer(text)]
+    upper = text.upper()
+    marks = list(_BULLET.finditer(upper if len(upper) == len(text) else text))
     # bullets must run A, B, C... to count
     good = []
     expect = "A"
     for m in marks:
-        if m.group("letter") == expect:
+        if (m.group("letter") or m.group("bare")) == expect:
             good.append(m)
             expect = chr(ord(expect) + 1)
     if not good:
@@ -49,7 +71,7 @@ def split_items(block: str) -> list[tuple[str | None, str]]:
         items.append((None, text[: good[0].start()].strip(" ,;")))
     for i, m in enumerate(good):
         end = good[i + 1].start() if i + 1 < len(good) else len(text)
-        items.append((m.group("letter"), text[m.end():end].strip(" ,;")))
+        items.append((m.group("letter") or m.group("bare"), text[m.end():end].strip(" ,;")))
     return items
 
 
@@ -86,15 +108,19 @@ def parse_references(block: str | None, cable_year: int | None, self_id: str | N
                         break
                     tail.insert(0, w)
                 words = tail
+            while len(words) > 1 and len(words[0]) == 1:  # a bullet letter glued on: A WELLINGTON
+                words = words[1:]
             if not words:
                 continue
             station = canonical_station(" ".join(words))
             if station is None:
                 continue
-            yy = _year(m.group("yy") or m.group("yy2"), cable_year)
+            yy = _year(m.group("yy") or m.group("yy2") or m.group("yy3"), cable_year)
             if yy is None:
                 continue
             serials = [m.group("serial")] + re.findall(r"\d{1,7}", m.group("more") or "")
+            if "/" in (m.group("more") or "") and _DATE.search(raw):
+                serials = serials[:1]
             for serial in serials:
                 rid = f"{yy}{station}{int(serial)}"
                 if rid == self_id:

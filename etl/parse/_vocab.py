@@ -40,7 +40,7 @@ def kind_of(tag: str) -> str:
     return "other"
 
 
-def _split_glued(tag: str, vocab: dict[str, str]) -> list[str] | None:
+def split_glued(tag: str, vocab: dict[str, str]) -> list[str] | None:
     """``VTPREL`` -> VT, PREL; ``ECONEFIN`` -> ECON, EFIN (all parts must be known tags of 2-5 letters)."""
     n = len(tag)
     if n < 4 or not tag.isalpha():
@@ -78,7 +78,7 @@ def fix_tags(tags: list[str]) -> list[dict[str, str]]:
         elif raw in vocab or not vocab:
             parts = [raw]
         else:
-            parts = _split_glued(raw, vocab) or [raw]
+            parts = split_glued(raw, vocab) or [raw]
         for tag in parts:
             if tag in seen:
                 continue

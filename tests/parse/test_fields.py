@@ -191,7 +191,8 @@ TAGS_CASES = [
     ("GOI EXTERNAL, PREL", ["GOI EXTERNAL", "PREL"]),
     ("prel, pgov, pins, tu", ["PREL", "PGOV", "PINS", "TU"]),
     # an unbracketed person tag SURNAME, GIVEN NAMES
-    ("PREL, STEINBERG, JAMES B., CH", ["PREL", "STEINBERG, JAMES B", "CH"]),
+    # (the initial keeps its period, as written and as in the parenthesised form ``(STEINBERG, JAMES B.)``)
+    ("PREL, STEINBERG, JAMES B., CH", ["PREL", "STEINBERG, JAMES B.", "CH"]),
 ]
 
 
