@@ -5,6 +5,7 @@ Public face:
 * :func:`parse` - a :class:`etl.sources.RawRecord` -> ``dict`` of fields plus ``_problems``. Never raises.
 * :func:`parse_text` - the same for a whole telegram given as text (header split off with :func:`split_cable`).
 * :func:`split_cable` - ``text -> (routing header, body from the banner on)``.
+* :func:`cable_found` - whether a parsed record showed a cable at all (else it is quarantined ``no_cable_found``).
 * :data:`PARSER_VERSION`.
 
 Everything else lives in private modules (``_dtg``, ``_decl``, ``_tags``, ``_header``, ``_body``...).
@@ -16,12 +17,20 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from etl.parse._core import PARSER_VERSION, parse_parts
-from etl.parse._header import split_cable
+from etl.parse._layout import split_cable
 
 if TYPE_CHECKING:
     from etl.sources import RawRecord
 
-__all__ = ["PARSER_VERSION", "parse", "parse_text", "split_cable"]
+__all__ = ["PARSER_VERSION", "cable_found", "parse", "parse_text", "split_cable"]
+
+_CABLE_FIELDS = ("reference_id", "dtg", "origin", "banner_level", "eo_raw", "tags_raw", "transmission_id", "de_serial")
+
+
+def cable_found(fields: Mapping[str, Any]) -> bool:
+    """A parsed record showed a cable: an id, or one of its landmarks read (DTG, FM line, banner, E.O., TAGS,
+    VZCZC, DE line). A SUBJECT line alone does not make a cable (memos have one)."""
+    return any(fields.get(k) for k in _CABLE_FIELDS)
 
 
 def parse(record: RawRecord) -> dict[str, Any]:
@@ -29,10 +38,11 @@ def parse(record: RawRecord) -> dict[str, Any]:
     header = getattr(record, "header", "") or ""
     body = getattr(record, "body", "") or ""
     meta = getattr(record, "meta", None) or {}
+    fmt = getattr(getattr(record, "lineage", None), "format", None)
     return parse_parts(header if isinstance(header, str) else "", body if isinstance(body, str) else "",
-                       meta if isinstance(meta, Mapping) else {})
+                       meta if isinstance(meta, Mapping) else {}, fmt if isinstance(fmt, str) else None)
 
 
-def parse_text(text: str, meta: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """Fields of a whole telegram given as one text (routing header + body)."""
-    return parse_parts("", text if isinstance(text, str) else "", meta or {})
+def parse_text(text: str, meta: Mapping[str, str] | None = None, source_format: str | None = None) -> dict[str, Any]:
+    """Fields of a whole telegram given as one text (routing header + body, anything around them)."""
+    return parse_parts("", text if isinstance(text, str) else "", meta or {}, source_format)

@@ -35,7 +35,8 @@ REF_LINE = re.compile(
 )
 _STOP = re.compile(
     r"^[ \t]*(?:$|REFS?\b|REF\(S\)|REFTEL|CLASSIFIED[ \t]+BY|CLASSIFIED[ \t]*:|\d{1,3}[ \t]*\.[ \t]|\(\w{1,6}\)[ \t]*\d|"
-    r"-{3,}|={3,}|SUMMARY|BEGIN[ \t]+SUMMARY|SENSITIVE BUT|E\.O\.|TAGS|PAGE[ \t]+\d|THIS IS AN ACTION|[A-Z .]+\d{3,8}[ \t]+\d{3}(?:\.\d)?[ \t]+OF)",
+    r"-{3,}|={3,}|[\d<>]+[\d<>\-:/. \t]*$|\d+,\d|[a-z_]{2,12}:[ \t]|(?:STATE|DEPT|DEPARTMENT|NSC|USDOC|TREASURY|USTR|DOD|OSD)[ \t]+FOR\b"
+    r"|(?:PASS[ \t]+TO|FROM[ \t]+AMBASSADOR|THIS[ \t]+CABLE\b|SIPDIS[ \t]*$)|SUMMARY|BEGIN[ \t]+SUMMARY|SENSITIVE BUT|E\.O\.|TAGS|PAGE[ \t]+\d|THIS IS AN ACTION|[A-Z .]+\d{3,8}[ \t]+\d{3}(?:\.\d)?[ \t]+OF)",
     re.I,
 )
 _REF_ITEM = re.compile(r"^[ \t]*(?:\(?[A-Z][ \t]*[.):][ \t]|REF[ \t]+[A-Z]\b|\([A-Z]\)|[A-Z]\.\S)", re.I)
@@ -132,10 +133,19 @@ def _continuation(lines: list[str], start: int, stop: re.Pattern[str]) -> list[s
 _DANGLING = re.compile(r"(?:\b(?:AND|OR|OF|THE|ON|TO|IN|FOR|WITH|A|AN|AT|BY|FROM)|[,:;\-/])[ \t]*$", re.I)
 
 
+_PROSE = re.compile(r"^[ \t]*(?:\([A-Z/]{1,6}\)[ \t]*)?[A-Z]?[a-z]{2,}\b.*\b[a-z]{3,}\b")
+"""A line of prose: it opens with a mixed- or lower-case word (``In celebration of...``, ``(U) This cable...``)."""
+
+
 def _subject_lines(top: str, m: re.Match[str]) -> list[str]:
     first = m.group("v").rstrip()
     following = top[m.end():].split("\n")[1:]
     cont = _continuation(following, 0, _STOP)
+    if cont and not re.search(r"[a-z]{3}", first):  # an upper-case subject does not go on into prose
+        for k, line in enumerate(cont):
+            if _PROSE.match(line):
+                cont = cont[:k]
+                break
     lines = [first] + cont
     # A blank line inside the subject (Markdown renderings put one between wrapped lines): a line ending
     # in "AND"/"OF"/a comma cannot end a subject, so the text after the blank line goes on.
@@ -201,9 +211,13 @@ def find_tags(top: str) -> str | None:
     one_per_line = not value.strip()  # ``TAGS:`` alone, then a tag a line, blank lines between (PDF text layers)
     i = 0
     while i < len(rest):
-        if one_per_line and not rest[i].strip() and i + 1 < len(rest) and _TAG_CONTINUATION.match(rest[i + 1]):
-            i += 1
-            continue
+        if one_per_line and not rest[i].strip():
+            j = i + 1
+            while j < len(rest) and j <= i + 2 and not rest[j].strip():
+                j += 1
+            if j < len(rest) and _TAG_CONTINUATION.match(rest[j]):
+                i = j
+                continue
         if value.endswith(",") and PAGE_BREAK_LINE.match(rest[i]):  # a page break inside a wrapped TAGS line
             i += 1
             continue

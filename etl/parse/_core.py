@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from etl.parse import _body, _classif, _decl, _dtg, _header, _ids, _paras, _refs, _tags, _vocab
+from etl.parse import _body, _classif, _decl, _dtg, _header, _ids, _layout, _paras, _refs, _tags, _vocab
 from etl.parse._text import normalize
 
 PARSER_VERSION = "0.2.0"
@@ -49,11 +49,15 @@ def empty_row() -> dict[str, Any]:
     return row
 
 
-def parse_parts(header: str, body: str, meta: Mapping[str, str]) -> dict[str, Any]:
+TRUST = {"jsonl": "export"}
+"""Trust rule of a dump format's metadata (see :func:`_choose_id`); any other format's table is ``publisher``."""
+
+
+def parse_parts(header: str, body: str, meta: Mapping[str, str], source_format: str | None = None) -> dict[str, Any]:
     """Never raises: an unexpected error becomes a problem and the fields found so far are kept."""
     row = empty_row()
     try:
-        _fill(row, header, body, meta)
+        _fill(row, header, body, meta, TRUST.get(source_format or "", "publisher"))
     except Exception as exc:  # noqa: BLE001 - the contract is "never raises"
         row["_problems"].append(f"parser error: {type(exc).__name__}: {exc}")
     return row
@@ -99,16 +103,22 @@ def _glued_cable(b: str, banner: _body.Banner, stated_id: str | None) -> tuple[i
     return None
 
 
-def _fill(row: dict[str, Any], header: str, body: str, meta: Mapping[str, str]) -> None:
+def _fill(row: dict[str, Any], header: str, body: str, meta: Mapping[str, str], trust: str) -> None:
     problems: list[str] = row["_problems"]
+    pmeta: dict[str, str] = {}
     if not header.strip():
-        split_h, split_b = _header.split_cable(normalize(body) if "\r" in body else body)
-        if split_h:
-            header, body = split_h, split_b
+        lay = _layout.locate(normalize(body) if "\r" in body else body)
+        if lay.found:
+            header, body = lay.header, lay.body
+        pmeta = lay.preamble
+        problems.extend(lay.notes)
     row["header"] = header
     row["body"] = body
-    h = normalize(header)
-    b = normalize(body)
+    h = _layout.strip_page_breaks(_layout.untab(normalize(header)))
+    b = _layout.restore_blocks(_layout.strip_page_breaks(_layout.untab(normalize(body))))
+    end = _layout.text_end(b) if b[-300:].rstrip()[-4:] in _FURNITURE_TAILS or _TAIL_HINT.search(b[-80:]) else len(b)
+    if end < len(b.rstrip()):
+        b = b[:end] + "\n"
     banner = _body.find_banner(b)
     if banner is not None and banner.start > 0 and not _dtg.DTG_LINE.search(h):
         # leaked-row bodies carry their own routing header before the banner
@@ -142,13 +152,14 @@ def _fill(row: dict[str, Any], header: str, body: str, meta: Mapping[str, str]) 
     if sent_at is not None:
         row["sent_at"], row["sent_at_source"] = sent_at, "dtg"
     else:
-        created = _meta(meta, "created")
-        if created:
-            row["sent_at"] = _dtg.parse_created(created, _meta(meta, "created_precision"))
-            if row["sent_at"] is not None:
-                row["sent_at_source"] = "metadata"
-            else:
-                problems.append(f"meta: unreadable created {created!r}")
+        for source, m_ in (("metadata", meta), ("preamble", pmeta)):
+            created = _meta(m_, "created")
+            if created:
+                row["sent_at"] = _dtg.parse_created(created, _meta(m_, "created_precision"))
+                if row["sent_at"] is not None:
+                    row["sent_at_source"] = source
+                    break
+                problems.append(f"{'meta' if source == 'metadata' else source}: unreadable created {created!r}")
 
     # --- banner
     level = None
@@ -157,36 +168,20 @@ def _fill(row: dict[str, Any], header: str, body: str, meta: Mapping[str, str]) 
         level = _classif.level_of(banner.level_raw)
     top = _body.top_of(b)
 
-    # --- classification
+    # --- classification (the dump's metadata, else the banner, else the preamble)
     meta_cls = _meta(meta, "classification")
     if meta_cls:
         row["classification"] = " ".join(meta_cls.upper().split())
     elif level:
         row["classification"] = _classif.with_caveat(level, b, banner.start if banner else 0)
+    elif pmeta.get("classification"):
+        row["classification"] = " ".join(pmeta["classification"].upper().split())
 
-    # --- reference id
+    # --- reference id: one trust rule per kind of source (see _choose_id)
     year: int | None = sent_at.year if sent_at else None
-    meta_id = _meta(meta, "reference_id")
-    if meta_id and not _LOOKS_LIKE_ID.match(meta_id):
-        problems.append(f"reference_id: the dump's id {meta_id!r} is not a cable id; derived from the text instead")
-        meta_id = None
-    if meta_id:
-        row["reference_id"], row["reference_id_source"] = meta_id, "metadata"
-    else:
-        if year is None and row["sent_at"] is not None:
-            year = row["sent_at"].year
-        derived = None
-        if banner and banner.post and banner.serial and year is not None:
-            post = _ID_POST_CLEAN.sub("", banner.post.upper())
-            derived = f"{year % 100:02d}{post}{int(banner.serial)}"
-        if derived is None:
-            derived = _id_from_residue(b[:3000], year)
-        if derived is None and "DE" in h:
-            de = _header.DE_LINE.search(h)
-            derived = _ids.id_from_routing(banner.post if banner else None, row["origin"],
-                                           de.group("serial") if de else None, year)
-        if derived:
-            row["reference_id"], row["reference_id_source"] = derived, "derived"
+    _choose_id(row, meta, pmeta, trust, banner, year, b, h)
+    if year is None and row["sent_at"] is not None and row["reference_id_source"] != "metadata":
+        year = row["sent_at"].year
     if row["reference_id"] is None:
         problems.append("reference_id: not stated and not derivable (banner post/serial + DTG year)")
     if year is None:
@@ -214,8 +209,86 @@ def _fill(row: dict[str, Any], header: str, body: str, meta: Mapping[str, str]) 
         row["tag_details"] = details
         row["tags"] = [d["tag"] for d in details]
     row["subject_raw"], row["subject"], row["subject_portion_mark"] = _body.find_subject(top)
+    if row["subject"] is None and pmeta.get("subject"):
+        row["subject"] = " ".join(pmeta["subject"].split())
     row["references_raw"] = _body.find_references(top)
-    _phase2(row, h, b, top, banner, level, meta, year)
+    _phase2(row, h, b, top, banner, level, meta, year, pmeta)
+
+
+_FURNITURE_TAILS = frozenset({"NNNN", "null", "None", "\nBT", "---", "===", "***"})
+_TAIL_HINT = re.compile(r"(?:Page[ \t]+\d+(?:[ \t]+of[ \t]+\d+)?|DB/\S*.*|[A-Z]{5,}(?://[A-Z ]+)?|End of \w+)[ \t]*\n?[ \t\n]*$")
+
+
+def _derived_id(banner: _body.Banner | None, year: int | None) -> str | None:
+    if banner and banner.post and banner.serial and year is not None:
+        return f"{year % 100:02d}{_ID_POST_CLEAN.sub('', banner.post.upper())}{int(banner.serial)}"
+    return None
+
+
+def _id_conflict(stated: str, banner: _body.Banner | None, year: int | None) -> str | None:
+    """How a stated id disagrees with the text: its serial with the banner's, its year with the record's date."""
+    serial = _ID_SERIAL.search(stated)
+    if serial and banner is not None and banner.serial and int(serial.group(1)) != int(banner.serial):
+        return f"serial {int(serial.group(1))} vs the banner's {banner.post or ''} {banner.serial}".replace("  ", " ")
+    yy = _ID_YEAR.match(stated) or re.match(r"^(?:19|20)(\d{2})", stated)
+    if yy and year is not None and int(yy.group(1)) != year % 100:
+        return f"year {yy.group(1)} vs the record's date {year}"
+    return None
+
+
+def _choose_id(row: dict[str, Any], meta: Mapping[str, str], pre: Mapping[str, str], trust: str,
+               banner: _body.Banner | None, year: int | None, b: str, h: str) -> None:
+    """reference_id by the trust rule of its source (README "How right the fields are"):
+
+    * ``publisher`` (a publisher's table: cablegate and PlusD pages, the cables.csv release): its id is taken
+      as stated; the text's disagreements are flagged (flag_serial_mismatch, flag_id_year_mismatch).
+    * ``export`` (fields of unknown quality: a JSON-lines ``_id``) and ``preamble`` (lines before the cable):
+      the stated id is taken only when it agrees with the text: its serial is the banner's serial and its
+      year the record's own date (the DTG, else the record's date field). Otherwise the id derived from the
+      text (banner post + serial + year) is used; when nothing can be derived, a stated id whose year is wrong
+      gets the record's year. The stated value stays in ``source_meta`` and the choice is noted in
+      ``parse_problems``.
+    * nothing stated: derived from the banner + the DTG year (else the dump's date), else from teletype residue.
+    """
+    problems: list[str] = row["_problems"]
+    stated, source = _meta(meta, "reference_id"), "metadata"
+    if stated and not _LOOKS_LIKE_ID.match(stated):
+        problems.append(f"reference_id: the dump's id {stated!r} is not a cable id; derived from the text instead")
+        stated = None
+    pre_id = _meta(pre, "reference_id")
+    if pre_id and not _LOOKS_LIKE_ID.match(pre_id):
+        pre_id = None
+    if stated is None and pre_id:
+        stated, source, trust = pre_id, "preamble", "preamble"
+    elif stated and pre_id and _ids.canonical_id(pre_id) != _ids.canonical_id(stated):
+        problems.append(f"reference_id: the preamble states {pre_id!r}, the dump {stated!r}; the dump's is used")
+    if year is None and row["sent_at"] is not None:
+        year = row["sent_at"].year
+    if stated and trust == "publisher":
+        row["reference_id"], row["reference_id_source"] = stated, source
+        return
+    derived = _derived_id(banner, year)
+    if stated:
+        conflict = _id_conflict(stated, banner, year)
+        if conflict is None:
+            row["reference_id"], row["reference_id_source"] = stated, source
+            return
+        if derived is None and year is not None and conflict.startswith("year"):
+            derived = f"{year % 100:02d}{stated[2:] if _ID_YEAR.match(stated) else stated[4:]}"
+        if derived is None:
+            row["reference_id"], row["reference_id_source"] = stated, source
+            problems.append(f"reference_id: the {source} id {stated!r} disagrees with the text ({conflict}); kept")
+            return
+        problems.append(f"reference_id: the {source} id {stated!r} disagrees with the text ({conflict}); "
+                        f"{derived} derived from the text is used")
+    if derived is None:
+        derived = _id_from_residue(b[:3000], year)
+    if derived is None and "DE" in h:
+        de = _header.DE_LINE.search(h)
+        derived = _ids.id_from_routing(banner.post if banner else None, row["origin"],
+                                       de.group("serial") if de else None, year)
+    if derived:
+        row["reference_id"], row["reference_id_source"] = derived, "derived"
 
 
 _LOOKS_LIKE_ID = re.compile(r"^(?:\d{2}|\d{4})[A-Z][A-Z0-9\-]*?\d{1,8}(?:_[a-z0-9]+)?$")
@@ -250,7 +323,7 @@ _PARTIAL = re.compile(r"partial extract", re.I)
 
 
 def _phase2(row: dict[str, Any], h: str, b: str, top: str, banner: _body.Banner | None, level: str | None,
-            meta: Mapping[str, str], year: int | None) -> None:
+            meta: Mapping[str, str], year: int | None, pre: Mapping[str, str]) -> None:
     # routing header
     row.update(_header.routing(h))
     row["to_addressees"], row["info_addressees"] = _header.addressees(h)
@@ -297,18 +370,17 @@ def _phase2(row: dict[str, Any], h: str, b: str, top: str, banner: _body.Banner 
     row["is_partial"] = bool(meta.get("partial") == "1" or _PARTIAL.search(h[:400]))
     row["body_length"] = len(row["body"] or "")
     # origin / identity
-    row["origin_name"] = _meta(meta, "origin") or _ids.origin_name(row["origin"])
+    row["origin_name"] = _meta(meta, "origin") or _ids.origin_name(row["origin"]) or _meta(pre, "origin")
     row["canonical_id"] = _ids.canonical_id(row["reference_id"])
     row["plusd_id"] = _ids.plusd_id(row["canonical_id"], row["reference_id"])
-    _flags(row, level, meta)
+    _flags(row, level, _meta(meta, "classification") or _meta(pre, "classification"))
 
 
 def _norm_level(lv: str | None) -> str | None:
     return "UNCLASSIFIED" if lv == "LIMITED OFFICIAL USE" else lv
 
 
-def _flags(row: dict[str, Any], level: str | None, meta: Mapping[str, str]) -> None:
-    meta_cls = _meta(meta, "classification")
+def _flags(row: dict[str, Any], level: str | None, meta_cls: str | None) -> None:
     seen = [
         _classif.meta_level(meta_cls) if meta_cls else None,
         level,

@@ -1,37 +1,10 @@
-"""Routing header: splitting a whole telegram, DTG line, FM line, addressees."""
+"""Routing header fields: DTG line, FM line, addressees (the header is found by :mod:`etl.parse._layout`)."""
 
 from __future__ import annotations
 
 import re
 
-from etl.parse._classif import LEVEL
-
-_HEADERISH = re.compile(
-    r"^[ \t]*(?:VZCZC|[ZOPR]{2}[ \t]+R[A-Z]{3,}|DE[ \t]+R[A-Z]{3,}|ZN[YR][ \t]|[ZOPR](?:[ \t]+[ZOPR])?[ \t]+\d{6}Z"
-    r"|FM[ \t]|TO[ \t]|INFO[ \t]|PAGE[ \t]+\d|ACTION[ \t]|R[ \t]+\d{6}|P[ \t]+\d{6}|O[ \t]+\d{6})",
-)
-_BANNER_LINE = re.compile(r"^[ \t]*" + LEVEL, re.M | re.I)
-_BLANK = re.compile(r"\n[ \t]*\n")
-
 FM_LINE = re.compile(r"^[ \t]*FM[ \t]+(?P<fm>\S.*?)[ \t]*$", re.M)
-
-
-def split_cable(text: str) -> tuple[str, str]:
-    """Split a whole telegram into (routing header, body from the banner on).
-
-    Text that does not start with routing lines has no header: ``("", text)``.
-    """
-    stripped = text.lstrip("\n")
-    first = stripped.split("\n", 1)[0]
-    if not _HEADERISH.match(first):
-        return "", text
-    m = _BANNER_LINE.search(stripped)
-    if m:
-        return stripped[: m.start()].rstrip("\n"), stripped[m.start():]
-    blank = _BLANK.search(stripped)
-    if blank:
-        return stripped[: blank.start()], stripped[blank.end():]
-    return stripped, ""
 
 
 # ----------------------------------------------------------------------------- routing header fields
@@ -57,6 +30,9 @@ _INFO_START = re.compile(r"^[ \t]*INFO[ \t]+(?P<rest>.*)$")
 _DISTRIBUTION = re.compile(r"^[ \t]*(?:[A-Z][A-Z0-9]{0,6}-\d{2,3}[ \t]+)+(?:[A-Z][A-Z0-9]{0,6}-\d{2,3})?(?:[ \t]*/\d{3}[A-Z]?)?"
                            r"(?:[ \t]+[RW])?[ \t]*$|^[ \t]*(?:[A-Z][A-Z0-9]{0,6}-\d{2,3})[ \t]*$|^[ \t]*-{5,}")
 _ROUTING_LINE = re.compile(r"^[ \t]*(?:FM[ \t]+\S|[ZOPR](?:[ \t]+[ZOPR])?[ \t]+\d{6}[ \t]?Z\b)")
+# Lines that end an addressee list: lower-case text, a line without letters (a number, a date), a cable id (a database row or
+# preamble leaked after the header: ``50972`` / ``2006-01-27 20:41:00`` / ``06MEXICO456`` / ``Embassy Mexico``).
+_NOT_ADDRESS = re.compile(r"[a-z]|^[ \t]*[^A-Za-z \t][^A-Za-z]*$|^[ \t]*(?:\d{4}-\d\d-\d\d|\d{1,2}/\d{1,2}/\d{2,4}\b)|^[ \t]*\d{2}[A-Z]{2,}\d+[ \t]*$")
 _XMT = re.compile(r"^[ \t]*XMT[ \t]+(?P<rest>.*)$")
 _END_ADDR = re.compile(r"^[ \t]*(?:BT|ZEN|ZFR|ZFF)\b|^[ \t]*$")
 
@@ -99,16 +75,20 @@ def addressees(header: str) -> tuple[list[dict[str, object]], list[dict[str, obj
             continue
         m = _TO_START.match(line)
         if m:
+            if to or info:  # a second TO block: a copy of the header follows (pages that repeat it)
+                break
             current = to
             line = m.group("rest")
         else:
             m = _INFO_START.match(line)
             if m:
+                if info:
+                    break
                 current = info
                 line = m.group("rest")
         if _PAGE_BREAK.match(line):  # "TO PAGE 02 STATE 015113 182333Z": a page break right after TO
             continue
-        if _DISTRIBUTION.match(line) or _ROUTING_LINE.match(line):
+        if _DISTRIBUTION.match(line) or _ROUTING_LINE.match(line) or _NOT_ADDRESS.search(line):
             current = None  # the office distribution block (INFO LOG-00 NP-00 ...), a DTG or FM line
             continue
         if current is None:

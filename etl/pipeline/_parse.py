@@ -19,13 +19,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from etl._century import century
-from etl.parse import PARSER_VERSION, parse
+from etl.parse import PARSER_VERSION, cable_found, parse
 from etl.pipeline._common import BATCH_ROWS, RAW_CAP, json_default
 from etl.pipeline._config import RunConfig
 from etl.pipeline._staging import RunStaging, shard_id
 from etl.progress import Progress
 from etl.schema import schema, staging_schema, to_table
-from etl.sources import Dump, Lineage, RawRecord, discover, iter_records
+from etl.sources import Dump, Lineage, RawRecord, discover, iter_records, landmarks
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +103,17 @@ def parse_record(rec: RawRecord, run_id: str, ingested_at: datetime) -> tuple[st
             rec,
             reasons=["parse_error"],
             details=[f"{type(exc).__name__}: {exc}"],
+            stage="parse",
+            run_id=run_id,
+            ingested_at=ingested_at,
+        )
+    if not cable_found(fields):
+        seen = landmarks(f"{rec.header}\n{rec.body}" if rec.header else rec.body)
+        return "quarantine", quarantine_row(
+            rec,
+            reasons=["no_cable_found"],
+            details=["no cable found (no id, DTG, FM line, banner, E.O. or TAGS read); landmarks seen: "
+                     + (", ".join(seen) + " - a layout the parser missed" if seen else "none - not a cable")],
             stage="parse",
             run_id=run_id,
             ingested_at=ingested_at,

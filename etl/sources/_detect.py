@@ -65,25 +65,36 @@ _PLUSD = (b'id="synopsis"', b"id='synopsis'", b'id="tagged-text"', b"id='tagged-
 _MD = re.compile(r"(?m)(\*\*[^*\n]{1,40}\*\*|</?u>|^#{1,6} \S|^[-*+] 1\d{1,2}\. |^```|\[[^\]\n]{1,80}\]\([^)\s]{1,200}\))")
 """Markdown landmarks that telegram text does not have (plain ``- `` bullets do occur in telegrams)."""
 
-_CABLE_MARKERS = (
-    re.compile(r"(?m)^\s*VZCZC[A-Z]{2,4}\d*"),
-    re.compile(r"(?m)^\s*(?:FM|FROM) [A-Z]"),
-    re.compile(r"(?m)^\s*TO [A-Z]"),
-    re.compile(r"(?im)TAGS?:"),
-    re.compile(r"(?im)SUBJ(?:ECT)?:"),
-    re.compile(r"(?im)E\. ?O\. ?1\d{4}"),
-    re.compile(r"(?m)\b\d{6}Z [A-Z][A-Za-z]{2} \d{2}\b"),
-    re.compile(r"(?m)^\s*DE R[A-Z]{3,}"),
-    re.compile(r"(?m)^\s*ZN[YR] [A-Z]{5}"),
-    re.compile(r"(?m)\b(?:C O N F I D E N T I A L|S E C R E T|UNCLAS|CONFIDENTIAL|SECRET)\b"),
-    re.compile(r"(?m)^\s*PAGE 0\d\b"),
-    re.compile(r"(?im)Classified By:"),
+_CABLE_MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("VZCZC", re.compile(r"(?m)^\s*VZCZC[A-Z]{2,4}\d*")),
+    ("FM line", re.compile(r"(?m)^\s*(?:FM|FROM) [A-Z]")),
+    ("TO line", re.compile(r"(?m)^\s*TO [A-Z]")),
+    ("TAGS", re.compile(r"(?im)TAGS?:")),
+    ("SUBJECT", re.compile(r"(?im)SUBJ(?:ECT)?:")),
+    ("E.O.", re.compile(r"(?im)E\. ?O\. ?1\d{4}")),
+    ("DTG", re.compile(r"(?m)\b\d{6}Z [A-Z][A-Za-z]{2} \d{2}\b")),
+    ("DE line", re.compile(r"(?m)^\s*DE R[A-Z]{3,}")),
+    ("ZNY/ZNR", re.compile(r"(?m)^\s*ZN[YR] [A-Z]{5}")),
+    ("banner", re.compile(r"(?m)\b(?:C O N F I D E N T I A L|S E C R E T|UNCLAS|CONFIDENTIAL|SECRET)\b")),
+    ("PAGE line", re.compile(r"(?m)^\s*PAGE 0\d\b")),
+    ("Classified By", re.compile(r"(?im)Classified By:")),
 )
 
 
 def cable_marker_count(text: str) -> int:
     """How many distinct telegram landmarks (DTG, FM/TO, TAGS, SUBJECT, E.O., banner...) ``text`` shows."""
-    return sum(1 for marker in _CABLE_MARKERS if marker.search(text))
+    return sum(1 for _, marker in _CABLE_MARKERS if marker.search(text))
+
+
+def landmarks(text: str) -> list[str]:
+    """The telegram landmarks ``text`` shows, each with the line of its first occurrence (``DTG (line 9)``):
+    what a quarantine row names so that a user can tell a non-cable from a layout the parser missed."""
+    found = []
+    for name, marker in _CABLE_MARKERS:
+        m = marker.search(text)
+        if m:
+            found.append((m.start(), f"{name} (line {text.count(chr(10), 0, m.start()) + 1})"))
+    return [label for _, label in sorted(found)]
 
 
 def detect_format(head: bytes) -> str:

@@ -17,3 +17,17 @@ def load_record(corpus: Path, rel: str, index: int) -> Any:
 
     records = [r for d in discover([str(path)]) for r in iter_records(d)]
     return records[index]
+
+
+def all_records(corpus: Path) -> list[tuple[str, Any]]:
+    """Every cable record of the corpus as ``(label, record)``, read by etl.sources as a run reads them (reader
+    error records left out)."""
+    from etl.sources import discover, iter_records
+
+    out: list[tuple[str, Any]] = []
+    for folder in sorted(p for p in corpus.iterdir() if p.is_dir()):
+        for dump in discover([str(folder)]):
+            for n, rec in enumerate(iter_records(dump)):
+                if rec.error is None:
+                    out.append((f"{folder.name}/{Path(dump.uri).relative_to(folder.resolve())}#{n}", rec))
+    return out

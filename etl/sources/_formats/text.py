@@ -6,7 +6,7 @@ when a cable mixes encodings line by line (valid UTF-8 lines among cp1252 ones) 
 own and the encoding is recorded as ``utf-8+cp1252``. Line ends become ``\\n``; a pilcrow opening a line
 is removed.
 
-Several cables in one file are split: a cable starts at a ``VZCZC...`` start-of-message line and ends after
+A file whose line ends are all CR is read line by line at its CRs. Several cables in one file are split: a cable starts at a ``VZCZC...`` start-of-message line and ends after
 an ``NNNN`` end-of-message line; text before the first ``VZCZC`` belongs to the first cable. A file with no
 such markers is one cable.
 
@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 from etl.sources._context import Context
-from etl.sources._detect import cable_marker_count
+from etl.sources._detect import cable_marker_count, landmarks
 from etl.sources._model import RawRecord
 from etl.sources._text import decode, normalize_newlines, strip_paragraph_pilcrows
 
@@ -47,10 +47,7 @@ def _read(ctx: Context, stream: BinaryIO, fmt: str) -> Iterator[RawRecord]:
     start = offset = 0
     oversized = False
     seen_start = False
-    while True:
-        line = stream.readline(limit + 1)
-        if not line:
-            break
+    for line in _lines(stream, limit):
         if len(line) > limit and not line.endswith(b"\n"):
             # a giant line: report it, skip to its end, keep reading after it
             yield ctx.error("line_too_long", f"line longer than {limit} bytes", f"byte {offset}", fmt)
@@ -62,10 +59,10 @@ def _read(ctx: Context, stream: BinaryIO, fmt: str) -> Iterator[RawRecord]:
                     break
             offset += skipped
             continue
-        if _START.match(line) and seen_start and _has_text(lines):
-            yield from _emit(ctx, lines, start, fmt, oversized)
-            lines, size, start, oversized = [], 0, offset, False
         if _START.match(line):
+            if seen_start and _has_text(lines):  # lines before a cable's VZCZC (its preamble) belong to it
+                yield from _emit(ctx, lines, start, fmt, oversized)
+                lines, size, start, oversized = [], 0, offset, False
             seen_start = True
         if size + len(line) > limit:
             oversized = True
@@ -75,9 +72,36 @@ def _read(ctx: Context, stream: BinaryIO, fmt: str) -> Iterator[RawRecord]:
         offset += len(line)
         if _END.match(line):
             yield from _emit(ctx, lines, start, fmt, oversized)
-            lines, size, start, oversized = [], 0, offset, False
+            lines, size, start, oversized, seen_start = [], 0, offset, False, False
     if _has_text(lines) or (start == 0 and offset == 0):
         yield from _emit(ctx, lines, start, fmt, oversized)
+
+
+def _lines(stream: BinaryIO, limit: int) -> Iterator[bytes]:
+    """The stream's lines; a text whose line ends are all CR (classic Mac) is split at the CRs."""
+    line = stream.readline(limit + 1)
+    if b"\r" in line.rstrip(b"\r") and b"\n" not in line:
+        yield from _cr_lines(line, stream, limit)
+        return
+    while line:
+        yield line
+        line = stream.readline(limit + 1)
+
+
+def _cr_lines(buf: bytes, stream: BinaryIO, limit: int) -> Iterator[bytes]:
+    while True:
+        *lines, buf = buf.split(b"\r")
+        for line in lines:
+            yield line + b"\n"
+        if len(buf) > limit:  # one line longer than a record may be: the reader sets the record aside
+            yield buf + b"\n"
+            buf = b""
+        chunk = stream.read(1 << 20)
+        if not chunk:
+            break
+        buf += chunk
+    if buf:
+        yield buf
 
 
 def _has_text(lines: list[bytes]) -> bool:
@@ -105,8 +129,9 @@ def _emit(ctx: Context, lines: list[bytes], start: int, fmt: str, oversized: boo
         body = markdown_to_text(body)
     body = strip_paragraph_pilcrows(body)
     if cable_marker_count(body) < 2:
-        yield ctx.error("no_cable", "text without telegram landmarks (DTG, FM/TO, TAGS, SUBJECT, banner)",
-                        location, fmt, raw=text, encoding=encoding)
+        seen = landmarks(body)
+        yield ctx.error("no_cable", "text without telegram landmarks (DTG, FM/TO, TAGS, SUBJECT, banner); seen: "
+                        + (", ".join(seen) or "none"), location, fmt, raw=text, encoding=encoding)
         return
     yield RawRecord(lineage=ctx.lineage(location, fmt, encoding), header="", body=body, raw=text)
 
