@@ -13,7 +13,7 @@ export GX_ANALYTICS_ENABLED := False
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[airflow,dev]'
+	$(PY) -m pip install -q -e '.[airflow,bi,dev]'
 	touch $(STAMP)
 
 ## run: install, run the nightly DAG once on the bundled sample dump, print what it made
