@@ -36,6 +36,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from _lineage import task as lineage_task  # @task + OpenLineage datasets (dags/ is on sys.path)
 from airflow.sdk import (
     Asset,
     CronDataIntervalTimetable,
@@ -215,7 +216,7 @@ def cablelake_nightly() -> None:
         log.info("%d dump(s) in %s -> %d shard(s)", len(uris), sources, len(shards))
         return shards
 
-    @task(map_index_template="{{ shard_label }}", max_active_tis_per_dagrun=PARSE_CONCURRENCY)
+    @lineage_task(map_index_template="{{ shard_label }}", max_active_tis_per_dagrun=PARSE_CONCURRENCY)
     def parse_dump(uris: list[str], run: dict[str, str]) -> list[str]:
         """Parse one shard of dumps into staging; if that fails, parse its dumps one by one.
 
@@ -265,7 +266,7 @@ def cablelake_nightly() -> None:
         log.info("%d row(s) of repeated cables ordered for dedup", moved)
         return _validate_run(run["lake"], run["run_id"])
 
-    @task(outlets=[LAKE])
+    @lineage_task(outlets=[LAKE])
     def publish_run(run: dict[str, str], validation: str) -> Any:
         """Publish the validated tables into the lake; the asset event says what was added."""
         from etl.pipeline import publish_run as _publish_run
@@ -289,7 +290,7 @@ def cablelake_nightly() -> None:
         )
         return {**summary, "failed_dumps": failed}
 
-    @task
+    @lineage_task
     def refresh_catalog(run: dict[str, str], summary: dict[str, Any]) -> str:
         """Rebuild the DuckDB catalog (views over the Parquet)."""
         from etl.pipeline import refresh_catalog as _refresh_catalog

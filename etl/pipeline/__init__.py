@@ -16,6 +16,7 @@ writes its outputs to the run's staging folder ``<lake>/_staging/<run_id>/``:
 
 from etl.pipeline._common import ReconciliationError, RunSummary, find_dumps, new_run_id, start_run
 from etl.pipeline._dedup import order_for_dedup
+from etl.pipeline._lineage import lineage_facts
 from etl.pipeline._maintain import compact_lake
 from etl.pipeline._parse import parse_dump, parse_record, plan_shards, quarantine_row
 from etl.pipeline._publish import publish_run, recover, refresh_catalog
@@ -29,6 +30,7 @@ __all__ = [
     "RunSummary",
     "compact_lake",
     "find_dumps",
+    "lineage_facts",
     "new_run_id",
     "order_for_dedup",
     "parse_dump",
