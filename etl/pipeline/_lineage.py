@@ -5,8 +5,8 @@ data-quality result, taken from what the step returned (its summary). Plain data
 Facts (``dict``)::
 
     {"inputs":  [{"uri": dump URI, "records": records read, "size": bytes, "sha256": ...}],
-     "outputs": [{"uri": lake table folder (or file), "table": name, "rows": rows written by the step,
-                  "total_rows": rows in the table after it (when known)}],
+     "outputs": [{"uri": lake table folder (or file), "table": name, "rows": rows written by the step
+                  (None: not a table), "total_rows": rows in the table after it (publish_run)}],
      "quality": [{"rule", "column", "severity", "expectation", "failed", "success"}]}   (about ``cables``)
 """
 
@@ -70,26 +70,42 @@ def _publish_facts(summary: Mapping[str, Any]) -> Facts:
     return facts
 
 
-def _catalog_facts(catalog: str) -> Facts:
-    """``refresh_catalog`` returns the catalog's path: it reads the lake's tables, writes the catalog."""
-    paths = LakePaths(Path(catalog).parent)
+def _catalog_facts(catalogs: Sequence[str]) -> Facts:
+    """``refresh_catalog`` returns the catalog's path (a list of them in the catalog DAG): it reads the
+    lake's tables and writes the catalog."""
     facts = _empty()
-    facts["inputs"] = [
-        {"uri": str(paths.table_dir(t).resolve()), "table": t} for t in ("cables", "quarantine", "runs")
-    ]
-    facts["outputs"] = [{"uri": str(Path(catalog).resolve()), "table": "catalog", "rows": None, "total_rows": None}]
+    for catalog in catalogs:
+        paths = LakePaths(Path(catalog).parent)
+        facts["inputs"] += [
+            {"uri": str(paths.table_dir(t).resolve()), "table": t} for t in ("cables", "quarantine", "runs")
+        ]
+        facts["outputs"].append({"uri": str(Path(catalog).resolve()), "table": "catalog", "rows": None})
+    return facts
+
+
+def _dashboard_facts(pages: Sequence[str]) -> Facts:
+    """``build_dashboard`` returns the dashboard pages it wrote (``<lake>/_dashboard/index.html``); it
+    reads the lake through its catalog."""
+    facts = _empty()
+    for page in pages:
+        lake = LakePaths(Path(page).resolve().parents[1])
+        facts["inputs"].append({"uri": str(lake.catalog.resolve()), "table": "catalog"})
+        facts["outputs"].append({"uri": str(Path(page).resolve()), "table": "dashboard", "rows": None})
     return facts
 
 
 def lineage_facts(step: str, result: Any) -> Facts:
-    """The lineage facts of ``step`` (``parse_dump``, ``publish_run``, ``refresh_catalog``) from the value
-    it returned; no facts for other steps or a missing result."""
+    """The lineage facts of ``step`` (``parse_dump``, ``publish_run``, ``refresh_catalog``,
+    ``build_dashboard``) from the value it returned; no facts for other steps or a missing result."""
     if result is None:
         return _empty()
-    if step == "parse_dump":
-        return _parse_facts([result] if isinstance(result, str) else list(result))
+    listed = [result] if isinstance(result, str) else list(result) if isinstance(result, Sequence) else None
+    if step == "parse_dump" and listed is not None:
+        return _parse_facts(listed)
     if step == "publish_run" and isinstance(result, Mapping):
         return _publish_facts(result)
-    if step == "refresh_catalog" and isinstance(result, str):
-        return _catalog_facts(result)
+    if step == "refresh_catalog" and listed is not None:
+        return _catalog_facts(listed)
+    if step == "build_dashboard" and listed is not None:
+        return _dashboard_facts(listed)
     return _empty()
