@@ -11,12 +11,8 @@ SAMPLE = Path(__file__).resolve().parents[2] / "sample" / "dumps"
 
 
 def _count(lake: Path, sql: str) -> int:
-    con = connect(lake)
-    try:
-        row = con.execute(sql).fetchone()
-    finally:
-        con.close()
-    return int(row[0]) if row else 0
+    with connect(lake) as con:
+        return int(con.execute(sql).fetchone()[0])  # type: ignore[index]
 
 
 def test_publish_and_catalog_facts_name_the_dumps_the_tables_and_the_rules(tmp_path: Path) -> None:
