@@ -14,6 +14,10 @@ Views:
   joined when it is in the lake, numbered paragraphs). They adapt to the columns that ``schemas/cables.json``
   declares: a list of structs becomes one column per struct field.
 
+The views name their files relative to the lake root (no absolute path), so the lake can be moved, copied
+or mounted anywhere: a client reads them from the lake folder as working directory, or with DuckDB's
+``file_search_path`` set to the lake root (:func:`connect` does; README "Opening the lake from other tools").
+
 Every view and column carries a comment (``COMMENT ON``) taken from the schema descriptions;
 :func:`data_dictionary` renders them as Markdown (``docs/data-dictionary.md``, ``cablelake dictionary``).
 """
