@@ -129,22 +129,6 @@ class Standalone:
         runs: list[dict[str, Any]] = out["dag_runs"]
         return runs
 
-    def wait_idle(self, timeout: float = RUN_TIMEOUT) -> None:
-        """Wait until no run of either DAG is queued or running."""
-        t0 = time.monotonic()
-        while time.monotonic() - t0 < timeout:
-            self.check_alive()
-            busy = [
-                r
-                for d in (DAG_ID, "cablelake_catalog")
-                for r in self.runs(d)
-                if r["state"] in ("queued", "running")
-            ]
-            if not busy:
-                return
-            time.sleep(2)
-        raise AssertionError(f"runs still busy after {timeout}s\n{self.log_tail()}")
-
     def wait_run(self, run_id: str, timeout: float = RUN_TIMEOUT) -> dict[str, Any]:
         t0 = time.monotonic()
         quoted = urllib.parse.quote(run_id, safe="")
