@@ -8,12 +8,12 @@ LAKE ?= lake
 export AIRFLOW_HOME := $(CURDIR)/.airflow
 export GX_ANALYTICS_ENABLED := False
 
-.PHONY: run test lint typecheck pytest bench clean browser
+.PHONY: run test lint typecheck pytest bench clean browser postgres
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[airflow,dev]'
+	$(PY) -m pip install -q -e '.[airflow,bi,dev]'
 	touch $(STAMP)
 
 ## run: install, run the nightly DAG once on the bundled sample dump, print what it made
@@ -21,12 +21,21 @@ run: $(STAMP)
 	$(PY) scripts/run_sample.py --lake $(LAKE)
 
 ## test: install, lint, type-check and run the whole suite
-test: $(STAMP) browser lint typecheck pytest
+test: $(STAMP) browser postgres lint typecheck pytest
 
 ## browser: Debian's Chromium for the dashboard's headless-browser tests (installed only when missing)
 browser:
 	@if [ ! -x /usr/bin/chromium ]; then \
 	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver; \
+	fi
+
+## postgres: Debian's PostgreSQL server binaries for the real-scheduler test, which starts a private cluster
+## itself (installed only when missing; no cluster is created or started by the package)
+postgres:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null; then \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql-common && \
+	  sed -i 's/^#\?\s*create_main_cluster.*/create_main_cluster = false/' /etc/postgresql-common/createcluster.conf && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql; \
 	fi
 
 lint: $(STAMP)

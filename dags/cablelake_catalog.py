@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from _lineage import task as lineage_task  # @task + OpenLineage datasets (dags/ is on sys.path)
 from airflow.sdk import Asset, Variable, dag, get_current_context, task
 
 log = logging.getLogger(__name__)
@@ -56,14 +57,14 @@ def cablelake_catalog() -> None:
             found = {default or str(REPO / "lake")}
         return sorted(found)
 
-    @task
+    @lineage_task
     def refresh_catalog(lakes: list[str]) -> list[str]:
         """Rebuild each lake's DuckDB catalog."""
         from etl.pipeline import refresh_catalog as _refresh_catalog
 
         return [_refresh_catalog(lake) for lake in lakes]
 
-    @task
+    @lineage_task
     def build_dashboard(lakes: list[str]) -> list[str]:
         """Rebuild each lake's dashboard (static HTML that works offline)."""
         from etl.dashboard import build

@@ -37,6 +37,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from _lineage import task as lineage_task  # @task + OpenLineage datasets (dags/ is on sys.path)
 from airflow.sdk import (
     Asset,
     CronDataIntervalTimetable,
@@ -126,18 +127,19 @@ def cablelake_nightly() -> None:
         max_map_length = conf.getint("core", "max_map_length", fallback=1024)
         return plan_run(run["lake"], run["run_id"], sources, max_shards=max_map_length)
 
-    @task(map_index_template="{{ shard_label }}", max_active_tis_per_dagrun=PARSE_CONCURRENCY)
-    def parse_dump(uris: list[str], run: dict[str, str]) -> None:
+    @lineage_task(map_index_template="{{ shard_label }}", max_active_tis_per_dagrun=PARSE_CONCURRENCY)
+    def parse_dump(uris: list[str], run: dict[str, str]) -> list[str]:
         """Parse one shard of dumps into staging; a dump that fails costs only itself (the task fails,
-        is retried, and the failure is recorded for ``check_inputs``)."""
+        is retried, and the failure is recorded for ``check_inputs``). Returns the shard summaries."""
         from etl.pipeline import RunConfig, RunStaging, parse_shard, shard_label
 
         ctx = get_current_context()
         ctx["shard_label"] = shard_label(uris)  # type: ignore[typeddict-unknown-key]
         workers = RunConfig.from_env().parse_workers
-        failed = parse_shard(uris, run["lake"], run["run_id"], ctx["ti"].map_index or 0, workers=workers)
-        if failed:
-            raise RuntimeError(RunStaging.describe(failed))
+        outcome = parse_shard(uris, run["lake"], run["run_id"], ctx["ti"].map_index or 0, workers=workers)
+        if outcome.failed:
+            raise RuntimeError(RunStaging.describe(outcome.failed))
+        return outcome.done
 
     @task(trigger_rule=TriggerRule.ALL_DONE_MIN_ONE_SUCCESS)
     def validate_run(run: dict[str, str]) -> str:
@@ -150,7 +152,7 @@ def cablelake_nightly() -> None:
         log.info("%d row(s) of repeated cables ordered for dedup", order_for_dedup(run["lake"], run["run_id"]))
         return _validate_run(run["lake"], run["run_id"])
 
-    @task(outlets=[LAKE])
+    @lineage_task(outlets=[LAKE])
     def publish_run(run: dict[str, str], validation: str) -> Any:
         """Publish the validated tables into the lake; the asset event says what was added."""
         from etl.pipeline import event_extra
@@ -160,7 +162,7 @@ def cablelake_nightly() -> None:
         yield Metadata(LAKE, event_extra(summary))
         return summary
 
-    @task
+    @lineage_task
     def refresh_catalog(run: dict[str, str], summary: dict[str, Any]) -> str:
         """Rebuild the DuckDB catalog (views over the Parquet)."""
         from etl.pipeline import refresh_catalog as _refresh_catalog

@@ -14,6 +14,10 @@ Views:
   joined when it is in the lake, numbered paragraphs). They adapt to the columns that ``schemas/cables.json``
   declares: a list of structs becomes one column per struct field.
 
+The views name their files relative to the lake root (no absolute path), so the lake can be moved, copied
+or mounted anywhere: a client reads them from the lake folder as working directory, or with DuckDB's
+``file_search_path`` set to the lake root (:func:`connect` does; README "Opening the lake from other tools").
+
 Every view and column carries a comment (``COMMENT ON``) taken from the schema descriptions;
 :func:`data_dictionary` renders them as Markdown (``docs/data-dictionary.md``, ``cablelake dictionary``).
 """
@@ -58,12 +62,32 @@ def live_files(paths: LakePaths, table: str) -> list[Path]:
     return sorted(p.resolve() for p in d.rglob("*.parquet")) if d.is_dir() else []
 
 
-def _digest(files: Mapping[str, list[Path]]) -> str:
+def lake_relative(root: Path, f: Path | str) -> str:
+    """How a view names a live file: relative to the lake root (``cables/year=2007/x.parquet``) when it is
+    under it, so the catalog holds no absolute path and keeps working when the lake is moved, copied or
+    mounted elsewhere; anything else (a URI, a file outside the lake) as given. A relative path is read
+    from DuckDB's ``file_search_path`` (set to the lake root by :func:`connect` and by :func:`refresh`;
+    see the README for other clients)."""
+    text = str(f)
+    if "://" in text:
+        return text
+    try:
+        return Path(f).resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return text
+
+
+def _digest(root: Path, files: Mapping[str, list[Path]]) -> str:
     h = hashlib.sha256()
     for table in sorted(files):
         for f in files[table]:
-            h.update(f"{table}\0{f}\0".encode())
+            h.update(f"{table}\0{lake_relative(root, f)}\0".encode())
     return h.hexdigest()[:16]
+
+
+def search_path_sql(root: Path) -> str:
+    """The ``SET`` that makes a DuckDB connection read the catalog's relative paths from ``root``."""
+    return f"SET file_search_path = {_lit(str(root.resolve()))}"
 
 
 def _empty_select(con: duckdb.DuckDBPyConnection, table: str) -> tuple[str, dict[str, str]]:
@@ -78,10 +102,10 @@ def _empty_select(con: duckdb.DuckDBPyConnection, table: str) -> tuple[str, dict
     return f"SELECT {casts} WHERE false", {str(c[0]): str(c[1]) for c in cols}
 
 
-def _base_view_sql(con: duckdb.DuckDBPyConnection, table: str, files: list[Path]) -> str:
+def _base_view_sql(con: duckdb.DuckDBPyConnection, table: str, files: list[str]) -> str:
     sql, types = _empty_select(con, table)
     if files:
-        listing = "[" + ", ".join(_lit(str(f)) for f in files) + "]"
+        listing = "[" + ", ".join(_lit(f) for f in files) + "]"
         keys = [str(k) for k in declaration(table).get("partition_by") or []]
         hive = "hive_partitioning = false"
         if keys:  # partition keys come from the folder names (year=2007), typed as declared
@@ -339,8 +363,11 @@ def _comment_columns(con: duckdb.DuckDBPyConnection, view: str, descriptions: Ma
 def create_views(con: duckdb.DuckDBPyConnection, paths: LakePaths | None) -> None:
     """Create every view in ``con``; ``paths=None`` makes them over no files (empty, typed)."""
     files = {t: live_files(paths, t) if paths is not None else [] for t in TABLES}
+    if paths is not None:  # views are bound when created: the relative paths must resolve now
+        con.execute(search_path_sql(paths.root))
     for table in TABLES:
-        con.execute(f"CREATE OR REPLACE VIEW {_q(table)} AS\n{_base_view_sql(con, table, files[table])}")
+        names = [lake_relative(paths.root, f) for f in files[table]] if paths is not None else []
+        con.execute(f"CREATE OR REPLACE VIEW {_q(table)} AS\n{_base_view_sql(con, table, names)}")
         desc = str(declaration(table).get("description", ""))
         if desc:
             con.execute(f"COMMENT ON VIEW {_q(table)} IS {_lit(desc)}")
@@ -353,11 +380,14 @@ def create_views(con: duckdb.DuckDBPyConnection, paths: LakePaths | None) -> Non
         _comment_columns(con, view.name, descriptions)
     con.execute(
         "CREATE OR REPLACE VIEW catalog_info AS SELECT "
-        f"{_lit(str(paths.root.resolve()) if paths else '')} AS lake_root, "
+        "current_setting('file_search_path') AS lake_root, "
         f"{_lit(str(declaration('cables')['version']))} AS cables_schema_version, "
-        f"{_lit(_digest(files))} AS files_digest"
+        f"{_lit(_digest(paths.root, files) if paths else '')} AS files_digest"
     )
-    con.execute("COMMENT ON VIEW catalog_info IS 'Where the catalog points (lake root) and the schema version.'")
+    con.execute(
+        "COMMENT ON VIEW catalog_info IS 'Where this connection reads the lake from (its file_search_path: the "
+        "views name files relative to the lake root), the schema version and a digest of the live files.'"
+    )
 
 
 def refresh(lake_root: Path | str, tables: tuple[str, ...] = TABLES) -> Path:
@@ -382,7 +412,8 @@ def refresh(lake_root: Path | str, tables: tuple[str, ...] = TABLES) -> Path:
 
 
 def _stale(paths: LakePaths) -> bool:
-    """True when the catalog is missing, points at another lake root or at other files than the live ones."""
+    """True when the catalog is missing or lists other files than the live ones (its paths are relative to
+    the lake root, so a moved or copied lake keeps its catalog)."""
     if not paths.catalog.exists():
         return True
     try:
@@ -390,9 +421,9 @@ def _stale(paths: LakePaths) -> bool:
     except duckdb.Error:
         return True
     try:
-        info = con.execute("SELECT lake_root, files_digest FROM catalog_info").fetchone()
+        info = con.execute("SELECT files_digest FROM catalog_info").fetchone()
         files = {t: live_files(paths, t) for t in TABLES}
-        return info is None or info[0] != str(paths.root.resolve()) or info[1] != _digest(files)
+        return info is None or info[0] != _digest(paths.root, files)
     except duckdb.Error:
         return True
     finally:
@@ -407,9 +438,10 @@ def _in_memory(paths: LakePaths) -> duckdb.DuckDBPyConnection:
 
 
 def connect(lake_root: Path | str, read_only: bool = True) -> duckdb.DuckDBPyConnection:
-    """Open the lake's catalog (read-only by default, so dashboards never lock writers out).
+    """Open the lake's catalog (read-only by default, so dashboards never lock writers out), from any
+    working directory: ``file_search_path`` is set to the lake root, which the views' paths are relative to.
 
-    When the catalog file is missing or stale (moved lake, files it does not list), the views are built
+    When the catalog file is missing or stale (files it does not list), the views are built
     in an in-memory database over the live files instead, and the file is left to the writer that
     refreshes it under the lake lock (``etl.pipeline.refresh_catalog``). A lake without a commit record
     (older layout, hand-made) has its catalog file rebuilt here.
@@ -423,6 +455,7 @@ def connect(lake_root: Path | str, read_only: bool = True) -> duckdb.DuckDBPyCon
         except OSError:
             return _in_memory(paths)
     con = duckdb.connect(str(paths.catalog), read_only=read_only)
+    con.execute(search_path_sql(paths.root))
     con.execute("SET TimeZone = 'UTC'")  # sent_at is UTC: group months and years in UTC, not local time
     return con
 
@@ -457,8 +490,9 @@ def data_dictionary() -> str:
         "",
         "<!-- Generated by `cablelake dictionary` from schemas/*.json and etl/catalog.py: do not edit by hand. -->",
         "",
-        "Views of the DuckDB catalog `lake/cables.duckdb` (open it with `cablelake sql`, `cablelake shell` or "
-        "`duckdb lake/cables.duckdb`). The same descriptions are in the catalog itself: "
+        "Views of the DuckDB catalog `lake/cables.duckdb` (open it with `cablelake sql`, `cablelake shell` or, "
+        "from the lake folder, `duckdb -readonly cables.duckdb`: the views name files relative to the lake "
+        "root). The same descriptions are in the catalog itself: "
         "`select * from duckdb_columns() where table_name = 'cables'`.",
         "",
     ]

@@ -18,7 +18,7 @@ from typing import Any, TextIO
 
 import duckdb
 
-from etl.catalog import connect, describe_views
+from etl.catalog import connect, describe_views, search_path_sql
 from etl.lake import LakePaths
 
 FORMATS = ("table", "csv", "json", "parquet")
@@ -238,7 +238,8 @@ def shell(lake: Path | str, *, use_cli: bool = True) -> int:
     exe = shutil.which("duckdb") if use_cli else None
     if exe:
         con.close()
-        return subprocess.call([exe, "-readonly", str(LakePaths(Path(lake)).catalog)])
+        paths = LakePaths(Path(lake))  # the views' paths are relative to the lake root
+        return subprocess.call([exe, "-readonly", "-cmd", search_path_sql(paths.root), str(paths.catalog)])
     try:
         return repl(con, sys.stdin, sys.stdout)
     finally:

@@ -83,6 +83,7 @@ def run_dag(
     from airflow.models.xcom import XComModel
     from airflow.utils.session import create_session
 
+    sys.path.insert(0, str(REPO / "dags"))  # as Airflow's DAG bundle does: the DAG imports dags/_lineage.py
     bag = DagBag(dag_folder=str(REPO / "dags" / f"{DAG_ID}.py"))
     if bag.import_errors:
         raise SystemExit(f"DAG import errors: {bag.import_errors}")
@@ -193,6 +194,12 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     code = main()
+    # Listeners that keep worker processes (OpenLineage's pool for DAG-run events) get their stop hook,
+    # as an Airflow component's does at shutdown: their events are flushed and no orphan is left behind.
+    if "airflow.listeners.listener" in sys.modules:
+        from airflow.listeners.listener import get_listener_manager
+
+        get_listener_manager().hook.before_stopping(component=main)
     # Interpreter teardown after dag.test() takes seconds (Airflow's in-process API server and the
     # modules the tasks loaded); everything is written and closed by now, so leave at once.
     sys.stdout.flush()

@@ -30,6 +30,7 @@ from etl.pipeline._common import (
 )
 from etl.pipeline._config import RunConfig
 from etl.pipeline._dedup import order_for_dedup
+from etl.pipeline._lineage import lineage_facts
 from etl.pipeline._maintain import compact_lake
 from etl.pipeline._parse import parse_dump, parse_record, parse_shard, quarantine_row
 from etl.pipeline._plan import cap_shards, landing_sources, plan_shards, shard_label
@@ -51,6 +52,7 @@ __all__ = [
     "find_dumps",
     "finish_parsing",
     "landing_sources",
+    "lineage_facts",
     "new_run_id",
     "order_for_dedup",
     "parse_dump",

@@ -11,6 +11,7 @@ import time
 from collections import Counter, deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -279,10 +280,18 @@ def parse_dump(uri: str | Sequence[str], lake: str | Path, run_id: str, workers:
     })
 
 
+@dataclass(frozen=True)
+class ShardOutcome:
+    """What :func:`parse_shard` did: the summaries of the shards it parsed, the dumps that failed."""
+
+    done: list[str]
+    failed: list[dict[str, Any]]
+
+
 def parse_shard(
     uris: Sequence[str], lake: str | Path, run_id: str, attempt: int, workers: int | None = None
-) -> list[dict[str, Any]]:
-    """Parse a shard of dumps so that one bad dump costs only itself; returns the dumps that failed.
+) -> ShardOutcome:
+    """Parse a shard of dumps so that one bad dump costs only itself.
 
     First the whole shard; if that raises, its dumps one by one. The dumps that failed either way (their
     reader or the whole step raised) are recorded under ``attempt`` (the mapped task's index) together with
@@ -307,4 +316,4 @@ def parse_shard(
     failed += [f for summary in done for f in json.loads(Path(summary).read_text("utf-8"))["failed"]]
     if failed:
         staging.record_failures(attempt, done, failed)
-    return failed
+    return ShardOutcome(done, failed)

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from etl.validate._docs import make_offline
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -138,6 +140,7 @@ def run_suite(
                                              batch_identifier=validator.active_batch_id)
             ctx.validation_results_store.set(key, result)
             ctx.build_data_docs(site_names=[_SITE])
+            make_offline(docs_dir)  # CDN links -> the packaged copies (before pruning: keeps GE's logo)
             _prune_static(docs_dir)
             docs_index = docs_dir / "index.html"
     return SuiteRun(failed=failed, exceptions=exceptions, result_path=result_path, docs_index=docs_index)

@@ -109,7 +109,8 @@ def test_shell_uses_the_duckdb_cli_when_installed(tiny_lake: Path, monkeypatch: 
     monkeypatch.setattr(query.shutil, "which", lambda name: "/opt/bin/duckdb" if name == "duckdb" else None)
     monkeypatch.setattr(query.subprocess, "call", lambda cmd: calls.append(cmd) or 0)
     assert main(["shell", "--lake", str(tiny_lake)]) == 0
-    assert calls == [["/opt/bin/duckdb", "-readonly", str(tiny_lake / "cables.duckdb")]]
+    search = f"SET file_search_path = '{tiny_lake.resolve()}'"  # the views' paths are relative to the lake
+    assert calls == [["/opt/bin/duckdb", "-readonly", "-cmd", search, str(tiny_lake / "cables.duckdb")]]
 
 
 def test_dashboard_command(tiny_lake: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -30,7 +30,9 @@ def airflow_env(home: Path, **extra: str) -> dict[str, str]:
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
             "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
             "GX_ANALYTICS_ENABLED": "False",
-            "PYTHONPATH": "",  # airflow must find `etl` as installed, not by the cwd
+            # airflow must find `etl` as installed, not by the cwd; dags/ is on sys.path as Airflow's DAG
+            # bundle puts it for the DAG processor and the tasks (the DAG imports dags/_lineage.py)
+            "PYTHONPATH": str(DAGS),
         }
     )
     env.update(extra)

@@ -1,5 +1,7 @@
 """The nightly DAG under a real scheduler: ``airflow standalone`` (scheduler, dag-processor, api-server,
-triggerer; LocalExecutor; SQLite) on 127.0.0.1, with its own AIRFLOW_HOME, lake and landing under tmp.
+triggerer; LocalExecutor, parallelism 6) on 127.0.0.1, with its own AIRFLOW_HOME, lake and landing under tmp,
+and its metadata DB on a PostgreSQL server the test starts itself (``_postgres.py``: a private cluster in a
+temp folder on a free port, stopped at the end), as in production. ``make run`` keeps embedded SQLite.
 
 Runs are triggered through the REST API (``POST /api/v2/dags/{dag_id}/dagRuns`` with a JWT from
 ``POST /auth/token``) and through ``airflow backfill create``. Every wait is bounded; at the end every
@@ -25,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _postgres import postgres_server
 from airflow_harness import BIN, SAMPLE, airflow_env, lake_count
 
 pytestmark = [pytest.mark.airflow, pytest.mark.slow]
@@ -78,7 +81,7 @@ class Standalone:
 
     def request(self, method: str, path: str, body: Any = None, auth: bool = True) -> Any:
         data = json.dumps(body).encode() if body is not None else None
-        attempts = 4 if method == "GET" else 1  # reads are retried through a stall of the SQLite-backed server
+        attempts = 4 if method == "GET" else 1  # reads are retried through a load stall of this 2-core machine
         for attempt in range(attempts):
             req = urllib.request.Request(self.url + path, data=data, method=method)
             req.add_header("Content-Type", "application/json")
@@ -125,22 +128,6 @@ class Standalone:
         out = self.request("GET", f"/api/v2/dags/{dag_id}/dagRuns?limit=100{query}")
         runs: list[dict[str, Any]] = out["dag_runs"]
         return runs
-
-    def wait_idle(self, timeout: float = RUN_TIMEOUT) -> None:
-        """Wait until no run of either DAG is queued or running."""
-        t0 = time.monotonic()
-        while time.monotonic() - t0 < timeout:
-            self.check_alive()
-            busy = [
-                r
-                for d in (DAG_ID, "cablelake_catalog")
-                for r in self.runs(d)
-                if r["state"] in ("queued", "running")
-            ]
-            if not busy:
-                return
-            time.sleep(2)
-        raise AssertionError(f"runs still busy after {timeout}s\n{self.log_tail()}")
 
     def wait_run(self, run_id: str, timeout: float = RUN_TIMEOUT) -> dict[str, Any]:
         t0 = time.monotonic()
@@ -228,8 +215,15 @@ def _stop(sa: Standalone) -> list[int]:
 
 
 @pytest.fixture(scope="module")
+def metadata_db() -> Iterator[str]:
+    """SQLAlchemy URL of Airflow's metadata DB on a private PostgreSQL server (stopped at the end)."""
+    with postgres_server() as pg:
+        yield pg.create_database("airflow")
+
+
+@pytest.fixture(scope="module")
 def standalone(
-    tmp_path_factory: pytest.TempPathFactory, migrated_home: Path, request: pytest.FixtureRequest
+    tmp_path_factory: pytest.TempPathFactory, metadata_db: str, request: pytest.FixtureRequest
 ) -> Iterator[Standalone]:
     base = tmp_path_factory.mktemp("standalone")
     home, lake, landing = base / "airflow", base / "lake", base / "landing"
@@ -240,10 +234,6 @@ def standalone(
     today = datetime.now(UTC).date()
     for day in (today - timedelta(days=1), today):
         (landing / day.isoformat()).mkdir()
-    shutil.copy2(migrated_home / "airflow.db", home / "airflow.db")
-    # SQLite has one writer at a time: let every component (and the CLI) wait for the lock up to 60 s
-    # instead of pysqlite's 5 s, so "database is locked" does not make the test flaky.
-    (base / "cablelake_sqlite_args.py").write_text('CONNECT_ARGS = {"timeout": 60}\n')
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     env = airflow_env(
@@ -265,8 +255,7 @@ def standalone(
         CABLELAKE_SHARD_FILES="2",
         CABLELAKE_PARSE_CONCURRENCY="4",
         CABLELAKE_TASK_RETRIES="0",
-        PYTHONPATH=str(base),
-        AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS="cablelake_sqlite_args.CONNECT_ARGS",
+        AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=metadata_db,
         PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",  # standalone starts `airflow` from PATH
         NO_PROXY="127.0.0.1,localhost",
         no_proxy="127.0.0.1,localhost",
@@ -275,6 +264,10 @@ def standalone(
         env.pop(proxy, None)
     log = base / "standalone.log"
     t0 = time.perf_counter()
+    migrate = subprocess.run(
+        [str(BIN / "airflow"), "db", "migrate"], env=env, cwd=str(base), capture_output=True, text=True, timeout=600
+    )
+    assert migrate.returncode == 0, migrate.stdout[-3000:] + migrate.stderr[-3000:]
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [str(BIN / "airflow"), "standalone"],
@@ -355,28 +348,24 @@ def test_local_executor_parses_shards_in_parallel(standalone: Standalone) -> Non
     assert lake_count(sa.lake) == before + 6
 
 
-def test_backfill_reprocesses_the_days_folders(standalone: Standalone) -> None:
+def _overlap(a: list[tuple[datetime, datetime]], b: list[tuple[datetime, datetime]]) -> bool:
+    """True when some interval of ``a`` and some interval of ``b`` were open at the same time."""
+    return any(s1 < e2 and s2 < e1 for s1, e1 in a for s2, e2 in b)
+
+
+def test_backfill_runs_two_days_side_by_side(standalone: Standalone) -> None:
+    """A backfill of two days with --max-active-runs 2: two DAG runs at once (backfill runs are not held
+    by the DAG's max_active_runs=1), each mapping parse_dump over two shards of its day's folder, and the
+    parse tasks of the two runs overlap in time (task instance start/end dates from the metadata DB); each
+    run ingests only its day (the third day stays out), their publishes queue on the lake lock."""
     sa = standalone
-    _copy_dump(sa.landing / "2025-06-01" / "a.txt", 101)
-    _copy_dump(sa.landing / "2025-06-02" / "b.txt", 102)
-    _copy_dump(sa.landing / "2025-06-03" / "c.txt", 103)  # outside the backfill: must stay out
+    for day, base in (("2025-06-01", 100), ("2025-06-02", 200), ("2025-06-03", 300)):
+        n = 1 if day == "2025-06-03" else 4  # SHARD_FILES=2: two shards per backfilled day
+        for i in range(n):
+            _copy_dump(sa.landing / day / f"d{i}.txt", base + i)
     cmd = [str(BIN / "airflow"), "backfill", "create", "--dag-id", DAG_ID]
-    cmd += ["--from-date", "2025-06-01", "--to-date", "2025-06-02", "--max-active-runs", "1"]
-    # SQLite has one writer: the CLI creating the runs must not race the scheduler starting them (on a lock
-    # error the CLI deletes its half-made runs, and a scheduler that was scheduling one of them dies, an
-    # Airflow bug). So: wait until nothing runs, pause the DAG while the CLI writes, then unpause.
-    sa.wait_idle()
-    sa.request("PATCH", f"/api/v2/dags/{DAG_ID}", {"is_paused": True})
-    try:
-        for _ in range(3):
-            proc = subprocess.run(
-                cmd, env=sa.env, cwd=str(sa.base), capture_output=True, text=True, timeout=180
-            )
-            if proc.returncode == 0 or "database is locked" not in proc.stderr + proc.stdout:
-                break
-            time.sleep(3)
-    finally:
-        sa.request("PATCH", f"/api/v2/dags/{DAG_ID}", {"is_paused": False})
+    cmd += ["--from-date", "2025-06-01", "--to-date", "2025-06-02", "--max-active-runs", "2"]
+    proc = subprocess.run(cmd, env=sa.env, cwd=str(sa.base), capture_output=True, text=True, timeout=180)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     t0 = time.monotonic()
     runs: list[dict[str, Any]] = []
@@ -391,7 +380,13 @@ def test_backfill_reprocesses_the_days_folders(standalone: Standalone) -> None:
     sa.run_times["backfill"] = time.monotonic() - t0
     assert sorted(r["logical_date"][:10] for r in runs) == ["2025-06-01", "2025-06-02"]
     assert all(r["state"] == "success" for r in runs), runs
-    for day, n in (("2025-06-01", 1), ("2025-06-02", 1), ("2025-06-03", 0)):
+    spans = []
+    for r in runs:
+        parses = [t for t in sa.task_instances(r["dag_run_id"]) if t["task_id"] == "parse_dump"]
+        assert sorted(t["map_index"] for t in parses) == [0, 1], parses
+        spans.append([(datetime.fromisoformat(t["start_date"]), datetime.fromisoformat(t["end_date"])) for t in parses])
+    assert _overlap(spans[0], spans[1]), f"the two runs' parse tasks did not overlap: {spans}"
+    for day, n in (("2025-06-01", 4), ("2025-06-02", 4), ("2025-06-03", 0)):
         assert lake_count(sa.lake, f"SELECT count(*) FROM cables WHERE source_uri LIKE '%/{day}/%'") == n, day
 
 

@@ -65,7 +65,7 @@ def check_lake(lake: Path, allowed: set[str]) -> set[str]:
     con.close()
     # the catalog (maybe one version behind, if the kill came between commit and catalog swap) reads too
     if (lake / "cables.duckdb").exists():
-        cat = duckdb.connect(str(lake / "cables.duckdb"), read_only=True)
+        cat = duckdb.connect(str(lake / "cables.duckdb"), read_only=True, config={"file_search_path": str(lake)})
         try:
             cat_ids = [r[0] for r in cat.execute("select reference_id from cables").fetchall()]
             cat.execute("select count(*) from quarantine").fetchone()
@@ -125,7 +125,7 @@ def test_sigkill_at_random_moments(tmp_path: Path, make_dump: Maker) -> None:
     assert ids == expected  # every cable exactly once
     assert not any((lake / "_staging").iterdir()) if (lake / "_staging").exists() else True
     # better copies won: each cable's row is its longest copy
-    con = duckdb.connect(str(lake / "cables.duckdb"), read_only=True)
+    con = duckdb.connect(str(lake / "cables.duckdb"), read_only=True, config={"file_search_path": str(lake)})
     doubled = con.execute(
         "select count(*) from quarantine where reasons = ['duplicate'] and stage = 'lake'"
     ).fetchone()

@@ -86,12 +86,12 @@ def test_a_shard_that_raises_is_parsed_dump_by_dump(
     run_id = pipeline.start_run(lake)
     staging = pipeline.RunStaging(lake, run_id)
     for _ in range(2):  # a retried task: same attempt number
-        failed = pipeline.parse_shard(uris, lake, run_id, attempt=3)
+        failed = pipeline.parse_shard(uris, lake, run_id, attempt=3).failed
         assert [f["uri"] for f in failed] == [uris[2]] and "simulated vanished dump" in failed[0]["error"]
         assert len(staging.finished()) == 2  # one shard per good dump, not twice
         assert staging.failures() == failed
     monkeypatch.undo()
-    assert pipeline.parse_shard(uris, lake, run_id, attempt=3) == []
+    assert pipeline.parse_shard(uris, lake, run_id, attempt=3).failed == []
     assert staging.failures() == [] and len(staging.finished()) == 1  # the one-by-one shards were undone
 
 

@@ -203,7 +203,7 @@ def test_catalog_reads_only_committed_files(tmp_path: Path, make_dump: Maker) ->
     # a crashed run's file lying in a partition folder is not part of the table ...
     stray = next((lake / "cables").rglob("*.parquet"))
     shutil.copy(stray, stray.with_name("crashed-run-0000.parquet"))
-    con = duckdb.connect(str(lake / "cables.duckdb"), read_only=True)
+    con = duckdb.connect(str(lake / "cables.duckdb"), read_only=True, config={"file_search_path": str(lake)})
     assert con.execute("select count(*) from cables").fetchone() == (3,)
     con.close()
     # ... and the next run removes it
