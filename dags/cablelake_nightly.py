@@ -249,7 +249,7 @@ def cablelake_nightly() -> None:
             raise RuntimeError(f"{len(failed)} of {len(uris)} dump(s) failed: {[f['uri'] for f in failed]}")
         return done
 
-    @task(trigger_rule=TriggerRule.ALL_DONE_MIN_ONE_SUCCESS)
+    @lineage_task(trigger_rule=TriggerRule.ALL_DONE_MIN_ONE_SUCCESS)
     def validate_run(run: dict[str, str]) -> str:
         """Validate the rows of the shards that were parsed (failed shards are left out)."""
         from etl.pipeline import order_for_dedup
