@@ -9,7 +9,9 @@ turns it into OpenLineage datasets when the task completes:
   the path), with an ``inputStatistics`` facet (records read, bytes);
 * outputs: the lake tables written (namespace ``file``, the table's folder), with ``outputStatistics``
   (rows the task added) and, on ``cables``, ``dataQualityAssertions`` (one assertion per rule of the
-  Great Expectations suite: success when no row failed it).
+  Great Expectations suite: success when no row failed it);
+* ``validate_run``: its input ``cables`` carries the same assertions as an input facet (where the
+  OpenLineage spec puts ``dataQualityAssertions``: on the dataset a check read).
 
 Emission follows the provider's configuration (``[openlineage] transport``, e.g. HTTP to Marquez); with
 none configured the provider is disabled and nothing is built. Nothing here runs at DAG parse time
@@ -49,17 +51,19 @@ def operator_lineage(facts: dict[str, list[dict[str, Any]]]) -> Any:
         OutputStatisticsOutputDatasetFacet,
     )
 
-    inputs = []
-    for i in facts["inputs"]:
-        stats: dict[str, Any] = {}
-        if i.get("records") is not None:
-            stats["inputStatistics"] = InputStatisticsInputDatasetFacet(rowCount=i["records"], size=i.get("size"))
-        inputs.append(InputDataset(*dataset_id(i["uri"]), inputFacets=stats))
     assertions = [
         Assertion(assertion=q["expectation"] or q["rule"], success=q["success"], column=q["column"],
                   severity=q["severity"], name=q["rule"], actual=str(q["failed"]), expected="0")
         for q in facts["quality"]
     ]
+    inputs = []
+    for i in facts["inputs"]:
+        stats: dict[str, Any] = {}
+        if i.get("records") is not None:
+            stats["inputStatistics"] = InputStatisticsInputDatasetFacet(rowCount=i["records"], size=i.get("size"))
+        if assertions and i.get("table") == "cables":  # what the validation read (an input facet in the spec)
+            stats["dataQualityAssertions"] = DataQualityAssertionsDatasetFacet(assertions=assertions)
+        inputs.append(InputDataset(*dataset_id(i["uri"]), inputFacets=stats))
     outputs = []
     for o in facts["outputs"]:
         ofacets: dict[str, Any] = {}

@@ -141,7 +141,7 @@ def cablelake_nightly() -> None:
             raise RuntimeError(RunStaging.describe(outcome.failed))
         return outcome.done
 
-    @task(trigger_rule=TriggerRule.ALL_DONE_MIN_ONE_SUCCESS)
+    @lineage_task(trigger_rule=TriggerRule.ALL_DONE_MIN_ONE_SUCCESS)
     def validate_run(run: dict[str, str]) -> str:
         """Validate the rows of the shards that were parsed (failed shards are left out)."""
         from etl.pipeline import finish_parsing, order_for_dedup

@@ -7,7 +7,8 @@ Facts (``dict``)::
     {"inputs":  [{"uri": dump URI, "records": records read, "size": bytes, "sha256": ...}],
      "outputs": [{"uri": lake table folder (or file), "table": name, "rows": rows written by the step
                   (None: not a table), "total_rows": rows in the table after it (publish_run)}],
-     "quality": [{"rule", "column", "severity", "expectation", "failed", "success"}]}   (about ``cables``)
+     "quality": [{"rule", "column", "severity", "expectation", "failed", "success"}]}   (about ``cables``:
+                  the rows of the run checked by validate_run, then published by publish_run)
 """
 
 from __future__ import annotations
@@ -70,6 +71,17 @@ def _publish_facts(summary: Mapping[str, Any]) -> Facts:
     return facts
 
 
+def _validate_facts(summary_path: str) -> Facts:
+    """``validate_run`` returns the path of ``<lake>/_staging/<run>/validated/summary.json``: the run's rows
+    for ``cables`` were checked by the suite, rule by rule."""
+    summary = json.loads(Path(summary_path).read_text(encoding="utf-8"))
+    lake = LakePaths(Path(summary_path).resolve().parents[3])
+    facts = _empty()
+    facts["inputs"] = [{"uri": str(lake.table_dir("cables").resolve()), "table": "cables"}]
+    facts["quality"] = _quality(summary.get("per_rule") or {})
+    return facts
+
+
 def _catalog_facts(catalogs: Sequence[str]) -> Facts:
     """``refresh_catalog`` returns the catalog's path (a list of them in the catalog DAG): it reads the
     lake's tables and writes the catalog."""
@@ -95,13 +107,15 @@ def _dashboard_facts(pages: Sequence[str]) -> Facts:
 
 
 def lineage_facts(step: str, result: Any) -> Facts:
-    """The lineage facts of ``step`` (``parse_dump``, ``publish_run``, ``refresh_catalog``,
+    """The lineage facts of ``step`` (``parse_dump``, ``validate_run``, ``publish_run``, ``refresh_catalog``,
     ``build_dashboard``) from the value it returned; no facts for other steps or a missing result."""
     if result is None:
         return _empty()
     listed = [result] if isinstance(result, str) else list(result) if isinstance(result, Sequence) else None
     if step == "parse_dump" and listed is not None:
         return _parse_facts(listed)
+    if step == "validate_run" and isinstance(result, str):
+        return _validate_facts(result)
     if step == "publish_run" and isinstance(result, Mapping):
         return _publish_facts(result)
     if step == "refresh_catalog" and listed is not None:

@@ -87,3 +87,14 @@ def test_refresh_catalog_reads_the_tables_and_writes_the_catalog(
     (event,) = _complete(events, "refresh_catalog")
     assert {o["name"] for o in event["outputs"]} == {str(lake.resolve() / "cables.duckdb")}
     assert str(lake.resolve() / "cables") in {i["name"] for i in event["inputs"]}
+
+
+def test_validate_run_reports_the_rules_on_what_it_read(lineage: tuple[list[dict[str, Any]], Path, Path]) -> None:
+    events, lake, _ = lineage
+    (event,) = _complete(events, "validate_run")
+    (cables,) = event["inputs"]
+    assert cables["name"] == str(lake.resolve() / "cables")
+    assertions = cables["inputFacets"]["dataQualityAssertions"]["assertions"]
+    (publish,) = _complete(events, "publish_run")
+    published = next(o for o in publish["outputs"] if o["name"] == cables["name"])
+    assert assertions == published["facets"]["dataQualityAssertions"]["assertions"]
