@@ -39,7 +39,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 FULL_ROWS = 251_287
 
-_ID = re.compile(r"^(\d{2}|\d{4})([A-Z]+?)(\d+)$")
+_ID = re.compile(r"^(\d{2}|\d{4})([A-Z]+?)(\d+)(_[a-z0-9]+)?$")
+"""A reference id: year (2 digits, 4 in PlusD ids), post, serial, PlusD suffix (``_b``)."""
 
 
 SEED_FOLDERS = ("cables-csv", "cablegate-html", "cablegate-html-variants", "plusd-html", "raw-text", "jsonl",
@@ -104,9 +105,9 @@ def build_csv(path: Path, rows: int, seeds: list[list[str]]) -> dict[str, float]
             seq, created, rid, origin, cls, refs, header, body = seeds[i % len(seeds)]
             m = _ID.match(rid)
             assert m is not None
-            yy, post, serial = m.groups()
+            yy, post, serial, suffix = m.groups()
             new_serial = str(i + 1)
-            new_id = f"{yy}{post}{new_serial}"
+            new_id = f"{yy}{post}{new_serial}{suffix or ''}"
             # keep the text consistent with the new id: banner / DE serials carry it too
             pad_old, pad_new = serial.zfill(6), new_serial.zfill(6)
             body = body.replace(pad_old, pad_new, 2)
