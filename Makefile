@@ -48,9 +48,12 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(VENV)/bin/pytest
 
-## bench: the Cablegate-scale benchmark (251,287 rows; about 5 minutes, ~2 GB of scratch in .bench/)
+## bench: the Cablegate-scale benchmark on every real cable of the corpus (251,287 rows; about 10 minutes alone,
+## ~2.5 GB of scratch in .bench/); figures also go to .bench/last.json. Compare with a saved run:
+## make bench BENCH_ARGS="--compare .bench/runs/OLD.json"
+BENCH_ARGS ?=
 bench: $(STAMP)
-	$(PY) bench/scale.py
+	$(PY) bench/scale.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(LAKE) .airflow .pytest_cache .mypy_cache .ruff_cache

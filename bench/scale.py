@@ -1,22 +1,30 @@
-"""Cablegate-scale benchmark (issue 8): the full 251,287-row cables.csv through the whole pipeline.
+"""Cablegate-scale benchmark (issues 8, 17): a 251,287-row cables.csv through the whole pipeline.
 
-Builds a full-scale corpus in the ``cables.csv`` format (unique ids) from the real rows of the corpus
-(``../shared/corpus/cables-csv``; falls back to the bundled sample dump), then measures in one run:
+Builds a full-scale corpus in the ``cables.csv`` release format (unique ids, the release's escaping) from every
+real cable of the corpus (``../shared/corpus``: the cables.csv rows, cablegate pages, PlusD pages, raw telegram
+text, JSON-lines exports, Markdown and PDF prints, read through ``etl.sources`` and deduplicated by reference
+id; falls back to the bundled sample dump), then measures in one run:
 
 * the I/O floor: pyarrow's streaming CSV reader writing the same file unchanged as zstd Parquet;
+* the csv reader: records/s of the C++ path and of the project's tokenizer alone, against pyarrow's raw read;
 * the real pipeline (``cablelake run``: parse, validate, publish, catalog) with wall time per stage,
   cables/s, MB/s, peak RSS (the whole process tree) and the ratio pipeline/floor;
-* the same at 50,000 rows, to show memory does not grow with the input;
+* the same at 50,000 rows with 2 and with 1 parse process: cables/s at each, CPU per cable of each stage
+  (read, parse, validate, publish, catalog) and the wall time expected on more cores and Celery workers;
 * the no-op rerun, and dashboard queries on the full lake.
 
-    make bench                      # full scale (about 1.8 GB of csv in .bench/, git-ignored)
-    .venv/bin/python bench/scale.py --rows 20000 --small 5000   # a quick look
+Every figure is printed and written to ``.bench/last.json`` (with the time and the git commit; a copy is kept
+under ``.bench/runs/``), so that runs can be compared:
+
+    make bench                                    # full scale (about 1.9 GB of csv in .bench/, git-ignored)
+    python bench/scale.py --rows 20000 --small 5000            # a quick look
+    python bench/scale.py --compare .bench/runs/OLD.json       # print new/old ratios after the run
+    python bench/scale.py --compare-only NEW.json OLD.json     # compare two saved runs, run nothing
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import re
@@ -26,75 +34,68 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 FULL_ROWS = 251_287
 
-_ID = re.compile(r"^(\d{2})([A-Z]+?)(\d+)$")
+_ID = re.compile(r"^(\d{2}|\d{4})([A-Z]+?)(\d+)(_[a-z0-9]+)?$")
+"""A reference id: year (2 digits, 4 in PlusD ids), post, serial, PlusD suffix (``_b``)."""
 
 
-def _seed_rows(corpus: Path | None) -> list[list[str]]:
-    """Complete 8-field rows: the real cables.csv rows and cablegate pages when the corpus is here, else the
-    bundled sample."""
-    rows: list[list[str]] = []
-    if corpus and (corpus / "cables-csv").is_dir():
-        for f in sorted((corpus / "cables-csv").glob("*.csv")):
-            with f.open(encoding="utf-8", errors="replace", newline="") as fh:
-                reader = csv.reader(fh, escapechar="\\", doublequote=False, strict=False)
-                for r in reader:
-                    if len(r) == 8 and r[0].isdigit() and _ID.match(r[2]):
-                        rows.append(r)
-    if corpus and (corpus / "cablegate-html").is_dir():
-        rows += _page_rows(corpus / "cablegate-html")
-    if not rows:  # the bundled sample, as csv rows
-        sys.path.insert(0, str(REPO))
-        from etl.parse import parse_text
-
-        for p in sorted((REPO / "sample" / "dumps").glob("*.txt")):
-            text = p.read_text(encoding="utf-8")
-            f = parse_text(text)
-            if not f.get("reference_id") or not f.get("sent_at"):
-                continue
-            head, _, body = text.partition(f["classification_raw"] or "\n\n")
-            t = f["sent_at"]
-            created = f"{t.month}/{t.day}/{t.year} {t.hour}:{t.minute:02d}"
-            rows.append(["0", created, f["reference_id"], f["origin"] or "", f["classification"] or "", "",
-                         head, (f["classification_raw"] or "") + body])
-    # unique by id, deterministic order
-    seen: dict[str, list[str]] = {}
-    for r in rows:
-        seen.setdefault(r[2], r)
-    return list(seen.values())
+SEED_FOLDERS = ("cables-csv", "cablegate-html", "cablegate-html-variants", "plusd-html", "raw-text", "jsonl",
+                "markdown", "pdf")
+"""Corpus folders read for seed cables, in order of preference when two hold the same reference id."""
 
 
-def _page_rows(folder: Path) -> list[list[str]]:
-    """The corpus's cablegate pages as cables.csv rows (routing block -> header column, body -> body column):
-    some 2,000 different real cables, so the generated file is not a handful of texts repeated (which
-    compresses unrealistically well and would make the I/O floor too fast)."""
+def _seed_rows(corpus: Path | None) -> tuple[list[list[str]], dict[str, int]]:
+    """Distinct real cables as complete 8-field rows, and how many each format gave: every record of every
+    format of the corpus that ``etl.sources`` reads and the parser gives a reference id and a time."""
     sys.path.insert(0, str(REPO))
+    from etl.parse import parse
     from etl.sources import discover, iter_records
 
-    rows: list[list[str]] = []
-    for dump in discover([str(folder)]):
+    folders = [corpus / f for f in SEED_FOLDERS if (corpus / f).is_dir()] if corpus else []
+    if not folders:
+        folders = [REPO / "sample" / "dumps"]
+    seen: dict[str, list[str]] = {}
+    per_format: dict[str, int] = {}
+    for dump in discover([str(f) for f in folders]):
         for rec in iter_records(dump):
-            meta = rec.meta
-            rid, created = meta.get("reference_id", ""), meta.get("created", "")
-            m = re.match(r"(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2})", created)
-            if rec.error or not _ID.match(rid) or not m or not rec.body:
-                continue
-            y, mo, d, hh, mm = m.groups()
-            rows.append(["0", f"{int(mo)}/{int(d)}/{y} {int(hh)}:{mm}", rid, meta.get("origin", ""),
-                         meta.get("classification", ""), meta.get("references", ""), rec.header, rec.body])
-    return rows
+            row = _as_row(rec, parse) if not rec.error and rec.body.strip() else None
+            if row is not None and row[2] not in seen:
+                seen[row[2]] = row
+                per_format[rec.lineage.format] = per_format.get(rec.lineage.format, 0) + 1
+    return list(seen.values()), per_format
+
+
+def _as_row(rec: Any, parse: Any) -> list[str] | None:
+    """A record as a cables.csv row: the publisher's metadata where the dump has it, else the parsed fields."""
+    meta = rec.meta
+    fields = parse(rec)
+    rid = meta.get("reference_id") or fields.get("reference_id") or ""
+    if not _ID.match(rid):
+        return None
+    m = re.match(r"(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2})", meta.get("created", ""))
+    sent = fields.get("sent_at")
+    if m:
+        y, mo, d, hh, mm = (int(g) for g in m.groups())
+    elif sent is not None:
+        y, mo, d, hh, mm = sent.year, sent.month, sent.day, sent.hour, sent.minute
+    else:
+        return None
+    refs = meta.get("references") or ""
+    return ["0", f"{mo}/{d}/{y} {hh}:{mm:02d}", rid, meta.get("origin") or fields.get("origin") or "",
+            meta.get("classification") or fields.get("classification") or "", refs, rec.header, rec.body]
 
 
 def _esc(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"')
+    """The release's escaping: backslash, quote and apostrophe get a backslash."""
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("'", "\\'")
 
 
-def build_csv(path: Path, rows: int, corpus: Path | None) -> dict[str, float]:
+def build_csv(path: Path, rows: int, seeds: list[list[str]]) -> dict[str, float]:
     """Write ``rows`` cables.csv rows with unique ids (seed text with a new serial per row)."""
-    seeds = _seed_rows(corpus)
     if not seeds:
         raise SystemExit("no seed rows")
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -104,9 +105,9 @@ def build_csv(path: Path, rows: int, corpus: Path | None) -> dict[str, float]:
             seq, created, rid, origin, cls, refs, header, body = seeds[i % len(seeds)]
             m = _ID.match(rid)
             assert m is not None
-            yy, post, serial = m.groups()
+            yy, post, serial, suffix = m.groups()
             new_serial = str(i + 1)
-            new_id = f"{yy}{post}{new_serial}"
+            new_id = f"{yy}{post}{new_serial}{suffix or ''}"
             # keep the text consistent with the new id: banner / DE serials carry it too
             pad_old, pad_new = serial.zfill(6), new_serial.zfill(6)
             body = body.replace(pad_old, pad_new, 2)
@@ -152,9 +153,11 @@ class _RssSampler:
 
 
 def _measure(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int, str]:
-    """Run ``cmd``; return (wall seconds, peak RSS bytes of its process tree, stdout)."""
+    """Run ``cmd`` (with ``env`` added to this environment); return (wall seconds, peak RSS bytes of its
+    process tree, stdout)."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, **(env or {})}, cwd=REPO)
     sampler = _RssSampler(proc.pid)
     out, err = proc.communicate()
     wall = time.perf_counter() - t0
@@ -225,11 +228,75 @@ def cpu_budget(csv_path: Path, floor_seconds: float, rows: int, sample: int = 5_
     return {"parse_us": full * 1e6, "minimal_us": minimal * 1e6, "budget_us": budget * 1e6}
 
 
-def pipeline_run(csv_path: Path, lake: Path, extra: list[str] | None = None) -> dict[str, object]:
-    cmd = [sys.executable, "-m", "etl.cli", "run", str(csv_path), "--lake", str(lake), "--json", *(extra or [])]
-    wall, peak, stdout = _measure(cmd)
+def pipeline_run(csv_path: Path, lake: Path, workers: int) -> dict[str, Any]:
+    cmd = [sys.executable, "-m", "etl.cli", "run", str(csv_path), "--lake", str(lake), "--json"]
+    wall, peak, stdout = _measure(cmd, {"CABLELAKE_WORKERS": str(workers)})
     summary = json.loads(stdout)
-    return {"seconds": wall, "peak_rss": peak, "summary": summary}
+    return {"seconds": wall, "peak_rss": peak, "workers": workers, "summary": summary,
+            "cables_per_s": summary.get("records_found", 0) / wall}
+
+
+def stage_cpu(csv_path: Path, lake: Path) -> dict[str, Any]:
+    """One parse process, CPU seconds per stage (bench/_stages.py), in a subprocess of its own."""
+    wall, peak, stdout = _measure([sys.executable, str(REPO / "bench" / "_stages.py"), str(csv_path), str(lake)])
+    out: dict[str, Any] = json.loads(stdout)
+    n = max(1, int(out["records"]))
+    out.update(seconds=wall, peak_rss=peak, cables_per_s=n / wall,
+               us_per_cable={k: v / n * 1e6 for k, v in out["cpu"].items()})
+    return out
+
+
+_READERS = r"""
+import io, json, sys, time
+import pyarrow as pa, pyarrow.csv as pc
+sys.path.insert(0, sys.argv[2])
+from etl.sources import Limits
+from etl.sources._context import Context
+from etl.sources._model import Dump
+from etl.sources._formats import csv as fmt
+path = sys.argv[1]
+out = {}
+names = [f"f{i}" for i in range(8)]
+t0 = time.process_time()
+reader = pc.open_csv(path, read_options=pc.ReadOptions(column_names=names, block_size=16 << 20, use_threads=False),
+    parse_options=pc.ParseOptions(escape_char="\\", double_quote=False, newlines_in_values=True),
+    convert_options=pc.ConvertOptions(column_types={n: pa.string() for n in names}))
+rows = sum(b.num_rows for b in reader)
+out["pyarrow_raw"] = {"records": rows, "cpu": time.process_time() - t0}
+for name in ("tokenizer", "cpp"):
+    read = fmt.read_tokenizer_only if name == "tokenizer" else fmt.read
+    ctx = Context(Dump(path, "0" * 64, 0), None, Limits())
+    t0 = time.process_time()
+    with open(path, "rb") as fh:
+        n = sum(1 for _ in read(ctx, fh))
+    out[name] = {"records": n, "cpu": time.process_time() - t0}
+print(json.dumps(out))
+"""
+
+
+def csv_readers(csv_path: Path) -> dict[str, Any]:
+    """Records/s (CPU, one thread) of the csv reader's C++ path, of the tokenizer alone, of pyarrow's raw read."""
+    _, _, stdout = _measure([sys.executable, "-c", _READERS, str(csv_path), str(REPO)])
+    out: dict[str, Any] = json.loads(stdout)
+    for v in out.values():
+        v["records_per_s"] = v["records"] / max(v["cpu"], 1e-9)
+    return out
+
+
+def projections(stages: dict[str, Any], rows: int) -> dict[str, Any]:
+    """Amdahl: the serial part is what one process does for the whole run (read, validate, publish, catalog:
+    the main process reads and feeds the parse pool, then validates and publishes alone); the parse spreads
+    over the cores. On N Celery workers the DAG maps one parse task per shard, each reading its own shard, so
+    the read spreads too (given at least N shards: one 2 GB csv is one shard today)."""
+    us = stages["us_per_cable"]
+    serial = us["read"] + us["validate"] + us["publish"] + us["catalog"]
+    parallel = us["parse"]
+    machine = {p: rows * (serial + parallel / p) / 1e6 for p in (1, 2, 8, 32)}
+    celery_serial = us["validate"] + us["publish"] + us["catalog"]
+    celery = {n: rows * (celery_serial + (us["read"] + parallel) / n) / 1e6 for n in (1, 4, 16, 64)}
+    return {"serial_us": serial, "parallel_us": parallel, "one_machine_s": machine,
+            "celery_serial_us": celery_serial, "celery_s": celery,
+            "max_speedup_one_machine": (serial + parallel) / serial}
 
 
 QUERIES = {
@@ -267,70 +334,153 @@ def _mb(b: float) -> str:
     return f"{b / 2**20:,.0f} MiB"
 
 
+def _git_commit() -> str:
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO,
+                               capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
+
+
+def _flat(obj: Any, prefix: str = "") -> dict[str, float]:
+    """Numeric leaves of a results tree, keyed by their dotted path."""
+    out: dict[str, float] = {}
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            out.update(_flat(v, f"{prefix}{k}."))
+    elif isinstance(obj, (int, float)) and not isinstance(obj, bool):
+        out[prefix.rstrip(".")] = float(obj)
+    return out
+
+
+def compare(new: dict[str, Any], old: dict[str, Any]) -> list[str]:
+    """One line per figure found in both runs: old, new and new/old."""
+    a, b = _flat(old.get("figures", old)), _flat(new.get("figures", new))
+    lines = [f"compare {new.get('commit', '?')[:12]} ({new.get('timestamp', '?')}) "
+             f"with {old.get('commit', '?')[:12]} ({old.get('timestamp', '?')}): new/old"]
+    for key in sorted(set(a) & set(b)):
+        if a[key]:
+            lines.append(f"  {key:<58} {a[key]:>14,.3f} -> {b[key]:>14,.3f}   x{b[key] / a[key]:.2f}")
+    return lines
+
+
+def report(f: dict[str, Any]) -> list[str]:
+    """The figures as printed lines."""
+    rows, small = f["rows"], f["small_rows"]
+    full, part, floor, st = f["pipeline"], f["small_2_workers"], f["floor"], f["small_1_worker"]
+    rd, pj = f["csv_reader"], f["projection"]
+    s = full["summary"]
+    size = f["csv_bytes"]
+    lines = [
+        "=" * 96,
+        f"cables.csv: {rows:,} rows, {_mb(size)}, from {f['seeds']['cables']:,} distinct real cables "
+        f"({', '.join(f'{k} {v}' for k, v in sorted(f['seeds']['per_format'].items()))})",
+        f"machine: {f['cpus']} cores, load average {f['load_before']:.1f} before and {f['load_after']:.1f} after "
+        "(other work on the machine slows every figure; compare ratios within one run)",
+        f"I/O floor            {floor['seconds']:8.1f} s   (pyarrow read csv + write zstd parquet, no parsing)",
+        f"pipeline             {full['seconds']:8.1f} s   ratio pipeline/floor = {f['ratio']:.2f}x  (target <= 6x)",
+    ]
+    lines += [f"   {stage:<17} {secs:8.1f} s" for stage, secs in s["timings"].items()]
+    lines += [
+        f"   cables/s          {full['cables_per_s']:8.0f}   MB/s {size / full['seconds'] / 2**20:.0f}   "
+        f"({full['workers']} parse processes)",
+        f"   cables {s.get('cables', 0):,}  quarantined {s.get('quarantined', 0):,}  "
+        f"(records {s.get('records_found', 0):,})",
+        f"csv reader (CPU, {small:,} rows)  C++ path {rd['cpp']['records_per_s']:8,.0f} rec/s   tokenizer alone "
+        f"{rd['tokenizer']['records_per_s']:8,.0f} rec/s   pyarrow raw {rd['pyarrow_raw']['records_per_s']:8,.0f} rec/s",
+        f"   C++ path / tokenizer = {rd['cpp']['records_per_s'] / rd['tokenizer']['records_per_s']:.2f}x   "
+        f"C++ path / pyarrow raw = {rd['cpp']['records_per_s'] / rd['pyarrow_raw']['records_per_s']:.2f}   "
+        f"tokenizer / pyarrow raw = {rd['tokenizer']['records_per_s'] / rd['pyarrow_raw']['records_per_s']:.2f}",
+        f"scaling ({small:,} rows)  2 processes {part['cables_per_s']:6.0f} cables/s   "
+        f"1 process {st['cables_per_s']:6.0f} cables/s   ratio {part['cables_per_s'] / st['cables_per_s']:.2f}x",
+        "   CPU per cable: " + "   ".join(f"{k} {v:,.0f} us" for k, v in st["us_per_cable"].items()),
+        f"   model (Amdahl): serial = read + validate + publish + catalog = {pj['serial_us']:,.0f} us/cable, "
+        f"parallel = parse = {pj['parallel_us']:,.0f} us/cable; at most {pj['max_speedup_one_machine']:.1f}x "
+        "on one machine",
+        f"   expected wall for {rows:,} rows, one machine: "
+        + "   ".join(f"{p} cores {sec:,.0f} s" for p, sec in pj["one_machine_s"].items()),
+        f"   expected wall, N Celery workers on >= N mapped shards (serial validate+publish+catalog "
+        f"{pj['celery_serial_us']:,.0f} us/cable): "
+        + "   ".join(f"N={n} {sec:,.0f} s" for n, sec in pj["celery_s"].items()),
+        f"peak RSS {rows:,}    {_mb(full['peak_rss']):>12}   (whole process tree; target <= 1.5 GiB)",
+        f"peak RSS {small:,}     {_mb(part['peak_rss']):>12}   ratio = {f['rss_ratio']:.2f}x  (target <= 1.1x)"
+        f"   (1 process: {_mb(st['peak_rss'])})",
+        f"CPU per cable        parse() {f['cpu']['parse_us']:6.0f} us   minimal 5-regex pass "
+        f"{f['cpu']['minimal_us']:4.0f} us   (target parse() <= 150 us)",
+        f"no-op rerun          {f['noop']['seconds']:8.2f} s   (target <= 1 s)",
+    ]
+    lines += [f"query {name:<34} {secs * 1000:7.1f} ms  (target <= 100 ms)" for name, secs in f["queries"].items()]
+    lines.append("=" * 96)
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", type=int, default=FULL_ROWS)
-    ap.add_argument("--small", type=int, default=50_000, help="rows of the memory-comparison run")
+    ap.add_argument("--small", type=int, default=50_000, help="rows of the memory and scaling runs")
     ap.add_argument("--work", type=Path, default=REPO / ".bench")
-    ap.add_argument("--corpus", type=Path, default=Path(os.environ.get("CABLELAKE_CORPUS", REPO.parent / "shared" / "corpus")))
+    ap.add_argument("--corpus", type=Path,
+                    default=Path(os.environ.get("CABLELAKE_CORPUS", REPO.parent / "shared" / "corpus")))
     ap.add_argument("--keep", action="store_true", help="keep the generated csv files for the next run")
+    ap.add_argument("--compare", type=Path, help="a saved run (JSON) to print ratios against")
+    ap.add_argument("--compare-only", nargs=2, type=Path, metavar=("NEW", "OLD"), help="compare two saved runs")
     args = ap.parse_args(argv)
-    work: Path = args.work
+    if args.compare_only:
+        new, old = (json.loads(p.read_text()) for p in args.compare_only)
+        print("\n".join(compare(new, old)))
+        return 0
+    work: Path = args.work.resolve()
     work.mkdir(parents=True, exist_ok=True)
     corpus = args.corpus if args.corpus.is_dir() else None
-
-    results: dict[str, object] = {}
-    big, small = work / f"cables-{args.rows}.csv", work / f"cables-{args.small}.csv"
-    for path, n in ((big, args.rows), (small, args.small)):
-        if not path.exists():
-            info = build_csv(path, n, corpus)
-            print(f"built {path.name}: {n:,} rows, {_mb(info['bytes'])} in {info['seconds']:.1f}s "
-                  f"(from {info['seeds']} seed cables)", flush=True)
-    size = big.stat().st_size
-
-    floor = io_floor(big, work)
-    print(f"I/O floor (pyarrow stream csv -> zstd parquet): {floor['seconds']:.1f}s, "
-          f"{size / floor['seconds'] / 2**20:,.0f} MB/s, peak RSS {_mb(floor['peak_rss'])}", flush=True)
-
-    lake = work / "lake"
     import shutil
 
+    f: dict[str, Any] = {"rows": args.rows, "small_rows": args.small, "cpus": os.cpu_count(),
+                         "load_before": os.getloadavg()[0]}
+    big, small = work / f"cables-{args.rows}.csv", work / f"cables-{args.small}.csv"
+    seeds, per_format = _seed_rows(corpus)
+    f["seeds"] = {"cables": len(seeds), "per_format": per_format}
+    print(f"seed cables: {len(seeds):,} distinct ({per_format})", flush=True)
+    for path, n in ((big, args.rows), (small, args.small)):
+        if not path.exists():
+            info = build_csv(path, n, seeds)
+            print(f"built {path.name}: {n:,} rows, {_mb(info['bytes'])} in {info['seconds']:.1f}s", flush=True)
+    f["csv_bytes"] = size = big.stat().st_size
+
+    f["floor"] = floor = io_floor(big, work)
+    print(f"I/O floor (pyarrow stream csv -> zstd parquet): {floor['seconds']:.1f}s, "
+          f"{size / floor['seconds'] / 2**20:,.0f} MB/s, peak RSS {_mb(floor['peak_rss'])}", flush=True)
+    f["csv_reader"] = csv_readers(small)
+    print(f"csv reader: {f['csv_reader']}", flush=True)
+
+    lake = work / "lake"
     shutil.rmtree(lake, ignore_errors=True)
-    full = pipeline_run(big, lake)
-    s = full["summary"]
-    assert isinstance(s, dict)
+    f["pipeline"] = full = pipeline_run(big, lake, 2)
     print(f"pipeline ({args.rows:,} rows): {full['seconds']:.1f}s wall, peak RSS {_mb(full['peak_rss'])}", flush=True)
-
-    noop = pipeline_run(big, lake)
-    lake_small = work / "lake-small"
-    shutil.rmtree(lake_small, ignore_errors=True)
-    part = pipeline_run(small, lake_small)
-    queries = dashboard_queries(lake)
-    budget = cpu_budget(big, floor["seconds"], args.rows)
-
-    ratio = float(full["seconds"]) / floor["seconds"]
-    rss_ratio = float(full["peak_rss"]) / float(part["peak_rss"])
+    f["noop"] = pipeline_run(big, lake, 2)
+    for name, runner in (("small_2_workers", lambda d: pipeline_run(small, d, 2)),
+                         ("small_1_worker", lambda d: stage_cpu(small, d))):
+        shutil.rmtree(work / name, ignore_errors=True)
+        f[name] = runner(work / name)
+        print(f"{name}: {f[name]['seconds']:.1f}s wall, {f[name]['cables_per_s']:.0f} cables/s", flush=True)
+    f["queries"] = dashboard_queries(lake)
+    f["cpu"] = cpu_budget(big, floor["seconds"], args.rows)
+    f["projection"] = projections(f["small_1_worker"], args.rows)
+    f["ratio"] = full["seconds"] / floor["seconds"]
+    f["rss_ratio"] = full["peak_rss"] / f["small_2_workers"]["peak_rss"]
+    f["load_after"] = os.getloadavg()[0]
     print()
-    print("=" * 78)
-    print(f"cables.csv: {args.rows:,} rows, {_mb(size)}")
-    print(f"I/O floor            {floor['seconds']:8.1f} s   (read csv + write zstd parquet, no parsing)")
-    print(f"pipeline             {full['seconds']:8.1f} s   ratio pipeline/floor = {ratio:.2f}x  (target <= 2x)")
-    for stage, secs in s["timings"].items():
-        print(f"   {stage:<17} {secs:8.1f} s")
-    print(f"   cables/s          {s['records_found'] / float(full['seconds']):8.0f}   "
-          f"MB/s {size / float(full['seconds']) / 2**20:.0f}")
-    print(f"   cables {s['cables']:,}  quarantined {s['quarantined']:,}  (records {s['records_found']:,})")
-    print(f"peak RSS full        {_mb(full['peak_rss']):>12}   (target <= 2 GiB)")
-    print(f"peak RSS {args.small:,}   {_mb(part['peak_rss']):>12}   ratio full/small = {rss_ratio:.2f}x  (target <= 1.2x)")
-    print(f"CPU per cable        parse() {budget['parse_us']:6.0f} us   minimal 5-regex pass {budget['minimal_us']:4.0f} us   "
-          f"2x-floor budget on {os.cpu_count()} cores {budget['budget_us']:4.0f} us (everything included)")
-    print(f"no-op rerun          {noop['seconds']:8.2f} s   (target <= 3 s)")
-    for name, secs in queries.items():
-        print(f"query {name:<34} {secs * 1000:7.1f} ms  (target <= 100 ms)")
-    print("=" * 78)
-    results = {"floor": floor, "full": full, "noop": noop, "small": part, "queries": queries, "cpu": budget,
-               "ratio": ratio, "rss_ratio": rss_ratio}
-    (work / "results.json").write_text(json.dumps(results, default=str, indent=2))
+    print("\n".join(report(f)))
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    saved: dict[str, Any] = {"timestamp": stamp, "commit": _git_commit(), "figures": f}
+    text = json.dumps(saved, default=str, indent=2)
+    (work / "last.json").write_text(text)
+    (work / "runs").mkdir(exist_ok=True)
+    (work / "runs" / f"{stamp}-{saved['commit'][:12]}.json").write_text(text)
+    print(f"figures written to {work / 'last.json'}")
+    if args.compare:
+        print("\n".join(compare(saved, json.loads(args.compare.read_text()))))
     if not args.keep:
         big.unlink(missing_ok=True)
         small.unlink(missing_ok=True)

@@ -166,7 +166,7 @@ class _Reader:
                 return done, stop
             more, stop = yield from self._fast(mid, end)
             return done + more, stop
-        rows = _serialize(table, self.buf.find(b"\\'", start, end) >= 0)
+        rows = _serialize(table, self.buf.find(b"\\\\", start, end) >= 0, self.buf.find(b"\\'", start, end) >= 0)
         offsets = memoryview(rows.buffers()[1]).cast("i")[rows.offset:rows.offset + len(rows) + 1].tolist()
         n = len(offsets) - 1
         if n == 0:
@@ -291,11 +291,12 @@ def _escape(col: pa.ChunkedArray, chars: tuple[str, ...]) -> pa.Array:
     return arr
 
 
-def _serialize(table: pa.Table, apostrophes: bool) -> pa.Array:
+def _serialize(table: pa.Table, backslashes: bool, apostrophes: bool) -> pa.Array:
     """Each row written back the release's way: ``"f1","f2",...,"f8"\\n`` with ``\\`` and ``"`` escaped,
     and ``'`` too when the block escapes apostrophes (the release does; copies re-exported by other tools
-    may not: a block that mixes both is proved up to its first row of the other kind)."""
-    chars = ("\\", '"', "'") if apostrophes else ("\\", '"')
+    may not: a block that mixes both is proved up to its first row of the other kind). A block without ``\\\\``
+    holds no backslash in its values (a value's backslash would be written ``\\\\``), so that pass is skipped."""
+    chars = ("\\",) * backslashes + ('"',) + ("'",) * apostrophes
     joined = pc.binary_join_element_wise(*[_escape(table.column(i), chars) for i in range(N_FIELDS)], '","')
     return pc.binary_join_element_wise('"', joined, '"\n', "")
 
