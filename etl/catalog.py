@@ -29,10 +29,9 @@ from typing import Any
 
 import duckdb
 
-from etl.lake import LakePaths, committed_files
+from etl.lake import LakePaths, committed_files, is_lake
 from etl.schema import declaration, schema
 
-CURRENT = "_current.json"  # the lake's commit record (etl.lake): when present, it alone lists the live files
 TABLES: tuple[str, ...] = ("cables", "quarantine", "runs")
 
 
@@ -50,9 +49,9 @@ def _lit(text: str) -> str:
 
 
 def live_files(paths: LakePaths, table: str) -> list[Path]:
-    """The table's live Parquet files: those the lake's commit record lists when it has one, else every
-    Parquet file under the table's folder."""
-    if (paths.root / CURRENT).exists():
+    """The table's live Parquet files: those the lake's current version lists (Delta tables pinned by the
+    lake commit, :mod:`etl.lake`) when it has one, else every Parquet file under the table's folder."""
+    if is_lake(paths.root):
         return committed_files(paths.root, table)
     d = paths.table_dir(table)
     return sorted(p.resolve() for p in d.rglob("*.parquet")) if d.is_dir() else []
@@ -416,7 +415,7 @@ def connect(lake_root: Path | str, read_only: bool = True) -> duckdb.DuckDBPyCon
     """
     paths = LakePaths(Path(lake_root))
     if _stale(paths):
-        if (paths.root / CURRENT).exists():
+        if is_lake(paths.root):
             return _in_memory(paths)
         try:
             refresh(paths.root)

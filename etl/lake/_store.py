@@ -1,24 +1,124 @@
-"""Paths of a lake and small Parquet helpers (the staging area uses them)."""
+"""Where a lake lives (local folder or object store) and the one atomic Parquet writer.
+
+Every Parquet file of the lake (and of a run's staging area) is written by :class:`ParquetSink`: rows are
+written to a file that readers cannot mistake for a finished one and appear under their final name in one
+step. On a local disk that is a hidden temp file, fsynced, then renamed (and the folder fsynced); on an
+object store a PUT is atomic already (the object exists whole or not at all), so the file is written under
+its final name. A lake table only ever lists files whose writer closed them (see :mod:`etl.lake._txn`).
+"""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
 
 import pyarrow as pa
+import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 CABLES = "cables"
 QUARANTINE = "quarantine"
 RUNS = "runs"
+DUMPS = "dumps"
+COMPRESSION = "zstd"
+REMOTE_SCHEMES = ("s3", "s3a", "gs", "gcs", "az", "abfs", "abfss")
 
-_COMPRESSION = "zstd"
+
+def is_remote(root: str | Path) -> bool:
+    return urlparse(str(root)).scheme in REMOTE_SCHEMES
+
+
+@dataclass(frozen=True)
+class Location:
+    """A lake root: a local folder or an object-store prefix (``s3://bucket/prefix``, ``gs://``, ``az://``).
+
+    ``uri(rel)`` is what delta-rs is given; ``fs``/``path(rel)`` what pyarrow reads and writes with. Object
+    store settings come from the environment (``AWS_ENDPOINT_URL``, ``AWS_ACCESS_KEY_ID``...), which both
+    delta-rs and pyarrow read.
+    """
+
+    root: str
+
+    @classmethod
+    def of(cls, root: str | Path | Location) -> Location:
+        if isinstance(root, Location):
+            return root
+        text = str(root)
+        if is_remote(text):
+            return cls(text.rstrip("/"))
+        return cls(str(Path(text).expanduser().absolute()))
+
+    @property
+    def remote(self) -> bool:
+        return is_remote(self.root)
+
+    @property
+    def fs(self) -> pafs.FileSystem:
+        return _filesystem(self.root)
+
+    def path(self, rel: str = "") -> str:
+        """The pyarrow filesystem path of ``rel`` (relative to the root, ``/``-separated)."""
+        base = urlparse(self.root)
+        root = f"{base.netloc}{base.path}" if self.remote else self.root
+        return f"{root}/{rel}".rstrip("/") if rel else root
+
+    def uri(self, rel: str = "") -> str:
+        return f"{self.root}/{rel}".rstrip("/") if rel else self.root
+
+    def local(self) -> Path:
+        if self.remote:
+            raise ValueError(f"{self.root} is on an object store, not a local folder")
+        return Path(self.root)
+
+    def exists(self, rel: str) -> bool:
+        return self.fs.get_file_info(self.path(rel)).type != pafs.FileType.NotFound
+
+    def storage_options(self) -> dict[str, str]:
+        """Options for delta-rs: the S3 endpoint from ``AWS_ENDPOINT_URL`` (plain HTTP allowed for it) and
+        conditional PUTs (``If-None-Match``) as the commit primitive, so no external lock is needed."""
+        if not self.remote:
+            return {}
+        opts: dict[str, str] = {}
+        endpoint = os.environ.get("AWS_ENDPOINT_URL") or os.environ.get("AWS_ENDPOINT_URL_S3")
+        if self.root.startswith(("s3://", "s3a://")):
+            opts["conditional_put"] = "etag"
+            if endpoint:
+                opts["AWS_ENDPOINT_URL"] = endpoint
+                if endpoint.startswith("http://"):
+                    opts["AWS_ALLOW_HTTP"] = "true"
+            if os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"):
+                opts["AWS_REGION"] = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION", "")
+        return opts
+
+
+_FS: dict[str, pafs.FileSystem] = {}
+
+
+def _filesystem(root: str) -> pafs.FileSystem:
+    scheme = urlparse(root).scheme if is_remote(root) else "file"
+    key = f"{scheme}:{os.environ.get('AWS_ENDPOINT_URL', '')}"
+    if key not in _FS:
+        if scheme in ("s3", "s3a"):
+            endpoint = os.environ.get("AWS_ENDPOINT_URL") or os.environ.get("AWS_ENDPOINT_URL_S3")
+            kw: dict[str, Any] = {}
+            if endpoint:
+                parsed = urlparse(endpoint)
+                kw = {"endpoint_override": parsed.netloc, "scheme": parsed.scheme or "https"}
+            region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+            _FS[key] = pafs.S3FileSystem(region=region or "us-east-1", **kw)
+        elif scheme == "file":
+            _FS[key] = pafs.LocalFileSystem()
+        else:
+            _FS[key] = pafs.FileSystem.from_uri(root)[0]
+    return _FS[key]
 
 
 @dataclass(frozen=True)
 class LakePaths:
-    """All the places of one lake, derived from its root."""
+    """The local places of one lake (staging, quality results, catalog), derived from its root."""
 
     root: Path
 
@@ -48,13 +148,101 @@ class LakePaths:
         return self.root / table
 
 
-def write_parquet(table: pa.Table, path: Path) -> Path:
-    """Write ``table`` to ``path`` atomically (temp file + rename), zstd-compressed."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    pq.write_table(table, tmp, compression=_COMPRESSION)
-    os.replace(tmp, path)
+def _fsync(path: str, directory: bool = False) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+    del directory
+
+
+class ParquetSink:
+    """One Parquet file written row group by row group, visible under its final name only once closed.
+
+    ``with ParquetSink(loc, rel, schema) as sink: sink.write(table)``; leaving the block by an exception
+    leaves nothing behind (the temp file is removed; on an object store the upload is abandoned).
+    """
+
+    def __init__(self, where: Location | Path | str, rel: str, schema: pa.Schema) -> None:
+        self.loc = Location.of(where)
+        self.rel = rel
+        self.rows = 0
+        self.bytes = 0
+        final = self.loc.path(rel)
+        fs = self.loc.fs
+        fs.create_dir(final.rsplit("/", 1)[0], recursive=True)
+        if self.loc.remote:
+            self._tmp = final
+        else:
+            head, name = final.rsplit("/", 1)
+            self._tmp = f"{head}/.{name}.{os.getpid()}.tmp"
+        self._final = final
+        self._writer: pq.ParquetWriter | None = pq.ParquetWriter(
+            self._tmp, schema, compression=COMPRESSION, filesystem=fs
+        )
+
+    def write(self, table: pa.Table) -> None:
+        assert self._writer is not None, "sink already closed"
+        if table.num_rows:
+            self._writer.write_table(table)
+            self.rows += table.num_rows
+
+    def close(self) -> None:
+        if self._writer is None:
+            return
+        self._writer.close()
+        self._writer = None
+        if not self.loc.remote:
+            _fsync(self._tmp)
+            os.replace(self._tmp, self._final)
+            _fsync(self._final.rsplit("/", 1)[0], directory=True)
+        self.bytes = self.loc.fs.get_file_info(self._final).size or 0
+
+    def abort(self) -> None:
+        if self._writer is not None:
+            try:
+                self._writer.close()
+            finally:
+                self._writer = None
+                try:
+                    self.loc.fs.delete_file(self._tmp)
+                except OSError:
+                    pass
+
+    def __enter__(self) -> ParquetSink:
+        return self
+
+    def __exit__(self, exc_type: object, *_: object) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+
+def write_parquet(table: pa.Table, path: Path | str) -> Path:
+    """Write ``table`` to the local ``path`` atomically (:class:`ParquetSink`), zstd-compressed."""
+    path = Path(path).absolute()
+    with ParquetSink(path.parent, path.name, table.schema) as sink:
+        sink.write(table)
     return path
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to the local ``path`` durably and atomically (temp file, fsync, rename, fsync dir)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    _fsync(str(path.parent), directory=True)
 
 
 def read_parquet_dir(paths: list[Path], schema: pa.Schema) -> pa.Table:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from pathlib import Path
 
 from etl.lake import (
@@ -15,13 +14,11 @@ from etl.lake import (
     collect_garbage,
     lake_lock,
     read_current,
-    record_noop,
 )
-from etl.parse import PARSER_VERSION
 from etl.pipeline._common import RunSummary, new_run_id, select_dumps, start_run
 from etl.pipeline._dedup import order_for_dedup
 from etl.pipeline._parse import parse_dump, plan_shards
-from etl.pipeline._publish import publish_run, recover, refresh_catalog
+from etl.pipeline._publish import publish_run, record_noop_run, recover, refresh_catalog
 from etl.pipeline._replay import stage_replay
 from etl.pipeline._validate import validate_run
 from etl.sources import discover
@@ -87,21 +84,7 @@ def run(
 
 def _noop(root: Path, run_id: str, skipped: list[dict[str, str]], t0: float) -> RunSummary:
     """Nothing new: record the run (status ``noop``) and its skipped inputs, parse nothing."""
-    now = datetime.now(UTC)
-    timings = {"total": 0.0}
-    row = {
-        "run_id": run_id,
-        "started_at": now,
-        "finished_at": now,
-        "parser_version": PARSER_VERSION,
-        "inputs": [],
-        "inputs_skipped": skipped,
-        "per_format": "{}",
-        "per_reason": "{}",
-        "per_rule": "{}",
-        "timings": json.dumps(timings),
-    }
-    version = record_noop(root, run_id, row)
+    version, timings = record_noop_run(root, run_id, skipped)
     refresh_catalog(root)
     collect_garbage(root)
     current = read_current(root)
