@@ -29,7 +29,7 @@ from typing import Any
 
 import duckdb
 
-from etl.lake import LakePaths, committed_files, is_lake
+from etl.lake import Commit, LakePaths, committed_files, is_lake, read_as_of
 from etl.schema import declaration, schema
 
 TABLES: tuple[str, ...] = ("cables", "quarantine", "runs")
@@ -48,11 +48,11 @@ def _lit(text: str) -> str:
 # --------------------------------------------------------------------------------------------- base tables
 
 
-def live_files(paths: LakePaths, table: str) -> list[Path]:
-    """The table's live Parquet files: those the lake's current version lists (Delta tables pinned by the
-    lake commit, :mod:`etl.lake`) when it has one, else every Parquet file under the table's folder."""
-    if is_lake(paths.root):
-        return committed_files(paths.root, table)
+def live_files(paths: LakePaths, table: str, version: Commit | None = None) -> list[Path]:
+    """The table's live Parquet files: those the lake's current version (or ``version``) lists (Delta tables
+    pinned by the lake commit, :mod:`etl.lake`) when it has one, else every Parquet file under its folder."""
+    if version is not None or is_lake(paths.root):
+        return committed_files(paths.root, table, version)
     d = paths.table_dir(table)
     return sorted(p.resolve() for p in d.rglob("*.parquet")) if d.is_dir() else []
 
@@ -335,9 +335,10 @@ def _comment_columns(con: duckdb.DuckDBPyConnection, view: str, descriptions: Ma
             con.execute(f"COMMENT ON COLUMN {_q(view)}.{_q(col)} IS {_lit(desc)}")
 
 
-def create_views(con: duckdb.DuckDBPyConnection, paths: LakePaths | None) -> None:
-    """Create every view in ``con``; ``paths=None`` makes them over no files (empty, typed)."""
-    files = {t: live_files(paths, t) if paths is not None else [] for t in TABLES}
+def create_views(con: duckdb.DuckDBPyConnection, paths: LakePaths | None, version: Commit | None = None) -> None:
+    """Create every view in ``con`` (over lake version ``version``, default the current one); ``paths=None``
+    makes them over no files (empty, typed)."""
+    files = {t: live_files(paths, t, version) if paths is not None else [] for t in TABLES}
     for table in TABLES:
         con.execute(f"CREATE OR REPLACE VIEW {_q(table)} AS\n{_base_view_sql(con, table, files[table])}")
         desc = str(declaration(table).get("description", ""))
@@ -398,22 +399,25 @@ def _stale(paths: LakePaths) -> bool:
         con.close()
 
 
-def _in_memory(paths: LakePaths) -> duckdb.DuckDBPyConnection:
+def _in_memory(paths: LakePaths, version: Commit | None = None) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(":memory:")
-    create_views(con, paths)
+    create_views(con, paths, version)
     con.execute("SET TimeZone = 'UTC'")
     return con
 
 
-def connect(lake_root: Path | str, read_only: bool = True) -> duckdb.DuckDBPyConnection:
+def connect(lake_root: Path | str, read_only: bool = True, as_of: str | int | None = None) -> duckdb.DuckDBPyConnection:
     """Open the lake's catalog (read-only by default, so dashboards never lock writers out).
 
     When the catalog file is missing or stale (moved lake, files it does not list), the views are built
     in an in-memory database over the live files instead, and the file is left to the writer that
     refreshes it under the lake lock (``etl.pipeline.refresh_catalog``). A lake without a commit record
-    (older layout, hand-made) has its catalog file rebuilt here.
+    (older layout, hand-made) has its catalog file rebuilt here. ``as_of`` (a lake version or a time, see
+    :func:`etl.lake.read_as_of`) gives in-memory views over that version of the lake.
     """
     paths = LakePaths(Path(lake_root))
+    if as_of is not None:
+        return _in_memory(paths, read_as_of(paths.root, as_of))
     if _stale(paths):
         if is_lake(paths.root):
             return _in_memory(paths)

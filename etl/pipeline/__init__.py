@@ -9,14 +9,15 @@ writes its outputs to the run's staging folder ``<lake>/_staging/<run_id>/``:
                         + shards/<shard>.json (counts, lineage of the dump)
     validate_run     -> validated/cables.parquet + validated/quarantine.parquet + validated/summary.json
     stage_replay     -> parsed/replay.parquet + rejected/replay.parquet (--replay-quarantine only)
-    publish_run      -> one atomic commit (lake/_current.json) of cables, quarantine, runs: dedup against the
-                        lake, dump manifest, reconciliation checks; compaction past N files per partition
+    publish_run      -> one atomic lake commit (Delta commits of cables, quarantine, runs, dumps, then the
+                        _lake row naming them): dedup against the lake, dump manifest, reconciliation checks;
+                        compaction (Delta optimize) past N files per partition
     refresh_catalog  -> lake/cables.duckdb (views over the committed files), built aside and swapped
 """
 
 from etl.pipeline._common import ReconciliationError, RunSummary, find_dumps, new_run_id, start_run
 from etl.pipeline._dedup import order_for_dedup
-from etl.pipeline._maintain import compact_lake
+from etl.pipeline._maintain import compact_lake, vacuum_lake
 from etl.pipeline._parse import parse_dump, parse_record, plan_shards, quarantine_row
 from etl.pipeline._publish import publish_run, recover, refresh_catalog
 from etl.pipeline._replay import stage_replay
@@ -41,5 +42,6 @@ __all__ = [
     "run",
     "stage_replay",
     "start_run",
+    "vacuum_lake",
     "validate_run",
 ]
