@@ -109,7 +109,7 @@ def _rel(table: str, entry: FileEntry) -> str:
 
 def commit_files(
     loc: Location, table: str, expected: int, schema: pa.Schema, *, adds: list[FileEntry],
-    removes: list[FileEntry], lake_version: int, info: dict[str, Any], data_change: bool = True,
+    removes: list[FileEntry], lake_version: int | None, info: dict[str, Any], data_change: bool = True,
     stats: dict[str, Any] | None = None,
 ) -> int:
     """Commit ``adds``/``removes`` to ``table`` as its version ``expected + 1``; returns that version.
@@ -128,7 +128,7 @@ def commit_files(
     props = CommitProperties(
         custom_metadata={f"cablelake.{k}": v for k, v in info.items()},
         max_commit_retries=0,
-        app_transactions=[Transaction(APP_ID, lake_version)],
+        app_transactions=[Transaction(APP_ID, lake_version)] if lake_version is not None else None,
     )
     part = [PARTITION_KEY] if partitioned(schema) else None
     try:
@@ -167,24 +167,23 @@ def _evolve(dt: DeltaTable, schema: pa.Schema) -> None:
 
 def restore(loc: Location, table: str, version: int) -> int:
     """Make the table's content that of ``version`` again (a new commit undoing later ones, e.g. the commits
-    of a writer that died before its lake commit); returns the new version. CAS like :func:`commit_files`."""
+    of a writer that died before its lake commit); returns the new version. CAS like :func:`commit_files`.
+
+    The commit re-adds the files ``version`` listed and later commits removed, and removes the files later
+    commits added (what Delta's RESTORE does, written as plain add/remove actions)."""
     dt = open_table(loc, table)
     if dt is None or dt.version() == version:
         return version
     base = dt.version()
-    try:
-        if version == ABSENT:  # the table did not exist: empty it
-            actions: list[AddAction | RemoveAction] = [
-                RemoveAction(f.path.split("/", 1)[1], True, int(time.time() * 1000), f.bytes)
-                for f in files(loc, table, base)
-            ]
-            dt.create_write_transaction(actions, "append", pa.schema(dt.schema()),
-                                        commit_properties=CommitProperties(max_commit_retries=0))
-        else:
-            dt.restore(version, commit_properties=CommitProperties(max_commit_retries=0))
-    except CommitFailedError as exc:
-        raise ConflictError(f"{table}: moved while it was restored to version {version}") from exc
-    return base + 1  # a compare-and-swap: the commit landed right after base
+    want = {f.path: f for f in (files(loc, table, version) if version != ABSENT else [])}
+    have = {f.path: f for f in files(loc, table, base)}
+    sch = pa.schema(dt.schema())
+    adds = [want[p] for p in sorted(set(want) - set(have))]
+    removes = [have[p] for p in sorted(set(have) - set(want))]
+    if not adds and not removes:
+        return base
+    info = {"operation": "restore", "restored_version": version}
+    return commit_files(loc, table, base, sch, adds=adds, removes=removes, lake_version=None, info=info)
 
 
 CONTENT_NEUTRAL = frozenset({"VACUUM START", "VACUUM END"})
@@ -198,13 +197,22 @@ def base_for(loc: Location, table: str, pinned: int) -> int:
     latest = latest_version(loc, table)
     if latest == pinned:
         return pinned
-    if pinned != ABSENT and latest > pinned:
-        later = history(loc, table, latest - pinned)
-        if all(h.get("operation") in CONTENT_NEUTRAL for h in later if h.get("version", 0) > pinned):
-            return latest
+    if pinned != ABSENT and latest > pinned and all(
+        operation(loc, table, v) in CONTENT_NEUTRAL for v in range(pinned + 1, latest + 1)
+    ):
+        return latest
     return restore(loc, table, pinned)
 
 
-def history(loc: Location, table: str, limit: int | None = None) -> list[dict[str, Any]]:
-    dt = open_table(loc, table)
-    return [] if dt is None else dt.history(limit)
+def operation(loc: Location, table: str, version: int) -> str | None:
+    """The ``commitInfo.operation`` of one commit of ``table`` (read from its log file)."""
+    try:
+        with loc.fs.open_input_stream(loc.path(f"{table}/_delta_log/{version:020d}.json")) as fh:
+            lines = fh.read().decode("utf-8").splitlines()
+    except FileNotFoundError:
+        return None
+    for line in lines:
+        action = json.loads(line) if line.strip() else {}
+        if "commitInfo" in action:
+            return str(action["commitInfo"].get("operation"))
+    return None

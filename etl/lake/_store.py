@@ -9,6 +9,7 @@ its final name. A lake table only ever lists files whose writer closed them (see
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,6 +92,7 @@ class Location:
                     opts["AWS_ALLOW_HTTP"] = "true"
             if os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"):
                 opts["AWS_REGION"] = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION", "")
+        opts.update(json.loads(os.environ.get("CABLELAKE_STORAGE_OPTIONS") or "{}"))
         return opts
 
 
@@ -176,11 +178,11 @@ class ParquetSink:
         self.bytes = 0
         final = self.loc.path(rel)
         fs = self.loc.fs
-        fs.create_dir(final.rsplit("/", 1)[0], recursive=True)
-        if self.loc.remote:
+        if self.loc.remote:  # no folders on an object store (creating one would leave a marker object)
             self._tmp = final
         else:
             head, name = final.rsplit("/", 1)
+            fs.create_dir(head, recursive=True)
             self._tmp = f"{head}/.{name}.{os.getpid()}.tmp"
         self._final = final
         self._writer: pq.ParquetWriter | None = pq.ParquetWriter(

@@ -24,8 +24,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from etl.lake import _delta
-from etl.lake._commit import DUMPS_SCHEMA, TABLES, Commit, read_current, write_commit
-from etl.lake._delta import NULL_PARTITION, PARTITION_KEY, FileEntry, partition_of
+from etl.lake._commit import DUMPS_SCHEMA, SNAPSHOTS, TABLES, Commit, read_current, write_commit
+from etl.lake._delta import NULL_PARTITION, PARTITION_KEY, ConflictError, FileEntry, partition_of
 from etl.lake._store import DUMPS, Location, ParquetSink
 
 MAX_FILE_ROWS = 250_000
@@ -253,6 +253,8 @@ class Transaction:
         Raises :class:`ConflictError` when another writer got there first."""
         from etl.schema import schema
 
+        if _delta.latest_version(self.loc, SNAPSHOTS) != self.base.log_version:
+            raise ConflictError(f"the lake moved past version {self.base.version} while {self.run_id} worked")
         if self.dumps:
             rows = [{"sha256": k, **{c: v.get(c) for c in DUMPS_SCHEMA.names[1:]}} for k, v in sorted(self.dumps.items())]
             self.add(DUMPS, pa.Table.from_pylist(rows, schema=DUMPS_SCHEMA))
