@@ -22,14 +22,14 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from etl.lake import Commit, LakePaths, committed_files, is_lake, read_as_of
+from etl.lake import Commit, LakePaths, fsspec_store, is_lake, is_remote, read_as_of, reader_files
 from etl.schema import declaration, schema
 
 TABLES: tuple[str, ...] = ("cables", "quarantine", "runs")
@@ -48,16 +48,16 @@ def _lit(text: str) -> str:
 # --------------------------------------------------------------------------------------------- base tables
 
 
-def live_files(paths: LakePaths, table: str, version: Commit | None = None) -> list[Path]:
+def live_files(paths: LakePaths, table: str, version: Commit | None = None) -> list[Path] | list[str]:
     """The table's live Parquet files: those the lake's current version (or ``version``) lists (Delta tables
     pinned by the lake commit, :mod:`etl.lake`) when it has one, else every Parquet file under its folder."""
-    if version is not None or is_lake(paths.root):
-        return committed_files(paths.root, table, version)
+    if version is not None or is_lake(paths.lake):
+        return reader_files(paths.lake, table, version)
     d = paths.table_dir(table)
     return sorted(p.resolve() for p in d.rglob("*.parquet")) if d.is_dir() else []
 
 
-def _digest(files: Mapping[str, list[Path]]) -> str:
+def _digest(files: Mapping[str, Sequence[Path | str]]) -> str:
     h = hashlib.sha256()
     for table in sorted(files):
         for f in files[table]:
@@ -77,7 +77,7 @@ def _empty_select(con: duckdb.DuckDBPyConnection, table: str) -> tuple[str, dict
     return f"SELECT {casts} WHERE false", {str(c[0]): str(c[1]) for c in cols}
 
 
-def _base_view_sql(con: duckdb.DuckDBPyConnection, table: str, files: list[Path]) -> str:
+def _base_view_sql(con: duckdb.DuckDBPyConnection, table: str, files: Sequence[Path | str]) -> str:
     sql, types = _empty_select(con, table)
     if files:
         listing = "[" + ", ".join(_lit(str(f)) for f in files) + "]"
@@ -338,6 +338,8 @@ def _comment_columns(con: duckdb.DuckDBPyConnection, view: str, descriptions: Ma
 def create_views(con: duckdb.DuckDBPyConnection, paths: LakePaths | None, version: Commit | None = None) -> None:
     """Create every view in ``con`` (over lake version ``version``, default the current one); ``paths=None``
     makes them over no files (empty, typed)."""
+    if paths is not None:
+        attach_store(con, paths)
     files = {t: live_files(paths, t, version) if paths is not None else [] for t in TABLES}
     for table in TABLES:
         con.execute(f"CREATE OR REPLACE VIEW {_q(table)} AS\n{_base_view_sql(con, table, files[table])}")
@@ -358,6 +360,12 @@ def create_views(con: duckdb.DuckDBPyConnection, paths: LakePaths | None, versio
         f"{_lit(_digest(files))} AS files_digest"
     )
     con.execute("COMMENT ON VIEW catalog_info IS 'Where the catalog points (lake root) and the schema version.'")
+
+
+def attach_store(con: duckdb.DuckDBPyConnection, paths: LakePaths) -> None:
+    """Let ``con`` read a lake on an object store (its files are ``cablelake://`` paths; no extension)."""
+    if is_remote(paths.lake) and not con.filesystem_is_registered("cablelake"):
+        con.register_filesystem(fsspec_store(paths.lake))
 
 
 def refresh(lake_root: Path | str, tables: tuple[str, ...] = TABLES) -> Path:
@@ -417,15 +425,16 @@ def connect(lake_root: Path | str, read_only: bool = True, as_of: str | int | No
     """
     paths = LakePaths(Path(lake_root))
     if as_of is not None:
-        return _in_memory(paths, read_as_of(paths.root, as_of))
+        return _in_memory(paths, read_as_of(paths.lake, as_of))
     if _stale(paths):
-        if is_lake(paths.root):
+        if is_lake(paths.lake):
             return _in_memory(paths)
         try:
             refresh(paths.root)
         except OSError:
             return _in_memory(paths)
     con = duckdb.connect(str(paths.catalog), read_only=read_only)
+    attach_store(con, paths)
     con.execute("SET TimeZone = 'UTC'")  # sent_at is UTC: group months and years in UTC, not local time
     return con
 

@@ -19,7 +19,7 @@ from typing import Any, TextIO
 import duckdb
 
 from etl.catalog import connect, describe_views
-from etl.lake import LakePaths
+from etl.lake import LakePaths, is_remote
 
 FORMATS = ("table", "csv", "json", "parquet")
 
@@ -32,7 +32,7 @@ def open_catalog(lake: Path | str, as_of: str | None = None) -> duckdb.DuckDBPyC
     """Read-only connection to the lake's catalog (at lake version or time ``as_of``, default the current
     version); a clear error when there is no lake there or no such version."""
     root = Path(lake)
-    if not root.is_dir():
+    if not is_remote(lake) and not root.is_dir():
         raise QueryError(f"no lake at {root} (give --lake DIR or set $CABLELAKE_LAKE; `cablelake run` makes one)")
     try:
         return connect(root, read_only=True, as_of=as_of)

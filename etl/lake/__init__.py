@@ -27,6 +27,7 @@ from etl.lake._commit import (
     read_as_of,
     read_current,
     read_version,
+    reader_files,
     version_token,
 )
 from etl.lake._delta import ConflictError, FileEntry
@@ -61,6 +62,8 @@ from etl.lake._store import (
     Location,
     ParquetSink,
     atomic_write_text,
+    fsspec_store,
+    is_remote,
     write_parquet,
 )
 from etl.lake._txn import SchemaMismatchError, Transaction, iter_file, iter_parquet
@@ -92,9 +95,11 @@ __all__ = [
     "collect_garbage",
     "committed_files",
     "compact",
+    "fsspec_store",
     "history",
     "holds_lock",
     "is_lake",
+    "is_remote",
     "iter_file",
     "iter_parquet",
     "keys",
@@ -107,6 +112,7 @@ __all__ = [
     "read_current",
     "read_table",
     "read_version",
+    "reader_files",
     "record_noop",
     "replay_candidates",
     "runs_row",

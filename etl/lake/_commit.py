@@ -37,7 +37,7 @@ import pyarrow.parquet as pq
 
 from etl.lake import _delta
 from etl.lake._delta import ABSENT, FileEntry
-from etl.lake._store import DUMPS, Location, ParquetSink
+from etl.lake._store import DUMPS, Location, ParquetSink, reader_path
 
 SNAPSHOTS = "_lake"
 TABLES = ("cables", "quarantine", "runs", DUMPS)
@@ -230,9 +230,15 @@ def write_commit(base: Commit, new: Commit) -> Commit:
 
 def committed_files(root: Path | str | Location, table: str, commit: Commit | None = None) -> list[Path]:
     """Absolute paths of the live files of ``table`` in a local lake (what readers read instead of a glob)."""
+    return [Path(p) for p in reader_files(root, table, commit)]
+
+
+def reader_files(root: Path | str | Location, table: str, commit: Commit | None = None) -> list[str]:
+    """The live files of ``table`` as a reader opens them: local paths, or ``cablelake://`` paths served by
+    :func:`etl.lake._store.fsspec_store` for a lake on an object store."""
     loc = Location.of(root)
     commit = commit or read_current(loc)
-    return [Path(loc.uri(f.path)) for f in commit.files(table)]
+    return [reader_path(loc, f.path) for f in commit.files(table)]
 
 
 def version_token(root: Path | str | Location) -> str:

@@ -38,7 +38,7 @@ from etl.lake._merge import (
     set_also_seen_in,
     to_quarantine,
 )
-from etl.lake._store import Location
+from etl.lake._store import LakePaths, Location
 from etl.lake._txn import BATCH_ROWS, Transaction, check_schema, iter_file, read_file
 from etl.schema import schema, schema_version, to_table
 
@@ -538,9 +538,10 @@ def compact(
 # ----------------------------------------------------------------------------------------- maintenance
 
 
-def catalog_version(root: Path) -> int:
+def catalog_version(root: Path | str) -> int:
+    """The lake version the DuckDB catalog file was built on (0: none)."""
     try:
-        state: dict[str, Any] = json.loads((root / CATALOG_STATE).read_text(encoding="utf-8"))
+        state: dict[str, Any] = json.loads((LakePaths(Path(root)).root / CATALOG_STATE).read_text(encoding="utf-8"))
         return int(state.get("version", 0))
     except (OSError, ValueError):
         return 0
@@ -568,8 +569,7 @@ def collect_garbage(root: Path | str | Location, retention_hours: float | None =
     if current.version == 0:
         return []
     wanted = {current.version, current.version - 1}
-    if not loc.remote:
-        wanted.add(catalog_version(loc.local()))
+    wanted.add(catalog_version(loc.root))
     keep = [c for c in history(loc) if c.version in wanted]
     hours = retention_hours if retention_hours is not None else (1.0 if loc.remote else 0.0)
     return _vacuum(loc, keep, hours, dry_run=False, full=False)
@@ -587,8 +587,9 @@ def vacuum(root: Path | str | Location, *, keep_days: float = 7.0, dry_run: bool
     keep = [c for c in history(loc) if c.version == current.version or (c.committed_at and c.committed_at >= since)]
     files = _vacuum(loc, keep, keep_days * 24, dry_run=dry_run, full=True)
     quality: list[str] = []
-    if not loc.remote and (loc.local() / "_quality").is_dir():
-        for d in sorted((loc.local() / "_quality").iterdir()):
+    work = LakePaths(Path(loc.root)).root
+    if (work / "_quality").is_dir():
+        for d in sorted((work / "_quality").iterdir()):
             if d.is_dir() and datetime.fromtimestamp(d.stat().st_mtime, UTC) < since:
                 quality.append(f"_quality/{d.name}")
                 if not dry_run:
@@ -602,7 +603,7 @@ def clean_staging(root: Path | str, *, keep: Iterable[str] = (), max_age: float 
     than ``max_age`` seconds (DAG runs, whose steps run in separate processes). Needs the lake lock."""
     from etl.lake._lock import holds_lock
 
-    root = Path(root)
+    root = LakePaths(Path(root)).root
     if not holds_lock(root):
         raise RuntimeError("clean_staging needs the lake lock")
     keep = set(keep)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,8 +29,26 @@ COMPRESSION = "zstd"
 REMOTE_SCHEMES = ("s3", "s3a", "gs", "gcs", "az", "abfs", "abfss")
 
 
+_COLLAPSED = re.compile(r"^(" + "|".join(REMOTE_SCHEMES) + r"):/(?!/)")
+
+
+def remote_uri(root: str | Path) -> str | None:
+    """The object-store URI ``root`` names (``s3://bucket/prefix``), or None for a local path. A URI that went
+    through ``pathlib.Path`` (``s3:/bucket/prefix``: pathlib collapses the double slash) is recognised too."""
+    text = _COLLAPSED.sub(r"\1://", str(root))
+    return text.rstrip("/") if urlparse(text).scheme in REMOTE_SCHEMES else None
+
+
 def is_remote(root: str | Path) -> bool:
-    return urlparse(str(root)).scheme in REMOTE_SCHEMES
+    return remote_uri(root) is not None
+
+
+def work_dir(uri: str) -> Path:
+    """The local folder of a remote lake's work (staging, quality results, run summaries, lock):
+    ``$CABLELAKE_WORK_DIR/<bucket>/<prefix>`` (default ``~/.cache/cablelake``)."""
+    parsed = urlparse(uri)
+    base = Path(os.environ.get("CABLELAKE_WORK_DIR") or "~/.cache/cablelake").expanduser()
+    return base / parsed.scheme / parsed.netloc / parsed.path.strip("/")
 
 
 @dataclass(frozen=True)
@@ -47,10 +66,10 @@ class Location:
     def of(cls, root: str | Path | Location) -> Location:
         if isinstance(root, Location):
             return root
-        text = str(root)
-        if is_remote(text):
-            return cls(text.rstrip("/"))
-        return cls(str(Path(text).expanduser().absolute()))
+        uri = remote_uri(root)
+        if uri is not None:
+            return cls(uri)
+        return cls(str(Path(str(root)).expanduser().absolute()))
 
     @property
     def remote(self) -> bool:
@@ -120,9 +139,20 @@ def _filesystem(root: str) -> pafs.FileSystem:
 
 @dataclass(frozen=True)
 class LakePaths:
-    """The local places of one lake (staging, quality results, catalog), derived from its root."""
+    """The local places of one lake (staging, quality results, catalog), derived from its root. For a lake
+    on an object store (``LakePaths(Path("s3://bucket/prefix"))`` works too), ``root`` is its local work
+    folder (:func:`work_dir`) and ``lake`` its URI; for a local lake both name the lake's folder."""
 
     root: Path
+    lake: str = ""
+
+    def __post_init__(self) -> None:
+        uri = remote_uri(self.root)
+        if uri is not None:
+            object.__setattr__(self, "root", work_dir(uri))
+            object.__setattr__(self, "lake", uri)
+        elif not self.lake:
+            object.__setattr__(self, "lake", str(self.root))
 
     @property
     def cables(self) -> Path:
@@ -252,3 +282,31 @@ def read_parquet_dir(paths: list[Path], schema: pa.Schema) -> pa.Table:
     if not paths:
         return schema.empty_table()
     return pa.concat_tables([pq.read_table(p, schema=schema) for p in paths])
+
+
+STORE_PROTOCOL = "cablelake"
+"""The protocol under which :func:`fsspec_store` serves a remote lake's files to DuckDB (no httpfs needed)."""
+
+
+def fsspec_store(root: str | Path | Location) -> Any:
+    """An fsspec filesystem over the lake's object store (pyarrow's S3/GCS/Azure client) for
+    ``duckdb.register_filesystem``: DuckDB then reads ``cablelake://bucket/key`` without any extension."""
+    from fsspec.implementations.arrow import ArrowFSWrapper
+
+    class LakeStore(ArrowFSWrapper):  # type: ignore[misc]
+        protocol = (STORE_PROTOCOL,)
+        cachable = False
+
+        @classmethod
+        def _strip_protocol(cls, path: Any) -> Any:
+            prefix = f"{STORE_PROTOCOL}://"
+            if isinstance(path, list):
+                return [cls._strip_protocol(p) for p in path]
+            return path[len(prefix):] if path.startswith(prefix) else path
+
+    return LakeStore(Location.of(root).fs)
+
+
+def reader_path(loc: Location, rel: str) -> str:
+    """Where a reader of the catalog finds ``rel``: a local path, or ``cablelake://bucket/key``."""
+    return f"{STORE_PROTOCOL}://{loc.path(rel)}" if loc.remote else loc.uri(rel)

@@ -181,22 +181,22 @@ def publish_run(lake: str | Path, run_id: str, lock_timeout: float | None = None
     t0 = time.perf_counter()
     with lake_lock(paths.root, what=f"cablelake publish {run_id}", timeout=lock_timeout):
         result = publish(
-            paths.root, run_id, Rows("cables", (cables_path, rescued)), Rows("quarantine", (quarantine,)),
+            paths.lake, run_id, Rows("cables", (cables_path, rescued)), Rows("quarantine", (quarantine,)),
             ingested_at=ingested_at, dumps=dumps, runs_row=row, full_refresh=full_refresh, replay=replay or None,
             replay_version=replay_version, lock_timeout=lock_timeout,
         )
         timings["publish"] = round(time.perf_counter() - t0, 3)
-        if needs_compaction(read_current(paths.root)):
+        if needs_compaction(read_current(paths.lake)):
             t1 = time.perf_counter()
-            compact(paths.root, run_id)
+            compact(paths.lake, run_id)
             timings["compact"] = round(time.perf_counter() - t1, 3)
-        collect_garbage(paths.root)
+        collect_garbage(paths.lake)
     per_reason_all = Counter(per_reason)
     if result.duplicates:
         per_reason_all["duplicate"] += result.duplicates
     summary = RunSummary(
         run_id=run_id,
-        lake=str(paths.root),
+        lake=paths.lake,
         records_found=result.records,
         cables=result.cables,
         quarantined=result.quarantined,
@@ -207,7 +207,7 @@ def publish_run(lake: str | Path, run_id: str, lock_timeout: float | None = None
         timings=timings,
         quality_docs=vsum.get("docs_index"),
         operation=result.operation,
-        lake_version=read_current(paths.root).version,
+        lake_version=read_current(paths.lake).version,
         duplicates=result.duplicates,
         displaced=result.displaced,
         replayed=result.replayed,
@@ -215,7 +215,7 @@ def publish_run(lake: str | Path, run_id: str, lock_timeout: float | None = None
         lake_cables=result.lake_cables,
         lake_quarantine=result.lake_quarantine,
     )
-    (paths.root / "_summaries").mkdir(exist_ok=True)
+    (paths.root / "_summaries").mkdir(parents=True, exist_ok=True)
     (paths.root / "_summaries" / f"{run_id}.json").write_text(json.dumps(summary.to_dict(), default=str))
     shutil.rmtree(stage, ignore_errors=True)
     return summary.to_dict()
@@ -236,11 +236,11 @@ def refresh_catalog(lake: str | Path, lock_timeout: float | None = None) -> str:
     Under the lake lock, so the version it reflects (recorded in ``_catalog.json``, which garbage
     collection honours) cannot move while it is built.
     """
-    root = Path(lake)
-    with lake_lock(root, what="cablelake refresh_catalog", timeout=lock_timeout):
-        version = read_current(root).version
-        path = _catalog.refresh(root)
-        atomic_write_text(root / CATALOG_STATE, json.dumps({"version": version}))
+    paths = LakePaths(Path(lake))
+    with lake_lock(paths.root, what="cablelake refresh_catalog", timeout=lock_timeout):
+        version = read_current(paths.lake).version
+        path = _catalog.refresh(lake)
+        atomic_write_text(paths.root / CATALOG_STATE, json.dumps({"version": version}))
     return str(path)
 
 

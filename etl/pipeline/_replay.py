@@ -59,11 +59,11 @@ def stage_replay(lake: str | Path, run_id: str) -> str:
     ingested_at = datetime.fromisoformat(info["started_at"])
     stage = paths.staging(run_id)
     t0 = time.perf_counter()
-    commit = read_current(paths.root)
+    commit = read_current(paths.lake)
     rows: dict[str, list[int]] = {}
     keys: dict[str, list[Any]] = {}
     records: list[RawRecord] = []
-    for rel, index, row in replay_candidates(paths.root, commit):
+    for rel, index, row in replay_candidates(paths.lake, commit):
         records.append(raw_record(row))
         rows.setdefault(rel, []).append(index)
         keys[lineage_key(row)] = [rel, index]

@@ -91,7 +91,7 @@ def _noop(root: Path, run_id: str, skipped: list[dict[str, str]], t0: float) -> 
     timings["total"] = round(time.perf_counter() - t0, 3)
     return RunSummary(
         run_id=run_id,
-        lake=str(root),
+        lake=LakePaths(root).lake,
         operation="noop",
         lake_version=version,
         skipped=skipped,
