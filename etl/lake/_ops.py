@@ -14,7 +14,7 @@ import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -26,7 +26,7 @@ from deltalake import CommitProperties
 from deltalake import Transaction as AppTransaction
 
 from etl.lake import _delta
-from etl.lake._commit import TABLES, Commit, history, read_current, write_commit
+from etl.lake._commit import SNAPSHOTS, TABLES, Commit, history, read_current, write_commit
 from etl.lake._delta import ABSENT, APP_ID, ConflictError, FileEntry
 from etl.lake._lock import lake_lock
 from etl.lake._merge import (
@@ -490,6 +490,8 @@ def _groups(commit: Commit, table: str) -> dict[str, list[FileEntry]]:
 
 
 def needs_compaction(commit: Commit, threshold: int = COMPACT_THRESHOLD) -> bool:
+    if len(_delta.files(commit.loc, SNAPSHOTS, commit.log_version)) > threshold:
+        return True
     return any(len(fs) > threshold for t in TABLES for fs in _groups(commit, t).values())
 
 
@@ -530,6 +532,16 @@ def compact(
         for table in TABLES:
             if new.rows(table) != base.rows(table):
                 raise ReconciliationError(f"compaction would change {table} from {base.rows(table)} rows")
+        log_files = len(_delta.files(loc, SNAPSHOTS, base.log_version))
+        if log_files > (1 if force else threshold):  # the lake commits' own table: one file per version
+            dt = _delta.open_table(loc, SNAPSHOTS, base.log_version)
+            assert dt is not None
+            try:
+                dt.optimize.compact(commit_properties=CommitProperties(max_commit_retries=0))
+            except Exception as exc:
+                raise ConflictError(f"{SNAPSHOTS}: optimize lost a race ({exc})") from exc
+            base = replace(base, log_version=dt.version())
+            merged[SNAPSHOTS] = log_files
         return {"version": write_commit(base, new).version, "merged": merged}
 
     return optimistic(root, f"cablelake compact {run_id}", attempt, lock_timeout)

@@ -133,7 +133,7 @@ def test_compaction_merges_small_files_atomically(tmp_path: Path) -> None:
         assert lake.needs_compaction(before)
         res = lake.compact(root, "k1")
         after = lake.read_current(root)
-        assert res["merged"]["cables/year=2008"] == 10
+        assert res["merged"]["cables/year=2008"] == 10 and res["merged"]["_lake"] == 10
         assert [f.path.rsplit("/", 1)[0] for f in after.files("cables")] == ["cables/year=2008"]
         assert len(after.files("runs")) == 1 and after.rows("runs") == 10
         assert ids(root) == [f"X{i}" for i in range(10)]
