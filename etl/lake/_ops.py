@@ -518,14 +518,7 @@ def compact(
             groups = {k: len(v) for k, v in _groups(base, table).items() if len(v) > (1 if force else threshold)}
             if not groups:
                 continue
-            expected = _delta.base_for(loc, table, base.table_versions[table])
-            dt = _delta.open_table(loc, table, expected)
-            assert dt is not None
-            try:
-                dt.optimize.compact(commit_properties=props)
-            except Exception as exc:  # delta-rs raises CommitFailedError or a generic error on a lost race
-                raise ConflictError(f"{table}: optimize lost a race ({exc})") from exc
-            new.table_versions[table] = dt.version()
+            new.table_versions[table] = _optimize(loc, table, _delta.base_for(loc, table, base.table_versions[table]), props)
             merged.update(groups)
         if not merged:
             return {"version": base.version, "merged": {}}
@@ -534,17 +527,24 @@ def compact(
                 raise ReconciliationError(f"compaction would change {table} from {base.rows(table)} rows")
         log_files = len(_delta.files(loc, SNAPSHOTS, base.log_version))
         if log_files > (1 if force else threshold):  # the lake commits' own table: one file per version
-            dt = _delta.open_table(loc, SNAPSHOTS, base.log_version)
-            assert dt is not None
-            try:
-                dt.optimize.compact(commit_properties=CommitProperties(max_commit_retries=0))
-            except Exception as exc:
-                raise ConflictError(f"{SNAPSHOTS}: optimize lost a race ({exc})") from exc
-            base = replace(base, log_version=dt.version())
+            props = CommitProperties(max_commit_retries=0)
+            base = replace(base, log_version=_optimize(loc, SNAPSHOTS, base.log_version, props))
             merged[SNAPSHOTS] = log_files
         return {"version": write_commit(base, new).version, "merged": merged}
 
     return optimistic(root, f"cablelake compact {run_id}", attempt, lock_timeout)
+
+
+def _optimize(loc: Location, table: str, version: int, props: CommitProperties) -> int:
+    """Delta ``optimize`` (bin-packing) of ``table`` as the version right after ``version``; returns the
+    version it made. Raises :class:`ConflictError` when another commit came first."""
+    dt = _delta.open_table(loc, table, version)
+    assert dt is not None
+    try:
+        dt.optimize.compact(commit_properties=props)
+    except Exception as exc:  # delta-rs raises CommitFailedError, or a generic error on a lost race
+        raise ConflictError(f"{table}: optimize lost a race ({exc})") from exc
+    return dt.version()
 
 
 # ----------------------------------------------------------------------------------------- maintenance
