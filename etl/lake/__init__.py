@@ -30,13 +30,11 @@ from etl.lake._commit import (
     reader_files,
     version_token,
 )
-from etl.lake._delta import ConflictError, FileEntry
+from etl.lake._delta import ConflictError
 from etl.lake._lock import LakeLockedError, holds_lock, lake_lock
-from etl.lake._merge import DUPLICATE, keys
 from etl.lake._migrate import migrate, needs_migration
 from etl.lake._ops import (
     CATALOG_STATE,
-    COMPACT_THRESHOLD,
     PublishResult,
     ReconciliationError,
     Rows,
@@ -55,11 +53,7 @@ from etl.lake._ops import (
     vacuum,
 )
 from etl.lake._store import (
-    CABLES,
-    QUARANTINE,
-    RUNS,
     LakePaths,
-    Location,
     ParquetSink,
     atomic_write_text,
     fsspec_store,
@@ -69,18 +63,11 @@ from etl.lake._store import (
 from etl.lake._txn import SchemaMismatchError, Transaction, iter_file, iter_parquet
 
 __all__ = [
-    "CABLES",
     "CATALOG_STATE",
-    "COMPACT_THRESHOLD",
-    "DUPLICATE",
-    "QUARANTINE",
-    "RUNS",
     "Commit",
     "ConflictError",
-    "FileEntry",
     "LakeLockedError",
     "LakePaths",
-    "Location",
     "ParquetSink",
     "PublishResult",
     "ReconciliationError",
@@ -102,7 +89,6 @@ __all__ = [
     "is_remote",
     "iter_file",
     "iter_parquet",
-    "keys",
     "lake_lock",
     "migrate",
     "needs_compaction",
