@@ -47,6 +47,9 @@ COMPACT_THRESHOLD = 8
 STAGING = "_staging"
 CATALOG_STATE = "_catalog.json"
 RETRIES = 30
+ORPHAN_HOURS = 6.0
+"""On an object store, files no lake version lists are deleted by vacuum only once this old (a run still
+writing them must have committed or died by then)."""
 T = TypeVar("T")
 
 
@@ -597,7 +600,12 @@ def vacuum(root: Path | str | Location, *, keep_days: float = 7.0, dry_run: bool
         return {"files": [], "quality": [], "kept_from": 0}
     since = datetime.now(UTC) - timedelta(days=keep_days)
     keep = [c for c in history(loc) if c.version == current.version or (c.committed_at and c.committed_at >= since)]
-    files = _vacuum(loc, keep, keep_days * 24, dry_run=dry_run, full=True)
+    hours = keep_days * 24
+    files = _vacuum(loc, keep, hours, dry_run=dry_run, full=False)
+    # files no version lists (runs that died or lost a race): on an object store no lock keeps a running
+    # writer's new files safe, so they are only taken once older than ORPHAN_HOURS whatever keep_days says
+    orphan_hours = max(hours, ORPHAN_HOURS) if loc.remote else hours
+    files = sorted(set(files) | set(_vacuum(loc, keep, orphan_hours, dry_run=dry_run, full=True)))
     quality: list[str] = []
     work = LakePaths(Path(loc.root)).root
     if (work / "_quality").is_dir():
