@@ -355,11 +355,16 @@ def create_views(con: duckdb.DuckDBPyConnection, paths: LakePaths | None, versio
         _comment_columns(con, view.name, descriptions)
     con.execute(
         "CREATE OR REPLACE VIEW catalog_info AS SELECT "
-        f"{_lit(str(paths.root.resolve()) if paths else '')} AS lake_root, "
+        f"{_lit(_root_id(paths) if paths else '')} AS lake_root, "
         f"{_lit(str(declaration('cables')['version']))} AS cables_schema_version, "
         f"{_lit(_digest(files))} AS files_digest"
     )
     con.execute("COMMENT ON VIEW catalog_info IS 'Where the catalog points (lake root) and the schema version.'")
+
+
+def _root_id(paths: LakePaths) -> str:
+    """Where the lake is: its resolved folder, or its URI on an object store."""
+    return paths.lake if is_remote(paths.lake) else str(paths.root.resolve())
 
 
 def attach_store(con: duckdb.DuckDBPyConnection, paths: LakePaths) -> None:
@@ -400,7 +405,7 @@ def _stale(paths: LakePaths) -> bool:
     try:
         info = con.execute("SELECT lake_root, files_digest FROM catalog_info").fetchone()
         files = {t: live_files(paths, t) for t in TABLES}
-        return info is None or info[0] != str(paths.root.resolve()) or info[1] != _digest(files)
+        return info is None or info[0] != _root_id(paths) or info[1] != _digest(files)
     except duckdb.Error:
         return True
     finally:
