@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 from etl import lake
 from etl.schema import to_table
 root, name, prefix, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+print("ready", flush=True)
 for i in range(n):
     run = f"{name}-{i:03d}"
     at = datetime(2026, 1, 1, tzinfo=UTC)
@@ -110,7 +111,7 @@ def test_two_writers_at_once_without_a_lock(s3: str) -> None:
     outs = [p.communicate(timeout=600) for p in procs]
     for p, (out, err) in zip(procs, outs, strict=True):
         assert p.returncode == 0, err
-    attempts = [int(line.split()[2]) for out, _ in outs for line in out.splitlines()]
+    attempts = [int(line.split()[2]) for out, _ in outs for line in out.splitlines()[1:]]
     ids, runs = check(s3)
     assert runs == 12 and ids == [f"K{k:04d}" for k in range(7)]
     assert lake.read_table(s3, "quarantine").num_rows == 12 + 24 - 7  # 12 bad records + 17 other copies
@@ -122,24 +123,27 @@ def test_sigkill_at_random_moments_on_s3(s3: str) -> None:
     seed = int(os.environ.get("CABLELAKE_KILL_SEED", str(int(time.time()))))
     rng = random.Random(seed)
     print(f"\nkill seed {seed}")
-    t0 = time.perf_counter()
     first = _writer(s3, "first", "S", 3)
+    assert first.stdout is not None and first.stdout.readline().strip() == "ready"
+    t0 = time.perf_counter()
     assert first.wait(timeout=300) == 0
-    duration = time.perf_counter() - t0  # kills fall anywhere in a writer's life, start-up included
+    duration = time.perf_counter() - t0  # three publishes, after the imports
     states = []
     for i in range(int(os.environ.get("CABLELAKE_KILLS", "20"))):
         proc = _writer(s3, f"k{i:02d}", "S", 3)  # the same cables again: every publish merges
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
         try:
-            proc.wait(timeout=rng.uniform(0.05, duration * 1.1))
+            proc.wait(timeout=rng.uniform(0.01, duration * 1.1))
             states.append("finished")
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
             states.append("killed")
         out, _ = proc.communicate()
-        states[-1] += f" after {len(out.splitlines())} publishes"
+        states[-1] += f" after {len(out.splitlines())} publishes"  # (the "ready" line was read above)
         check(s3)
     print(", ".join(states))
+    print(f"publishing took {duration:.1f}s")
     final = _writer(s3, "final", "F", 2)
     out, err = final.communicate(timeout=300)
     assert final.returncode == 0, err
