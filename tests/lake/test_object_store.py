@@ -92,6 +92,13 @@ def test_publish_merge_time_travel_and_vacuum_on_s3(s3: str) -> None:
     first.commit({})
     with pytest.raises(lake.ConflictError):
         second.commit({})
+    # below the lake commit, each Delta commit is a put-if-absent on S3: a stale table version is refused
+    from etl.lake import _delta
+    from etl.schema import schema
+
+    with pytest.raises(lake.ConflictError):
+        _delta.commit_files(second.loc, "cables", base.table_versions["cables"], schema("cables"),
+                            adds=second.added["cables"], removes=[], lake_version=base.version + 1, info={})
     assert _ids(s3) == ["A", "B", "C"]
     assert lake.compact(s3, "k", force=True)["merged"]
     assert lake.vacuum(s3, keep_days=0)["files"]
