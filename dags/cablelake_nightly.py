@@ -97,6 +97,11 @@ def _setting(params: dict[str, Any], name: str, default: Path) -> str:
             type=["null", "string"],
             description="landing/<day>/ to ingest (YYYY-MM-DD); default: the run's logical date; 'all'",
         ),
+        "keep_days": Param(
+            None, type=["null", "number"], minimum=0,
+            description="vacuum: keep every lake version of the last D days readable (default Variable "
+            "cablelake_keep_days, env CABLELAKE_KEEP_DAYS, else 7)",
+        ),
     },
 )
 def cablelake_nightly() -> None:
@@ -169,6 +174,16 @@ def cablelake_nightly() -> None:
 
         return _refresh_catalog(run["lake"])
 
+    @task
+    def vacuum(run: dict[str, str], catalog: str) -> dict[str, Any]:
+        """Delete the files no lake version of the last ``keep_days`` days needs, and old _quality folders."""
+        from etl.pipeline import vacuum_lake
+
+        keep = get_current_context()["params"].get("keep_days")
+        if keep is None:
+            keep = Variable.get("cablelake_keep_days", default=None) or os.environ.get("CABLELAKE_KEEP_DAYS", "7")
+        return vacuum_lake(run["lake"], keep_days=float(keep))
+
     @task(trigger_rule=TriggerRule.ALL_DONE)
     def check_inputs(run: dict[str, str]) -> None:
         """Fail the run (after the good shards were published) when a dump could not be parsed."""
@@ -185,7 +200,8 @@ def cablelake_nightly() -> None:
     validation: Any = validate_run(run)
     parsed >> validation
     summary: Any = publish_run(run, validation)
-    refresh_catalog(run, summary)
+    catalog: Any = refresh_catalog(run, summary)
+    vacuum(run, catalog)
     # a second leaf: the run fails when a dump failed, after the rest was published
     parsed >> check_inputs(run)
 

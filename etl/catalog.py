@@ -26,17 +26,16 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from etl.lake import LakePaths, committed_files
+from etl.lake import Commit, LakePaths, fsspec_store, is_lake, is_remote, read_as_of, reader_files
 from etl.schema import declaration, schema
 
-CURRENT = "_current.json"  # the lake's commit record (etl.lake): when present, it alone lists the live files
 TABLES: tuple[str, ...] = ("cables", "quarantine", "runs")
 
 
@@ -53,11 +52,11 @@ def _lit(text: str) -> str:
 # --------------------------------------------------------------------------------------------- base tables
 
 
-def live_files(paths: LakePaths, table: str) -> list[Path]:
-    """The table's live Parquet files: those the lake's commit record lists when it has one, else every
-    Parquet file under the table's folder."""
-    if (paths.root / CURRENT).exists():
-        return committed_files(paths.root, table)
+def live_files(paths: LakePaths, table: str, version: Commit | None = None) -> list[Path] | list[str]:
+    """The table's live Parquet files: those the lake's current version (or ``version``) lists (Delta tables
+    pinned by the lake commit, :mod:`etl.lake`) when it has one, else every Parquet file under its folder."""
+    if version is not None or is_lake(paths.lake):
+        return reader_files(paths.lake, table, version)
     d = paths.table_dir(table)
     return sorted(p.resolve() for p in d.rglob("*.parquet")) if d.is_dir() else []
 
@@ -77,7 +76,7 @@ def lake_relative(root: Path, f: Path | str) -> str:
         return text
 
 
-def _digest(root: Path, files: Mapping[str, list[Path]]) -> str:
+def _digest(root: Path, files: Mapping[str, Sequence[Path | str]]) -> str:
     h = hashlib.sha256()
     for table in sorted(files):
         for f in files[table]:
@@ -102,7 +101,7 @@ def _empty_select(con: duckdb.DuckDBPyConnection, table: str) -> tuple[str, dict
     return f"SELECT {casts} WHERE false", {str(c[0]): str(c[1]) for c in cols}
 
 
-def _base_view_sql(con: duckdb.DuckDBPyConnection, table: str, files: list[str]) -> str:
+def _base_view_sql(con: duckdb.DuckDBPyConnection, table: str, files: Sequence[str]) -> str:
     sql, types = _empty_select(con, table)
     if files:
         listing = "[" + ", ".join(_lit(f) for f in files) + "]"
@@ -360,10 +359,12 @@ def _comment_columns(con: duckdb.DuckDBPyConnection, view: str, descriptions: Ma
             con.execute(f"COMMENT ON COLUMN {_q(view)}.{_q(col)} IS {_lit(desc)}")
 
 
-def create_views(con: duckdb.DuckDBPyConnection, paths: LakePaths | None) -> None:
-    """Create every view in ``con``; ``paths=None`` makes them over no files (empty, typed)."""
-    files = {t: live_files(paths, t) if paths is not None else [] for t in TABLES}
+def create_views(con: duckdb.DuckDBPyConnection, paths: LakePaths | None, version: Commit | None = None) -> None:
+    """Create every view in ``con`` (over lake version ``version``, default the current one); ``paths=None``
+    makes them over no files (empty, typed)."""
+    files = {t: live_files(paths, t, version) if paths is not None else [] for t in TABLES}
     if paths is not None:  # views are bound when created: the relative paths must resolve now
+        attach_store(con, paths)
         con.execute(search_path_sql(paths.root))
     for table in TABLES:
         names = [lake_relative(paths.root, f) for f in files[table]] if paths is not None else []
@@ -388,6 +389,12 @@ def create_views(con: duckdb.DuckDBPyConnection, paths: LakePaths | None) -> Non
         "COMMENT ON VIEW catalog_info IS 'Where this connection reads the lake from (its file_search_path: the "
         "views name files relative to the lake root), the schema version and a digest of the live files.'"
     )
+
+
+def attach_store(con: duckdb.DuckDBPyConnection, paths: LakePaths) -> None:
+    """Let ``con`` read a lake on an object store (its files are ``cablelake://`` paths; no extension)."""
+    if is_remote(paths.lake) and not con.filesystem_is_registered("cablelake"):
+        con.register_filesystem(fsspec_store(paths.lake))
 
 
 def refresh(lake_root: Path | str, tables: tuple[str, ...] = TABLES) -> Path:
@@ -430,31 +437,35 @@ def _stale(paths: LakePaths) -> bool:
         con.close()
 
 
-def _in_memory(paths: LakePaths) -> duckdb.DuckDBPyConnection:
+def _in_memory(paths: LakePaths, version: Commit | None = None) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(":memory:")
-    create_views(con, paths)
+    create_views(con, paths, version)
     con.execute("SET TimeZone = 'UTC'")
     return con
 
 
-def connect(lake_root: Path | str, read_only: bool = True) -> duckdb.DuckDBPyConnection:
+def connect(lake_root: Path | str, read_only: bool = True, as_of: str | int | None = None) -> duckdb.DuckDBPyConnection:
     """Open the lake's catalog (read-only by default, so dashboards never lock writers out), from any
     working directory: ``file_search_path`` is set to the lake root, which the views' paths are relative to.
 
     When the catalog file is missing or stale (files it does not list), the views are built
     in an in-memory database over the live files instead, and the file is left to the writer that
     refreshes it under the lake lock (``etl.pipeline.refresh_catalog``). A lake without a commit record
-    (older layout, hand-made) has its catalog file rebuilt here.
+    (older layout, hand-made) has its catalog file rebuilt here. ``as_of`` (a lake version or a time, see
+    :func:`etl.lake.read_as_of`) gives in-memory views over that version of the lake.
     """
     paths = LakePaths(Path(lake_root))
+    if as_of is not None:
+        return _in_memory(paths, read_as_of(paths.lake, as_of))
     if _stale(paths):
-        if (paths.root / CURRENT).exists():
+        if is_lake(paths.lake):
             return _in_memory(paths)
         try:
             refresh(paths.root)
         except OSError:
             return _in_memory(paths)
     con = duckdb.connect(str(paths.catalog), read_only=read_only)
+    attach_store(con, paths)
     con.execute(search_path_sql(paths.root))
     con.execute("SET TimeZone = 'UTC'")  # sent_at is UTC: group months and years in UTC, not local time
     return con

@@ -126,6 +126,40 @@ def cmd_compact(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from etl.lake import LakeLockedError, migrate
+
+    try:
+        result = migrate(args.lake)
+    except LakeLockedError as exc:
+        sys.stderr.write(f"cablelake: {exc}\n")
+        return 4
+    if not result["migrated"]:
+        sys.stdout.write(f"{args.lake}: nothing to migrate (already a Delta lake, or no lake)\n")
+        return 0
+    rows = ", ".join(f"{t} {n}" for t, n in result["rows"].items())
+    sys.stdout.write(f"{args.lake}: migrated to Delta tables at lake version {result['version']} ({rows}; "
+                     f"{result['dumps']} dumps in the manifest)\n")
+    return 0
+
+
+def cmd_vacuum(args: argparse.Namespace) -> int:
+    from etl.lake import LakeLockedError
+    from etl.pipeline import vacuum_lake
+
+    try:
+        result = vacuum_lake(args.lake, keep_days=args.keep_days, dry_run=args.dry_run, lock_timeout=args.lock_timeout)
+    except LakeLockedError as exc:
+        sys.stderr.write(f"cablelake: {exc}\n")
+        return 4
+    verb = "would remove" if args.dry_run else "removed"
+    sys.stdout.write(f"{args.lake}: {verb} {len(result['files'])} data files and {len(result['quality'])} "
+                     f"_quality folders; time travel kept from lake version {result['kept_from']}\n")
+    for name in [*result["files"], *result["quality"]] if args.verbose or args.dry_run else []:
+        sys.stdout.write(f"  {name}\n")
+    return 0
+
+
 def cmd_sql(args: argparse.Namespace) -> int:
     from etl.query import QueryError, export_parquet, open_catalog, run_query, write_result
 
@@ -137,7 +171,7 @@ def cmd_sql(args: argparse.Namespace) -> int:
         sys.stderr.write("cablelake sql: give a QUERY or --file FILE (- reads standard input)\n")
         return 2
     try:
-        con = open_catalog(args.lake)
+        con = open_catalog(args.lake, as_of=args.as_of)
         try:
             if args.format == "parquet":
                 note: str | None = export_parquet(con, query, args.output)
@@ -232,6 +266,17 @@ def build_parser() -> argparse.ArgumentParser:
     c.set_defaults(func=cmd_compact)
 
     lake_help = "lake directory (default ./lake or $CABLELAKE_LAKE)"
+    m = sub.add_parser("migrate", help="convert a lake of the former format (_current.json) to Delta tables, in place")
+    m.add_argument("--lake", default=default_lake, help=lake_help)
+    m.set_defaults(func=cmd_migrate)
+
+    v = sub.add_parser("vacuum", help="delete files no kept lake version needs (and old _quality folders)")
+    v.add_argument("--lake", default=default_lake, help=lake_help)
+    v.add_argument("--keep-days", type=float, default=float(os.environ.get("CABLELAKE_KEEP_DAYS", "7")),
+                   help="keep every lake version of the last D days readable (default $CABLELAKE_KEEP_DAYS or 7)")
+    v.add_argument("--dry-run", action="store_true", help="list what would be removed, remove nothing")
+    v.add_argument("--lock-timeout", type=float, default=None, metavar="SECONDS")
+    v.set_defaults(func=cmd_vacuum)
     s = sub.add_parser(
         "sql", help="run SQL on the lake's DuckDB catalog (views: see `cablelake dictionary`)",
         description="Run SQL on the catalog's views (cables, cable_tags, cable_recipients, cable_references, "
@@ -244,6 +289,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--output", "-o", help="write to FILE instead of standard output (needed for parquet)")
     s.add_argument("--max-width", type=int, default=60, help="truncate table cells to this width")
     s.add_argument("--max-rows", type=int, default=1000, help="rows shown by --format table (0: all)")
+    s.add_argument(
+        "--as-of", metavar="VERSION|TIMESTAMP",
+        help="query the lake as it was at this lake version (runs.lake_version) or time (ISO 8601, UTC)",
+    )
     s.set_defaults(func=cmd_sql)
 
     sh = sub.add_parser(

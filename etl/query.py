@@ -19,7 +19,7 @@ from typing import Any, TextIO
 import duckdb
 
 from etl.catalog import connect, describe_views, search_path_sql
-from etl.lake import LakePaths
+from etl.lake import LakePaths, is_remote
 
 FORMATS = ("table", "csv", "json", "parquet")
 
@@ -28,12 +28,16 @@ class QueryError(Exception):
     """A query failed; the message names the problem (and lists the views when a name is unknown)."""
 
 
-def open_catalog(lake: Path | str) -> duckdb.DuckDBPyConnection:
-    """Read-only connection to the lake's catalog; a clear error when there is no lake there."""
+def open_catalog(lake: Path | str, as_of: str | None = None) -> duckdb.DuckDBPyConnection:
+    """Read-only connection to the lake's catalog (at lake version or time ``as_of``, default the current
+    version); a clear error when there is no lake there or no such version."""
     root = Path(lake)
-    if not root.is_dir():
+    if not is_remote(lake) and not root.is_dir():
         raise QueryError(f"no lake at {root} (give --lake DIR or set $CABLELAKE_LAKE; `cablelake run` makes one)")
-    return connect(root, read_only=True)
+    try:
+        return connect(root, read_only=True, as_of=as_of)
+    except (LookupError, ValueError) as exc:
+        raise QueryError(f"--as-of {as_of}: {exc}") from exc
 
 
 def views_overview(con: duckdb.DuckDBPyConnection, width: int = 100, only: Sequence[str] = ()) -> str:

@@ -1,43 +1,45 @@
-"""Lake stage: Parquet tables, atomic commits, dedup, manifest of ingested dumps, lock, compaction.
+"""Lake stage: the tables as Delta Lake tables, one atomic lake commit per run, dedup, manifest, retention.
 
-Layout under the lake root (default ``./lake``)::
+Layout under the lake root (a local folder, or ``s3://bucket/prefix``, ``gs://...``, ``az://...``)::
 
-    _current.json                              the commit record: THE truth (live files, dump manifest)
-    _commits/v<version>.json                   every version's commit record (history)
-    cables/year=YYYY/<run_id>-<n>.parquet      files of the cables table (zstd, Hive partitions)
-    quarantine/year=YYYY/<run_id>-<n>.parquet  records set aside, with reasons and lineage
-    runs/<run_id>-<n>.parquet                  one row per run (inputs, counts, timings)
-    _staging/<run_id>/                         a run's work area (parsed shards, validated tables)
-    _quality/<run_id>/                         GE validation results and Data Docs
-    _lock                                      flock: one writer at a time
-    cables.duckdb                              DuckDB catalog: views over the committed files only
+    _lake/                       Delta table: one row per lake version naming each table's version (the truth)
+    cables/                      Delta table, partitioned by year (cables/year=YYYY/<file>.parquet)
+    quarantine/                  Delta table, partitioned by year: records set aside, with reasons and lineage
+    runs/                        Delta table: one row per run (inputs, counts, timings)
+    dumps/                       Delta table: the manifest of ingested dumps (sha256 -> uri, size, records, run)
+    _staging/<run_id>/           a run's work area (parsed shards, validated tables)      [local lakes]
+    _quality/<run_id>/           GE validation results and Data Docs                     [local lakes]
+    _lock                        flock: local writers take turns (an optimisation, not the safety)
+    cables.duckdb                DuckDB catalog: views over the files of the current lake version
 
-A Parquet file under ``cables/`` is part of the table only when ``_current.json`` lists it: files of a
-run that crashed before its commit, and files superseded by a later version (kept a while for readers of
-the previous catalog), also lie there until the next run vacuums them.
+Each table is plain Delta (reader 1 / writer 2): any Delta reader reads it. A lake version is a row of
+``_lake``; readers that want every table at the same run read each at the version that row names
+(:func:`read_current`, :func:`read_as_of`). See :mod:`etl.lake._commit` for the protocol.
 """
 
 from __future__ import annotations
 
 from etl.lake._commit import (
     Commit,
-    FileEntry,
-    atomic_write_text,
     committed_files,
+    history,
+    is_lake,
+    read_as_of,
     read_current,
     read_version,
-    write_commit,
+    reader_files,
+    version_token,
 )
+from etl.lake._delta import ConflictError
 from etl.lake._lock import LakeLockedError, holds_lock, lake_lock
-from etl.lake._merge import DUPLICATE, keys
+from etl.lake._migrate import migrate, needs_migration
 from etl.lake._ops import (
     CATALOG_STATE,
-    COMPACT_THRESHOLD,
     PublishResult,
     ReconciliationError,
     Rows,
-    adopt_legacy,
     catalog_version,
+    check_schema,
     clean_staging,
     code_schema_versions,
     collect_garbage,
@@ -47,28 +49,31 @@ from etl.lake._ops import (
     read_table,
     record_noop,
     replay_candidates,
+    runs_row,
+    vacuum,
 )
-from etl.lake._store import CABLES, QUARANTINE, RUNS, LakePaths, read_parquet_dir, write_parquet
-from etl.lake._txn import SchemaMismatchError, TableWriter, Transaction, check_schema, iter_file, iter_parquet
+from etl.lake._store import (
+    LakePaths,
+    ParquetSink,
+    atomic_write_text,
+    fsspec_store,
+    is_remote,
+    write_parquet,
+)
+from etl.lake._txn import SchemaMismatchError, Transaction, iter_file, iter_parquet
 
 __all__ = [
-    "CABLES",
     "CATALOG_STATE",
-    "COMPACT_THRESHOLD",
-    "DUPLICATE",
-    "QUARANTINE",
-    "RUNS",
     "Commit",
-    "FileEntry",
+    "ConflictError",
     "LakeLockedError",
     "LakePaths",
+    "ParquetSink",
     "PublishResult",
     "ReconciliationError",
     "Rows",
     "SchemaMismatchError",
-    "TableWriter",
     "Transaction",
-    "adopt_legacy",
     "atomic_write_text",
     "catalog_version",
     "check_schema",
@@ -77,19 +82,27 @@ __all__ = [
     "collect_garbage",
     "committed_files",
     "compact",
+    "fsspec_store",
+    "history",
     "holds_lock",
+    "is_lake",
+    "is_remote",
     "iter_file",
     "iter_parquet",
-    "keys",
     "lake_lock",
+    "migrate",
     "needs_compaction",
+    "needs_migration",
     "publish",
+    "read_as_of",
     "read_current",
-    "read_parquet_dir",
     "read_table",
     "read_version",
+    "reader_files",
     "record_noop",
     "replay_candidates",
-    "write_commit",
+    "runs_row",
+    "vacuum",
+    "version_token",
     "write_parquet",
 ]

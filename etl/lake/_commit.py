@@ -1,213 +1,252 @@
-"""Commit records: the one file readers trust.
+"""Lake versions: the snapshot record that makes commits to several Delta tables one atomic step.
 
-A lake version is a JSON commit record listing, per table, the live Parquet files (relative to the lake
-root, with row counts), the manifest of ingested dumps (keyed by content sha256) and the schema versions.
-``_current.json`` holds the live version; it is replaced with one ``os.replace`` (atomic on a POSIX
-filesystem), so a reader sees the previous version or the new one, never a mix. Data files are written
-*before* the commit that lists them and are never modified afterwards, so every version stays readable as
-long as its files are kept (see :func:`vacuum`). ``_commits/v<version>.json`` keeps a copy of every version
-(history, and the file lists :func:`vacuum` needs).
+Delta commits one table at a time. A run changes ``cables``, ``quarantine``, ``runs`` and ``dumps`` (the
+manifest of ingested dumps); a reader must see all of a run's changes or none. The lake therefore keeps a
+fifth, tiny Delta table ``_lake``: one row per lake version naming the version of each table that belongs
+to it (plus the run id, the operation, the schema versions and the time). A writer
 
-On an object store (no atomic rename) the same scheme works with a conditional put of ``_current.json`` (or
-Delta-style ``_commits/v<N>.json`` created with if-none-match as the commit point): nothing else relies on
-rename.
+1. reads the latest snapshot (lake version N, table versions V),
+2. commits its changes to each table, each commit landing exactly after V[t] (compare-and-swap),
+3. appends the row of lake version N+1 to ``_lake``, landing exactly after the ``_lake`` version it read:
+   **the commit point**.
+
+Readers (the catalog, ``read_table``, time travel) read each table *at the version the snapshot names*,
+never at the table's latest version, so a reader sees lake version N or N+1, whole. Table commits made by
+a writer that lost a race or died before step 3 are not part of any snapshot; the next writer of that table
+first restores it to the snapshot's version (a new commit, see :func:`etl.lake._delta.restore`). Two
+writers can never both succeed on the same snapshot: both would need the same ``_lake`` version.
+
+Other Delta readers (Spark, Trino, Polars, DuckDB's delta extension) read each table as plain Delta at its
+latest version; between a writer's table commits and its commit point (or after it died there, until the
+next writer), that latest version may hold a run's cables without its quarantine rows. Readers that need
+the cross-table guarantee read the versions the latest ``_lake`` row names.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import time
-from collections.abc import Iterable
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-CURRENT = "_current.json"
-COMMITS = "_commits"
-FORMAT = "cablelake-commit/1"
-TABLES = ("cables", "quarantine", "runs")
-STALE_TMP_SECONDS = 600
-KEEP_HISTORY = 100  # commit records kept in _commits/ (data files are kept for far fewer: see vacuum)
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
+from etl.lake import _delta
+from etl.lake._delta import ABSENT, FileEntry
+from etl.lake._store import DUMPS, Location, ParquetSink, reader_path
 
-@dataclass
-class FileEntry:
-    path: str
-    """Relative to the lake root, ``/``-separated (``cables/year=2007/<run>-c0000.parquet``)."""
-    rows: int
-    bytes: int = 0
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "rows": self.rows, "bytes": self.bytes}
+SNAPSHOTS = "_lake"
+TABLES = ("cables", "quarantine", "runs", DUMPS)
+DATA_TABLES = ("cables", "quarantine", "runs")
+SNAPSHOT_SCHEMA = pa.schema(
+    [
+        pa.field("lake_version", pa.int64(), nullable=False),
+        pa.field("run_id", pa.string()),
+        pa.field("operation", pa.string()),
+        pa.field("committed_at", pa.timestamp("us", tz="UTC")),
+        pa.field("schema_versions", pa.string()),
+        *[pa.field(f"{t}_version", pa.int64()) for t in TABLES],
+    ]
+)
+DUMPS_SCHEMA = pa.schema(
+    [
+        pa.field("sha256", pa.string(), nullable=False),
+        pa.field("uri", pa.string()),
+        pa.field("size", pa.int64()),
+        pa.field("records", pa.int64()),
+        pa.field("run_id", pa.string()),
+    ]
+)
 
 
 @dataclass
 class Commit:
-    """One version of the lake."""
+    """One version of the lake: the version of each of its Delta tables."""
 
     version: int = 0
     run_id: str | None = None
     operation: str = "empty"
-    committed_at: str | None = None
+    committed_at: datetime | None = None
     schema_versions: dict[str, str] = field(default_factory=dict)
-    tables: dict[str, list[FileEntry]] = field(default_factory=lambda: {t: [] for t in TABLES})
-    dumps: dict[str, dict[str, Any]] = field(default_factory=dict)
-    """Manifest of ingested dumps: sha256 -> {uri, size, records, run_id}."""
+    table_versions: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TABLES, ABSENT))
+    root: str = ""
+    log_version: int = ABSENT
+    """The version of the ``_lake`` table this snapshot was read at (what the next lake commit must follow)."""
+    _files: dict[str, list[FileEntry]] = field(default_factory=dict, repr=False)
+    _dumps: dict[str, dict[str, Any]] | None = field(default=None, repr=False)
+
+    @property
+    def loc(self) -> Location:
+        return Location.of(self.root)
 
     def files(self, table: str) -> list[FileEntry]:
-        return list(self.tables.get(table, []))
+        if table not in self._files:
+            v = self.table_versions.get(table, ABSENT)
+            self._files[table] = _delta.files(self.loc, table, v) if self.root and v != ABSENT else []
+        return list(self._files[table])
 
     def rows(self, table: str) -> int:
-        return sum(f.rows for f in self.tables.get(table, []))
+        return sum(f.rows for f in self.files(table))
 
     def paths(self) -> set[str]:
-        return {f.path for entries in self.tables.values() for f in entries}
+        return {f.path for t in TABLES for f in self.files(t)}
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "format": FORMAT,
-            "version": self.version,
-            "run_id": self.run_id,
-            "operation": self.operation,
-            "committed_at": self.committed_at,
-            "schema_versions": self.schema_versions,
-            "tables": {t: [f.to_dict() for f in fs] for t, fs in self.tables.items()},
-            "rows": {t: self.rows(t) for t in self.tables},
-            "dumps": self.dumps,
+    @property
+    def dumps(self) -> dict[str, dict[str, Any]]:
+        """Manifest of ingested dumps: sha256 -> {uri, size, records, run_id}."""
+        if self._dumps is None:
+            out: dict[str, dict[str, Any]] = {}
+            for f in self.files(DUMPS):
+                with self.loc.fs.open_input_file(self.loc.path(f.path)) as fh:
+                    for row in pq.read_table(fh, schema=DUMPS_SCHEMA).to_pylist():
+                        out[row.pop("sha256")] = row
+            self._dumps = out
+        return dict(self._dumps)
+
+    def token(self) -> str:
+        """An opaque token that changes whenever the lake does (lake version and where the lake is)."""
+        return f"{self.version}:{self.committed_at.isoformat() if self.committed_at else '-'}"
+
+    def to_row(self) -> dict[str, Any]:
+        row: dict[str, Any] = {
+            "lake_version": self.version, "run_id": self.run_id, "operation": self.operation,
+            "committed_at": self.committed_at, "schema_versions": json.dumps(self.schema_versions, sort_keys=True),
         }
+        row.update({f"{t}_version": self.table_versions.get(t, ABSENT) for t in TABLES})
+        return row
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Commit:
-        if d.get("format") != FORMAT:
-            raise ValueError(f"not a cablelake commit record (format {d.get('format')!r})")
-        tables = {t: [FileEntry(**f) for f in fs] for t, fs in d.get("tables", {}).items()}
-        for t in TABLES:
-            tables.setdefault(t, [])
+    def from_row(cls, row: dict[str, Any], root: str, log_version: int) -> Commit:
         return cls(
-            version=int(d["version"]),
-            run_id=d.get("run_id"),
-            operation=d.get("operation", "?"),
-            committed_at=d.get("committed_at"),
-            schema_versions=dict(d.get("schema_versions", {})),
-            tables=tables,
-            dumps=dict(d.get("dumps", {})),
+            version=int(row["lake_version"]), run_id=row["run_id"], operation=row["operation"],
+            committed_at=row["committed_at"], schema_versions=json.loads(row["schema_versions"] or "{}"),
+            table_versions={t: int(row.get(f"{t}_version", ABSENT) if row.get(f"{t}_version") is not None else ABSENT)
+                            for t in TABLES},
+            root=root, log_version=log_version,
         )
 
 
-def _read(path: Path) -> Commit | None:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None
-    return Commit.from_dict(json.loads(text))
+def _snapshot_rows(loc: Location, version: int | None = None) -> tuple[pa.Table, int]:
+    """Every row of ``_lake`` (at its ``version``, latest when None) and that version."""
+    dt = _delta.open_table(loc, SNAPSHOTS, version)
+    if dt is None:
+        return SNAPSHOT_SCHEMA.empty_table(), ABSENT
+    parts = []
+    for f in _delta.files(loc, SNAPSHOTS, dt.version()):
+        with loc.fs.open_input_file(loc.path(f.path)) as fh:
+            parts.append(pq.read_table(fh, schema=SNAPSHOT_SCHEMA))
+    table = pa.concat_tables(parts) if parts else SNAPSHOT_SCHEMA.empty_table()
+    return table.sort_by("lake_version"), dt.version()
 
 
-def read_current(root: Path | str) -> Commit:
+def _latest_row(loc: Location) -> tuple[dict[str, Any] | None, int]:
+    """The row of the newest lake version, reading only the ``_lake`` file that holds it."""
+    dt = _delta.open_table(loc, SNAPSHOTS)
+    if dt is None:
+        return None, ABSENT
+    actions = pa.table(dt.get_add_actions(flatten=True))
+    if actions.num_rows == 0:
+        return None, dt.version()
+    newest = pc.index(actions.column("max.lake_version"), pc.max(actions.column("max.lake_version"))).as_py()
+    rel = actions.column("path")[newest].as_py()
+    with loc.fs.open_input_file(loc.path(f"{SNAPSHOTS}/{rel}")) as fh:
+        rows = pq.read_table(fh, schema=SNAPSHOT_SCHEMA).sort_by("lake_version").to_pylist()
+    return rows[-1], dt.version()
+
+
+def read_current(root: Path | str | Location) -> Commit:
     """The live version of the lake (version 0, empty, when nothing was ever committed)."""
-    return _read(Path(root) / CURRENT) or Commit()
+    loc = Location.of(root)
+    row, log_version = _latest_row(loc)
+    if row is None:
+        return Commit(root=loc.root, log_version=log_version)
+    return Commit.from_row(row, loc.root, log_version)
 
 
-def read_version(root: Path | str, version: int) -> Commit | None:
-    return _read(Path(root) / COMMITS / f"v{version:08d}.json")
+def history(root: Path | str | Location) -> Iterator[Commit]:
+    """Every lake version still recorded, oldest first."""
+    loc = Location.of(root)
+    rows, log_version = _snapshot_rows(loc)
+    for row in rows.to_pylist():
+        yield Commit.from_row(row, loc.root, log_version)
 
 
-def _fsync_dir(path: Path) -> None:
+def read_version(root: Path | str | Location, version: int) -> Commit | None:
+    """Lake version ``version`` (None when it was never committed)."""
+    return next((c for c in history(root) if c.version == version), None)
+
+
+def read_as_of(root: Path | str | Location, when: int | str | datetime) -> Commit:
+    """The lake as it was at lake version ``when`` (an int or digits) or at a time (ISO 8601 or datetime)."""
+    if isinstance(when, int) or (isinstance(when, str) and when.strip().isdigit()):
+        version = int(when)
+        found = read_version(root, version) if version else Commit(root=Location.of(root).root)
+        if found is None:
+            raise LookupError(f"the lake has no version {version} (still recorded: {_span(root)})")
+        return found
+    ts = when if isinstance(when, datetime) else datetime.fromisoformat(str(when).strip().replace("Z", "+00:00"))
+    if ts.tzinfo is None:
+        ts = ts.replace(tzinfo=UTC)
+    best: Commit | None = None
+    for c in history(root):
+        if c.committed_at is not None and c.committed_at <= ts:
+            best = c
+    if best is None:
+        raise LookupError(f"the lake has no version committed at or before {ts.isoformat()} (recorded: {_span(root)})")
+    return best
+
+
+def _span(root: Path | str | Location) -> str:
+    versions = [c.version for c in history(root)]
+    return f"versions {versions[0]}..{versions[-1]}" if versions else "none"
+
+
+def write_commit(base: Commit, new: Commit) -> Commit:
+    """Append ``new`` to ``_lake`` as the version right after ``base`` (the commit point).
+
+    Raises :class:`etl.lake._delta.ConflictError` when another writer committed a lake version first."""
+    loc = base.loc
+    new.committed_at = new.committed_at or datetime.now(UTC)
+    rel = f"{SNAPSHOTS}/v{new.version:08d}-{new.run_id or 'lake'}.parquet"
+    with ParquetSink(loc, rel, SNAPSHOT_SCHEMA) as sink:
+        sink.write(pa.Table.from_pylist([new.to_row()], schema=SNAPSHOT_SCHEMA))
+    entry = FileEntry(path=rel, rows=1, bytes=sink.bytes)
     try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+        _delta.commit_files(
+            loc, SNAPSHOTS, base.log_version, SNAPSHOT_SCHEMA, adds=[entry], removes=[], lake_version=new.version,
+            info={"run_id": new.run_id, "operation": new.operation, "lake_version": new.version},
+            stats={"minValues": {"lake_version": new.version}, "maxValues": {"lake_version": new.version}},
+        )
+    except _delta.ConflictError:
+        loc.fs.delete_file(loc.path(rel))  # never listed: nobody can need it
+        raise
+    new.root, new.log_version = loc.root, base.log_version + 1
+    return new
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` durably and atomically (temp file, fsync, rename, fsync dir)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    _fsync_dir(path.parent)
+def committed_files(root: Path | str | Location, table: str, commit: Commit | None = None) -> list[Path]:
+    """Absolute paths of the live files of ``table`` in a local lake (what readers read instead of a glob)."""
+    return [Path(p) for p in reader_files(root, table, commit)]
 
 
-def write_commit(root: Path | str, commit: Commit) -> Commit:
-    """Make ``commit`` the live version: history copy first, then the atomic replace of ``_current.json``."""
-    root = Path(root)
-    commit.committed_at = commit.committed_at or datetime.now(UTC).isoformat()
-    text = json.dumps(commit.to_dict(), indent=1, sort_keys=True)
-    atomic_write_text(root / COMMITS / f"v{commit.version:08d}.json", text)
-    atomic_write_text(root / CURRENT, text)  # the commit point
-    return commit
+def reader_files(root: Path | str | Location, table: str, commit: Commit | None = None) -> list[str]:
+    """The live files of ``table`` as a reader opens them: local paths, or ``cablelake://`` paths served by
+    :func:`etl.lake._store.fsspec_store` for a lake on an object store."""
+    loc = Location.of(root)
+    commit = commit or read_current(loc)
+    return [reader_path(loc, f.path) for f in commit.files(table)]
 
 
-def committed_files(root: Path | str, table: str, commit: Commit | None = None) -> list[Path]:
-    """Absolute paths of the live files of ``table`` (what readers must read instead of a glob)."""
-    root = Path(root).resolve()
-    commit = commit or read_current(root)
-    return [root / f.path for f in commit.files(table)]
+def version_token(root: Path | str | Location) -> str:
+    """An opaque token naming the lake's current version: equal tokens, same lake content."""
+    return read_current(root).token()
 
 
-def _history(root: Path) -> list[int]:
-    out = []
-    for p in (root / COMMITS).glob("v*.json"):
-        try:
-            out.append(int(p.stem[1:]))
-        except ValueError:
-            continue
-    return sorted(out)
-
-
-def vacuum(root: Path | str, keep_from: int, tables: Iterable[str] = TABLES) -> list[str]:
-    """Delete data files no commit from version ``keep_from`` on references, and leftover temp files.
-
-    Must run under the lake lock (no writer is then in flight, so an unreferenced file is either superseded
-    by a version older than ``keep_from`` or an orphan of a crashed run). Returns the deleted paths.
-    """
-    root = Path(root)
-    current = read_current(root)
-    if current.version == 0:  # nothing committed (or a lake from before commit records): never delete
-        return []
-    keep: set[str] = set(current.paths())
-    for v in _history(root):
-        if keep_from <= v <= current.version:
-            c = read_version(root, v)
-            if c is not None:
-                keep |= c.paths()
-    deleted: list[str] = []
-    for table in tables:
-        tdir = root / table
-        if not tdir.exists():
-            continue
-        for p in sorted(tdir.rglob("*")):
-            if not p.is_file():
-                continue
-            rel = p.relative_to(root).as_posix()
-            if rel in keep:
-                continue
-            if p.suffix == ".parquet" or p.name.endswith(".tmp"):
-                p.unlink(missing_ok=True)
-                deleted.append(rel)
-        for d in sorted((p for p in tdir.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
-            try:
-                d.rmdir()  # only succeeds when empty
-            except OSError:
-                pass
-    for v in _history(root)[:-KEEP_HISTORY]:
-        (root / COMMITS / f"v{v:08d}.json").unlink(missing_ok=True)
-    for p in (root / COMMITS).glob(".*.tmp") if (root / COMMITS).exists() else []:
-        p.unlink(missing_ok=True)
-    for p in root.glob(".*.tmp"):  # catalogs being built (readers may rebuild one without the lock)
-        try:
-            if time.time() - p.stat().st_mtime > STALE_TMP_SECONDS:
-                p.unlink(missing_ok=True)
-        except OSError:
-            pass
-    return deleted
+def is_lake(root: Path | str | Location) -> bool:
+    """Whether ``root`` holds a lake with at least one commit (a ``_lake`` Delta table)."""
+    loc = Location.of(root)
+    return loc.exists(f"{SNAPSHOTS}/_delta_log")

@@ -50,7 +50,7 @@ def lake_lock(root: Path | str, what: str = "a writer", timeout: float | None = 
 
     Raises :class:`LakeLockedError` with the holder's identity when the lock cannot be had in time.
     """
-    root = Path(root)
+    root = _local(root)
     root.mkdir(parents=True, exist_ok=True)
     key = str(root.resolve())
     with _guard:
@@ -112,4 +112,11 @@ def lake_lock(root: Path | str, what: str = "a writer", timeout: float | None = 
 def holds_lock(root: Path | str) -> bool:
     """Whether this process holds the lock of the lake at ``root``."""
     with _guard:
-        return str(Path(root).resolve()) in _held
+        return str(_local(root).resolve()) in _held
+
+
+def _local(root: Path | str) -> Path:
+    """Where the lock file of the lake at ``root`` lives (a remote lake's local work folder)."""
+    from etl.lake._store import LakePaths
+
+    return LakePaths(Path(root)).root

@@ -1,19 +1,20 @@
-"""A write transaction on the lake: new immutable files, then one commit record.
+"""A write transaction on the lake: new immutable files, then one lake commit.
 
-Usage (under :func:`etl.lake.lake_lock`)::
+Usage::
 
     txn = Transaction(root, run_id, operation="publish")
     txn.add("cables", table_with_year_column)     # writes cables/year=YYYY/<run_id>-...parquet
     txn.remove("cables", "cables/year=2007/old.parquet")
-    txn.commit()                                   # the atomic step; before it nothing is visible
+    txn.commit(schema_versions)                    # Delta commits, then the lake commit (the atomic step)
 
-Files are written under their final names (unique per run) but are invisible until the commit lists them;
-a crash before the commit leaves orphans that :func:`etl.lake.vacuum` deletes.
+Files are written under their final names (unique per transaction) but belong to no table until the commit
+lists them; a crash or a lost race leaves orphans that ``cablelake vacuum`` deletes. ``commit`` raises
+:class:`etl.lake._delta.ConflictError` when another writer committed meanwhile: decide again and retry.
 """
 
 from __future__ import annotations
 
-import os
+import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -22,17 +23,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from etl.lake._commit import TABLES, Commit, FileEntry, read_current, write_commit
-from etl.lake._lock import holds_lock
+from etl.lake import _delta
+from etl.lake._commit import DUMPS_SCHEMA, SNAPSHOTS, TABLES, Commit, read_current, write_commit
+from etl.lake._delta import NULL_PARTITION, PARTITION_KEY, ConflictError, FileEntry, partition_of
+from etl.lake._store import DUMPS, Location, ParquetSink
 
-COMPRESSION = "zstd"
 MAX_FILE_ROWS = 250_000
 BATCH_ROWS = 2_000
 """Rows per batch when a file is read in batches."""
 BUFFER_BYTES = 96 << 20
 """What a :class:`TableWriter` holds in memory (all partitions together) before it writes a row group."""
-PARTITION_KEY = "year"
-NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"
 
 
 class SchemaMismatchError(RuntimeError):
@@ -47,15 +47,6 @@ def partition_dir(table: str, year: int | None) -> str:
     return f"{table}/{PARTITION_KEY}={NULL_PARTITION if year is None else year}"
 
 
-def partition_of(path: str) -> int | None:
-    """The ``year`` of a file from its Hive directory (None for the null partition or unpartitioned)."""
-    for part in path.split("/"):
-        if part.startswith(f"{PARTITION_KEY}="):
-            value = part.split("=", 1)[1]
-            return None if value == NULL_PARTITION else int(value)
-    return None
-
-
 def split_partitions(table: pa.Table) -> Iterator[tuple[int | None, pa.Table]]:
     """``(year, rows without the year column)`` per partition, in year order (null last)."""
     if table.num_rows == 0:
@@ -67,16 +58,15 @@ def split_partitions(table: pa.Table) -> Iterator[tuple[int | None, pa.Table]]:
         yield year, table.filter(mask).drop_columns([PARTITION_KEY])
 
 
-def read_file(root: Path, entry: FileEntry | str, schema: pa.Schema) -> pa.Table:
+def _open(root: Path | str | Location, rel: str) -> pq.ParquetFile:
+    loc = Location.of(root)
+    return pq.ParquetFile(loc.fs.open_input_file(loc.path(rel)))
+
+
+def read_file(root: Path | str | Location, entry: FileEntry | str, schema: pa.Schema) -> pa.Table:
     """A committed file as a table of ``schema`` (missing newer columns become nulls; ``year`` restored)."""
-    rel = entry.path if isinstance(entry, FileEntry) else entry
-    file_schema = pa.schema([f for f in schema if f.name != PARTITION_KEY], metadata=schema.metadata)
-    table = pq.read_table(root / rel, schema=file_schema)
-    if PARTITION_KEY in schema.names:
-        year = partition_of(rel)
-        col = pa.array([year] * table.num_rows, type=schema.field(PARTITION_KEY).type)
-        table = table.append_column(schema.field(PARTITION_KEY), col).select(schema.names)
-    return table
+    parts = list(iter_file(root, entry, schema, batch_rows=1 << 62))
+    return pa.concat_tables(parts) if parts else schema.empty_table()
 
 
 def iter_parquet(pf: pq.ParquetFile, batch_rows: int, columns: list[str] | None = None) -> Iterator[pa.Table]:
@@ -97,15 +87,15 @@ def iter_parquet(pf: pq.ParquetFile, batch_rows: int, columns: list[str] | None 
 
 
 def iter_file(
-    root: Path, entry: FileEntry | str, schema: pa.Schema, columns: list[str] | None = None,
+    root: Path | str | Location, entry: FileEntry | str, schema: pa.Schema, columns: list[str] | None = None,
     batch_rows: int = BATCH_ROWS, year_from_path: bool = True,
 ) -> Iterator[pa.Table]:
-    """A file as tables of at most ``batch_rows`` rows of ``schema`` (projected on ``columns``): the batch
-    by batch form of :func:`read_file` (missing newer columns become nulls; ``year`` from the partition
-    directory when ``year_from_path``, else read from the file)."""
+    """A file as tables of at most ``batch_rows`` rows of ``schema`` (projected on ``columns``): missing
+    newer columns become nulls; ``year`` from the partition directory when ``year_from_path``, else read
+    from the file."""
     rel = entry.path if isinstance(entry, FileEntry) else entry
     names = list(columns) if columns is not None else list(schema.names)
-    pf = pq.ParquetFile(root / rel)
+    pf = _open(root, rel)
     present = set(pf.schema_arrow.names)
     from_path = year_from_path and PARTITION_KEY in names and PARTITION_KEY in schema.names
     read = [c for c in names if c in present and not (from_path and c == PARTITION_KEY)]
@@ -138,8 +128,8 @@ class TableWriter:
         self.txn, self.table, self.tag, self.sort, self.buffer_bytes = txn, table, tag, sort, buffer_bytes
         self._buffers: dict[str, list[pa.Table]] = {}
         self._sizes: dict[str, int] = {}
-        self._open: dict[str, tuple[str, pq.ParquetWriter, int]] = {}  # folder -> (rel, writer, rows)
-        self._done: list[tuple[str, int]] = []
+        self._open: dict[str, ParquetSink] = {}
+        self._done: list[ParquetSink] = []
         self.rows = 0
 
     def write(self, rows: pa.Table) -> None:
@@ -169,95 +159,63 @@ class TableWriter:
         start = 0
         while start < data.num_rows:
             if folder not in self._open:
-                rel = f"{folder}/{self.txn.run_id}-{self.tag}{self.txn._seq:04d}.parquet"
-                self.txn._seq += 1
-                path = self.txn.root / rel
-                path.parent.mkdir(parents=True, exist_ok=True)
-                writer = pq.ParquetWriter(path.with_name(f".{path.name}.tmp"), data.schema, compression=COMPRESSION)
-                self._open[folder] = (rel, writer, 0)
-            rel, writer, count = self._open[folder]
-            chunk = data.slice(start, MAX_FILE_ROWS - count)
-            writer.write_table(chunk)
+                self._open[folder] = ParquetSink(self.txn.loc, self.txn.new_name(folder, self.tag), data.schema)
+            sink = self._open[folder]
+            chunk = data.slice(start, MAX_FILE_ROWS - sink.rows)
+            sink.write(chunk)
             start += chunk.num_rows
-            count += chunk.num_rows
-            self._open[folder] = (rel, writer, count)
-            if count >= MAX_FILE_ROWS:
-                self._finish(folder)
-
-    def _finish(self, folder: str) -> None:
-        rel, writer, count = self._open.pop(folder)
-        writer.close()
-        self._done.append((rel, count))
+            if sink.rows >= MAX_FILE_ROWS:
+                self._done.append(self._open.pop(folder))
 
     def close(self) -> list[FileEntry]:
-        """Write what is buffered, finish every file (fsync, final name) and add them to the transaction."""
+        """Write what is buffered, finish every file (durable, final name) and add them to the transaction."""
         for folder in sorted(self._buffers):
             self._flush(folder)
-        for folder in sorted(self._open):
-            self._finish(folder)
+        self._done += [self._open.pop(folder) for folder in sorted(self._open)]
         out: list[FileEntry] = []
-        for rel, count in sorted(self._done):
-            path = self.txn.root / rel
-            tmp = path.with_name(f".{path.name}.tmp")
-            with open(tmp, "rb+") as fh:
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-            out.append(FileEntry(path=rel, rows=count, bytes=path.stat().st_size))
+        for sink in sorted(self._done, key=lambda s: s.rel):
+            sink.close()
+            out.append(FileEntry(path=sink.rel, rows=sink.rows, bytes=sink.bytes))
         self._done = []
         self.txn.added[self.table].extend(out)
         return out
 
 
 class Transaction:
-    """Stage file additions/removals against the live commit, then publish them in one atomic step."""
+    """Stage file additions/removals against a lake version, then commit them as the next lake version."""
 
-    def __init__(self, root: Path | str, run_id: str, operation: str, *, base: Commit | None = None) -> None:
-        self.root = Path(root)
-        if not holds_lock(self.root):
-            raise RuntimeError("a lake transaction needs the lake lock (etl.lake.lake_lock)")
+    def __init__(self, root: Path | str | Location, run_id: str, operation: str, *, base: Commit | None = None) -> None:
+        self.loc = Location.of(root)
         self.run_id = run_id
         self.operation = operation
-        self.base = base or read_current(self.root)
+        self.base = base or read_current(self.loc)
         self.added: dict[str, list[FileEntry]] = {t: [] for t in TABLES}
         self.removed: dict[str, set[str]] = {t: set() for t in TABLES}
         self.replaced: set[str] = set()
         self.dumps: dict[str, dict[str, Any]] = {}
         self.reset_dumps = False
         self._seq = 0
+        self._token = secrets.token_hex(3)
+
+    @property
+    def root(self) -> Path:
+        return self.loc.local()
+
+    def new_name(self, folder: str, tag: str) -> str:
+        """A file name no other transaction uses (the same run may retry after a conflict)."""
+        self._seq += 1
+        return f"{folder}/{self.run_id}-{self._token}-{tag}{self._seq - 1:04d}.parquet"
 
     # -- staging changes -------------------------------------------------------------------------------
     def add(self, table: str, rows: pa.Table, tag: str = "") -> list[FileEntry]:
         """Write ``rows`` (with a ``year`` column when partitioned) as new files of ``table``."""
-        out: list[FileEntry] = []
-        if rows.num_rows == 0:
-            return out
-        parts: list[tuple[str, pa.Table]]
-        if PARTITION_KEY in rows.schema.names:
-            parts = [(partition_dir(table, y), t) for y, t in split_partitions(rows)]
-        else:
-            parts = [(table, rows)]
-        for folder, part in parts:
-            for start in range(0, part.num_rows, MAX_FILE_ROWS):
-                chunk = part.slice(start, MAX_FILE_ROWS)
-                rel = f"{folder}/{self.run_id}-{tag}{self._seq:04d}.parquet"
-                self._seq += 1
-                out.append(self._write(rel, chunk))
-        self.added[table].extend(out)
-        return out
+        writer = self.writer(table, tag)
+        writer.write(rows)
+        return writer.close()
 
     def writer(self, table: str, tag: str = "", sort: Callable[[pa.Table], pa.Table] | None = None) -> TableWriter:
         """A :class:`TableWriter` adding files to ``table`` (for rows too many to hold in memory at once)."""
         return TableWriter(self, table, tag, sort)
-
-    def _write(self, rel: str, table: pa.Table) -> FileEntry:
-        path = self.root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        pq.write_table(table, tmp, compression=COMPRESSION)
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-        return FileEntry(path=rel, rows=table.num_rows, bytes=path.stat().st_size)
 
     def remove(self, table: str, rel: str) -> None:
         self.removed[table].add(rel)
@@ -270,33 +228,55 @@ class Transaction:
         self.dumps[sha256] = info
 
     # -- the commit ------------------------------------------------------------------------------------
+    def _kept(self, table: str) -> list[FileEntry]:
+        if table in self.replaced or (table == DUMPS and self.reset_dumps):
+            return []
+        return [f for f in self.base.files(table) if f.path not in self.removed[table]]
+
     def preview(self) -> Commit:
-        """The commit this transaction would make (not written)."""
-        tables: dict[str, list[FileEntry]] = {}
-        for t in TABLES:
-            kept = [] if t in self.replaced else [f for f in self.base.files(t) if f.path not in self.removed[t]]
-            tables[t] = kept + self.added[t]
-        dumps = {} if self.reset_dumps else dict(self.base.dumps)
-        dumps.update(self.dumps)
-        return Commit(
-            version=self.base.version + 1,
-            run_id=self.run_id,
-            operation=self.operation,
-            schema_versions=dict(self.base.schema_versions),
-            tables=tables,
-            dumps=dumps,
+        """The commit this transaction would make (not written): rows and files per table."""
+        new = Commit(
+            version=self.base.version + 1, run_id=self.run_id, operation=self.operation,
+            schema_versions=dict(self.base.schema_versions), table_versions=dict(self.base.table_versions),
+            root=self.loc.root,
         )
+        for t in TABLES:
+            new._files[t] = self._kept(t) + self.added[t]
+        dumps = {} if self.reset_dumps else self.base.dumps
+        dumps.update(self.dumps)
+        new._dumps = dumps
+        return new
 
     def commit(self, schema_versions: dict[str, str]) -> Commit:
-        """Publish: replace ``_current.json`` in one atomic step. Refuses if the lake moved meanwhile."""
-        live = read_current(self.root)
-        if live.version != self.base.version:
-            raise RuntimeError(
-                f"lake moved from version {self.base.version} to {live.version} during the transaction"
-            )
+        """Commit each changed table (compare-and-swap on the version the base names), then the lake commit.
+
+        Raises :class:`ConflictError` when another writer got there first."""
+        from etl.schema import schema
+
+        if _delta.latest_version(self.loc, SNAPSHOTS) != self.base.log_version:
+            raise ConflictError(f"the lake moved past version {self.base.version} while {self.run_id} worked")
+        if self.dumps:
+            rows = [{"sha256": k, **{c: v.get(c) for c in DUMPS_SCHEMA.names[1:]}} for k, v in sorted(self.dumps.items())]
+            self.add(DUMPS, pa.Table.from_pylist(rows, schema=DUMPS_SCHEMA))
         new = self.preview()
         new.schema_versions.update(schema_versions)
-        return write_commit(self.root, new)
+        info = {"run_id": self.run_id, "operation": self.operation, "lake_version": new.version,
+                "schema_version": json_versions(new.schema_versions)}
+        for t in TABLES:
+            kept = {f.path for f in self._kept(t)}
+            removes = [f for f in self.base.files(t) if f.path not in kept]
+            if not removes and not self.added[t]:
+                continue
+            sch = DUMPS_SCHEMA if t == DUMPS else schema(t)
+            expected = _delta.base_for(self.loc, t, self.base.table_versions.get(t, _delta.ABSENT))
+            new.table_versions[t] = _delta.commit_files(
+                self.loc, t, expected, sch, adds=self.added[t], removes=removes, lake_version=new.version, info=info,
+            )
+        return write_commit(self.base, new)
+
+
+def json_versions(versions: dict[str, str]) -> str:
+    return ",".join(f"{k}={v}" for k, v in sorted(versions.items()))
 
 
 def check_schema(base: Commit, code_versions: dict[str, str], lake: str, *, full_refresh: bool = False) -> None:

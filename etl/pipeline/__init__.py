@@ -15,8 +15,9 @@ writes its outputs to the run's staging folder ``<lake>/_staging/<run_id>/``, wh
     stage_replay     -> parsed/replay.parquet + rejected/replay.parquet (--replay-quarantine only)
     order_for_dedup  -> parsed/!dups.parquet (the run's repeated cables, best copy first)
     validate_run     -> validated/cables.parquet + validated/quarantine.parquet + validated/summary.json
-    publish_run      -> one atomic commit (lake/_current.json) of cables, quarantine, runs: dedup against the
-                        lake, dump manifest, reconciliation checks; compaction past N files per partition
+    publish_run      -> one atomic lake commit (Delta commits of cables, quarantine, runs, dumps, then the
+                        _lake row naming them): dedup against the lake, dump manifest, reconciliation checks;
+                        compaction (Delta optimize) past N files per partition
     refresh_catalog  -> lake/cables.duckdb (views over the committed files), built aside and swapped
 """
 
@@ -31,7 +32,7 @@ from etl.pipeline._common import (
 from etl.pipeline._config import RunConfig
 from etl.pipeline._dedup import order_for_dedup
 from etl.pipeline._lineage import lineage_facts
-from etl.pipeline._maintain import compact_lake
+from etl.pipeline._maintain import compact_lake, vacuum_lake
 from etl.pipeline._parse import parse_dump, parse_record, parse_shard, quarantine_row
 from etl.pipeline._plan import cap_shards, landing_sources, plan_shards, shard_label
 from etl.pipeline._publish import publish_run, recover, refresh_catalog
@@ -70,5 +71,6 @@ __all__ = [
     "shard_label",
     "stage_replay",
     "start_run",
+    "vacuum_lake",
     "validate_run",
 ]

@@ -9,7 +9,6 @@ back from quarantine at publish and end as ``duplicate`` rows.
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from etl.lake import ParquetSink, iter_parquet, write_parquet
 from etl.lake._merge import keys, rank_order
 from etl.pipeline._staging import RunStaging
 
@@ -37,18 +37,14 @@ def order_for_dedup(lake: str | Path, run_id: str) -> int:
     for p in files:
         if not any(k in repeated for k in keys(pq.read_table(p, columns=_key_columns(p)))):
             continue
-        tmp = p.with_name(f".{p.name}.tmp")
         reader = pq.ParquetFile(p)
-        with pq.ParquetWriter(tmp, reader.schema_arrow, compression="zstd") as writer:
-            for batch in reader.iter_batches(batch_size=2_000):  # bounded memory, whatever the shard size
-                table = pa.Table.from_batches([batch])
+        with ParquetSink(p.parent, p.name, reader.schema_arrow) as writer:  # replaces the shard atomically
+            for table in iter_parquet(reader, 2_000):  # bounded memory, whatever the shard size
                 hit = pa.array([k in repeated for k in keys(table)], pa.bool_())
                 moved.append(table.filter(hit))
-                writer.write_table(table.filter(pc.invert(hit)))
-        os.replace(tmp, p)
+                writer.write(table.filter(pc.invert(hit)))
     dups = pa.concat_tables(moved)
-    dups = dups.take(pa.array(rank_order(dups), pa.int64()))
-    pq.write_table(dups, staging.parsed(FIRST), compression="zstd")
+    write_parquet(dups.take(pa.array(rank_order(dups), pa.int64())), staging.parsed(FIRST))
     return dups.num_rows
 
 

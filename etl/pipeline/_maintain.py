@@ -1,11 +1,11 @@
-"""Lake maintenance outside a run: ``cablelake compact``."""
+"""Lake maintenance outside a run: ``cablelake compact`` and ``cablelake vacuum``."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from etl.lake import collect_garbage, compact, lake_lock
+from etl.lake import collect_garbage, compact, lake_lock, vacuum
 from etl.pipeline._common import new_run_id
 from etl.pipeline._publish import recover, refresh_catalog
 
@@ -25,3 +25,14 @@ def compact_lake(lake: str | Path, *, threshold: int | None = None, lock_timeout
             refresh_catalog(root)
             collect_garbage(root)
         return result
+
+
+def vacuum_lake(lake: str | Path, *, keep_days: float = 7.0, dry_run: bool = False,
+                lock_timeout: float | None = None) -> dict[str, Any]:
+    """Delete what no lake version of the last ``keep_days`` days needs (see :func:`etl.lake.vacuum`): files
+    of older versions, files of runs that died, old ``_quality/`` folders. The lock keeps local writers out
+    while it runs, so even ``keep_days=0`` cannot take a file a run is about to commit."""
+    root = Path(lake)
+    with lake_lock(root, what="cablelake vacuum", timeout=lock_timeout):
+        recover(root)
+        return vacuum(root, keep_days=keep_days, dry_run=dry_run)

@@ -5,30 +5,33 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from etl import catalog as _catalog
 from etl.lake import (
     CATALOG_STATE,
     LakePaths,
+    ParquetSink,
     ReconciliationError,
     Rows,
-    adopt_legacy,
     atomic_write_text,
     catalog_version,
     clean_staging,
     collect_garbage,
     compact,
+    iter_file,
     lake_lock,
+    migrate,
     needs_compaction,
+    needs_migration,
     publish,
     read_current,
+    runs_row,
 )
 from etl.parse import PARSER_VERSION
 from etl.pipeline._common import RunSummary
@@ -101,19 +104,35 @@ def _keep_failed_replays(quarantine: pa.Table, keys: dict[str, list[Any]]) -> tu
     return quarantine.filter(pa.array(keep, pa.bool_())), still
 
 
-def _drop_sources(table: pa.Table, shas: set[str]) -> pa.Table:
-    if not shas or table.num_rows == 0:
-        return table
-    hit = pc.is_in(table.column("source_sha256"), value_set=pa.array(sorted(shas), pa.string()))
-    return table.filter(pc.invert(pc.fill_null(hit, False)))
+def _stage_quarantine(staging: RunStaging, replay_keys: dict[str, list[Any]]) -> tuple[Path, Path, Counter[str], set[tuple[str, int]]]:
+    """Split the run's validated quarantine, batch by batch (never loaded whole), into the rows to publish
+    and the run-duplicates rescued as cables rows; drop the new rows of replayed records that failed again.
+
+    Returns (rescued cables file, quarantine file, quarantined rows per reason, replayed rows that stay)."""
+    src = staging.validated("quarantine.parquet")
+    out = staging.publish_dir
+    per_reason: Counter[str] = Counter()
+    still: set[tuple[str, int]] = set()
+    qsch = schema("quarantine")
+    with ParquetSink(out, "rescued.parquet", schema("cables")) as rescued, \
+            ParquetSink(out, "quarantine.parquet", qsch) as kept:
+        for batch in iter_file(src.parent, src.name, qsch, year_from_path=False):
+            saved, batch = _rescue_run_duplicates(batch)
+            rescued.write(saved)
+            batch, again = _keep_failed_replays(batch, replay_keys)
+            still |= again
+            for reasons in batch.column("reasons").to_pylist():
+                per_reason.update(reasons or [])
+            kept.write(batch)
+    return out / "rescued.parquet", out / "quarantine.parquet", per_reason, still
 
 
 def publish_run(lake: str | Path, run_id: str, lock_timeout: float | None = None) -> dict[str, Any]:
-    """Reconcile the run's validated rows and merge them into the lake in one atomic commit (with the
+    """Reconcile the run's validated rows and merge them into the lake in one atomic lake commit (with the
     run's ``runs`` row); then compact if partitions grew too many files. Returns the run summary.
 
     Dumps that a concurrent run committed since this run looked (their sha256 is now in the manifest) are
-    dropped here, under the lake lock, so the same dump can never be published twice.
+    left out by :func:`etl.lake.publish`, so the same dump can never be published twice.
     """
     paths = LakePaths(Path(lake))
     staging = RunStaging(lake, run_id)
@@ -122,114 +141,81 @@ def publish_run(lake: str | Path, run_id: str, lock_timeout: float | None = None
     ingested_at = datetime.fromisoformat(info["started_at"])
     shards = staging.summaries()
     vsum = json.loads(staging.validated("summary.json").read_text(encoding="utf-8"))
-    # the run's cables are never read whole: etl.lake.publish streams them from the staged file
+    # the run's rows are never read whole: etl.lake.publish streams them from the staged files
     cables_path = staging.validated("cables.parquet")
     n_cables = pq.ParquetFile(cables_path).metadata.num_rows
-    quarantine = pq.read_table(staging.validated("quarantine.parquet"), schema=schema("quarantine"))
+    n_quarantine = pq.ParquetFile(staging.validated("quarantine.parquet")).metadata.num_rows
 
     found = sum(s["records"] for s in shards)
-    if found != n_cables + quarantine.num_rows:
+    if found != n_cables + n_quarantine:
         raise ReconciliationError(
             f"run {run_id}: {found} records found but {n_cables} cables + "
-            f"{quarantine.num_rows} quarantined = {n_cables + quarantine.num_rows}"
+            f"{n_quarantine} quarantined = {n_cables + n_quarantine}"
         )
-    rescued, quarantine = _rescue_run_duplicates(quarantine)
-    cables = Rows("cables", (cables_path, rescued))
-
-    replay: dict[str, list[int]] = {}
+    replay_keys: dict[str, list[Any]] = {}
     replay_version: int | None = None
     for s in shards:
         if s.get("replay"):
             replay_version = int(s["replay"]["version"])
-            quarantine, still = _keep_failed_replays(quarantine, s["replay"]["keys"])
-            found -= len(still)
-            for rel, index in s["replay"]["keys"].values():
-                if (rel, index) not in still:
-                    replay.setdefault(rel, []).append(index)
+            replay_keys.update(s["replay"]["keys"])
+    rescued, quarantine, per_reason, still = _stage_quarantine(staging, replay_keys)
+    replay: dict[str, list[int]] = {}
+    for rel, index in replay_keys.values():
+        if (rel, index) not in still:
+            replay.setdefault(rel, []).append(index)
+    per_format: Counter[str] = Counter()
+    for s in shards:
+        per_format.update(s["per_format"])
+    timings = {"parse": round(sum(s["seconds"] for s in shards), 3), "validate": vsum["seconds"]}
     inputs = [inp for s in shards for inp in s.get("inputs", [])]
-    skipped: list[dict[str, Any]] = list(info.get("skipped", []))
+    row = runs_row(
+        run_id, started_at=ingested_at, parser_version=PARSER_VERSION, inputs=inputs,
+        skipped=info.get("skipped", []), per_format=dict(per_format), per_reason=dict(per_reason.most_common()),
+        per_rule=vsum["per_rule"], timings=timings,
+    )
+    dumps = {
+        i["sha256"]: {"uri": i["uri"], "size": i["size"], "records": i["records"], "run_id": run_id}
+        for i in inputs
+    }
     t0 = time.perf_counter()
     with lake_lock(paths.root, what=f"cablelake publish {run_id}", timeout=lock_timeout):
-        manifest = {} if full_refresh else read_current(paths.root).dumps
-        late = {inp["sha256"] for inp in inputs if inp["sha256"] in manifest}
-        if late:  # ingested by a concurrent run meanwhile
-            skipped += [{**i, "reason": "already_ingested"} for i in inputs if i["sha256"] in late]
-            inputs = [i for i in inputs if i["sha256"] not in late]
-            before = cables.count() + quarantine.num_rows
-            cables = Rows("cables", cables.parts, frozenset(late))
-            quarantine = _drop_sources(quarantine, late)
-            found -= before - cables.count() - quarantine.num_rows
-        per_format: Counter[str] = Counter()
-        for s in shards:
-            per_format.update(s["per_format"])
-        per_reason: Counter[str] = Counter()
-        for reasons in quarantine.column("reasons").to_pylist():
-            per_reason.update(reasons or [])
-        timings = {
-            "parse": round(sum(s["seconds"] for s in shards), 3),
-            "validate": vsum["seconds"],
-        }
-        runs_row = {
-            "run_id": run_id,
-            "started_at": ingested_at,
-            "finished_at": datetime.now(UTC),
-            "parser_version": PARSER_VERSION,
-            "inputs": [{k: i[k] for k in ("uri", "sha256", "size", "records")} for i in inputs],
-            "inputs_skipped": [{k: i.get(k) for k in ("uri", "sha256", "reason")} for i in skipped],
-            "per_format": json.dumps(dict(per_format)),
-            "per_reason": json.dumps(dict(per_reason.most_common())),
-            "per_rule": json.dumps(vsum["per_rule"], default=str),
-            "timings": json.dumps(timings),
-        }
-        dumps = {
-            i["sha256"]: {"uri": i["uri"], "size": i["size"], "records": i["records"], "run_id": run_id}
-            for i in inputs
-        }
         result = publish(
-            paths.root,
-            run_id,
-            cables,
-            quarantine,
-            ingested_at=ingested_at,
-            dumps=dumps,
-            runs_row=runs_row,
-            full_refresh=full_refresh,
-            replay=replay or None,
-            replay_version=replay_version,
-            lock_timeout=lock_timeout,
+            paths.lake, run_id, Rows("cables", (cables_path, rescued)), Rows("quarantine", (quarantine,)),
+            ingested_at=ingested_at, dumps=dumps, runs_row=row, full_refresh=full_refresh, replay=replay or None,
+            replay_version=replay_version, lock_timeout=lock_timeout,
         )
         timings["publish"] = round(time.perf_counter() - t0, 3)
-        if needs_compaction(read_current(paths.root)):
+        if needs_compaction(read_current(paths.lake)):
             t1 = time.perf_counter()
-            compact(paths.root, run_id)
+            compact(paths.lake, run_id)
             timings["compact"] = round(time.perf_counter() - t1, 3)
-        collect_garbage(paths.root)
+        collect_garbage(paths.lake)
     per_reason_all = Counter(per_reason)
     if result.duplicates:
         per_reason_all["duplicate"] += result.duplicates
     summary = RunSummary(
         run_id=run_id,
-        lake=str(paths.root),
+        lake=paths.lake,
         records_found=result.records,
         cables=result.cables,
         quarantined=result.quarantined,
         per_format=dict(per_format),
         per_reason=dict(per_reason_all.most_common()),
         per_rule=vsum["per_rule"],
-        inputs=inputs,
+        inputs=[i for i in inputs if i["sha256"] in {x["sha256"] for x in result.inputs}],
         timings=timings,
         quality_docs=vsum.get("docs_index"),
         operation=result.operation,
-        lake_version=read_current(paths.root).version,
+        lake_version=read_current(paths.lake).version,
         duplicates=result.duplicates,
         displaced=result.displaced,
         replayed=result.replayed,
-        skipped=skipped,
+        skipped=result.skipped,
         lake_cables=result.lake_cables,
         lake_quarantine=result.lake_quarantine,
         failed_dumps=staging.failures(),
     )
-    (paths.root / "_summaries").mkdir(exist_ok=True)
+    (paths.root / "_summaries").mkdir(parents=True, exist_ok=True)
     (paths.root / "_summaries" / f"{run_id}.json").write_text(json.dumps(summary.to_dict(), default=str))
     staging.remove()
     return summary.to_dict()
@@ -241,11 +227,11 @@ def refresh_catalog(lake: str | Path, lock_timeout: float | None = None) -> str:
     Under the lake lock, so the version it reflects (recorded in ``_catalog.json``, which garbage
     collection honours) cannot move while it is built.
     """
-    root = Path(lake)
-    with lake_lock(root, what="cablelake refresh_catalog", timeout=lock_timeout):
-        version = read_current(root).version
-        path = _catalog.refresh(root)
-        atomic_write_text(root / CATALOG_STATE, json.dumps({"version": version}))
+    paths = LakePaths(Path(lake))
+    with lake_lock(paths.root, what="cablelake refresh_catalog", timeout=lock_timeout):
+        version = read_current(paths.lake).version
+        path = _catalog.refresh(lake)
+        atomic_write_text(paths.root / CATALOG_STATE, json.dumps({"version": version}))
     return str(path)
 
 
@@ -256,7 +242,7 @@ def recover(lake: str | Path, keep: tuple[str, ...] = ()) -> dict[str, Any]:
     record alone says that.
     """
     root = Path(lake)
-    adopted = adopt_legacy(root)
+    migrated = migrate(root) if needs_migration(root) else {"migrated": False}
     removed = clean_staging(root, keep=keep)
     refreshed = False
     current = read_current(root)
@@ -265,7 +251,7 @@ def recover(lake: str | Path, keep: tuple[str, ...] = ()) -> dict[str, Any]:
         refreshed = True
     garbage = collect_garbage(root)
     return {
-        "adopted_files": adopted,
+        "migrated": migrated,
         "staging_removed": removed,
         "catalog_refreshed": refreshed,
         "files_removed": len(garbage),

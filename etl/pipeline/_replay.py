@@ -18,7 +18,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from etl.lake import read_current, replay_candidates, write_parquet
+from etl.lake import LakePaths, read_current, replay_candidates, write_parquet
 from etl.pipeline._common import BATCH_ROWS
 from etl.pipeline._parse import _parse_batch
 from etl.pipeline._staging import RunStaging
@@ -58,11 +58,12 @@ def stage_replay(lake: str | Path, run_id: str) -> str:
     staging = RunStaging(lake, run_id)
     ingested_at = datetime.fromisoformat(staging.info()["started_at"])
     t0 = time.perf_counter()
-    commit = read_current(Path(lake))
+    lake_uri = LakePaths(Path(lake)).lake
+    commit = read_current(lake_uri)
     rows: dict[str, list[int]] = {}
     keys: dict[str, list[Any]] = {}
     records: list[RawRecord] = []
-    for rel, index, row in replay_candidates(Path(lake), commit):
+    for rel, index, row in replay_candidates(lake_uri, commit):
         records.append(raw_record(row))
         rows.setdefault(rel, []).append(index)
         keys[lineage_key(row)] = [rel, index]

@@ -4,7 +4,6 @@ both record a run that found nothing new."""
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Iterable, Sequence
@@ -12,12 +11,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from etl.lake import (
+    LakePaths,
     check_schema,
     code_schema_versions,
     collect_garbage,
     lake_lock,
     read_current,
     record_noop,
+    runs_row,
 )
 from etl.parse import PARSER_VERSION
 from etl.pipeline._common import RunSummary, new_run_id, select_dumps, start_run
@@ -133,18 +134,8 @@ def record_noop_run(
     root = Path(lake)
     now = datetime.now(UTC)
     timings = {"total": round((now - (started_at or now)).total_seconds(), 3)}
-    row = {
-        "run_id": run_id,
-        "started_at": started_at or now,
-        "finished_at": now,
-        "parser_version": PARSER_VERSION,
-        "inputs": [],
-        "inputs_skipped": skipped,
-        "per_format": "{}",
-        "per_reason": "{}",
-        "per_rule": "{}",
-        "timings": json.dumps(timings),
-    }
+    row = runs_row(run_id, started_at=started_at or now, finished_at=now, parser_version=PARSER_VERSION,
+                   skipped=skipped, timings=timings)
     with lake_lock(root, what=f"cablelake run {run_id}"):
         version = record_noop(root, run_id, row)
         refresh_catalog(root)
@@ -152,7 +143,7 @@ def record_noop_run(
         current = read_current(root)
     return RunSummary(
         run_id=run_id,
-        lake=str(root),
+        lake=LakePaths(root).lake,
         operation="noop",
         lake_version=version,
         skipped=skipped,

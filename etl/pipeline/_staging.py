@@ -9,6 +9,7 @@ A run's steps hand each other files under ``<lake>/_staging/<run_id>/``::
     validated/cables.parquet       what validate_run passed ...
     validated/quarantine.parquet   ... what it set aside (with the rejected rows of every finished shard)
     validated/summary.json         its rule counts and timings
+    publish/                       publish_run's split of the validated quarantine (rescued, kept)
 
 ``publish_run`` removes the folder once the run is committed. Failed dumps are recorded beside it, in
 ``<lake>/_failures/<run_id>/shard-<attempt>.json`` (``{"failed": [...], "done": [summary paths]}``), so a
@@ -32,6 +33,7 @@ PARSED = "parsed"
 REJECTED = "rejected"
 SHARDS = "shards"
 VALIDATED = "validated"
+PUBLISH = "publish"
 FAILURES = "_failures"
 RUN_INFO = "run.json"
 
@@ -50,8 +52,9 @@ class RunStaging:
     def __init__(self, lake: str | Path, run_id: str) -> None:
         self.lake = Path(lake)
         self.run_id = run_id
-        self.root = LakePaths(self.lake).staging(run_id)
-        self.failures_dir = self.lake / FAILURES / run_id
+        paths = LakePaths(self.lake)  # a remote lake's staging lives in its local work folder
+        self.root = paths.staging(run_id)
+        self.failures_dir = paths.root / FAILURES / run_id
 
     # ------------------------------------------------------------------------------------------ run.json
 
@@ -136,6 +139,11 @@ class RunStaging:
     def validated(self, name: str) -> Path:
         """``validated/<name>``: ``cables.parquet``, ``quarantine.parquet`` or ``summary.json``."""
         return self.root / VALIDATED / name
+
+    @property
+    def publish_dir(self) -> Path:
+        """``publish/``: the quarantine split for the commit (rows to publish, run-duplicates rescued)."""
+        return self.root / PUBLISH
 
     # ----------------------------------------------------------------------------------------- failures
 

@@ -144,7 +144,7 @@ def test_nightly_shape(parsed: dict[str, Any]) -> None:
     assert {"landing", "lake", "day"} <= set(dag["params"])
     tasks = dag["tasks"]
     assert tasks["start_run"]["downstream"] == sorted(
-        ["find_dumps", "parse_dump", "validate_run", "publish_run", "refresh_catalog", "check_inputs"]
+        ["find_dumps", "parse_dump", "validate_run", "publish_run", "refresh_catalog", "vacuum", "check_inputs"]
     )
     assert tasks["find_dumps"]["downstream"] == ["parse_dump"]
     assert tasks["parse_dump"]["mapped"] is True
@@ -153,6 +153,7 @@ def test_nightly_shape(parsed: dict[str, Any]) -> None:
     assert tasks["validate_run"]["downstream"] == ["publish_run"]
     assert tasks["publish_run"]["outlets"] == ["cablelake_lake"]
     assert tasks["publish_run"]["downstream"] == ["refresh_catalog"]
+    assert tasks["refresh_catalog"]["downstream"] == ["vacuum"] and "keep_days" in dag["params"]
     assert tasks["check_inputs"]["trigger_rule"] == "all_done"
 
 

@@ -83,9 +83,44 @@ def test_publish_is_invisible_until_commit_and_replaces_better_copies(tmp_path: 
     assert v1 is not None and sorted(lake.read_table(root, "cables", v1).column("reference_id").to_pylist()) == ["A", "B"]
 
 
-def test_transaction_needs_the_lock(tmp_path: Path) -> None:
-    with pytest.raises(RuntimeError, match="lock"):
-        lake.Transaction(tmp_path, "r", "publish")
+def test_a_writer_beaten_to_the_commit_decides_again(tmp_path: Path) -> None:
+    """Two writers decide on the same lake version: the second one's commit is refused (nothing of it is
+    visible), and publish() retries it on the new version, so both runs land and A is merged once."""
+    root = tmp_path / "lake"
+    publish(root, "r1", [cable("A")])
+    base = lake.read_current(root)
+    first = lake.Transaction(root, "w1", "publish", base=base)
+    first.add("cables", to_table([cable("B", run="w1")], "cables"))
+    second = lake.Transaction(root, "w2", "publish", base=base)
+    second.add("cables", to_table([cable("C", run="w2")], "cables"))
+    first.commit({})
+    with pytest.raises(lake.ConflictError):
+        second.commit({})
+    assert ids(root) == ["A", "B"] and lake.read_current(root).version == base.version + 1
+    res = publish(root, "r3", [cable("A", body="a longer body", uri="/d/c.txt")], at=T0 + timedelta(days=1))
+    assert res.displaced == 1 and ids(root) == ["A", "B"]
+
+
+def test_table_commits_of_a_dead_writer_are_invisible_then_undone(tmp_path: Path) -> None:
+    """A writer that committed to cables but died before its lake commit: readers never see its rows, and
+    the next writer of cables restores the table to the lake's version first."""
+    root = tmp_path / "lake"
+    publish(root, "r1", [cable("A")])
+    base = lake.read_current(root)
+    dead = lake.Transaction(root, "dead", "publish", base=base)
+    dead.add("cables", to_table([cable("Z", run="dead")], "cables"))
+    from etl.lake import _delta
+    from etl.schema import schema
+
+    _delta.commit_files(dead.loc, "cables", base.table_versions["cables"], schema("cables"),
+                        adds=dead.added["cables"], removes=[], lake_version=base.version + 1, info={})
+    assert ids(root) == ["A"]  # the lake version still names the version before the dead commit
+    publish(root, "r2", [cable("B")])
+    assert ids(root) == ["A", "B"]
+    from deltalake import DeltaTable
+
+    latest = DeltaTable(str(root / "cables")).to_pyarrow_table().column("reference_id").to_pylist()
+    assert sorted(latest) == ["A", "B"]  # plain Delta readers see the restored table too
 
 
 def test_compaction_merges_small_files_atomically(tmp_path: Path) -> None:
@@ -98,7 +133,7 @@ def test_compaction_merges_small_files_atomically(tmp_path: Path) -> None:
         assert lake.needs_compaction(before)
         res = lake.compact(root, "k1")
         after = lake.read_current(root)
-        assert res["merged"]["cables/year=2008"] == 10
+        assert res["merged"]["cables/year=2008"] == 10 and res["merged"]["_lake"] == 10
         assert [f.path.rsplit("/", 1)[0] for f in after.files("cables")] == ["cables/year=2008"]
         assert len(after.files("runs")) == 1 and after.rows("runs") == 10
         assert ids(root) == [f"X{i}" for i in range(10)]
@@ -108,7 +143,8 @@ def test_compaction_merges_small_files_atomically(tmp_path: Path) -> None:
         (root / lake.CATALOG_STATE).write_text(f'{{"version": {after.version}}}')
         publish(root, "r99", [cable("Y", year=2009)])
         lake.collect_garbage(root)
-    on_disk = sorted(p.relative_to(root).as_posix() for p in (root / "cables").rglob("*.parquet"))
+    on_disk = sorted(p.relative_to(root).as_posix() for p in (root / "cables").rglob("*.parquet")
+                     if "_delta_log" not in p.parts)
     assert on_disk == sorted(f.path for f in lake.read_current(root).files("cables"))
 
 

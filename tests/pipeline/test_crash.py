@@ -16,7 +16,7 @@ import duckdb
 import pytest
 from conftest import REPO, SAMPLE, Maker, cable_id, cable_text, many
 
-from etl.lake import committed_files, read_current
+from etl.lake import committed_files, is_lake, read_current
 
 SAMPLE_IDS = {"07MOSCOW5349", "08VALLETTA412", "09PORTLOUIS77"}
 KILLS = int(os.environ.get("CABLELAKE_KILLS", "20"))
@@ -36,7 +36,7 @@ def _hive(files: list[Path]) -> str:
 
 def check_lake(lake: Path, allowed: set[str]) -> set[str]:
     """The lake reads, over the committed Parquet and over the catalog, and is consistent."""
-    if not (lake / "_current.json").exists():  # killed before the first commit: nothing is visible yet
+    if not is_lake(lake):  # killed before the first commit: nothing is visible yet
         assert not committed_files(lake, "cables")
         return set()
     commit = read_current(lake)

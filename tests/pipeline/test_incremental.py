@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 import time
 from pathlib import Path
@@ -186,14 +185,13 @@ def test_incompatible_schema_is_refused_with_migration_hint(tmp_path: Path, make
     make_dump("a", many(2))
     lake = tmp_path / "lake"
     pipeline.run([str(tmp_path / "a")], lake)
-    current = json.loads((lake / "_current.json").read_text())
-    current["schema_versions"]["cables"] = "0.9.0"  # as if written by an incompatible older cablelake
-    (lake / "_current.json").write_text(json.dumps(current))
+    # a lake version recording an incompatible cables schema, as if written by an older cablelake
+    lakelib.Transaction(lake, "old", "publish").commit({"cables": "0.9.0"})
     make_dump("b", many(1, start=50))
     with pytest.raises(lakelib.SchemaMismatchError, match="--full-refresh"):
         pipeline.run([str(tmp_path / "b")], lake)
     s = pipeline.run([str(tmp_path / "a"), str(tmp_path / "b")], lake, full_refresh=True)
-    assert s.lake_cables == 3 and json.loads((lake / "_current.json").read_text())["schema_versions"]["cables"] != "0.9.0"
+    assert s.lake_cables == 3 and lakelib.read_current(lake).schema_versions["cables"] != "0.9.0"
 
 
 def test_catalog_reads_only_committed_files(tmp_path: Path, make_dump: Maker) -> None:
@@ -206,10 +204,14 @@ def test_catalog_reads_only_committed_files(tmp_path: Path, make_dump: Maker) ->
     con = duckdb.connect(str(lake / "cables.duckdb"), read_only=True, config={"file_search_path": str(lake)})
     assert con.execute("select count(*) from cables").fetchone() == (3,)
     con.close()
-    # ... and the next run removes it
+    # ... nor of the next run's, and vacuum removes it
     make_dump("b", many(1, start=9))
     pipeline.run([str(tmp_path / "b")], lake)
-    assert not stray.with_name("crashed-run-0000.parquet").exists()
+    assert len(_ids(lake)) == 4
+    assert lakelib.vacuum(lake, keep_days=1, dry_run=True)["files"] == []  # too young to be a dead run's
+    gone = lakelib.vacuum(lake, keep_days=0)["files"]
+    crashed = stray.with_name("crashed-run-0000.parquet")
+    assert gone == [crashed.relative_to(lake).as_posix()] and not crashed.exists()
     assert len(_ids(lake)) == 4
 
 
@@ -226,7 +228,7 @@ def test_lock_refuses_a_second_writer(tmp_path: Path, make_dump: Maker) -> None:
         )
     assert res.returncode == 4, res.stderr
     assert "locked by test holder" in res.stderr and "--lock-timeout" in res.stderr
-    assert not (lake / "_current.json").exists()
+    assert not lakelib.is_lake(lake)
 
 
 def test_cable_text_is_a_valid_cable() -> None:
@@ -240,9 +242,11 @@ def test_lake_from_before_commit_records_is_adopted(tmp_path: Path, make_dump: M
     make_dump("a", many(3))
     lake = tmp_path / "lake"
     pipeline.run([str(tmp_path / "a")], lake)
-    for legacy in ("_current.json", "_catalog.json"):  # as a lake written by an older cablelake
-        (lake / legacy).unlink()
-    shutil.rmtree(lake / "_commits")
+    # as a lake written by a cablelake before commit records: the Parquet files alone
+    (lake / "_catalog.json").unlink()
+    shutil.rmtree(lake / "_lake")
+    for log in lake.glob("*/_delta_log"):
+        shutil.rmtree(log)
     make_dump("b", many(1, start=20))
     s = pipeline.run([str(tmp_path / "a"), str(tmp_path / "b")], lake)
     assert s.records_found == 1  # the old files were adopted, with their runs' inputs as the manifest
