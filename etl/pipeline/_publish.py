@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import time
 from collections import Counter
@@ -15,6 +16,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from etl import catalog as _catalog
+from etl import search as _search
 from etl.lake import (
     CATALOG_STATE,
     LakePaths,
@@ -245,7 +247,17 @@ def refresh_catalog(lake: str | Path, lock_timeout: float | None = None) -> str:
         version = read_current(root).version
         path = _catalog.refresh(root)
         atomic_write_text(root / CATALOG_STATE, json.dumps({"version": version}))
+        sync_search(root)
     return str(path)
+
+
+def sync_search(root: Path) -> None:
+    """Bring the search index to the lake's version (under the lake lock). The commit is already made: a
+    failure here is logged, not raised, and the next run or search repairs the index."""
+    try:
+        _search.sync(root)
+    except Exception:  # noqa: BLE001 - the index is derived data; the lake itself is fine
+        logging.getLogger(__name__).exception("search index of %s not brought up to date", root)
 
 
 def recover(lake: str | Path, keep: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -262,6 +274,8 @@ def recover(lake: str | Path, keep: tuple[str, ...] = ()) -> dict[str, Any]:
     if current.version and (catalog_version(root) != current.version or not LakePaths(root).catalog.exists()):
         refresh_catalog(root)
         refreshed = True
+    elif current.version:
+        sync_search(root)  # a crash between the catalog and the index: catch the index up
     garbage = collect_garbage(root)
     return {
         "adopted_files": adopted,

@@ -1,0 +1,297 @@
+"""Searching: open the index at the lake's version (repairing it when behind), run a query, facets, snippets."""
+
+from __future__ import annotations
+
+import html
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from etl import catalog
+from etl.search._index import (
+    analyze,
+    fold,
+    index_dir,
+    lake_version,
+    open_index,
+    read_meta,
+    sync,
+)
+from etl.search._query import QueryError, Translator, parse
+
+SORTS = ("relevance", "date", "oldest")
+MAX_LIMIT = 500
+MAX_OFFSET = 10_000
+FACETS: dict[str, tuple[str, int]] = {  # facet -> (fast field, how many values)
+    "year": ("year", 60),
+    "classification": ("f_class", 20),
+    "origin": ("f_origin", 25),
+    "tag": ("f_tag", 30),
+}
+SNIPPET_CHARS = 240
+
+
+class SearchUnavailable(RuntimeError):
+    """The index does not match the lake and could not be brought up to date in time."""
+
+
+@contextmanager
+def _writer_lock(lake: Path, timeout: float) -> Iterator[None]:
+    """The lake's writer lock (the index is written by the lake's one writer only)."""
+    from etl.lake import lake_lock
+
+    with lake_lock(lake, what="cablelake search (index catch-up)", timeout=timeout):
+        yield
+
+
+@dataclass
+class Hit:
+    reference_id: str
+    score: float
+    sent_at: datetime | None
+    year: int | None
+    origin: str | None
+    classification: str | None
+    subject: str | None
+    tags: list[str]
+    snippet: str = ""  # plain text fragment
+    highlights: list[tuple[int, int]] = field(default_factory=list)  # [start, end) in snippet
+
+    def snippet_marked(self, left: str = "**", right: str = "**") -> str:
+        """The snippet with the hit words between ``left`` and ``right``."""
+        out, pos = [], 0
+        for a, b in self.highlights:
+            out += [self.snippet[pos:a], left, self.snippet[a:b], right]
+            pos = b
+        out.append(self.snippet[pos:])
+        return "".join(out)
+
+    def snippet_html(self) -> str:
+        """The snippet as HTML: every character escaped, hit words in ``<mark>``."""
+        out, pos = [], 0
+        for a, b in self.highlights:
+            out += [html.escape(self.snippet[pos:a]), "<mark>", html.escape(self.snippet[a:b]), "</mark>"]
+            pos = b
+        out.append(html.escape(self.snippet[pos:]))
+        return "".join(out)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "reference_id": self.reference_id,
+            "score": round(self.score, 4),
+            "sent_at": self.sent_at.isoformat() if self.sent_at else None,
+            "origin": self.origin,
+            "classification": self.classification,
+            "subject": self.subject,
+            "tags": self.tags,
+            "snippet": self.snippet,
+            "highlights": [list(h) for h in self.highlights],
+        }
+
+
+@dataclass
+class SearchResult:
+    query: str
+    total: int
+    hits: list[Hit]
+    facets: dict[str, list[tuple[str, int]]]
+    version: str
+    seconds: float
+    offset: int = 0
+    sort: str = "relevance"
+
+
+class Searcher:
+    """A reader of one lake's index, reused across searches (the web app keeps one): it follows the lake's
+    version, reloading the index when a publish moved it, and repairs the index when it is behind."""
+
+    def __init__(self, lake: Path | str, *, repair: bool = True, wait: float = 30.0) -> None:
+        self.lake = Path(lake)
+        self.repair = repair
+        self.wait = wait
+        self._index: Any = None
+        self._version: str | None = None
+        self._lock = threading.Lock()
+
+    def current(self) -> tuple[Any, str]:
+        """(index, version) matching the lake's current version."""
+        with self._lock:
+            version = lake_version(self.lake)
+            if self._index is not None and version == self._version:
+                return self._index, version
+            deadline = time.monotonic() + self.wait
+            while True:
+                index = open_index(index_dir(self.lake))
+                meta = read_meta(index) if index is not None else {}
+                version = lake_version(self.lake)
+                if index is not None and meta.get("version") == version:
+                    self._index, self._version = index, version
+                    return index, version
+                if self.repair:
+                    from etl.lake import LakeLockedError
+
+                    try:
+                        with _writer_lock(self.lake, timeout=0):
+                            sync(self.lake)
+                        continue
+                    except LakeLockedError:
+                        pass  # a writer is at work: it brings the index up to date itself
+                if time.monotonic() > deadline:
+                    raise SearchUnavailable(
+                        f"the search index of {self.lake} is at {meta.get('version') or 'nothing'} but the lake "
+                        f"is at {version}; run `cablelake run` (or wait for the running one) to bring it up to date"
+                    )
+                time.sleep(0.1)
+
+    def search(
+        self,
+        query: str,
+        *,
+        limit: int = 20,
+        offset: int = 0,
+        sort: str = "relevance",
+        facets: bool = True,
+        snippets: bool = True,
+    ) -> SearchResult:
+        t0 = time.perf_counter()
+        if sort not in SORTS:
+            raise QueryError(f"unknown sort {sort!r} (one of {', '.join(SORTS)})")
+        if not 0 <= limit <= MAX_LIMIT:
+            raise QueryError(f"limit must be between 0 and {MAX_LIMIT}")
+        if not 0 <= offset <= MAX_OFFSET:
+            raise QueryError(f"offset must be between 0 and {MAX_OFFSET}")
+        tree = parse(query)
+        index, version = self.current()
+        import tantivy as t
+
+        tr = Translator(index.schema, analyze, fold)
+        q = t.Query.boolean_query(
+            [(t.Occur.Must, tr.build(tree)), (t.Occur.Must, t.Query.term_query(index.schema, "kind", "cable"))]
+        )
+        searcher = index.searcher()
+        n = max(limit, 1)  # tantivy wants a limit > 0: a count-only search asks for one hit and drops it
+        if sort == "relevance":
+            res = searcher.search(q, n, count=True, offset=offset)
+        else:
+            order = t.Order.Desc if sort == "date" else t.Order.Asc
+            res = searcher.search(q, n, count=True, order_by_field="sent", offset=offset, order=order)
+        hits = [self._hit(searcher, key, addr, sort) for key, addr in res.hits[:limit]]
+        if snippets and hits:
+            self._snippets(index, searcher, q, hits)
+        fac = self._facets(searcher, q) if facets else {}
+        return SearchResult(query, int(res.count or 0), hits, fac, version, time.perf_counter() - t0, offset, sort)
+
+    @staticmethod
+    def _hit(searcher: Any, key: Any, addr: Any, sort: str) -> Hit:
+        d = searcher.doc(addr)
+        sent = d.get_first("sent")
+        if isinstance(sent, datetime) and sent.tzinfo is None:
+            sent = sent.replace(tzinfo=UTC)
+        return Hit(
+            reference_id=str(d.get_first("key")),
+            score=float(key) if sort == "relevance" else 0.0,
+            sent_at=sent,
+            year=d.get_first("year"),
+            origin=d.get_first("f_origin"),
+            classification=d.get_first("f_class"),
+            subject=d.get_first("subject"),
+            tags=[str(x) for x in d.get_all("f_tag")],
+        )
+
+    def _snippets(self, index: Any, searcher: Any, q: Any, hits: list[Hit]) -> None:
+        """Cut each hit's snippet from its body (read back from the catalog: the index does not store it)."""
+        import tantivy as t
+
+        ids = [h.reference_id for h in hits]
+        con = catalog.connect(self.lake, read_only=True)
+        try:
+            rows = con.execute(
+                "SELECT reference_id, body FROM cables WHERE reference_id IN (SELECT unnest(?::VARCHAR[]))", [ids]
+            ).fetchall()
+        finally:
+            con.close()
+        bodies = {r[0]: r[1] or "" for r in rows}
+        gen = t.SnippetGenerator.create(searcher, q, index.schema, "body")
+        gen.set_max_num_chars(SNIPPET_CHARS)
+        for h in hits:
+            body = bodies.get(h.reference_id, "")
+            if not body:
+                continue
+            doc = t.Document()
+            doc.add_text("body", body)
+            snip = gen.snippet_from_doc(doc)
+            frag = snip.fragment()
+            if frag:
+                h.snippet = frag
+                h.highlights = [(r.start, r.end) for r in snip.highlighted()]
+            else:  # no word of the query is in the body (a hit on the subject, a TAG...): the opening lines
+                h.snippet = " ".join(body[: SNIPPET_CHARS * 2].split())[:SNIPPET_CHARS]
+            # snippets are for reading: collapse the telegram's line breaks (offsets move with them)
+            h.snippet, h.highlights = _squeeze(h.snippet, h.highlights)
+
+    @staticmethod
+    def _facets(searcher: Any, q: Any) -> dict[str, list[tuple[str, int]]]:
+        agg = {name: {"terms": {"field": fld, "size": size}} for name, (fld, size) in FACETS.items()}
+        res = searcher.aggregate(q, agg)
+        out: dict[str, list[tuple[str, int]]] = {}
+        for name in FACETS:
+            buckets = (res.get(name) or {}).get("buckets") or []
+            vals = [(str(b["key"]) if not isinstance(b["key"], float) else str(int(b["key"])), int(b["doc_count"]))
+                    for b in buckets]
+            if name == "year":
+                vals.sort()
+            out[name] = vals
+        return out
+
+
+def _squeeze(text: str, ranges: list[tuple[int, int]]) -> tuple[str, list[tuple[int, int]]]:
+    """Runs of whitespace -> one space, with the highlight ranges moved to match."""
+    out: list[str] = []
+    mapping: list[int] = []  # old offset -> new offset
+    prev_space = False
+    for ch in text:
+        mapping.append(len(out))
+        if ch.isspace():
+            if prev_space:
+                continue
+            out.append(" ")
+            prev_space = True
+        else:
+            out.append(ch)
+            prev_space = False
+    mapping.append(len(out))
+    new = "".join(out)
+    stripped = new.lstrip()
+    shift = len(new) - len(stripped)
+    return stripped.rstrip(), [(max(mapping[a] - shift, 0), max(mapping[b] - shift, 0)) for a, b in ranges]
+
+
+_SEARCHERS: dict[str, Searcher] = {}
+_SEARCHERS_LOCK = threading.Lock()
+
+
+def searcher_for(lake: Path | str) -> Searcher:
+    """One :class:`Searcher` per lake per process."""
+    key = str(Path(lake).resolve())
+    with _SEARCHERS_LOCK:
+        if key not in _SEARCHERS:
+            _SEARCHERS[key] = Searcher(lake)
+        return _SEARCHERS[key]
+
+
+def search(lake: Path | str, query: str, **kwargs: Any) -> SearchResult:
+    """Search the lake's cables (see ``etl.search`` for the language); raises QueryError on a bad query."""
+    return searcher_for(lake).search(query, **kwargs)
+
+
+def check(lake: Path | str) -> dict[str, Any]:
+    """Is the index at the lake's version? ``{"lake": ..., "index": ..., "current": bool}``."""
+    index = open_index(index_dir(lake))
+    meta = read_meta(index) if index is not None else {}
+    lv = lake_version(lake)
+    return {"lake": lv, "index": meta.get("version"), "docs": meta.get("docs"), "current": meta.get("version") == lv}
