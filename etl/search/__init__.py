@@ -17,8 +17,8 @@ from etl.search._query import FIELDS, QueryError, parse
 from etl.search._search import (
     SORTS,
     Hit,
-    SearchResult,
     Searcher,
+    SearchResult,
     SearchUnavailable,
     check,
     search,

@@ -150,13 +150,18 @@ def _register(index: Any) -> Any:
     return index
 
 
-def open_index(path: Path, create: bool = False) -> Any | None:
+def create_index(path: Path) -> Any:
+    """A new, empty index at ``path`` (tokenizers registered)."""
+    import tantivy as t
+
+    path.mkdir(parents=True, exist_ok=True)
+    return _register(t.Index(build_schema(), path=str(path), reuse=False))
+
+
+def open_index(path: Path) -> Any | None:
     """The tantivy index at ``path`` (tokenizers registered), None when there is none or it is unreadable."""
     import tantivy as t
 
-    if create:
-        path.mkdir(parents=True, exist_ok=True)
-        return _register(t.Index(build_schema(), path=str(path), reuse=True))
     if not (path / "meta.json").exists():
         return None
     try:
@@ -329,7 +334,7 @@ def sync(lake: Path | str, *, rebuild: bool = False, heap: int = WRITER_HEAP, th
             operation = "rebuild"
             if path.exists():
                 shutil.rmtree(path)
-            index = open_index(path, create=True)
+            index = create_index(path)
             have: set[int] = set()
         else:
             have = index_fps(index)
