@@ -24,6 +24,7 @@ from etl.search._search import (
     search,
     searcher_for,
 )
+from etl.search._sql import register_sql
 
 __all__ = [
     "FIELDS",
@@ -39,6 +40,7 @@ __all__ = [
     "index_ids",
     "lake_version",
     "parse",
+    "register_sql",
     "search",
     "searcher_for",
     "sync",

@@ -275,6 +275,8 @@ class _Parser:
             )
         v = self.take()
         where = f"{t.text}: at character {t.pos + 1}"
+        if v.kind == "LPAREN":
+            raise QueryError(f"{where}: a field takes one value, not a group (write ({t.text}:A OR {t.text}:B))")
         if v.kind not in ("WORD", "PHRASE", "AND", "OR", "NOT"):
             raise QueryError(f"{where} has no value (write {t.text}:VALUE)")
         if spec.kind == "date":

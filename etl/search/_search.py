@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -25,7 +26,8 @@ from etl.search._index import (
 from etl.search._query import QueryError, Translator, parse
 
 SORTS = ("relevance", "date", "oldest")
-MAX_LIMIT = 500
+MAX_LIMIT = 500  # hits per call with snippets
+MAX_IDS = 100_000  # hits per call without snippets (ids for SQL)
 MAX_OFFSET = 10_000
 FACETS: dict[str, tuple[str, int]] = {  # facet -> (fast field, how many values)
     "year": ("year", 60),
@@ -34,6 +36,7 @@ FACETS: dict[str, tuple[str, int]] = {  # facet -> (fast field, how many values)
     "tag": ("f_tag", 30),
 }
 SNIPPET_CHARS = 240
+_FIRST_PARA = re.compile(r"(?m)^\s*1\.\s")  # where the numbered paragraphs start (after TAGS, SUBJECT, REF)
 
 
 class SearchUnavailable(RuntimeError):
@@ -161,8 +164,9 @@ class Searcher:
         t0 = time.perf_counter()
         if sort not in SORTS:
             raise QueryError(f"unknown sort {sort!r} (one of {', '.join(SORTS)})")
-        if not 0 <= limit <= MAX_LIMIT:
-            raise QueryError(f"limit must be between 0 and {MAX_LIMIT}")
+        cap = MAX_LIMIT if snippets else MAX_IDS
+        if not 0 <= limit <= cap:
+            raise QueryError(f"limit must be between 0 and {cap}" + (" (without snippets)" if not snippets else ""))
         if not 0 <= offset <= MAX_OFFSET:
             raise QueryError(f"offset must be between 0 and {MAX_OFFSET}")
         tree = parse(query)
@@ -222,15 +226,18 @@ class Searcher:
             body = bodies.get(h.reference_id, "")
             if not body:
                 continue
-            doc = t.Document()
-            doc.add_text("body", body)
-            snip = gen.snippet_from_doc(doc)
-            frag = snip.fragment()
-            if frag:
-                h.snippet = frag
-                h.highlights = [(r.start, r.end) for r in snip.highlighted()]
+            start = _FIRST_PARA.search(body)
+            for text in ([body[start.start():]] if start else []) + [body]:  # the paragraphs first
+                doc = t.Document()
+                doc.add_text("body", text)
+                snip = gen.snippet_from_doc(doc)
+                if snip.highlighted():
+                    h.snippet = snip.fragment()
+                    h.highlights = [(r.start, r.end) for r in snip.highlighted()]
+                    break
             else:  # no word of the query is in the body (a hit on the subject, a TAG...): the opening lines
-                h.snippet = " ".join(body[: SNIPPET_CHARS * 2].split())[:SNIPPET_CHARS]
+                opening = body[start.start():] if start else body
+                h.snippet = " ".join(opening[: SNIPPET_CHARS * 2].split())[:SNIPPET_CHARS]
             # snippets are for reading: collapse the telegram's line breaks (offsets move with them)
             h.snippet, h.highlights = _squeeze(h.snippet, h.highlights)
 
