@@ -208,6 +208,19 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from etl.web import serve
+
+    if not Path(args.lake).is_dir():
+        sys.stderr.write(f"cablelake serve: no lake at {args.lake} (give --lake DIR or set $CABLELAKE_LAKE)\n")
+        return 1
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        sys.stderr.write(f"cablelake serve: note: listening on {args.host}, reachable from other machines\n")
+    sys.stderr.write(f"reading room of {args.lake} on http://{args.host}:{args.port}/ (Ctrl-C stops it)\n")
+    serve(args.lake, host=args.host, port=args.port)
+    return 0
+
+
 def cmd_dashboard(args: argparse.Namespace) -> int:
     import time
 
@@ -317,6 +330,12 @@ def build_parser() -> argparse.ArgumentParser:
     se.add_argument("--facets", action="store_true", help="also print counts per year, classification, origin, TAG")
     se.add_argument("--max-width", type=int, default=50, help="truncate table cells to this width")
     se.set_defaults(func=cmd_search)
+
+    sv = sub.add_parser("serve", help="the reading room: a local web app to search and read the lake (read-only)")
+    sv.add_argument("--lake", default=DEFAULT_LAKE, help=lake_help)
+    sv.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    sv.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+    sv.set_defaults(func=cmd_serve)
 
     d = sub.add_parser("dashboard", help="write the static HTML dashboard of the lake (works offline)")
     d.add_argument("--lake", default=DEFAULT_LAKE, help=lake_help)
