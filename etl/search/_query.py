@@ -139,10 +139,8 @@ def _tokens(text: str) -> list[_Tok]:
                 j += 1
             word = text[i:j]
             if j < n and text[j] == ":":  # FIELD: the value follows
-                toks.append(_Tok("FIELD", word, i))
                 i = j + 1
-                if i >= n or text[i] in " \t\r\n)":
-                    raise QueryError(f"{word}: at character {i} has no value (write {word}:VALUE)")
+                toks.append(_Tok("FIELD", word, j - len(word), {"bare": i >= n or text[i] in " \t\r\n)"}))
                 continue
             if word in ("AND", "OR", "NOT"):
                 toks.append(_Tok(word, word, i))
@@ -273,8 +271,10 @@ class _Parser:
                 f"unknown field {t.text!r} at character {t.pos + 1} (fields: {known}); "
                 f'to search the text "{t.text}:" put it in quotes'
             )
-        v = self.take()
         where = f"{t.text}: at character {t.pos + 1}"
+        if t.extra.get("bare"):
+            raise QueryError(f"{where} has no value (write {t.text}:VALUE, no space after the colon)")
+        v = self.take()
         if v.kind == "LPAREN":
             raise QueryError(f"{where}: a field takes one value, not a group (write ({t.text}:A OR {t.text}:B))")
         if v.kind not in ("WORD", "PHRASE", "AND", "OR", "NOT"):
@@ -328,6 +328,10 @@ def parse(text: str) -> Node:
 # --------------------------------------------------------------------------------------- to tantivy
 
 
+# endings a prefix may be completed with, to find what the stemmer makes of the words it starts
+_SUFFIXES = ("", "e", "s", "es", "ed", "ing", "ion", "ions", "ation", "ive", "ate", "al", "ly", "ment", "er", "y")
+
+
 def _ts(d: date) -> datetime:
     return datetime(d.year, d.month, d.day, tzinfo=UTC)
 
@@ -373,9 +377,13 @@ class Translator:
                 return Q.regex_query(self.schema, fld, re.escape(value) + ".*")
             return Q.term_query(self.schema, fld, value)
         # prose
-        if node.op == "prefix":
+        if node.op == "prefix":  # the stems the prefix's words may have: negotiat* -> negoti (negotiations)
             folded = self.fold(node.text)
-            stems = {folded, *self.analyze(node.text)}
+            stems = {folded}
+            for suffix in _SUFFIXES:
+                words = self.analyze(folded + suffix)
+                if len(words) == 1 and len(words[0]) >= max(MIN_PREFIX, len(folded) - 3):
+                    stems.add(words[0])
             pats = "|".join(sorted(re.escape(s) for s in stems if s))
             return Q.regex_query(self.schema, fld, f"({pats}).*") if pats else None
         words = self.analyze(node.text)
