@@ -17,7 +17,7 @@ import pytest
 
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "chromium", "chromium-browser")
 # headless, no network of its own: background services off, every host name resolves to nothing (IP
-# literals such as 127.0.0.1, where the tests' own servers listen, still work)
+# literals too: a test that serves pages on 127.0.0.1 adds ", EXCLUDE 127.0.0.1" to the rule)
 FLAGS = (
     "--headless",
     "--no-sandbox",

@@ -20,7 +20,7 @@ import pytest
 
 from _browser import FLAGS, chromium
 
-ELEMENT = "element-6066-11e4-a52f-4a0a9f4ea2f1"
+ELEMENT = "element-6066-11e4-a52e-4f735466cecf"  # the W3C web element key
 
 
 def free_port() -> int:
@@ -49,8 +49,10 @@ class Browser:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.1)
+        # the test server's address stays reachable; every host name still resolves to nothing
+        flags = [f + ", EXCLUDE 127.0.0.1" if f.startswith("--host-resolver-rules=") else f for f in FLAGS]
         caps = {"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {
-            "binary": binary, "args": [*FLAGS, f"--user-data-dir={self.profile}", f"--window-size={width},{height}"],
+            "binary": binary, "args": [*flags, f"--user-data-dir={self.profile}", f"--window-size={width},{height}"],
         }}}}
         self.session = self._call("POST", "/session", caps)["sessionId"]
 
