@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from _browser import FLAGS, chromium
 
 ELEMENT = "element-6066-11e4-a52e-4f735466cecf"  # the W3C web element key

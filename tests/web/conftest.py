@@ -39,8 +39,8 @@ class Server:
                 break
             except (urllib.error.URLError, ConnectionError):
                 if self.proc.poll() is not None or time.monotonic() > deadline:
-                    out, err = self.proc.communicate(timeout=5) if self.proc.poll() is not None else ("", "")
-                    raise AssertionError(f"server did not start: {err[-2000:]}")
+                    _, err = self.proc.communicate(timeout=5) if self.proc.poll() is not None else ("", "")
+                    raise AssertionError(f"server did not start: {err[-2000:]}") from None
                 time.sleep(0.2)
 
     def get(self, path: str, method: str = "GET") -> tuple[int, str, dict[str, str]]:
