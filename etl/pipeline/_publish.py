@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import time
 from collections import Counter
@@ -253,7 +254,10 @@ def refresh_catalog(lake: str | Path, lock_timeout: float | None = None) -> str:
 
 def sync_search(root: Path) -> None:
     """Bring the search index to the lake's version (under the lake lock). The commit is already made: a
-    failure here is logged, not raised, and the next run or search repairs the index."""
+    failure here is logged, not raised, and the next run or search repairs the index.
+    ``CABLELAKE_SEARCH_INDEX=0`` leaves the index alone (the benchmark's baseline; a search then builds it)."""
+    if os.environ.get("CABLELAKE_SEARCH_INDEX", "1") == "0":
+        return
     try:
         _search.sync(root)
     except Exception:  # noqa: BLE001 - the index is derived data; the lake itself is fine

@@ -61,6 +61,7 @@ FIELDS: dict[str, FieldSpec] = {
         FieldSpec("year", ("sent",), "date", "same as sent: year:2007, year:2005..2008"),
     )
 }
+NO_POSITIONS = frozenset({"summary", "comment"})  # index fields without positions: a phrase is all its words
 ALIASES = {"tags": "tag", "class": "classification", "date": "sent", "from": "origin", "post": "origin"}
 # bare words and phrases search these (prose fields are stemmed; exact ones make ids and TAGS work bare)
 DEFAULT_FIELDS: tuple[tuple[str, float], ...] = (("subject", 2.0), ("body", 1.0), ("id", 3.0), ("tag", 1.5))
@@ -391,6 +392,8 @@ class Translator:
             return None
         if len(words) == 1:
             return Q.term_query(self.schema, fld, words[0])
+        if fld in NO_POSITIONS:  # all the words
+            return Q.boolean_query([(self.t.Occur.Must, Q.term_query(self.schema, fld, w)) for w in words])
         return Q.phrase_query(self.schema, fld, words)
 
     def build(self, node: Node) -> Any:

@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from etl import catalog
 from etl.search._index import (
     analyze,
     fold,
@@ -22,6 +21,7 @@ from etl.search._index import (
     open_index,
     read_meta,
     sync,
+    unpack,
 )
 from etl.search._query import QueryError, Translator, parse
 
@@ -64,6 +64,7 @@ class Hit:
     tags: list[str]
     snippet: str = ""  # plain text fragment
     highlights: list[tuple[int, int]] = field(default_factory=list)  # [start, end) in snippet
+    body: str = field(default="", repr=False)  # what snippets are cut from (not part of to_dict)
 
     def snippet_marked(self, left: str = "**", right: str = "**") -> str:
         """The snippet with the hit words between ``left`` and ``right``."""
@@ -205,25 +206,17 @@ class Searcher:
             classification=d.get_first("f_class"),
             subject=d.get_first("subject"),
             tags=[str(x) for x in d.get_all("f_tag")],
+            body=unpack(d.get_first("body_z")),
         )
 
     def _snippets(self, index: Any, searcher: Any, q: Any, hits: list[Hit]) -> None:
-        """Cut each hit's snippet from its body (read back from the catalog: the index does not store it)."""
+        """Cut each hit's snippet from its body (stored in the index: no second read of the lake)."""
         import tantivy as t
 
-        ids = [h.reference_id for h in hits]
-        con = catalog.connect(self.lake, read_only=True)
-        try:
-            rows = con.execute(
-                "SELECT reference_id, body FROM cables WHERE reference_id IN (SELECT unnest(?::VARCHAR[]))", [ids]
-            ).fetchall()
-        finally:
-            con.close()
-        bodies = {r[0]: r[1] or "" for r in rows}
         gen = t.SnippetGenerator.create(searcher, q, index.schema, "body")
         gen.set_max_num_chars(SNIPPET_CHARS)
         for h in hits:
-            body = bodies.get(h.reference_id, "")
+            body = h.body
             if not body:
                 continue
             start = _FIRST_PARA.search(body)
@@ -233,7 +226,7 @@ class Searcher:
                 snip = gen.snippet_from_doc(doc)
                 if snip.highlighted():
                     h.snippet = snip.fragment()
-                    h.highlights = [(r.start, r.end) for r in snip.highlighted()]
+                    h.highlights = _char_ranges(h.snippet, [(r.start, r.end) for r in snip.highlighted()])
                     break
             else:  # no word of the query is in the body (a hit on the subject, a TAG...): the opening lines
                 opening = body[start.start():] if start else body
@@ -256,6 +249,16 @@ class Searcher:
         return out
 
 
+def _char_ranges(text: str, byte_ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """tantivy's highlight offsets count UTF-8 bytes; Python slices count characters."""
+    raw = text.encode("utf-8")
+
+    def char(b: int) -> int:
+        return len(raw[: max(0, min(b, len(raw)))].decode("utf-8", errors="ignore"))
+
+    return [(char(a), char(b)) for a, b in byte_ranges if b > a]
+
+
 def _squeeze(text: str, ranges: list[tuple[int, int]]) -> tuple[str, list[tuple[int, int]]]:
     """Runs of whitespace -> one space, with the highlight ranges moved to match."""
     out: list[str] = []
@@ -275,7 +278,12 @@ def _squeeze(text: str, ranges: list[tuple[int, int]]) -> tuple[str, list[tuple[
     new = "".join(out)
     stripped = new.lstrip()
     shift = len(new) - len(stripped)
-    return stripped.rstrip(), [(max(mapping[a] - shift, 0), max(mapping[b] - shift, 0)) for a, b in ranges]
+    last = len(mapping) - 1
+
+    def at(i: int) -> int:
+        return max(mapping[min(max(i, 0), last)] - shift, 0)
+
+    return stripped.rstrip(), [(at(a), at(b)) for a, b in ranges]
 
 
 _SEARCHERS: dict[str, Searcher] = {}

@@ -81,6 +81,9 @@ class ReadingRoom:
         self.env.globals["search_url"] = lambda **kw: "/?" + urlencode({k: v for k, v in kw.items() if v})
         self.env.globals["facet_url"] = lambda q, f, v: "/?" + urlencode({"q": facet_query(q, f, str(v))})
         self.env.globals["fields"] = FIELDS
+        self._con_lock = threading.Lock()
+        self._con: Any = None
+        self._con_version: str | None = None
         self._dash_lock = threading.Lock()
         self._dash_dir = Path(tempfile.mkdtemp(prefix="cablelake-web-dashboard-"))
         self._dash_version: str | None = None
@@ -96,6 +99,20 @@ class ReadingRoom:
             return lake_version(self.lake)
         except (OSError, ValueError):
             return "?"
+
+    def cursor(self) -> Any:
+        """A cursor on a catalog connection of the lake's current version (kept while the version holds:
+        opening the catalog costs tens of ms; a publish makes the next request open the new one)."""
+        from etl import catalog
+
+        with self._con_lock:
+            version = self._version()
+            if self._con is None or version != self._con_version:
+                old, self._con = self._con, catalog.connect(self.lake, read_only=True)
+                self._con_version = version
+                if old is not None:
+                    old.close()
+            return self._con.cursor()
 
     async def _bounded(self, fn: Any, *args: Any) -> Any:
         """Run ``fn`` in a worker thread, answering 503 when it passes the time budget."""
@@ -135,7 +152,7 @@ class ReadingRoom:
     async def cable_page(self, request: Request) -> Response:
         rid = request.path_params["rid"]
         try:
-            cab = await self._bounded(_data.cable, self.lake, self.searcher, rid)
+            cab = await self._bounded(lambda: _data.cable(self.cursor(), self.searcher, rid))
         except SearchUnavailable as exc:
             raise HTTPException(503, str(exc)) from None
         if cab is None:
@@ -150,7 +167,7 @@ class ReadingRoom:
             page = int(request.query_params.get("page", "1"))
         except ValueError:
             page = 1
-        qp = await self._bounded(_data.quarantine, self.lake, page, reason)
+        qp = await self._bounded(lambda: _data.quarantine(self.cursor(), page, reason))
         return self.render("quarantine.html", qp=qp, reason=reason, raw_chars=_data.RAW_CHARS)
 
     async def dashboard(self, request: Request) -> Response:
@@ -187,6 +204,8 @@ class ReadingRoom:
 
     def close(self) -> None:
         shutil.rmtree(self._dash_dir, ignore_errors=True)
+        if self._con is not None:
+            self._con.close()
 
 
 def _lifespan(room: ReadingRoom) -> Any:

@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from etl import catalog
 from etl.schema import declaration
 from etl.search import Searcher
 
@@ -60,7 +58,7 @@ def _mark(text: str, summary: str | None, comment: str | None) -> str:
     return ""
 
 
-def cable(lake: Path, searcher: Searcher, rid: str) -> Cable | None:
+def cable(con: Any, searcher: Searcher, rid: str) -> Cable | None:
     """The cable page's data, None when the lake has no cable ``rid``."""
     if not ID_RE.match(rid):
         return None
@@ -68,14 +66,10 @@ def cable(lake: Path, searcher: Searcher, rid: str) -> Cable | None:
     found = searcher.search(f'id:"{rid}"', limit=1, facets=False, snippets=False)
     if found.hits:  # the index knows its year: lets DuckDB read one partition
         rid, year = found.hits[0].reference_id, found.hits[0].year
-    con = catalog.connect(lake, read_only=True)
-    try:
-        where = "reference_id = ?" + (" AND year = ?" if year is not None else "")
-        cur = con.execute(f"SELECT * FROM cables WHERE {where} LIMIT 1", [rid] + ([year] if year is not None else []))
-        names = [d[0] for d in cur.description or []]
-        got = cur.fetchone()
-    finally:
-        con.close()
+    where = "reference_id = ?" + (" AND year = ?" if year is not None else "")
+    cur = con.execute(f"SELECT * FROM cables WHERE {where} LIMIT 1", [rid] + ([year] if year is not None else []))
+    names = [d[0] for d in cur.description or []]
+    got = cur.fetchone()
     if got is None:
         return None
     row = dict(zip(names, got, strict=True))
@@ -124,25 +118,21 @@ class QuarantinePage:
     pages: int
 
 
-def quarantine(lake: Path, page: int, reason: str | None) -> QuarantinePage:
-    con = catalog.connect(lake, read_only=True)
-    try:
-        reasons = con.execute(
-            "SELECT r, count(*) FROM (SELECT unnest(reasons) AS r FROM quarantine) GROUP BY r ORDER BY 2 DESC, 1"
-        ).fetchall()
-        cond, params = ("WHERE list_contains(reasons, ?)", [reason]) if reason else ("", [])
-        total_row = con.execute(f"SELECT count(*) FROM quarantine {cond}", params).fetchone()
-        total = int(total_row[0]) if total_row else 0
-        pages = max(1, -(-total // QUARANTINE_PAGE))
-        page = min(max(page, 1), pages)
-        cur = con.execute(
-            "SELECT reference_id, reasons, details, stage, source_uri, source_member, source_location, "
-            "source_format, run_id, ingested_at, left(raw, ?) AS raw, length(raw) AS raw_len "
-            f"FROM quarantine {cond} ORDER BY ingested_at DESC, source_uri, source_location LIMIT ? OFFSET ?",
-            [RAW_CHARS, *params, QUARANTINE_PAGE, (page - 1) * QUARANTINE_PAGE],
-        )
-        names = [d[0] for d in cur.description or []]
-        rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
-    finally:
-        con.close()
+def quarantine(con: Any, page: int, reason: str | None) -> QuarantinePage:
+    reasons = con.execute(
+        "SELECT r, count(*) FROM (SELECT unnest(reasons) AS r FROM quarantine) GROUP BY r ORDER BY 2 DESC, 1"
+    ).fetchall()
+    cond, params = ("WHERE list_contains(reasons, ?)", [reason]) if reason else ("", [])
+    total_row = con.execute(f"SELECT count(*) FROM quarantine {cond}", params).fetchone()
+    total = int(total_row[0]) if total_row else 0
+    pages = max(1, -(-total // QUARANTINE_PAGE))
+    page = min(max(page, 1), pages)
+    cur = con.execute(
+        "SELECT reference_id, reasons, details, stage, source_uri, source_member, source_location, "
+        "source_format, run_id, ingested_at, left(raw, ?) AS raw, length(raw) AS raw_len "
+        f"FROM quarantine {cond} ORDER BY ingested_at DESC, source_uri, source_location LIMIT ? OFFSET ?",
+        [RAW_CHARS, *params, QUARANTINE_PAGE, (page - 1) * QUARANTINE_PAGE],
+    )
+    names = [d[0] for d in cur.description or []]
+    rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
     return QuarantinePage(rows, total, [(str(r), int(n)) for r, n in reasons], page, pages)

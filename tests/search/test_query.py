@@ -111,6 +111,7 @@ FINDS = [
     ("subject:sudan", {"07MOSCOW5190"}),
     ("body:saltanov", {"07MOSCOW5349"}),
     ("summary:helicopters", {"07MOSCOW5190"}),
+    ('summary:"heavy lift"', {"07MOSCOW5190"}),  # summary has no positions: all the words
     ("comment:credible", {"06ATHENS2001"}),
     ("tag:PGOV", {"07MOSCOW5349", "07MOSCOW5190", "09PORTLOUIS77"}),
     ("tag:pgov", {"07MOSCOW5349", "07MOSCOW5190", "09PORTLOUIS77"}),
@@ -198,3 +199,10 @@ def test_escaped_snippet(lake: Path) -> None:
 def test_bad_arguments(lake: Path, kwargs: dict[str, object], message: str) -> None:
     with pytest.raises(QueryError, match=message):
         search(lake, "darfur", **kwargs)  # type: ignore[arg-type]
+
+
+def test_highlights_count_characters_not_bytes(lake: Path) -> None:
+    """Offsets from tantivy are UTF-8 bytes: a snippet with accents before the hit must still mark the word."""
+    hit = search(lake, "piraeus").hits[0]
+    assert hit.reference_id == "06ATHENS2001" and "café" in hit.snippet
+    assert [hit.snippet[a:b] for a, b in hit.highlights] == ["Piraeus"]
