@@ -23,7 +23,7 @@ from etl.search._index import (
     sync,
     unpack,
 )
-from etl.search._query import QueryError, Translator, parse
+from etl.search._query import QueryError, Translator, highlight_terms, parse
 
 SORTS = ("relevance", "date", "oldest")
 MAX_LIMIT = 500  # hits per call with snippets
@@ -36,6 +36,8 @@ FACETS: dict[str, tuple[str, int]] = {  # facet -> (fast field, how many values)
     "tag": ("f_tag", 30),
 }
 SNIPPET_CHARS = 240
+_SPACES = re.compile(r"\s+")
+MAX_SNIPPET_TEXT = 30_000
 _FIRST_PARA = re.compile(r"(?m)^\s*1\.\s")  # where the numbered paragraphs start (after TAGS, SUBJECT, REF)
 
 
@@ -187,7 +189,7 @@ class Searcher:
             res = searcher.search(q, n, count=True, order_by_field="sent", offset=offset, order=order)
         hits = [self._hit(searcher, key, addr, sort) for key, addr in res.hits[:limit]]
         if snippets and hits:
-            self._snippets(index, searcher, q, hits)
+            self._snippets(index, searcher, q, hits, tree)
         fac = self._facets(searcher, q) if facets else {}
         return SearchResult(query, int(res.count or 0), hits, fac, version, time.perf_counter() - t0, offset, sort)
 
@@ -209,28 +211,46 @@ class Searcher:
             body=unpack(d.get_first("body_z")),
         )
 
-    def _snippets(self, index: Any, searcher: Any, q: Any, hits: list[Hit]) -> None:
-        """Cut each hit's snippet from its body (stored in the index: no second read of the lake)."""
+    def _snippets(self, index: Any, searcher: Any, q: Any, hits: list[Hit], tree: Any) -> None:
+        """Cut each hit's snippet from its body (stored in the index: no second read of the lake).
+
+        tantivy's snippet generator tokenizes all the text it is given, which costs milliseconds on a long
+        cable: it is given a window around the first place a query word seems to be (found with a regex
+        on the words' stems), and the whole text only when that finds nothing."""
         import tantivy as t
 
         gen = t.SnippetGenerator.create(searcher, q, index.schema, "body")
         gen.set_max_num_chars(SNIPPET_CHARS)
+        near = _near_pattern(tree)
+
+        def cut(text: str) -> tuple[str, list[tuple[int, int]]] | None:
+            doc = t.Document()
+            doc.add_text("body", text)
+            snip = gen.snippet_from_doc(doc)
+            if not snip.highlighted():
+                return None
+            frag = snip.fragment()
+            return frag, _char_ranges(frag, [(r.start, r.end) for r in snip.highlighted()])
+
         for h in hits:
             body = h.body
             if not body:
                 continue
             start = _FIRST_PARA.search(body)
-            for text in ([body[start.start():]] if start else []) + [body]:  # the paragraphs first
-                doc = t.Document()
-                doc.add_text("body", text)
-                snip = gen.snippet_from_doc(doc)
-                if snip.highlighted():
-                    h.snippet = snip.fragment()
-                    h.highlights = _char_ranges(h.snippet, [(r.start, r.end) for r in snip.highlighted()])
-                    break
-            else:  # no word of the query is in the body (a hit on the subject, a TAG...): the opening lines
-                opening = body[start.start():] if start else body
-                h.snippet = " ".join(opening[: SNIPPET_CHARS * 2].split())[:SNIPPET_CHARS]
+            paras = body[start.start():] if start else body
+            got = None
+            if near is not None:  # else the query has no word of the text to show (TAG, id, date...)
+                m = near.search(paras) or (near.search(body) if start else None)
+                if m is not None:
+                    text = m.string
+                    window = text[max(0, m.start() - SNIPPET_CHARS // 2): m.start() + 2 * SNIPPET_CHARS]
+                    got = cut(window) or _regex_marks(window, near)  # prefixes: tantivy marks no word
+                else:
+                    got = cut(paras[:MAX_SNIPPET_TEXT])
+            if got is not None:
+                h.snippet, h.highlights = got
+            else:  # no word of the query is in the text (a hit on the subject, a TAG...): the opening lines
+                h.snippet = " ".join(paras[: SNIPPET_CHARS * 2].split())[:SNIPPET_CHARS]
             # snippets are for reading: collapse the telegram's line breaks (offsets move with them)
             h.snippet, h.highlights = _squeeze(h.snippet, h.highlights)
 
@@ -249,6 +269,34 @@ class Searcher:
         return out
 
 
+def _near_pattern(tree: Any) -> re.Pattern[str] | None:
+    """A regex finding where the query's body words probably are: each word's stem (or prefix) at a word
+    start, case-insensitive; None when the query has no such word (TAG, id, date queries...)."""
+    stems: set[str] = set()
+    for leaf in highlight_terms(tree):
+        if leaf.field not in (None, "body"):
+            continue
+        words = [fold(leaf.text)] if leaf.op == "prefix" else analyze(leaf.text)
+        for w in words:
+            stems.add(w[:-1] if len(w) > 4 else w)  # stems may end otherwise in the text (polici: policy)
+    if not stems:
+        return None
+    alts = "|".join(sorted((re.escape(w) for w in stems), key=len, reverse=True))
+    return re.compile(rf"(?<!\w)(?:{alts})", re.IGNORECASE)
+
+
+def _regex_marks(text: str, near: re.Pattern[str]) -> tuple[str, list[tuple[int, int]]] | None:
+    """The first SNIPPET_CHARS of ``text`` with the words ``near`` finds marked (whole words)."""
+    frag = text[:SNIPPET_CHARS]
+    marks = []
+    for m in near.finditer(frag):
+        end = m.end()
+        while end < len(frag) and frag[end].isalnum():
+            end += 1
+        marks.append((m.start(), end))
+    return (frag, marks) if marks else None
+
+
 def _char_ranges(text: str, byte_ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """tantivy's highlight offsets count UTF-8 bytes; Python slices count characters."""
     raw = text.encode("utf-8")
@@ -260,30 +308,30 @@ def _char_ranges(text: str, byte_ranges: list[tuple[int, int]]) -> list[tuple[in
 
 
 def _squeeze(text: str, ranges: list[tuple[int, int]]) -> tuple[str, list[tuple[int, int]]]:
-    """Runs of whitespace -> one space, with the highlight ranges moved to match."""
-    out: list[str] = []
-    mapping: list[int] = []  # old offset -> new offset
-    prev_space = False
-    for ch in text:
-        mapping.append(len(out))
-        if ch.isspace():
-            if prev_space:
-                continue
-            out.append(" ")
-            prev_space = True
-        else:
-            out.append(ch)
-            prev_space = False
-    mapping.append(len(out))
-    new = "".join(out)
-    stripped = new.lstrip()
-    shift = len(new) - len(stripped)
-    last = len(mapping) - 1
+    """Runs of whitespace -> one space (ends trimmed), with the highlight ranges moved to match."""
+    cuts: list[tuple[int, int]] = []  # (old offset where a run ends, characters removed up to there)
+    removed = 0
+    pieces: list[str] = []
+    pos = 0
+    for m in _SPACES.finditer(text):
+        a, b = m.span()
+        keep = 0 if a == 0 or b == len(text) else 1
+        pieces += [text[pos:a], " " * keep]
+        removed += (b - a) - keep
+        cuts.append((b, removed))
+        pos = b
+    pieces.append(text[pos:])
 
-    def at(i: int) -> int:
-        return max(mapping[min(max(i, 0), last)] - shift, 0)
+    def moved(i: int) -> int:
+        shift = 0
+        for end, total in cuts:
+            if end <= i:
+                shift = total
+            else:
+                break
+        return max(i - shift, 0)
 
-    return stripped.rstrip(), [(at(a), at(b)) for a, b in ranges]
+    return "".join(pieces), [(moved(a), moved(b)) for a, b in ranges]
 
 
 _SEARCHERS: dict[str, Searcher] = {}
