@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from etl.search._index import (
+    SCHEMA_VERSION,
     analyze,
     fold,
     index_dir,
@@ -135,7 +136,7 @@ class Searcher:
                 index = open_index(index_dir(self.lake))
                 meta = read_meta(index) if index is not None else {}
                 version = lake_version(self.lake)
-                if index is not None and meta.get("version") == version:
+                if index is not None and meta.get("version") == version and meta.get("schema") == SCHEMA_VERSION:
                     self._index, self._version = index, version
                     return index, version
                 if self.repair:
@@ -243,7 +244,10 @@ class Searcher:
                 m = near.search(paras) or (near.search(body) if start else None)
                 if m is not None:
                     text = m.string
-                    window = text[max(0, m.start() - SNIPPET_CHARS // 2): m.start() + 2 * SNIPPET_CHARS]
+                    a = max(0, m.start() - SNIPPET_CHARS // 2)
+                    if a:  # start at a word
+                        a = next((i + 1 for i in range(a, m.start()) if text[i].isspace()), m.start())
+                    window = text[a: m.start() + 2 * SNIPPET_CHARS]
                     got = cut(window) or _regex_marks(window, near)  # prefixes: tantivy marks no word
                 else:
                     got = cut(paras[:MAX_SNIPPET_TEXT])
@@ -357,4 +361,5 @@ def check(lake: Path | str) -> dict[str, Any]:
     index = open_index(index_dir(lake))
     meta = read_meta(index) if index is not None else {}
     lv = lake_version(lake)
-    return {"lake": lv, "index": meta.get("version"), "docs": meta.get("docs"), "current": meta.get("version") == lv}
+    current = meta.get("version") == lv and meta.get("schema") == SCHEMA_VERSION
+    return {"lake": lv, "index": meta.get("version"), "docs": meta.get("docs"), "current": current}

@@ -177,3 +177,19 @@ def test_catalog_unaffected_by_index(tmp_path: Path) -> None:
         assert con.execute("select count(*) from cables").fetchone() == (7,)
     finally:
         con.close()
+
+
+def test_index_of_another_schema_is_rebuilt_before_a_search(tmp_path: Path) -> None:
+    """An index written by an older cablelake (another SCHEMA_VERSION) is never searched as it is."""
+    from etl.search import _index
+
+    lake = search_lake(tmp_path)
+    real = _index.SCHEMA_VERSION
+    try:
+        _index.SCHEMA_VERSION = "cablelake-search/0"
+        sync(lake, rebuild=True)
+    finally:
+        _index.SCHEMA_VERSION = real
+    assert not check(lake)["current"]
+    hit = Searcher(lake).search("saltanov").hits[0]
+    assert check(lake)["current"] and "Saltanov" in hit.snippet
