@@ -118,7 +118,8 @@ class ReadingRoom:
         """Run ``fn`` in a worker thread, answering 503 when it passes the time budget."""
         try:
             with anyio.fail_after(self.budget):
-                return await anyio.to_thread.run_sync(fn, *args)
+                # abandon_on_cancel: the answer leaves at the deadline; the thread ends its work unobserved
+                return await anyio.to_thread.run_sync(fn, *args, abandon_on_cancel=True)
         except TimeoutError:
             raise HTTPException(503, f"the request took more than {self.budget:.0f} s; narrow the query") from None
 

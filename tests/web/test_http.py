@@ -157,3 +157,14 @@ def test_publish_while_serving(tmp_path: Path) -> None:
     finally:
         err = srv.stop()
     assert "Traceback" not in err, err[-3000:]
+
+
+def test_time_budget(lake_root: Path) -> None:
+    """A request that passes the time budget is answered 503 with a message (here the budget is ~0)."""
+    from starlette.testclient import TestClient
+
+    from etl.web import create_app
+
+    with TestClient(create_app(lake_root / "lake", budget=1e-9)) as client:
+        res = client.get("/?q=darfur")
+    assert res.status_code == 503 and "narrow the query" in res.text
