@@ -260,7 +260,9 @@ def sync_search(root: Path) -> None:
         return
     try:
         _search.sync(root)
-    except Exception:  # noqa: BLE001 - the index is derived data; the lake itself is fine
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException:  # noqa: BLE001 - derived data (a panic in tantivy is a BaseException); the lake is fine
         logging.getLogger(__name__).exception("search index of %s not brought up to date", root)
 
 

@@ -132,6 +132,7 @@ class Searcher:
             if self._index is not None and version == self._version:
                 return self._index, version
             deadline = time.monotonic() + self.wait
+            problem = ""
             while True:
                 index = open_index(index_dir(self.lake))
                 meta = read_meta(index) if index is not None else {}
@@ -148,10 +149,13 @@ class Searcher:
                         continue
                     except LakeLockedError:
                         pass  # a writer is at work: it brings the index up to date itself
+                    except OSError as exc:  # a lake this process cannot write: wait for its writer
+                        problem = f" ({exc})"
                 if time.monotonic() > deadline:
                     raise SearchUnavailable(
                         f"the search index of {self.lake} is at {meta.get('version') or 'nothing'} but the lake "
-                        f"is at {version}; run `cablelake run` (or wait for the running one) to bring it up to date"
+                        f"is at {version}{problem}; run `cablelake run` (or wait for the running one) to bring it "
+                        "up to date"
                     )
                 time.sleep(0.1)
 
