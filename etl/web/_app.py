@@ -109,6 +109,8 @@ class ReadingRoom:
             version = self._version()
             if self._con is None or version != self._con_version:
                 old, self._con = self._con, catalog.connect(self.lake, read_only=True)
+                # Parquet footers read once per version, not per page (a third off the cable page)
+                self._con.execute("SET parquet_metadata_cache = true")
                 self._con_version = version
                 if old is not None:
                     old.close()
