@@ -130,24 +130,13 @@ def _p95(values: list[float]) -> float:
 def page_latency(lake: Path, queries: list[str], rounds: int) -> dict[str, object]:
     sys.path.insert(0, str(REPO / "tests" / "web"))
     sys.path.insert(0, str(REPO / "tests" / "dashboard"))
-    from _webdriver import free_port
+    from _server import Server
 
     from etl.search import search
 
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "etl.cli", "serve", "--lake", str(lake), "--port", str(port)],
-                            cwd=REPO, env=_env(True), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
+    srv = Server(lake)
+    base = srv.base
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(base + "/", timeout=5).read()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
         ids = [h.reference_id for q in queries[:10] for h in search(lake, q, limit=2, snippets=False).hits]
         rnd = random.Random(1)
         rnd.shuffle(ids)
@@ -167,8 +156,7 @@ def page_latency(lake: Path, queries: list[str], rounds: int) -> dict[str, objec
         search_t = [timed("/?" + urllib.parse.urlencode({"q": q})) for _ in range(rounds) for q in queries]
         cable_t = [timed(f"/cable/{i}") for _ in range(rounds) for i in ids]
     finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+        srv.stop()
     return {"search_p50_ms": statistics.median(search_t) * 1000, "search_p95_ms": _p95(search_t) * 1000,
             "cable_p50_ms": statistics.median(cable_t) * 1000, "cable_p95_ms": _p95(cable_t) * 1000,
             "pages": len(search_t) + len(cable_t)}

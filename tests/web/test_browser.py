@@ -8,8 +8,8 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 from _search_lakes import HOSTILE_ID
+from _server import ARTIFACTS, Server
 from _webdriver import Browser
-from conftest import ARTIFACTS, Server
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 import pytest
 from _search_lakes import HOSTILE_ID, telegram
-from conftest import Server
+from _server import Server
 
 from etl.pipeline import run
 
