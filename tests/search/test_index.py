@@ -193,3 +193,26 @@ def test_index_of_another_schema_is_rebuilt_before_a_search(tmp_path: Path) -> N
     assert not check(lake)["current"]
     hit = Searcher(lake).search("saltanov").hits[0]
     assert check(lake)["current"] and "Saltanov" in hit.snippet
+
+
+def test_sigkill_during_index_build(tmp_path: Path) -> None:
+    """A process killed while it writes the index (a rebuild here) leaves an index the next search can use
+    or repair: never one that answers with other ids than the lake's."""
+    import os
+    import signal
+    import time
+
+    lake = search_lake(tmp_path)
+    code = f"import etl.search as s; s.sync({str(lake)!r}, rebuild=True); print('done')"
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True, capture_output=True, timeout=120)
+    duration = time.perf_counter() - t0
+    for i in range(6):
+        proc = subprocess.Popen([sys.executable, "-c", code], cwd=REPO, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, start_new_session=True)
+        time.sleep(duration * (0.3 + 0.12 * i))  # from the imports to the commit
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        assert {h.reference_id for h in Searcher(lake).search("NOT id:none", limit=50).hits} == cables_ids(lake)
+        assert check(lake)["current"] and index_ids(lake) == cables_ids(lake)
