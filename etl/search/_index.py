@@ -29,7 +29,7 @@ import threading
 import time
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -282,6 +282,7 @@ class SyncResult:
     deleted: int = 0
     docs: int = 0
     seconds: float = 0.0
+    phases: dict[str, float] = field(default_factory=dict)  # seconds per step
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -355,6 +356,15 @@ def sync(lake: Path | str, *, rebuild: bool = False, heap: int = WRITER_HEAP, th
             index = None
         if meta.get("schema") != SCHEMA_VERSION:
             index = None
+    phases: dict[str, float] = {}
+    mark = time.perf_counter()
+
+    def phase(name: str) -> None:
+        nonlocal mark
+        now = time.perf_counter()
+        phases[name] = round(now - mark, 3)
+        mark = now
+
     version, con = _snapshot(root)
     try:
         if index is not None and meta.get("version") == version:
@@ -368,12 +378,14 @@ def sync(lake: Path | str, *, rebuild: bool = False, heap: int = WRITER_HEAP, th
             have: set[int] = set()
         else:
             have = index_fps(index)
+        phase("open")
         pairs = _lake_pairs(con)
         fps = pairs.column("fp").to_pylist()
         want = set(fps)
         add = want - have
         drop = have - want
         runs = {r for r, f in zip(pairs.column("run_id").to_pylist(), fps, strict=True) if f in add}
+        phase("diff")
         writer = index.writer(heap, threads)
         try:
             if operation == "rebuild":
@@ -387,12 +399,15 @@ def sync(lake: Path | str, *, rebuild: bool = False, heap: int = WRITER_HEAP, th
                 added += len(batch)
             if added != len(add):
                 raise RuntimeError(f"search index: {len(add)} rows to add but the catalog gave {added}")
+            phase("read+add")
             writer.delete_documents_by_term("key", META_KEY)
             docs = len(want)
             writer.add_document(_meta_doc({"schema": SCHEMA_VERSION, "version": version, "docs": docs,
                                            "synced_at": datetime.now(UTC).isoformat()}))
             writer.commit()
+            phase("commit")
             writer.wait_merging_threads()
+            phase("merge")
         except BaseException:
             writer.rollback()
             raise
@@ -406,8 +421,9 @@ def sync(lake: Path | str, *, rebuild: bool = False, heap: int = WRITER_HEAP, th
             return sync(root, rebuild=True, heap=heap, threads=threads)
         raise RuntimeError(f"search index rebuilt with {have_now} cables but the lake has {docs}")
     _gc(index, path)
+    phase("gc")
     res = SyncResult(version, operation, added=len(add), deleted=len(drop), docs=docs,
-                     seconds=round(time.perf_counter() - t0, 3))
+                     seconds=round(time.perf_counter() - t0, 3), phases=phases)
     log.info("search index %s", res.to_dict())
     return res
 
