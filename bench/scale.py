@@ -94,14 +94,15 @@ def _esc(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("'", "\\'")
 
 
-def build_csv(path: Path, rows: int, seeds: list[list[str]]) -> dict[str, float]:
-    """Write ``rows`` cables.csv rows with unique ids (seed text with a new serial per row)."""
+def build_csv(path: Path, rows: int, seeds: list[list[str]], start: int = 0) -> dict[str, float]:
+    """Write ``rows`` cables.csv rows with unique ids (seed text with a new serial per row), numbered from
+    ``start`` (so that two files can hold different cables)."""
     if not seeds:
         raise SystemExit("no seed rows")
     path.parent.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     with path.open("w", encoding="utf-8", newline="") as out:
-        for i in range(rows):
+        for i in range(start, start + rows):
             seq, created, rid, origin, cls, refs, header, body = seeds[i % len(seeds)]
             m = _ID.match(rid)
             assert m is not None

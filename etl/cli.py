@@ -200,6 +200,61 @@ def cmd_shell(args: argparse.Namespace) -> int:
         return 1
 
 
+def cmd_search(args: argparse.Namespace) -> int:
+    import csv
+
+    from etl.query import format_table
+    from etl.search import QueryError, SearchUnavailable, search
+
+    if not Path(args.lake).is_dir():
+        sys.stderr.write(f"cablelake search: no lake at {args.lake} (give --lake DIR or set $CABLELAKE_LAKE)\n")
+        return 1
+    try:
+        res = search(args.lake, args.query, limit=args.limit, offset=args.offset, sort=args.sort,
+                     facets=args.facets or args.format == "json")
+    except QueryError as exc:
+        sys.stderr.write(f"cablelake search: bad query: {exc}\n")
+        return 2
+    except SearchUnavailable as exc:
+        sys.stderr.write(f"cablelake search: {exc}\n")
+        return 1
+    out = sys.stdout
+    cols = ["reference_id", "sent_at", "origin", "subject", "score", "snippet"]
+    if args.format == "json":
+        json.dump({"query": res.query, "total": res.total, "offset": res.offset, "sort": res.sort,
+                   "lake_version": res.version, "hits": [h.to_dict() for h in res.hits],
+                   "facets": {k: [{"value": v, "count": n} for v, n in vals] for k, vals in res.facets.items()}},
+                  out, indent=2, ensure_ascii=False)
+        out.write("\n")
+        return 0
+    rows = [(h.reference_id, h.sent_at.date().isoformat() if h.sent_at else None, h.origin, h.subject,
+             round(h.score, 3), h.snippet_marked()) for h in res.hits]
+    if args.format == "csv":
+        w = csv.writer(out)
+        w.writerow(cols)
+        w.writerows(rows)
+        return 0
+    out.write(format_table(cols, rows, max_width=args.max_width) + "\n")
+    shown = f"{res.offset + 1}-{res.offset + len(res.hits)}" if res.hits else "none"
+    out.write(f"({res.total} hit{'s' if res.total != 1 else ''}; showing {shown}; {res.seconds * 1000:.0f} ms)\n")
+    for name, vals in res.facets.items():
+        out.write(f"  {name}: " + ", ".join(f"{v} {n}" for v, n in vals[:12]) + "\n")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from etl.web import serve
+
+    if not Path(args.lake).is_dir():
+        sys.stderr.write(f"cablelake serve: no lake at {args.lake} (give --lake DIR or set $CABLELAKE_LAKE)\n")
+        return 1
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        sys.stderr.write(f"cablelake serve: note: listening on {args.host}, reachable from other machines\n")
+    sys.stderr.write(f"reading room of {args.lake} on http://{args.host}:{args.port}/ (Ctrl-C stops it)\n")
+    serve(args.lake, host=args.host, port=args.port)
+    return 0
+
+
 def cmd_dashboard(args: argparse.Namespace) -> int:
     import time
 
@@ -301,6 +356,36 @@ def build_parser() -> argparse.ArgumentParser:
     sh.add_argument("--lake", default=default_lake, help=lake_help)
     sh.add_argument("--builtin", action="store_true", help="use cablelake's own shell even if `duckdb` exists")
     sh.set_defaults(func=cmd_shell)
+
+    se = sub.add_parser(
+        "search", help="full-text search of the cables (the lake's search index)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Search the lake's cables. The language:\n"
+        "  words            all of them (stemmed: negotiations finds negotiated)\n"
+        '  "a phrase"       the words in this order\n'
+        "  A OR B, A AND B, NOT A, -A, ( )   boolean logic (AND is the default)\n"
+        "  negotiat*        a prefix (at least 2 characters)\n"
+        "  tag:PGOV  id:07MOSCOW5349  origin:\"Embassy Moscow\"  classification:SECRET  ref:07MOSCOW5112\n"
+        "  subject:WORD  body:WORD  summary:WORD  comment:WORD\n"
+        "  sent:2007  sent:2007-03  sent:2007-01..2007-12  sent:2009..\n"
+        "Also in SQL: select * from search('tag:PGOV AND moscow') s join cables c using (reference_id)",
+    )
+    se.add_argument("query", help="the query, e.g. 'darfur AND tag:PGOV'")
+    se.add_argument("--lake", default=default_lake, help=lake_help)
+    se.add_argument("--limit", type=int, default=20, help="hits to print (default 20, at most 500)")
+    se.add_argument("--offset", type=int, default=0, help="skip this many hits (paging)")
+    se.add_argument("--sort", choices=["relevance", "date", "oldest"], default="relevance",
+                    help="relevance (BM25), date (newest first) or oldest")
+    se.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    se.add_argument("--facets", action="store_true", help="also print counts per year, classification, origin, TAG")
+    se.add_argument("--max-width", type=int, default=50, help="truncate table cells to this width")
+    se.set_defaults(func=cmd_search)
+
+    sv = sub.add_parser("serve", help="the reading room: a local web app to search and read the lake (read-only)")
+    sv.add_argument("--lake", default=default_lake, help=lake_help)
+    sv.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    sv.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+    sv.set_defaults(func=cmd_serve)
 
     d = sub.add_parser("dashboard", help="write the static HTML dashboard of the lake (works offline)")
     d.add_argument("--lake", default=default_lake, help=lake_help)

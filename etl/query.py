@@ -35,9 +35,13 @@ def open_catalog(lake: Path | str, as_of: str | None = None) -> duckdb.DuckDBPyC
     if not is_remote(lake) and not root.is_dir():
         raise QueryError(f"no lake at {root} (give --lake DIR or set $CABLELAKE_LAKE; `cablelake run` makes one)")
     try:
-        return connect(root, read_only=True, as_of=as_of)
+        con = connect(root, read_only=True, as_of=as_of)
     except (LookupError, ValueError) as exc:
         raise QueryError(f"--as-of {as_of}: {exc}") from exc
+    from etl.search import register_sql
+
+    register_sql(con, root)  # search('query') as a table in SQL
+    return con
 
 
 def views_overview(con: duckdb.DuckDBPyConnection, width: int = 100, only: Sequence[str] = ()) -> str:
@@ -57,6 +61,8 @@ def explain_error(con: duckdb.DuckDBPyConnection, exc: duckdb.Error, sql: str = 
     """The DuckDB message, plus the views and their columns when a table or column name is unknown
     (only the views the query names, when it names some and the unknown name is a column)."""
     msg = str(exc).strip()
+    if "QueryError: " in msg:  # a search('...') whose query is malformed: the search language's own message
+        return "search(): " + msg.split("QueryError: ", 1)[1] + "\n(the search language: see `cablelake search --help`)"
     unknown_name = isinstance(exc, duckdb.CatalogException | duckdb.BinderException) or any(
         s in msg for s in ("does not exist", "not found in FROM clause", "Referenced column")
     )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import os
 import time
 from collections import Counter
 from datetime import datetime
@@ -13,6 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from etl import catalog as _catalog
+from etl import search as _search
 from etl.lake import (
     CATALOG_STATE,
     LakePaths,
@@ -232,7 +235,22 @@ def refresh_catalog(lake: str | Path, lock_timeout: float | None = None) -> str:
         version = read_current(paths.lake).version
         path = _catalog.refresh(lake)
         atomic_write_text(paths.root / CATALOG_STATE, json.dumps({"version": version}))
+        sync_search(lake)
     return str(path)
+
+
+def sync_search(root: Path | str) -> None:
+    """Bring the search index to the lake's version (under the lake lock). The commit is already made: a
+    failure here is logged, not raised, and the next run or search repairs the index.
+    ``CABLELAKE_SEARCH_INDEX=0`` leaves the index alone (the benchmark's baseline; a search then builds it)."""
+    if os.environ.get("CABLELAKE_SEARCH_INDEX", "1") == "0":
+        return
+    try:
+        _search.sync(root)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException:  # noqa: BLE001 - derived data (a panic in tantivy is a BaseException); the lake is fine
+        logging.getLogger(__name__).exception("search index of %s not brought up to date", root)
 
 
 def recover(lake: str | Path, keep: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -249,6 +267,8 @@ def recover(lake: str | Path, keep: tuple[str, ...] = ()) -> dict[str, Any]:
     if current.version and (catalog_version(root) != current.version or not LakePaths(root).catalog.exists()):
         refresh_catalog(root)
         refreshed = True
+    elif current.version:
+        sync_search(root)  # a crash between the catalog and the index: catch the index up
     garbage = collect_garbage(root)
     return {
         "migrated": migrated,

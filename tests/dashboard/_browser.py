@@ -16,6 +16,20 @@ from pathlib import Path
 import pytest
 
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "chromium", "chromium-browser")
+# headless, no network of its own: background services off, every host name resolves to nothing (IP
+# literals too: a test that serves pages on 127.0.0.1 adds ", EXCLUDE 127.0.0.1" to the rule)
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-extensions",
+    "--no-first-run",
+    "--no-default-browser-check",
+    "--host-resolver-rules=MAP * ~NOTFOUND",
+)
 
 
 def chromium() -> str:
@@ -32,23 +46,7 @@ def chromium() -> str:
 
 def _run(url: str, *args: str, timeout: float = 90) -> subprocess.CompletedProcess[str]:
     with tempfile.TemporaryDirectory(prefix="cablelake-chromium-") as profile:
-        cmd = [
-            chromium(),
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-extensions",
-            "--no-first-run",
-            "--no-default-browser-check",
-            "--host-resolver-rules=MAP * ~NOTFOUND",
-            f"--user-data-dir={profile}",
-            "--virtual-time-budget=10000",
-            *args,
-            url,
-        ]
+        cmd = [chromium(), *FLAGS, f"--user-data-dir={profile}", "--virtual-time-budget=10000", *args, url]
         return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
 
 

@@ -1,0 +1,230 @@
+"""Search benchmark (issue 15): the index against the pipeline's own time, in the same run.
+
+Builds a ``cables.csv`` of ``--rows`` cables like ``bench/scale.py`` (its builder: real corpus rows with new
+serials), plus a second file of ``--nightly`` other cables, then measures:
+
+* the pipeline on the first file with the index switched off (``CABLELAKE_SEARCH_INDEX=0``): the baseline;
+* building the index from scratch (``etl.search.sync(rebuild=True)``) in its own process: % of the baseline;
+* the nightly update: the pipeline publishes the second file (index off), then ``sync`` catches up;
+* 20 typical queries from Python (word, phrase, boolean, prefix, fielded, date-ranged; facets and snippets
+  on, 20 hits), repeated: median and p95;
+* the search and cable pages through ``cablelake serve`` (real HTTP on 127.0.0.1): p95 render time;
+* the index's size on disk against the cables' Parquet files.
+
+    .venv/bin/python bench/search_bench.py --rows 50000      # moderate scale
+    .venv/bin/python bench/search_bench.py --rows 251287     # the issue's scale
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+from scale import _seed_rows, build_csv  # noqa: E402
+
+TARGETS = {"build_pct": 25.0, "nightly_s": 3.0, "query_p95_ms": 50.0, "page_p95_ms": 150.0, "size_pct": 60.0}
+
+
+def _env(index: bool) -> dict[str, str]:
+    env = {**os.environ, "PYTHONPATH": str(REPO), "CABLELAKE_SEARCH_INDEX": "1" if index else "0"}
+    return env
+
+
+def _run(args: list[str], index: bool = False) -> tuple[float, str]:
+    t0 = time.perf_counter()
+    out = subprocess.run([sys.executable, *args], cwd=REPO, env=_env(index), capture_output=True, text=True,
+                         check=False)
+    if out.returncode != 0:
+        raise SystemExit(f"{args}: {out.stderr[-3000:]}")
+    return time.perf_counter() - t0, out.stdout
+
+
+def _sync_in_process(lake: Path, rebuild: bool) -> dict[str, object]:
+    code = (f"import json, etl.search as s; r = s.sync({str(lake)!r}, rebuild={rebuild}); "
+            "print(json.dumps(r.to_dict()))")
+    wall, out = _run(["-c", code])
+    res: dict[str, object] = json.loads(out.strip().splitlines()[-1])
+    res["wall"] = wall
+    return res
+
+
+def _size(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+def typical_queries(lake: Path) -> list[str]:
+    """20 queries of the kinds people type; the fielded ones take their values from the lake itself."""
+    from etl.search import search
+
+    top = search(lake, "NOT id:none", limit=1, snippets=False).facets
+    origin = top["origin"][0][0]
+    origin2 = top["origin"][min(3, len(top["origin"]) - 1)][0]
+    tag = top["tag"][0][0]
+    tag2 = top["tag"][min(5, len(top["tag"]) - 1)][0]
+    years = [y for y, _ in top["year"]]
+    year = years[len(years) // 2]
+    return [
+        "nuclear",
+        "election",
+        "minister",
+        '"prime minister"',
+        '"human rights"',
+        "iran AND nuclear",
+        "(oil OR gas) AND russia",
+        "terror*",
+        "negotiat* AND agreement",
+        f"tag:{tag}",
+        f"tag:{tag} AND tag:{tag2}",
+        f'origin:"{origin}"',
+        f'origin:"{origin2}" AND election',
+        "classification:SECRET",
+        f"sent:{year}",
+        f"sent:{year}-01..{year}-06 AND minister",
+        f"embassy NOT tag:{tag}",
+        f'"foreign minister" AND sent:{years[0]}..{years[-1]}',
+        "military AND classification:CONFIDENTIAL",
+        "visit OR meeting OR talks",
+    ]
+
+
+def query_latency(lake: Path, queries: list[str], rounds: int) -> dict[str, object]:
+    from etl.search import Searcher
+
+    s = Searcher(lake)
+    for q in queries:  # warm: open the index, first catalog connection
+        s.search(q)
+    times: list[float] = []
+    per_query: dict[str, float] = {}
+    totals: dict[str, int] = {}
+    for _ in range(rounds):
+        for q in queries:
+            t0 = time.perf_counter()
+            res = s.search(q, limit=20)
+            dt = time.perf_counter() - t0
+            times.append(dt)
+            per_query[q] = max(per_query.get(q, 0.0), dt)
+            totals[q] = res.total
+    return {"p50_ms": statistics.median(times) * 1000, "p95_ms": _p95(times) * 1000, "n": len(times),
+            "slowest": sorted(((round(v * 1000, 1), k) for k, v in per_query.items()), reverse=True)[:3],
+            "hits": totals}
+
+
+def _p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+
+
+def page_latency(lake: Path, queries: list[str], rounds: int) -> dict[str, object]:
+    sys.path.insert(0, str(REPO / "tests" / "web"))
+    sys.path.insert(0, str(REPO / "tests" / "dashboard"))
+    from _server import Server
+
+    from etl.search import search
+
+    srv = Server(lake)
+    base = srv.base
+    try:
+        ids = [h.reference_id for q in queries[:10] for h in search(lake, q, limit=2, snippets=False).hits]
+        rnd = random.Random(1)
+        rnd.shuffle(ids)
+        ids = ids[:20]
+
+        def timed(path: str) -> float:
+            t0 = time.perf_counter()
+            with urllib.request.urlopen(base + path, timeout=60) as r:
+                r.read()
+                assert r.status == 200, path
+            return time.perf_counter() - t0
+
+        for q in queries:
+            timed("/?" + urllib.parse.urlencode({"q": q}))
+        for i in ids:
+            timed(f"/cable/{i}")
+        search_t = [timed("/?" + urllib.parse.urlencode({"q": q})) for _ in range(rounds) for q in queries]
+        cable_t = [timed(f"/cable/{i}") for _ in range(rounds) for i in ids]
+    finally:
+        srv.stop()
+    return {"search_p50_ms": statistics.median(search_t) * 1000, "search_p95_ms": _p95(search_t) * 1000,
+            "cable_p50_ms": statistics.median(cable_t) * 1000, "cable_p95_ms": _p95(cable_t) * 1000,
+            "pages": len(search_t) + len(cable_t)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rows", type=int, default=50_000)
+    ap.add_argument("--nightly", type=int, default=1_000)
+    ap.add_argument("--rounds", type=int, default=5, help="repetitions of the query and page sets")
+    ap.add_argument("--work", type=Path, default=REPO / ".bench" / "search")
+    ap.add_argument("--corpus", type=Path,
+                    default=Path(os.environ.get("CABLELAKE_CORPUS", REPO.parent / "shared" / "corpus")))
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args(argv)
+
+    work = args.work
+    lake = work / "lake"
+    if lake.exists():
+        import shutil
+
+        shutil.rmtree(lake)
+    base_csv = work / f"cables-{args.rows}.csv"
+    new_csv = work / f"nightly-{args.rows}-{args.nightly}.csv"
+    if not base_csv.exists():
+        seeds, _ = _seed_rows(args.corpus)
+        build_csv(base_csv, args.rows, seeds)
+    if not new_csv.exists():
+        build_csv(new_csv, args.nightly, seeds, start=args.rows)
+
+    print(f"search benchmark: {args.rows:,} cables (+{args.nightly:,} nightly), {os.cpu_count()} cores", flush=True)
+    pipe_s, out = _run(["-m", "etl.cli", "run", str(base_csv), "--lake", str(lake), "--json"])
+    summary = json.loads(out)
+    print(f"  pipeline (index off)      {pipe_s:8.1f} s   {summary['lake_cables']:,} cables", flush=True)
+    build = _sync_in_process(lake, rebuild=True)
+    build_s = float(build["seconds"])  # type: ignore[arg-type]
+    print(f"  index from scratch        {build_s:8.1f} s   {100 * build_s / pipe_s:5.1f} % of the pipeline "
+          f"(target <= {TARGETS['build_pct']:.0f} %; process wall {float(build['wall']):.1f} s)", flush=True)  # type: ignore[arg-type]
+
+    night_s, _ = _run(["-m", "etl.cli", "run", str(new_csv), "--lake", str(lake), "--json"])
+    upd = _sync_in_process(lake, rebuild=False)
+    upd_s = float(upd["seconds"])  # type: ignore[arg-type]
+    print(f"  nightly +{args.nightly:,} cables: pipeline {night_s:.1f} s; index update {upd_s:.2f} s "
+          f"(added {upd['added']}, deleted {upd['deleted']}; target <= {TARGETS['nightly_s']:.0f} s)", flush=True)
+
+    from etl import catalog
+    from etl.lake import LakePaths
+    from etl.search import index_dir
+
+    parquet = sum(f.stat().st_size for f in catalog.live_files(LakePaths(lake), "cables"))
+    index_bytes = _size(index_dir(lake))
+    print(f"  index size                {index_bytes / 2**20:8.1f} MiB  {100 * index_bytes / parquet:5.1f} % of the "
+          f"cables' Parquet ({parquet / 2**20:.1f} MiB; target <= {TARGETS['size_pct']:.0f} %)", flush=True)
+
+    queries = typical_queries(lake)
+    ql = query_latency(lake, queries, args.rounds)
+    print(f"  20 typical queries        p50 {ql['p50_ms']:.1f} ms, p95 {ql['p95_ms']:.1f} ms over {ql['n']} searches "
+          f"(target p95 <= {TARGETS['query_p95_ms']:.0f} ms); slowest {ql['slowest']}", flush=True)
+    pl = page_latency(lake, queries, max(1, args.rounds // 2))
+    print(f"  pages over HTTP           search p50 {pl['search_p50_ms']:.0f} / p95 {pl['search_p95_ms']:.0f} ms, "
+          f"cable p50 {pl['cable_p50_ms']:.0f} / p95 {pl['cable_p95_ms']:.0f} ms "
+          f"(target p95 <= {TARGETS['page_p95_ms']:.0f} ms)", flush=True)
+    if args.json:
+        print(json.dumps({"rows": args.rows, "pipeline_s": pipe_s, "build": build, "nightly_pipeline_s": night_s,
+                          "update": upd, "parquet_bytes": parquet, "index_bytes": index_bytes, "queries": ql,
+                          "pages": pl}, indent=2, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
