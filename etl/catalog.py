@@ -86,7 +86,7 @@ def _digest(root: Path, files: Mapping[str, Sequence[Path | str]]) -> str:
 
 def search_path_sql(root: Path) -> str:
     """The ``SET`` that makes a DuckDB connection read the catalog's relative paths from ``root``."""
-    return f"SET file_search_path = {_lit(str(root.resolve()))}"
+    return f"SET GLOBAL file_search_path = {_lit(str(root.resolve()))}"  # GLOBAL: cursors inherit it
 
 
 def _empty_select(con: duckdb.DuckDBPyConnection, table: str) -> tuple[str, dict[str, str]]:

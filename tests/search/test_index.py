@@ -172,7 +172,7 @@ def test_cli_search(tmp_path: Path) -> None:
 def test_catalog_unaffected_by_index(tmp_path: Path) -> None:
     """The index is beside the lake, not in it: the catalog and its views do not change."""
     lake = search_lake(tmp_path)
-    con = duckdb.connect(str(lake / "cables.duckdb"), read_only=True)
+    con = duckdb.connect(str(lake / "cables.duckdb"), read_only=True, config={"file_search_path": str(lake)})
     try:
         assert con.execute("select count(*) from cables").fetchone() == (7,)
     finally:
