@@ -144,7 +144,8 @@ def commit_files(
         dt = open_table(loc, table, expected)
         if dt is None:
             raise ConflictError(f"{table}: version {expected} is gone")
-        _evolve(dt, schema)
+        if _evolve(dt, schema):  # a commit of its own (CAS too): the data lands one version later
+            expected = dt.version()
         dt.create_write_transaction(add_actions, "append", schema, partition_by=part, commit_properties=props)
     except CommitFailedError as exc:
         raise ConflictError(f"{table}: another writer committed version {expected + 1} first ({exc})") from exc
@@ -155,14 +156,17 @@ def commit_files(
     return expected + 1
 
 
-def _evolve(dt: DeltaTable, schema: pa.Schema) -> None:
-    """Add the columns the code's schema declares and the table lacks (a minor schema version)."""
+def _evolve(dt: DeltaTable, schema: pa.Schema) -> bool:
+    """Add the columns the code's schema declares and the table lacks (a minor schema version) as a commit
+    right after ``dt``'s version; returns whether it committed."""
     have = {f.name for f in pa.schema(dt.schema())}
     missing = [f for f in schema if f.name not in have]
     if missing:
         from deltalake.schema import Field
 
-        dt.alter.add_columns([Field.from_arrow(f) for f in missing])
+        dt.alter.add_columns([Field.from_arrow(f) for f in missing],
+                             commit_properties=CommitProperties(max_commit_retries=0))
+    return bool(missing)
 
 
 def restore(loc: Location, table: str, version: int) -> int:

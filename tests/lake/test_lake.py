@@ -167,6 +167,27 @@ def test_old_partitions_without_a_new_column_stay_readable(tmp_path: Path) -> No
     assert t.num_rows == 1 and t.column("also_seen_in").to_pylist()[0][0]["run_id"] == "old"
 
 
+def test_a_column_added_to_the_schema_is_added_to_the_delta_table(tmp_path: Path) -> None:
+    """A table created before a column existed gets it (its own commit) and the lake names the data commit."""
+    from deltalake import DeltaTable
+
+    from etl.lake import _delta
+    from etl.schema import schema
+
+    root = tmp_path / "lake"
+    txn = lake.Transaction(root, "old", "publish")
+    old_schema = schema("cables").remove(schema("cables").get_field_index("also_seen_in"))
+    txn.add("cables", to_table([cable("A", run="old")], "cables").drop_columns(["also_seen_in"]))
+    version = _delta.commit_files(txn.loc, "cables", -1, old_schema, adds=txn.added["cables"], removes=[],
+                                  lake_version=1, info={})
+    new = txn.preview()
+    new.table_versions["cables"] = version
+    lake._commit.write_commit(txn.base, new)
+    publish(root, "new", [cable("B", year=2008)])
+    assert ids(root) == ["A", "B"]
+    assert "also_seen_in" in pa.schema(DeltaTable(str(root / "cables")).schema()).names
+
+
 def test_full_refresh_replaces_tables_and_manifest(tmp_path: Path) -> None:
     root = tmp_path / "lake"
     with lake.lake_lock(root):
