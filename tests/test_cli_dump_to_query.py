@@ -108,3 +108,12 @@ def test_cli_names_a_source_that_does_not_exist(tmp_path: Path) -> None:
     both = _cli("run", str(tmp_path / "typo"), str(SAMPLE), "--lake", str(tmp_path / "lake"), "--json")
     assert both.returncode == 0 and "typo: no such file" in both.stderr
     assert json.loads(both.stdout)["records_found"] == len(list(SAMPLE.iterdir()))
+
+
+def test_cli_run_with_a_relative_lake_path(tmp_path: Path) -> None:
+    """``--lake lake`` (relative to the working directory) runs end to end: Great Expectations' Data Docs
+    want an absolute folder, and a relative one once failed the run after parsing."""
+    done = _cli("run", str(SAMPLE), "--lake", "lake", "--json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["cables"] >= 3
+    assert (tmp_path / "lake" / "_quality").is_dir()

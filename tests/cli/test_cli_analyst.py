@@ -109,7 +109,7 @@ def test_shell_uses_the_duckdb_cli_when_installed(tiny_lake: Path, monkeypatch: 
     monkeypatch.setattr(query.shutil, "which", lambda name: "/opt/bin/duckdb" if name == "duckdb" else None)
     monkeypatch.setattr(query.subprocess, "call", lambda cmd: calls.append(cmd) or 0)
     assert main(["shell", "--lake", str(tiny_lake)]) == 0
-    search = f"SET file_search_path = '{tiny_lake.resolve()}'"  # the views' paths are relative to the lake
+    search = f"SET GLOBAL file_search_path = '{tiny_lake.resolve()}'"  # the views' paths are relative to the lake
     assert calls == [["/opt/bin/duckdb", "-readonly", "-cmd", search, str(tiny_lake / "cables.duckdb")]]
 
 
