@@ -249,8 +249,37 @@ _SUBJECT_SQUASHED = re.compile(
 )
 
 
+_REF_LANDMARK = re.compile(
+    r"^[ \t]*(?:[a-z_]{2,12}[ \t]*:|[A-Za-z_]{2,12}:[ \t]*$|\d{3,}[,\t]|\d{1,3}\.(?=\(|[A-Z][a-z])|VZCZC|[ZOPR]{2}[ \t]+R[A-Z]{3,}"
+    r"|DE[ \t]+R[A-Z]{3,}|FM[ \t]+[A-Z]|-{3,}|\d{3}\.\d[ \t]+OF[ \t]+\d{3}|[A-Z .]+\d{3,8}[ \t]+\d{3}(?:\.\d)?[ \t]+OF"
+    r"|(?:SIPDIS|NOFORN|EXDIS|NODIS|LIMDIS|STADIS)\b|(?i:" + LEVEL + r")(?:[ \t]|$))"
+)
+"""Lines that end a REF block beside :data:`_REF_STOP`: a ``key: value`` or csv row of the page's metadata, a
+routing line, a caveat or banner line, teletype page residue, paragraph 1 written ``1.(C)``/``1.Summary``."""
+_REF_LIKE = re.compile(r"\b[A-Z][A-Za-z'\-]{2,}(?:[ \t]+[A-Z][A-Za-z'\-]+)*[ \t]+\#?\d{2,7}\b|\(NOTAL\)|^[ \t]*\(?\d{1,2}[ \t]*\)")
+"""A line that reads as (part of) a reference: a station and serial (``SAN JOSE 01875``), ``(NOTAL)``."""
+
+
+def _ref_continues(line: str, block: list[str]) -> bool:
+    """An unlettered line goes on with the REF block when the block's last line cannot end there (``AND``, a
+    comma, an open bracket) or when it is a short line citing a cable; a line of prose ends the block."""
+    last = block[-1]
+    if last.rstrip().endswith("..."):  # a cut preview ends where it was cut
+        return False
+    joined = " ".join(block)
+    if _DANGLING.search(last) or joined.count("(") > joined.count(")"):
+        return not _PROSE.match(line) or line.lstrip()[:1].islower()
+    s = line.strip()
+    if s[:1].isdigit() and re.search(r"[A-Z][ \t]*$", last):  # the serial of a station wrapped to the next line
+        return True
+    return len(s) <= 60 and not _PROSE.match(line) and bool(_REF_LIKE.search(s))
+
+
 def find_references(top: str) -> str | None:
-    """The REF block as written: REF line plus lettered items and continuation lines."""
+    """The REF block as written: the REF line, then lettered items and continuation lines up to a landmark
+    (a paragraph, Classified By, SUMMARY, a metadata or routing line, the next body-header keyword) or a line
+    of prose. Blank lines are not block ends (layouts add and drop them). A block cut short by a preview
+    (``REF: A. 07 QUITO...``) gives way to the full block repeated further down."""
     m = REF_LINE.search(top)
     if not m:
         subj = SUBJECT_LINE.search(top)
@@ -262,24 +291,25 @@ def find_references(top: str) -> str | None:
             return " ".join(refs[: cut.start() if cut else len(refs)].split()) or None
         return None
     lines = top[m.start():].split("\n")
-    out = [lines[0].strip()]
-    i = 1
-    while i < len(lines):
-        line = lines[i]
+    out = [lines[0].rstrip()]
+    for line in lines[1:]:
+        if not line.strip():
+            continue
+        if out[-1].rstrip().endswith("..."):
+            break
         if _REF_CABLE_HINT.match(line):  # "(B) Sao Paulo 319": an item, not a portion-marked paragraph
             out.append(line.rstrip())
-            i += 1
             continue
-        if not line.strip():
-            j = i + 1
-            while j < len(lines) and not lines[j].strip():
-                j += 1
-            if j < len(lines) and _REF_ITEM.match(lines[j]) and not _REF_STOP.match(lines[j]):
-                i = j
-                continue
+        if _REF_STOP.match(line) or _REF_LANDMARK.match(line):
             break
-        if _REF_STOP.match(line):
-            break
-        out.append(line.rstrip())
-        i += 1
-    return "\n".join(out).strip() or None
+        if _REF_ITEM.match(line) or _ref_continues(line, out):
+            out.append(line.rstrip())
+            continue
+        break
+    raw = "\n".join(out).strip()
+    if raw.endswith("..."):
+        later = find_references(top[m.end():])
+        cut = " ".join(raw[:-3].split())
+        if later and " ".join(later.split()).startswith(cut):
+            return later
+    return raw or None
