@@ -36,7 +36,8 @@ REF_LINE = re.compile(
 _STOP = re.compile(
     r"^[ \t]*(?:$|REFS?\b|REF\(S\)|REFTEL|CLASSIFIED[ \t]+BY|CLASSIFIED[ \t]*:|\d{1,3}[ \t]*\.[ \t]|\(\w{1,6}\)[ \t]*\d|"
     r"-{3,}|={3,}|[\d<>]+[\d<>\-:/. \t]*$|\d+,\d|[a-z_]{2,12}:[ \t]|(?:STATE|DEPT|DEPARTMENT|NSC|USDOC|TREASURY|USTR|DOD|OSD)[ \t]+FOR\b"
-    r"|(?:PASS[ \t]+TO|FROM[ \t]+AMBASSADOR|THIS[ \t]+CABLE\b|SIPDIS[ \t]*$)|SUMMARY|BEGIN[ \t]+SUMMARY|SENSITIVE BUT|E\.O\.|TAGS|PAGE[ \t]+\d|THIS IS AN ACTION|[A-Z .]+\d{3,8}[ \t]+\d{3}(?:\.\d)?[ \t]+OF)",
+    r"|(?:PASS[ \t]+TO|FROM[ \t]+AMBASSADOR|THIS[ \t]+CABLE\b|SIPDIS[ \t]*$)|SUMMARY|BEGIN[ \t]+SUMMARY|(?:ENTIRE[ \t]+TEXT[ \t]+)?SENSITIVE BUT|\d{1,3}\.(?=\(|[A-Z][a-z])|\d{3}\.\d[ \t]+OF[ \t]+\d{3}|(?:[A-Z]+[ \t]+){0,3}(?:DEPT|DEPARTMENT)[ \t]+(?:PLEASE[ \t]+)?PASS\b"
+    r"|(?:[A-Z][ \t]){4,}[A-Z]\b|DERIVED[ \t]+FROM\b|E\.O\.|TAGS|PAGE[ \t]+\d|THIS IS AN ACTION|[A-Z .]+\d{3,8}[ \t]+\d{3}(?:\.\d)?[ \t]+OF)",
     re.I,
 )
 _REF_ITEM = re.compile(r"^[ \t]*(?:\(?[A-Z][ \t]*[.):][ \t]|REF[ \t]+[A-Z]\b|\([A-Z]\)|[A-Z]\.\S)", re.I)
@@ -133,19 +134,26 @@ def _continuation(lines: list[str], start: int, stop: re.Pattern[str]) -> list[s
 _DANGLING = re.compile(r"(?:\b(?:AND|OR|OF|THE|ON|TO|IN|FOR|WITH|A|AN|AT|BY|FROM)|[,:;\-/])[ \t]*$", re.I)
 
 
-_PROSE = re.compile(r"^[ \t]*(?:\([A-Z/]{1,6}\)[ \t]*)?[A-Z]?[a-z]{2,}\b.*\b[a-z]{3,}\b")
+_PROSE = re.compile(r"^[ \t]*(?:\([A-Z/]{1,6}\)[ \t]*)?[A-Z]?[a-z]+\b.*\b[a-z]{3,}\b")
 """A line of prose: it opens with a mixed- or lower-case word (``In celebration of...``, ``(U) This cable...``)."""
 
 
 def _subject_lines(top: str, m: re.Match[str]) -> list[str]:
     first = m.group("v").rstrip()
     following = top[m.end():].split("\n")[1:]
-    cont = _continuation(following, 0, _STOP)
+    if not first.strip():  # "SUBJECT:" alone, the subject on the next line (blank lines between)
+        k = next((k for k, line in enumerate(following[:3]) if line.strip()), None)
+        if k is not None and not _STOP.match(following[k]):
+            first, following = following[k].rstrip(), following[k + 1:]
+    cont = [] if first.endswith("...") else _continuation(following, 0, _STOP)
     if cont and not re.search(r"[a-z]{3}", first):  # an upper-case subject does not go on into prose
         for k, line in enumerate(cont):
             if _PROSE.match(line):
                 cont = cont[:k]
                 break
+    cut = next((k for k, line in enumerate(cont) if line.rstrip().endswith("...")), None)
+    if cut is not None:  # a cut preview ends where it was cut
+        cont = cont[: cut + 1]
     lines = [first] + cont
     # A blank line inside the subject (Markdown renderings put one between wrapped lines): a line ending
     # in "AND"/"OF"/a comma cannot end a subject, so the text after the blank line goes on.
@@ -159,6 +167,21 @@ def _subject_lines(top: str, m: re.Match[str]) -> list[str]:
         more = _continuation(following, j, _STOP)
         lines += more
         i = j + len(more)
+    # A one-line block between the subject and the next landmark (REF, Classified By, paragraph 1), written
+    # like the subject, is the subject's last wrapped line (pages that double-space or break the subject).
+    j = i
+    while j < len(following) and j < i + 4 and not following[j].strip():
+        j += 1
+    if j > i and j < len(following) and not lines[-1].rstrip().endswith(("...", ".")):
+        line = following[j]
+        k = j + 1
+        while k < len(following) and k < j + 4 and not following[k].strip():
+            k += 1
+        upper = not re.search(r"[a-z]{3}", " ".join(lines))
+        if (k < len(following) and following[k].strip() and _STOP.match(following[k]) and not _STOP.match(line)
+                and len(line.strip()) <= 70 and not line.rstrip().endswith(".")
+                and (not upper or not re.search(r"[a-z]", line)) and not _PROSE.match(line)):
+            lines.append(line.rstrip())
     return lines
 
 
@@ -243,7 +266,7 @@ _INLINE_REF = re.compile(
 )
 # Other text squashed onto the SUBJECT line: the Classified By line, or paragraph 1 ("...PROBLEM  1.  (SECRET")
 _SUBJECT_SQUASHED = re.compile(
-    r"[ \t]+(?=CLASSIFIED[ \t]+BY\b)|[ \t]{2,}(?=1\.[ \t]+\S)"
+    r"[ \t]+(?=CLASSIFIED[ \t]+BY\b|(?:ENTIRE[ \t]+TEXT[ \t]+)?SENSITIVE[ \t]+BUT[ \t]+UNCLASSIFIED\b)|[ \t]{2,}(?=1\.[ \t]+\S)"
     r"|[ \t]+(?=[A-Z]+[ \t]0{2,}\d+[ \t]+\d{3}(?:\.\d)?[ \t]+OF[ \t]+\d{3})",  # page-break residue
     re.I,
 )
