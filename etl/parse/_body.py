@@ -170,12 +170,12 @@ def _subject_lines(top: str, m: re.Match[str]) -> list[str]:
     # A one-line block between the subject and the next landmark (REF, Classified By, paragraph 1), written
     # like the subject, is the subject's last wrapped line (pages that double-space or break the subject).
     j = i
-    while j < len(following) and j < i + 4 and not following[j].strip():
+    while j < len(following) and not following[j].strip():
         j += 1
     if j > i and j < len(following) and not lines[-1].rstrip().endswith(("...", ".")):
         line = following[j]
         k = j + 1
-        while k < len(following) and k < j + 4 and not following[k].strip():
+        while k < len(following) and not following[k].strip():
             k += 1
         upper = not re.search(r"[a-z]{3}", " ".join(lines))
         if (k < len(following) and following[k].strip() and _STOP.match(following[k]) and not _STOP.match(line)
