@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-
 from datetime import UTC, date, datetime
 from types import SimpleNamespace as Rec
 from typing import Any
