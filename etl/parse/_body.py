@@ -332,7 +332,7 @@ def find_references(top: str) -> str | None:
     raw = "\n".join(out).strip()
     if raw.endswith("..."):
         later = find_references(top[m.end():])
-        cut = " ".join(raw[:-3].split())
-        if later and " ".join(later.split()).startswith(cut):
+        shown = " ".join(raw[:-3].split())
+        if later and " ".join(later.split()).startswith(shown):
             return later
     return raw or None
