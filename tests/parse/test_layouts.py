@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import random
 from collections import Counter
-from functools import cache
 from pathlib import Path
 
 import pytest
@@ -87,15 +86,19 @@ LAYOUTS = st.builds(lambda *parts: sorted({p for part in parts for p in ([part] 
 """A layout: at most one line-end form, blank-line change, preamble and page furniture, plus any flags."""
 
 
-@cache
+_SINGLES_OK: dict[str, frozenset[str]] = {}
+
+
 def _singles_ok(c: Case) -> frozenset[str]:
-    """The transforms under which ``c`` keeps every field on its own."""
-    ok = set()
-    for name, fn in TRANSFORMS.items():
-        text = fn(c.text, c.base)
-        if text is None or all(kept(c, text).values()):
-            ok.add(name)
-    return frozenset(ok)
+    """The transforms under which ``c`` keeps every field on its own (cached by label: a Case is not hashable)."""
+    if c.label not in _SINGLES_OK:
+        ok = set()
+        for name, fn in TRANSFORMS.items():
+            text = fn(c.text, c.base)
+            if text is None or all(kept(c, text).values()):
+                ok.add(name)
+        _SINGLES_OK[c.label] = frozenset(ok)
+    return _SINGLES_OK[c.label]
 
 
 @pytest.mark.corpus
