@@ -39,7 +39,8 @@ _STOP = re.compile(
 _REF_ITEM = re.compile(r"^[ \t]*(?:\(?[A-Z][ \t]*[.):][ \t]|REF[ \t]+[A-Z]\b|\([A-Z]\)|[A-Z]\.\S)", re.I)
 _REF_STOP = re.compile(
     r"^[ \t]*(?:CLASSIFIED[ \t]+BY|CLASSIFIED[ \t]*:|\d{1,3}[ \t]*\.[ \t]|-{3,}|={3,}|SUMMARY|\(\w{1,6}\)[ \t]*\w"
-    r"|SUBJECT|E\.O\.|TAGS)",
+    r"|SUBJECT|E\.O\.|TAGS|\d+,\d|(?-i:[a-z_]{2,12}:[ \t])|(?-i:VZCZC|ZN[YR][ \t]|DE[ \t]+R[A-Z]{3}|[OPRZ][ \t]+\d{6}Z|FM[ \t]+[A-Z]"
+    r"|(?:TO|INFO)[ \t]+R[A-Z]{3,}/)|" + LEVEL + r"[^\n]*\d{3})",
     re.I,
 )
 PORTION_PREFIX = re.compile(r"^[ \t]*\((?P<mark>[A-Z]{1,4}(?:[ \t]*/{1,2}[ \t]*[A-Z]{1,6}){0,3})\)[ \t]*[-:]?[ \t]*")
@@ -264,7 +265,7 @@ def find_references(top: str) -> str | None:
                 i = j
                 continue
             break
-        if _REF_STOP.match(line):
+        if _REF_STOP.match(line) or _PROSE.match(line):
             break
         out.append(line.rstrip())
         i += 1
