@@ -420,9 +420,12 @@ def strip_page_breaks(text: str) -> str:
     """Text without page furniture: a teletype page header from page 2 on (``PAGE 02 MADRID 00640 02 OF 09
     091341Z``) or a printed ``Page 2 of 5``, with the classification line printed beside it. Page 1's header
     stays (partial extracts are identified by it). Only the parsed view is cleaned; header/body keep it."""
-    if "PAGE" not in text and "Page" not in text:
+    if ("PAGE" not in text and "Page" not in text) or not _PAGE_HINT.search(text):
         return text
     return _PAGE_BREAK.sub("", text)
+
+
+_PAGE_HINT = re.compile(r"^[ \t]*(?:PAGE[ \t]+(?!0*1\b)\d|Page[ \t]+\d)", re.M)
 
 
 def text_end(body: str) -> int:
