@@ -187,7 +187,7 @@ def _fill(row: dict[str, Any], header: str, body: str, meta: Mapping[str, str], 
 
     # --- reference id: one trust rule per kind of source (see _choose_id)
     year: int | None = sent_at.year if sent_at else None
-    _choose_id(row, meta, pmeta, trust, banner, year, b)
+    _choose_id(row, meta, pmeta, trust, banner, year, f"{h[:3000]}\n{b[:3000]}" if h else b[:3000])
     if year is None and row["sent_at"] is not None and row["reference_id_source"] != "metadata":
         year = row["sent_at"].year
     if row["reference_id"] is None:
@@ -245,7 +245,7 @@ def _id_conflict(stated: str, banner: _body.Banner | None, year: int | None) -> 
 
 
 def _choose_id(row: dict[str, Any], meta: Mapping[str, str], pre: Mapping[str, str], trust: str,
-               banner: _body.Banner | None, year: int | None, b: str) -> None:
+               banner: _body.Banner | None, year: int | None, residue: str) -> None:
     """reference_id by the trust rule of its source (README "How right the fields are"):
 
     * ``publisher`` (a publisher's table: cablegate and PlusD pages, the cables.csv release): its id is taken
@@ -290,7 +290,7 @@ def _choose_id(row: dict[str, Any], meta: Mapping[str, str], pre: Mapping[str, s
         problems.append(f"reference_id: the {source} id {stated!r} disagrees with the text ({conflict}); "
                         f"{derived} derived from the text is used")
     if derived is None:
-        derived = _id_from_residue(b[:3000], year)
+        derived = _id_from_residue(residue, year)
     if derived:
         row["reference_id"], row["reference_id_source"] = derived, "derived"
 
