@@ -118,7 +118,7 @@ def _fill(row: dict[str, Any], header: str, body: str, meta: Mapping[str, str], 
     row["body"] = body
     h = _layout.strip_page_breaks(_layout.untab(normalize(header)))
     b = _layout.restore_blocks(_layout.strip_page_breaks(_layout.untab(normalize(body))))
-    end = _layout.text_end(b) if b[-300:].rstrip()[-4:] in _FURNITURE_TAILS or _TAIL_HINT.search(b[-80:]) else len(b)
+    end = _layout.text_end(b)  # NNNN, export and page furniture after the cable's last line are not text
     if end < len(b.rstrip()):
         b = b[:end] + "\n"
     banner = _body.find_banner(b)
@@ -221,10 +221,6 @@ def _fill(row: dict[str, Any], header: str, body: str, meta: Mapping[str, str], 
         row["subject"] = " ".join(pmeta["subject"].split())
     row["references_raw"] = _body.find_references(top)
     _phase2(row, h, b, top, banner, level, meta, year, pmeta)
-
-
-_FURNITURE_TAILS = frozenset({"NNNN", "null", "None", "\nBT", "---", "===", "***"})
-_TAIL_HINT = re.compile(r"(?:Page[ \t]+\d+(?:[ \t]+of[ \t]+\d+)?|DB/\S*.*|[A-Z]{5,}(?://[A-Z ]+)?|End of \w+)[ \t]*\n?[ \t\n]*$")
 
 
 def _derived_id(banner: _body.Banner | None, year: int | None) -> str | None:

@@ -39,7 +39,6 @@ _WEAK_ROUTING = re.compile(
 _BODY_LANDMARK = re.compile(r"[ \t]*(?:E\.[ \t]?O\.[ \t]?\d|TAGS?[ \t]*:|SUBJ(?:ECT)?[ \t]*:)")
 """Body-header lines (case-sensitive: a preamble writes ``subject:``, a cable ``SUBJECT:``)."""
 _SPACED_LEVEL = re.compile(r"(?:C O N F I D E N T I A L|S E C R E T|U N C L A S)(?![A-Za-z])")
-_LEVEL_START = re.compile(r"[ \t]*" + LEVEL, re.I)
 _PRECEDENCE_END = re.compile(r"(?:PRIORITY|IMMEDIATE|ROUTINE|FLASH|[0-9.)])$")
 # A banner glued onto the line before it: after a precedence word, an MCN, a full stop or a bracket; or after
 # anything when it is spaced or names a post and serial / a section.
