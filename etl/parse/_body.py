@@ -32,7 +32,7 @@ REF_LINE = re.compile(
 )
 _STOP = re.compile(
     r"^[ \t]*(?:$|REFS?\b|REF\(S\)|REFTEL|CLASSIFIED[ \t]+BY|CLASSIFIED[ \t]*:|\d{1,3}[ \t]*\.[ \t]|\(\w{1,6}\)[ \t]*\d|"
-    r"-{3,}|={3,}|[\d<>]+[\d<>\-:/. \t]*$|\d+,\d|[a-z_]{2,12}:[ \t]|(?:STATE|DEPT|DEPARTMENT|NSC|USDOC|TREASURY|USTR|DOD|OSD)[ \t]+FOR\b"
+    r"-{3,}|={3,}|[\d<>]+[\d<>\-:/. \t]*$|\d+,\d|(?-i:[a-z_]{2,12}:[ \t])|(?:STATE|DEPT|DEPARTMENT|NSC|USDOC|TREASURY|USTR|DOD|OSD)[ \t]+FOR\b"
     r"|(?:PASS[ \t]+TO|FROM[ \t]+AMBASSADOR|THIS[ \t]+CABLE\b|SIPDIS[ \t]*$)|SUMMARY|BEGIN[ \t]+SUMMARY|SENSITIVE BUT|E\.O\.|TAGS|PAGE[ \t]+\d|THIS IS AN ACTION|[A-Z .]+\d{3,8}[ \t]+\d{3}(?:\.\d)?[ \t]+OF)",
     re.I,
 )
