@@ -35,7 +35,7 @@ REF_LINE = re.compile(
 )
 _STOP = re.compile(
     r"^[ \t]*(?:$|REFS?\b|REF\(S\)|REFTEL|CLASSIFIED[ \t]+BY|CLASSIFIED[ \t]*:|\d{1,3}[ \t]*\.[ \t]|\(\w{1,6}\)[ \t]*\d|"
-    r"-{3,}|={3,}|[\d<>]+[\d<>\-:/. \t]*$|\d+,\d|[a-z_]{2,12}:[ \t]|(?:STATE|DEPT|DEPARTMENT|NSC|USDOC|TREASURY|USTR|DOD|OSD)[ \t]+FOR\b"
+    r"-{3,}|={3,}|[\d<>]+[\d<>\-:/. \t]*$|\d+,\d|(?-i:[a-z_]{2,12}:[ \t])|(?:STATE|DEPT|DEPARTMENT|NSC|USDOC|TREASURY|USTR|DOD|OSD)[ \t]+FOR\b"
     r"|(?:PASS[ \t]+TO|FROM[ \t]+AMBASSADOR|THIS[ \t]+CABLE\b|SIPDIS[ \t]*$)|SUMMARY|BEGIN[ \t]+SUMMARY|(?:ENTIRE[ \t]+TEXT[ \t]+)?SENSITIVE BUT|\d{1,3}\.(?=\(|[A-Z][a-z])|\d{3}\.\d[ \t]+OF[ \t]+\d{3}|(?:[A-Z]+[ \t]+){0,3}(?:DEPT|DEPARTMENT)[ \t]+(?:PLEASE[ \t]+)?PASS\b"
     r"|(?:[A-Z][ \t]){4,}[A-Z]\b|DERIVED[ \t]+FROM\b|E\.O\.|TAGS|PAGE[ \t]+\d|THIS IS AN ACTION|[A-Z .]+\d{3,8}[ \t]+\d{3}(?:\.\d)?[ \t]+OF)",
     re.I,
@@ -43,7 +43,8 @@ _STOP = re.compile(
 _REF_ITEM = re.compile(r"^[ \t]*(?:\(?[A-Z][ \t]*[.):][ \t]|REF[ \t]+[A-Z]\b|\([A-Z]\)|[A-Z]\.\S)", re.I)
 _REF_STOP = re.compile(
     r"^[ \t]*(?:CLASSIFIED[ \t]+BY|CLASSIFIED[ \t]*:|\d{1,3}[ \t]*\.[ \t]|-{3,}|={3,}|SUMMARY|\(\w{1,6}\)[ \t]*\w"
-    r"|SUBJECT|E\.O\.|TAGS)",
+    r"|SUBJECT|E\.O\.|TAGS|\d+,\d|(?-i:[a-z_]{2,12}:[ \t])|(?-i:VZCZC|ZN[YR][ \t]|DE[ \t]+R[A-Z]{3}|[OPRZ][ \t]+\d{6}Z|FM[ \t]+[A-Z]"
+    r"|(?:TO|INFO)[ \t]+R[A-Z]{3,}/)|" + LEVEL + r"[^\n]*\d{3})",
     re.I,
 )
 _REF_CABLE_HINT = re.compile(r"^[ \t]*\(?[A-Za-z][.)][ \t]*(?:\d{2,4}[ \t]+)?[A-Za-z][A-Za-z' \-]{1,30}[ \t]\#?\d{1,7}\b")

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import random
-from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -21,7 +20,7 @@ from corpus_records import all_records, load_record
 from golden_fields import GOLDEN_FIELDS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from layout_transforms import TRANSFORMS, Case, apply, case, kept
+from layout_transforms import TRANSFORMS, Case, apply, case, kept, sweep
 
 TARGET = 0.995
 GOLDEN = sorted((Path(__file__).parent / "golden").glob("*.json"))
@@ -45,18 +44,7 @@ def golden_cases(corpus: Path) -> list[Case]:
 @pytest.mark.parametrize("name", list(TRANSFORMS))
 def test_transform_keeps_every_field(cases: list[Case], name: str) -> None:
     assert len(cases) > 2500  # every format of the corpus
-    lost: Counter[str] = Counter()
-    applies = 0
-    examples: list[str] = []
-    for c in cases:
-        text = TRANSFORMS[name](c.text, c.base)
-        if text is None:
-            continue
-        applies += 1
-        bad = [f for f, ok in kept(c, text).items() if not ok]
-        lost.update(bad)
-        if bad and len(examples) < 10:
-            examples.append(f"{c.label}: {bad}")
+    applies, _, lost, examples = sweep(cases, name)
     assert applies >= 0.75 * len(cases)
     below = {f: f"{100 * (1 - n / applies):.2f} %" for f, n in lost.items() if 1 - n / applies < TARGET}
     assert not below, (below, examples)
