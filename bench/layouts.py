@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections import Counter
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -22,7 +21,7 @@ sys.path[:0] = [str(REPO), str(REPO / "tests" / "parse")]
 
 from corpus_records import all_records  # noqa: E402
 from golden_fields import GOLDEN_FIELDS  # noqa: E402
-from layout_transforms import TRANSFORMS, case, kept  # noqa: E402
+from layout_transforms import TRANSFORMS, case, sweep  # noqa: E402
 
 TARGET = 0.995
 
@@ -42,21 +41,7 @@ def main() -> int:
     below = 0
     for name in names:
         t = time.perf_counter()
-        lost: Counter[str] = Counter()
-        applies = whole = 0
-        examples: list[str] = []
-        for c in cases:
-            text = TRANSFORMS[name](c.text, c.base)
-            if text is None:
-                continue
-            applies += 1
-            k = kept(c, text)
-            bad = [f for f, ok in k.items() if not ok]
-            lost.update(bad)
-            if not bad:
-                whole += 1
-            elif len(examples) < args.examples:
-                examples.append(f"{c.label}: {', '.join(bad)}")
+        applies, whole, lost, examples = sweep(cases, name, args.examples)
         worst, n_lost = (lost.most_common(1)[0] if lost else ("-", 0))
         share = 1 - n_lost / applies if applies else 1.0
         below += share < TARGET

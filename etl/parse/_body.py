@@ -35,14 +35,16 @@ REF_LINE = re.compile(
 )
 _STOP = re.compile(
     r"^[ \t]*(?:$|REFS?\b|REF\(S\)|REFTEL|CLASSIFIED[ \t]+BY|CLASSIFIED[ \t]*:|\d{1,3}[ \t]*\.[ \t]|\(\w{1,6}\)[ \t]*\d|"
-    r"-{3,}|={3,}|[\d<>]+[\d<>\-:/. \t]*$|\d+,\d|[a-z_]{2,12}:[ \t]|(?:STATE|DEPT|DEPARTMENT|NSC|USDOC|TREASURY|USTR|DOD|OSD)[ \t]+FOR\b"
-    r"|(?:PASS[ \t]+TO|FROM[ \t]+AMBASSADOR|THIS[ \t]+CABLE\b|SIPDIS[ \t]*$)|SUMMARY|BEGIN[ \t]+SUMMARY|SENSITIVE BUT|E\.O\.|TAGS|PAGE[ \t]+\d|THIS IS AN ACTION|[A-Z .]+\d{3,8}[ \t]+\d{3}(?:\.\d)?[ \t]+OF)",
+    r"-{3,}|={3,}|[\d<>]+[\d<>\-:/. \t]*$|\d+,\d|(?-i:[a-z_]{2,12}:[ \t])|(?:STATE|DEPT|DEPARTMENT|NSC|USDOC|TREASURY|USTR|DOD|OSD)[ \t]+FOR\b"
+    r"|(?:PASS[ \t]+TO|FROM[ \t]+AMBASSADOR|THIS[ \t]+CABLE\b|SIPDIS[ \t]*$)|SUMMARY|BEGIN[ \t]+SUMMARY|(?:ENTIRE[ \t]+TEXT[ \t]+)?SENSITIVE BUT|\d{1,3}\.(?=\(|[A-Z][a-z])|\d{3}\.\d[ \t]+OF[ \t]+\d{3}|(?:[A-Z]+[ \t]+){0,3}(?:DEPT|DEPARTMENT)[ \t]+(?:PLEASE[ \t]+)?PASS\b"
+    r"|(?:[A-Z][ \t]){4,}[A-Z]\b|DERIVED[ \t]+FROM\b|E\.O\.|TAGS|PAGE[ \t]+\d|THIS IS AN ACTION|[A-Z .]+\d{3,8}[ \t]+\d{3}(?:\.\d)?[ \t]+OF)",
     re.I,
 )
 _REF_ITEM = re.compile(r"^[ \t]*(?:\(?[A-Z][ \t]*[.):][ \t]|REF[ \t]+[A-Z]\b|\([A-Z]\)|[A-Z]\.\S)", re.I)
 _REF_STOP = re.compile(
     r"^[ \t]*(?:CLASSIFIED[ \t]+BY|CLASSIFIED[ \t]*:|\d{1,3}[ \t]*\.[ \t]|-{3,}|={3,}|SUMMARY|\(\w{1,6}\)[ \t]*\w"
-    r"|SUBJECT|E\.O\.|TAGS)",
+    r"|SUBJECT|E\.O\.|TAGS|\d+,\d|(?-i:[a-z_]{2,12}:[ \t])|(?-i:VZCZC|ZN[YR][ \t]|DE[ \t]+R[A-Z]{3}|[OPRZ][ \t]+\d{6}Z|FM[ \t]+[A-Z]"
+    r"|(?:TO|INFO)[ \t]+R[A-Z]{3,}/)|" + LEVEL + r"[^\n]*\d{3})",
     re.I,
 )
 _REF_CABLE_HINT = re.compile(r"^[ \t]*\(?[A-Za-z][.)][ \t]*(?:\d{2,4}[ \t]+)?[A-Za-z][A-Za-z' \-]{1,30}[ \t]\#?\d{1,7}\b")
@@ -133,19 +135,26 @@ def _continuation(lines: list[str], start: int, stop: re.Pattern[str]) -> list[s
 _DANGLING = re.compile(r"(?:\b(?:AND|OR|OF|THE|ON|TO|IN|FOR|WITH|A|AN|AT|BY|FROM)|[,:;\-/])[ \t]*$", re.I)
 
 
-_PROSE = re.compile(r"^[ \t]*(?:\([A-Z/]{1,6}\)[ \t]*)?[A-Z]?[a-z]{2,}\b.*\b[a-z]{3,}\b")
+_PROSE = re.compile(r"^[ \t]*(?:\([A-Z/]{1,6}\)[ \t]*)?[A-Z]?[a-z]+\b.*\b[a-z]{3,}\b")
 """A line of prose: it opens with a mixed- or lower-case word (``In celebration of...``, ``(U) This cable...``)."""
 
 
 def _subject_lines(top: str, m: re.Match[str]) -> list[str]:
     first = m.group("v").rstrip()
     following = top[m.end():].split("\n")[1:]
-    cont = _continuation(following, 0, _STOP)
+    if not first.strip():  # "SUBJECT:" alone, the subject on the next line (blank lines between)
+        k = next((k for k, line in enumerate(following[:3]) if line.strip()), None)
+        if k is not None and not _STOP.match(following[k]):
+            first, following = following[k].rstrip(), following[k + 1:]
+    cont = [] if first.endswith("...") else _continuation(following, 0, _STOP)
     if cont and not re.search(r"[a-z]{3}", first):  # an upper-case subject does not go on into prose
         for k, line in enumerate(cont):
             if _PROSE.match(line):
                 cont = cont[:k]
                 break
+    cut = next((k for k, line in enumerate(cont) if line.rstrip().endswith("...")), None)
+    if cut is not None:  # a cut preview ends where it was cut
+        cont = cont[: cut + 1]
     lines = [first] + cont
     # A blank line inside the subject (Markdown renderings put one between wrapped lines): a line ending
     # in "AND"/"OF"/a comma cannot end a subject, so the text after the blank line goes on.
@@ -159,6 +168,21 @@ def _subject_lines(top: str, m: re.Match[str]) -> list[str]:
         more = _continuation(following, j, _STOP)
         lines += more
         i = j + len(more)
+    # A one-line block between the subject and the next landmark (REF, Classified By, paragraph 1), written
+    # like the subject, is the subject's last wrapped line (pages that double-space or break the subject).
+    j = i
+    while j < len(following) and not following[j].strip():
+        j += 1
+    if j > i and j < len(following) and not lines[-1].rstrip().endswith(("...", ".")):
+        line = following[j]
+        k = j + 1
+        while k < len(following) and not following[k].strip():
+            k += 1
+        upper = not re.search(r"[a-z]{3}", " ".join(lines))
+        if (k < len(following) and following[k].strip() and _STOP.match(following[k]) and not _STOP.match(line)
+                and len(line.strip()) <= 70 and not line.rstrip().endswith(".")
+                and (not upper or not re.search(r"[a-z]", line)) and not _PROSE.match(line)):
+            lines.append(line.rstrip())
     return lines
 
 
@@ -243,14 +267,43 @@ _INLINE_REF = re.compile(
 )
 # Other text squashed onto the SUBJECT line: the Classified By line, or paragraph 1 ("...PROBLEM  1.  (SECRET")
 _SUBJECT_SQUASHED = re.compile(
-    r"[ \t]+(?=CLASSIFIED[ \t]+BY\b)|[ \t]{2,}(?=1\.[ \t]+\S)"
+    r"[ \t]+(?=CLASSIFIED[ \t]+BY\b|(?:ENTIRE[ \t]+TEXT[ \t]+)?SENSITIVE[ \t]+BUT[ \t]+UNCLASSIFIED\b)|[ \t]{2,}(?=1\.[ \t]+\S)"
     r"|[ \t]+(?=[A-Z]+[ \t]0{2,}\d+[ \t]+\d{3}(?:\.\d)?[ \t]+OF[ \t]+\d{3})",  # page-break residue
     re.I,
 )
 
 
+_REF_LANDMARK = re.compile(
+    r"^[ \t]*(?:[a-z_]{2,12}[ \t]*:|[A-Za-z_]{2,12}:[ \t]*$|\d{3,}[,\t]|\d{1,3}\.(?=\(|[A-Z][a-z])|VZCZC|[ZOPR]{2}[ \t]+R[A-Z]{3,}"
+    r"|DE[ \t]+R[A-Z]{3,}|FM[ \t]+[A-Z]|-{3,}|\d{3}\.\d[ \t]+OF[ \t]+\d{3}|[A-Z .]+\d{3,8}[ \t]+\d{3}(?:\.\d)?[ \t]+OF"
+    r"|(?:SIPDIS|NOFORN|EXDIS|NODIS|LIMDIS|STADIS)\b|(?i:" + LEVEL + r")(?:[ \t]|$))"
+)
+"""Lines that end a REF block beside :data:`_REF_STOP`: a ``key: value`` or csv row of the page's metadata, a
+routing line, a caveat or banner line, teletype page residue, paragraph 1 written ``1.(C)``/``1.Summary``."""
+_REF_LIKE = re.compile(r"\b[A-Z][A-Za-z'\-]{2,}(?:[ \t]+[A-Z][A-Za-z'\-]+)*[ \t]+\#?\d{2,7}\b|\(NOTAL\)|^[ \t]*\(?\d{1,2}[ \t]*\)")
+"""A line that reads as (part of) a reference: a station and serial (``SAN JOSE 01875``), ``(NOTAL)``."""
+
+
+def _ref_continues(line: str, block: list[str]) -> bool:
+    """An unlettered line goes on with the REF block when the block's last line cannot end there (``AND``, a
+    comma, an open bracket) or when it is a short line citing a cable; a line of prose ends the block."""
+    last = block[-1]
+    if last.rstrip().endswith("..."):  # a cut preview ends where it was cut
+        return False
+    joined = " ".join(block)
+    if _DANGLING.search(last) or joined.count("(") > joined.count(")"):
+        return not _PROSE.match(line) or line.lstrip()[:1].islower()
+    s = line.strip()
+    if s[:1].isdigit() and re.search(r"[A-Z][ \t]*$", last):  # the serial of a station wrapped to the next line
+        return True
+    return len(s) <= 60 and not _PROSE.match(line) and bool(_REF_LIKE.search(s))
+
+
 def find_references(top: str) -> str | None:
-    """The REF block as written: REF line plus lettered items and continuation lines."""
+    """The REF block as written: the REF line, then lettered items and continuation lines up to a landmark
+    (a paragraph, Classified By, SUMMARY, a metadata or routing line, the next body-header keyword) or a line
+    of prose. Blank lines are not block ends (layouts add and drop them). A block cut short by a preview
+    (``REF: A. 07 QUITO...``) gives way to the full block repeated further down."""
     m = REF_LINE.search(top)
     if not m:
         subj = SUBJECT_LINE.search(top)
@@ -262,24 +315,25 @@ def find_references(top: str) -> str | None:
             return " ".join(refs[: cut.start() if cut else len(refs)].split()) or None
         return None
     lines = top[m.start():].split("\n")
-    out = [lines[0].strip()]
-    i = 1
-    while i < len(lines):
-        line = lines[i]
+    out = [lines[0].rstrip()]
+    for line in lines[1:]:
+        if not line.strip():
+            continue
+        if out[-1].rstrip().endswith("..."):
+            break
         if _REF_CABLE_HINT.match(line):  # "(B) Sao Paulo 319": an item, not a portion-marked paragraph
             out.append(line.rstrip())
-            i += 1
             continue
-        if not line.strip():
-            j = i + 1
-            while j < len(lines) and not lines[j].strip():
-                j += 1
-            if j < len(lines) and _REF_ITEM.match(lines[j]) and not _REF_STOP.match(lines[j]):
-                i = j
-                continue
+        if _REF_STOP.match(line) or _REF_LANDMARK.match(line):
             break
-        if _REF_STOP.match(line):
-            break
-        out.append(line.rstrip())
-        i += 1
-    return "\n".join(out).strip() or None
+        if _REF_ITEM.match(line) or _ref_continues(line, out):
+            out.append(line.rstrip())
+            continue
+        break
+    raw = "\n".join(out).strip()
+    if raw.endswith("..."):
+        later = find_references(top[m.end():])
+        shown = " ".join(raw[:-3].split())
+        if later and " ".join(later.split()).startswith(shown):
+            return later
+    return raw or None

@@ -27,7 +27,7 @@ CLASSIFIED_BY = re.compile(r"(?<![A-Za-z])CLASS?I?FI?E?D[ \t]+BY[ \t]*[:;.]?[ \t
 """``Classified By:`` (also ``Classfied By:``)."""
 
 # Where the "who" part ends and the reasons begin.
-_REASON_START = re.compile(
+REASON_START = re.compile(
     r"""[,;:.\-]?[ \t]*(?:
         \b(?:for[ \t]+|fr[ \t]+|f0r[ \t]+|per[ \t]+|under[ \t]+|based[ \t]+(?:up)?[o0]n[ \t]+|due[ \t]+to[ \t]+)*
           (?:re[ \t]?a?[ \t]?s[ \t]?o?[ \t]?n[ \t]?s?|rea?s0ns?|reaons?|resons?|rasons?|reas\b)(?:\(s\))?\b  # Reason(s), Resons, Re asons
@@ -275,7 +275,7 @@ def parse_line(chunk: str, offset: int = 0) -> tuple[str | None, str | None, str
     """(name, title, section, letters) of the text after ``Classified By`` (``offset`` characters into its line)."""
     chunk = " ".join(_unwrap(chunk, offset).split())
     chunk = _LEADING_NOISE.sub("", chunk)
-    r = _REASON_START.search(chunk)
+    r = REASON_START.search(chunk)
     who = chunk[: r.start()] if r else chunk[:120]
     reasons = chunk[r.start():] if r else ""
     sec = _SECTION.search(reasons)

@@ -116,7 +116,7 @@ def _fill(row: dict[str, Any], header: str, body: str, meta: Mapping[str, str], 
     row["body"] = body
     h = _layout.strip_page_breaks(_layout.untab(normalize(header)))
     b = _layout.restore_blocks(_layout.strip_page_breaks(_layout.untab(normalize(body))))
-    end = _layout.text_end(b) if b[-300:].rstrip()[-4:] in _FURNITURE_TAILS or _TAIL_HINT.search(b[-80:]) else len(b)
+    end = _layout.text_end(b)  # NNNN, export and page furniture after the cable's last line are not text
     if end < len(b.rstrip()):
         b = b[:end] + "\n"
     banner = _body.find_banner(b)
@@ -179,7 +179,7 @@ def _fill(row: dict[str, Any], header: str, body: str, meta: Mapping[str, str], 
 
     # --- reference id: one trust rule per kind of source (see _choose_id)
     year: int | None = sent_at.year if sent_at else None
-    _choose_id(row, meta, pmeta, trust, banner, year, b, h)
+    _choose_id(row, meta, pmeta, trust, banner, year, f"{h[:3000]}\n{b[:3000]}" if h else b[:3000], h)
     if year is None and row["sent_at"] is not None and row["reference_id_source"] != "metadata":
         year = row["sent_at"].year
     if row["reference_id"] is None:
@@ -215,10 +215,6 @@ def _fill(row: dict[str, Any], header: str, body: str, meta: Mapping[str, str], 
     _phase2(row, h, b, top, banner, level, meta, year, pmeta)
 
 
-_FURNITURE_TAILS = frozenset({"NNNN", "null", "None", "\nBT", "---", "===", "***"})
-_TAIL_HINT = re.compile(r"(?:Page[ \t]+\d+(?:[ \t]+of[ \t]+\d+)?|DB/\S*.*|[A-Z]{5,}(?://[A-Z ]+)?|End of \w+)[ \t]*\n?[ \t\n]*$")
-
-
 def _derived_id(banner: _body.Banner | None, year: int | None) -> str | None:
     if banner and banner.post and banner.serial and year is not None:
         return f"{year % 100:02d}{_ID_POST_CLEAN.sub('', banner.post.upper())}{int(banner.serial)}"
@@ -237,7 +233,7 @@ def _id_conflict(stated: str, banner: _body.Banner | None, year: int | None) -> 
 
 
 def _choose_id(row: dict[str, Any], meta: Mapping[str, str], pre: Mapping[str, str], trust: str,
-               banner: _body.Banner | None, year: int | None, b: str, h: str) -> None:
+               banner: _body.Banner | None, year: int | None, residue: str, h: str) -> None:
     """reference_id by the trust rule of its source (README "How right the fields are"):
 
     * ``publisher`` (a publisher's table: cablegate and PlusD pages, the cables.csv release): its id is taken
@@ -282,7 +278,7 @@ def _choose_id(row: dict[str, Any], meta: Mapping[str, str], pre: Mapping[str, s
         problems.append(f"reference_id: the {source} id {stated!r} disagrees with the text ({conflict}); "
                         f"{derived} derived from the text is used")
     if derived is None:
-        derived = _id_from_residue(b[:3000], year)
+        derived = _id_from_residue(residue, year)
     if derived is None and "DE" in h:
         de = _header.DE_LINE.search(h)
         derived = _ids.id_from_routing(banner.post if banner else None, row["origin"],

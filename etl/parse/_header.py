@@ -32,7 +32,7 @@ _DISTRIBUTION = re.compile(r"^[ \t]*(?:[A-Z][A-Z0-9]{0,6}-\d{2,3}[ \t]+)+(?:[A-Z
 _ROUTING_LINE = re.compile(r"^[ \t]*(?:FM[ \t]+\S|[ZOPR](?:[ \t]+[ZOPR])?[ \t]+\d{6}[ \t]?Z\b)")
 # Lines that end an addressee list: lower-case text, a line without letters (a number, a date), a cable id (a database row or
 # preamble leaked after the header: ``50972`` / ``2006-01-27 20:41:00`` / ``06MEXICO456`` / ``Embassy Mexico``).
-_NOT_ADDRESS = re.compile(r"[a-z]|^[ \t]*[^A-Za-z \t][^A-Za-z]*$|^[ \t]*(?:\d{4}-\d\d-\d\d|\d{1,2}/\d{1,2}/\d{2,4}\b)|^[ \t]*\d{2}[A-Z]{2,}\d+[ \t]*$")
+_NOT_ADDRESS = re.compile(r"[ \t]*(?:\d{4}-\d\d-\d\d|\d{1,2}/\d{1,2}/\d{2,4}\b|\d{2}[A-Z]{2,}\d+[ \t]*$)")
 _XMT = re.compile(r"^[ \t]*XMT[ \t]+(?P<rest>.*)$")
 _END_ADDR = re.compile(r"^[ \t]*(?:BT|ZEN|ZFR|ZFF)\b|^[ \t]*$")
 
@@ -88,7 +88,10 @@ def addressees(header: str) -> tuple[list[dict[str, object]], list[dict[str, obj
                 line = m.group("rest")
         if _PAGE_BREAK.match(line):  # "TO PAGE 02 STATE 015113 182333Z": a page break right after TO
             continue
-        if _DISTRIBUTION.match(line) or _ROUTING_LINE.match(line) or _NOT_ADDRESS.search(line):
+        if (
+            _DISTRIBUTION.match(line) or _ROUTING_LINE.match(line)
+            or (not line.isupper() and line.strip()) or _NOT_ADDRESS.match(line)
+        ):
             current = None  # the office distribution block (INFO LOG-00 NP-00 ...), a DTG or FM line
             continue
         if current is None:

@@ -39,7 +39,6 @@ _WEAK_ROUTING = re.compile(
 _BODY_LANDMARK = re.compile(r"[ \t]*(?:E\.[ \t]?O\.[ \t]?\d|TAGS?[ \t]*:|SUBJ(?:ECT)?[ \t]*:)")
 """Body-header lines (case-sensitive: a preamble writes ``subject:``, a cable ``SUBJECT:``)."""
 _SPACED_LEVEL = re.compile(r"(?:C O N F I D E N T I A L|S E C R E T|U N C L A S)(?![A-Za-z])")
-_LEVEL_START = re.compile(r"[ \t]*" + LEVEL, re.I)
 _PRECEDENCE_END = re.compile(r"(?:PRIORITY|IMMEDIATE|ROUTINE|FLASH|[0-9.)])$")
 # A banner glued onto the line before it: after a precedence word, an MCN, a full stop or a bracket; or after
 # anything when it is spaced or names a post and serial / a section.
@@ -420,9 +419,23 @@ def strip_page_breaks(text: str) -> str:
     """Text without page furniture: a teletype page header from page 2 on (``PAGE 02 MADRID 00640 02 OF 09
     091341Z``) or a printed ``Page 2 of 5``, with the classification line printed beside it. Page 1's header
     stays (partial extracts are identified by it). Only the parsed view is cleaned; header/body keep it."""
-    if "PAGE" not in text and "Page" not in text:
+    if not _has_page_break(text):
         return text
     return _PAGE_BREAK.sub("", text)
+
+
+_PAGE_AT = re.compile(r"(?:PAGE[ \t]+(?!0*1\b)\d|Page[ \t]+\d)")
+
+
+def _has_page_break(text: str) -> bool:
+    """Cheap check: a line opening with ``PAGE 2``+ or ``Page N`` (a literal search, then the line start)."""
+    for word in ("PAGE", "Page"):
+        i = text.find(word)
+        while i >= 0:
+            if not text[text.rfind("\n", 0, i) + 1:i].strip() and _PAGE_AT.match(text, i):
+                return True
+            i = text.find(word, i + 4)
+    return False
 
 
 def text_end(body: str) -> int:

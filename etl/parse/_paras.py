@@ -335,24 +335,79 @@ def _find_classified_by(body: str, limit: int, start: int = 0) -> re.Match[str] 
 
 def classified_by(body: str) -> tuple[str | None, str | None, str | None, list[str]]:
     """(name, title, reason section 1.4/1.5, reason letters) of the Classified By line; when that line is cut
-    off (``CLASSIFIED BY AMB JOHN E. HERBST,...``), the reasons of the next Classified By line (a page that
-    repeats the text) fill in."""
+    off (``CLASSIFIED BY AMB JOHN E. HERBST,...``, a preview's ``Classified By: Cl...``), the next Classified By
+    line (a page that repeats the text) fills in."""
     m = _find_classified_by(body, 12000)
     if not m:
         return None, None, None, []
-    name, title, section, letters = _classified_at(body, m)
+    chunk = _classified_chunk(body, m.end())
+    name, title, section, letters = _classified.parse_line(chunk, m.end() - body.rfind("\n", 0, m.start()) - 1)
     if section is None and not letters:
         again = _find_classified_by(body, 12000, m.end())
         if again:
-            name2, title2, section, letters = _classified_at(body, again)
-            if name is None or name.endswith(("...", "..")):
+            name2, title2, section, letters = _classified.parse_line(
+                _classified_chunk(body, again.end()), again.end() - body.rfind("\n", 0, again.start()) - 1)
+            cut = chunk.rstrip()
+            if name is None or name.endswith(("...", "..")) or (cut.endswith("...") and cut[:-3].endswith(name)):
                 name, title = name2, title2
     return name, title, section, letters
 
 
-def _classified_at(body: str, m: re.Match[str]) -> tuple[str | None, str | None, str | None, list[str]]:
-    chunk = body[m.end():m.end() + 400]
-    para_end = re.search(r"\n[ \t]*\n|\n[ \t]*\d{1,2}\.[ \t]", chunk)
-    if para_end:
-        chunk = chunk[:para_end.start()]
-    return _classified.parse_line(chunk, m.end() - body.rfind("\n", 0, m.start()) - 1)
+# Lines that end the Classified By block: a paragraph (``1. (C)``, ``1.(C)``, ``1.Summary``, ``(C) The UK...``),
+# the next body-header keyword, a summary heading, a rule, a metadata or csv row, a routing, banner or caveat line.
+_CB_END = re.compile(
+    r"[ \t]*(?:\d{1,3}[ \t]*[.)](?:[ \t]|\(|[A-Z]|$)|\([A-Za-z]{1,4}(?:/{1,2}[A-Za-z]{1,6})*\)[ \t]*\S|(?i:REFS?|REFTELS?|REF\(S\))\b"
+    r"|(?i:SUBJ(?:ECT)?|TAGS?|E\.[ \t]?O\.)|(?i:BEGIN[ \t]+)?SUMMARY\b|Summary\b|-{3,}|={3,}|[a-z_]{2,12}[ \t]*:|\d{3,}[,\t]"
+    r"|VZCZC|DE[ \t]+R[A-Z]{3,}|(?:SIPDIS|NOFORN|EXDIS|NODIS|LIMDIS)\b|CLASS?I?FI?E?D[ \t]+BY\b)"
+)
+_CB_PARA = re.compile(r"[ \t]*\d{1,3}[ \t]*[.)](?:[ \t]|\(|[A-Z]|$)")
+_CB_SKIP = re.compile(r"[ \t]*PAGE[ \t]+\d{1,3}\b")
+"""Teletype page-break lines inside a wrapped Classified By line (``PAGE 02 RUEHFRA0170 S E C R E T``)."""
+_CB_LETTERS = re.compile(
+    r"[ \t]*(?:(?i:a?nd|or|&|,|/)[ \t]*)?\(?[a-hA-H]\)?(?:(?:[ \t]*(?i:,|and|or|&|/))*[ \t]*\(?[a-hA-H]\)?)*[ \t]*"
+    r"(?:[.;,]?[ \t]*$|[.;][ \t]+\S)"
+)
+"""A line holding only reason letters (`` (b) and (d).``, ``AND (D)``): the letters wrapped onto the next line."""
+_CB_SECTION = re.compile(r"(?<![\d.])1[ \t]*[.,][ \t]*[2-6](?!\d)")
+
+
+def _classified_chunk(body: str, start: int) -> str:
+    """The text of the Classified By line from ``start``, with the lines it wraps onto. Blank lines are not its
+    end (layouts add and drop them): it ends at a landmark (:data:`_CB_END`), at a cut preview (``...``), and,
+    once it has its E.O. section, at the first line that is not more reason letters; before the section, a
+    wrapped line goes on when it states the reasons or is a short line of no prose (the name)."""
+    eol = body.find("\n", start)
+    if eol < 0:
+        return body[start:]
+    out = [body[start:eol]]
+    pos = eol + 1
+    limit = min(len(body), start + 600)
+    pending: list[str] = []  # wrapped "who" lines, kept once a line states the reasons
+    while pos < limit and len(out) + len(pending) < 5:
+        nxt = body.find("\n", pos)
+        nxt = len(body) if nxt < 0 else nxt
+        line = body[pos:nxt]
+        pos = nxt + 1
+        if not line.strip() or _CB_SKIP.match(line):
+            continue
+        if (pending or out)[-1].rstrip().endswith("..."):
+            break
+        if _CB_SECTION.search(" ".join(out)):
+            if not _CB_LETTERS.match(line):
+                break
+        elif _CB_PARA.match(line):
+            break
+        elif _classified.REASON_START.search(line):
+            out += pending
+            pending = []
+        elif _CB_END.match(line) or len(line.strip()) > 72 or _PROSE_LINE.match(line) or len(pending) >= 2:
+            break
+        else:
+            pending.append(line)
+            continue
+        out.append(line)
+    out += [p for p in pending if len(p.strip()) <= 45]
+    return "\n".join(out)
+
+
+_PROSE_LINE = re.compile(r"^[ \t]*[A-Z]?[a-z]{2,}\b.*\b[a-z]{3,}\b")

@@ -9,7 +9,8 @@ fields as parsing the record as its dump gave it (:func:`kept`).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -208,3 +209,23 @@ def apply(names: list[str], text: str, base: Mapping[str, Any]) -> str:
             out = TRANSFORMS[name](text, base)
             text = text if out is None else out
     return text
+
+
+def sweep(cases: Iterable[Case], name: str, examples: int = 10) -> tuple[int, int, Counter[str], list[str]]:
+    """One transform over many records: (records it applies to, records keeping every field, lost count per
+    field, up to ``examples`` records that lose a field)."""
+    lost: Counter[str] = Counter()
+    applies = whole = 0
+    shown: list[str] = []
+    for c in cases:
+        text = TRANSFORMS[name](c.text, c.base)
+        if text is None:
+            continue
+        applies += 1
+        bad = [f for f, ok in kept(c, text).items() if not ok]
+        lost.update(bad)
+        if not bad:
+            whole += 1
+        elif len(shown) < examples:
+            shown.append(f"{c.label}: {', '.join(bad)}")
+    return applies, whole, lost, shown

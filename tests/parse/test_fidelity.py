@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from types import SimpleNamespace as Rec
 from typing import Any
@@ -227,6 +228,34 @@ CLASSIFIED_BY_CASES = [
      ("VICKI HUDDLESTON", "CHARGE D'AFFAIRES", "1.5", ["b", "d"])),
     ("Classified By: DCM Robert O. Blake, Jr. for Reasons 1.4 (B, D)", ("Robert O. Blake, Jr.", "DCM", "1.4", ["b", "d"])),
 ]
+# Blank lines are not the line's end: the same text with and without them gives the same fields (05MUSCAT679,
+# 07PARIS170, 07LONDON640, 08CAIRO2141, 08CASABLANCA81, 09BRASILIA1411, 04BOGOTA8900, 08SHANGHAI422, 05THEHAGUE2064).
+BLANK_FREE_CLASSIFIED_BY = [
+    ("Classified By: Political Minister Counselor Aubrey Carlson. Reasons\n\n1.4 (b) and (d).\n\nSummary -------\n",
+     ("Aubrey Carlson", "Political Minister Counselor", "1.4", ["b", "d"])),
+    ("CLASSIFIED BY: POLITICAL MINISTER-COUNSELOR JOSIAH ROSENBLATT, REASONS\n\n\nPAGE 02 RUEHFRA0170 S E C R E T\n"
+     "1.4 (B) AND (D).\n\n1. (S)  LE MONDE'S JAN. 17 EDITION", ("JOSIAH ROSENBLATT", "POLITICAL MINISTER-COUNSELOR", "1.4", ["b", "d"])),
+    ("Classified By: Political Minister Counselor Maura Connelly for reasons\n1.4 (b, d)\n\n(C) The UK will try to",
+     ("Maura Connelly", "Political Minister Counselor", "1.4", ["b", "d"])),
+    ("Classified By: DCM Matthew Tueller\nReasons: 1.4 (B) And (D)\n1.(C) Summary. Egyptian FM", ("Matthew Tueller", "DCM", "1.4", ["b", "d"])),
+    ("Classified By: Principal Officer Douglas Greene for reasons 1.4 (B) AND (D)\nREF: (A) 05 CASA 1220 (B) 07 CASA 169\n",
+     ("Douglas Greene", "Principal Officer", "1.4", ["b", "d"])),
+    ("CLASSIFIED BY: Lisa Kubiske, Charge d'Affaires, a.i.; REASON: 1.4(D)\n\nIntroduction: New Impetus to a Growing Relationship",
+     ("Lisa Kubiske", "Charge d'Affaires, a.i", "1.4", ["d"])),
+    ("Classified By: Ambassador William B. Wood for reasons 1.4 (b), \n(c), and (d). \n\nTHIS IS AN ACTION REQUEST.",
+     ("William B. Wood", "Ambassador", "1.4", ["b", "c", "d"])),
+    ("CLASSIFIED BY: Christopher Beede, Political/Economic Chief, U.S.\nConsulate General, Shanghai, Department of State.\n"
+     "REASON: 1.4 (b), (d)\n\n\n\n1. (S/NF) Summary:", ("Christopher Beede", "Political/Economic Chief, U.S. Consulate General, "
+                                                      "Shanghai, Department of State", "1.4", ["b", "d"])),
+    ("Classified By: Cl...\n\nid: 1\nrefid: 05THEHAGUE2064\nheader:\n\nClassified By: Ambassador Clifford M. Sobel for "
+     "reasons 1.4 (b) and (d)\n\n1. (C) x", ("Clifford M. Sobel", "Ambassador", "1.4", ["b", "d"])),
+]
+
+
+@pytest.mark.parametrize("text,expected", BLANK_FREE_CLASSIFIED_BY)
+def test_classified_by_ends_at_landmarks(text: str, expected: tuple[Any, ...]) -> None:
+    assert _paras.classified_by(text) == expected
+    assert _paras.classified_by(re.sub(r"\n[ \t]*(?=\n)", "", text)) == expected
 
 
 @pytest.mark.parametrize("text,expected", CLASSIFIED_BY_CASES)

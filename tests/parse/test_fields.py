@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 
 import pytest
@@ -256,6 +257,35 @@ def test_subject(top: str, subject: str) -> None:
     assert _body.find_subject(top)[1] == subject
 
 
+# Blank lines are not block ends: the same text without them gives the same subject (06SANJOSE2379,
+# 07BUENOSAIRES1283, 09CAIRO200, 09CAIRO205, 08TRIPOLI402, 08STATE85615, 09LONDON2180, 05SANJOSE2560, 07MOSCOW1704).
+LANDMARK_SUBJECTS = [
+    ("SUBJECT: COSTA RICAN IMMIGRATION DIRECTOR PLANS MAJOR \n \nREFORMS \n \nREF: A. SAN JOSE 1529 \n",
+     "COSTA RICAN IMMIGRATION DIRECTOR PLANS MAJOR REFORMS"),
+    ("SUBJECT: ACTIVE ABROAD, STYMIED AT HOME; ANTI-CORRUPTION \n\nOFFICE STRUGGLES \n\n \n\nREF: SECSTATE 43557 \n",
+     "ACTIVE ABROAD, STYMIED AT HOME; ANTI-CORRUPTION OFFICE STRUGGLES"),
+    ("SUBJECT:\n\nINVITATION TO NNSA SEMINAR DELIVERED REF: STATE 5535 (U) We delivered\n",
+     "INVITATION TO NNSA SEMINAR DELIVERED"),
+    ("SUBJECT: LESSONS LEARNED FROM GAZA\n1.Summary: Embassy Cairo evacuated four families.\n\n2.On January 19",
+     "LESSONS LEARNED FROM GAZA"),
+    ("SUBJECT: REFORM, JAMAHIRIYA-STYLE\n\n001.2 OF 003\n\nCLASSIFIED BY: Chris Stevens", "REFORM, JAMAHIRIYA-STYLE"),
+    ("SUBJECT: TFGG01 AUTHORIZED DEPARTURE FROM TBLISI, \nGEORGIA \n \nTREASURY DEPT PASS IRS \nFOR THE AMBASSADOR\n",
+     "TFGG01 AUTHORIZED DEPARTURE FROM TBLISI, GEORGIA"),
+    ("SUBJECT: HMG'S REACTION TO THE DECISION\n\nC O R R E C T E D C O P Y\n\nREF: STATE 96550\n", "HMG'S REACTION TO THE DECISION"),
+    ("SUBJECT: SAN JOSE ACTIVITIES FOR INTERNATIONAL \nEDUCATION WEEK \n \n \nIn celebration of International Education "
+     "Week, \nNovember 14-18, Embassy San Jose will program four \nevents: \n \n1.   On November 14",
+     "SAN JOSE ACTIVITIES FOR INTERNATIONAL EDUCATION WEEK"),
+    ("SUBJECT: RUSSIAN SCIEN...\nC O N F I D E N T I A L MOSCOW 001704 SIPDIS TAGS: KIPR\n\nClassified By: EST Counselor",
+     "RUSSIAN SCIEN..."),
+]
+
+
+@pytest.mark.parametrize("top,subject", LANDMARK_SUBJECTS)
+def test_subject_ends_at_landmarks(top: str, subject: str) -> None:
+    assert _body.find_subject(top)[1] == subject
+    assert _body.find_subject(re.sub(r"\n[ \t]*(?=\n)", "", top))[1] == subject
+
+
 # ---------------------------------------------------------------- REF
 REF_CASES = [
     ("REF: A. BOGOTA 1965 AND PREVIOUS \n\n     B. BOGOTA 1987 \n\nClassified By: Ambassador",
@@ -271,6 +301,30 @@ REF_CASES = [
 @pytest.mark.parametrize("top,raw", REF_CASES)
 def test_references_raw(top: str, raw: str | None) -> None:
     assert _body.find_references(top) == raw
+
+
+# Blank lines are not block ends (05SANJOSE2037, 06SANJOSE612, cables.csv BEIRUT 1351, 06LIMA1406, 09ROME1048,
+# 09TRIPOLI268): lettered items after a blank line go on, prose and metadata lines end the block, a cut preview
+# gives way to the full block.
+LANDMARK_REFS = [
+    ("REF: (A) SAN JOSE 01787 \n \n     (B) SAN JOSE 01875 \n \n1.  According to a poll",
+     "REF: (A) SAN JOSE 01787\n     (B) SAN JOSE 01875"),
+    ("REF: STATE 26123 \n \nEmbassy San Jose submits the following projects for \ndepartmental consideration",
+     "REF: STATE 26123"),
+    ("REF:  BEIRUT 1013 \n \nFOLLOWING IS TEXT OF ARTICLE WHICH APPEARED IN \nFEBRUARY 23 REPORTER.", "REF:  BEIRUT 1013"),
+    ("REF: 05 LIMA...\n\nid: 60170\nrefid: 06LIMA1406\nheader:\nVZCZCXYZ0000\nPP RUEHWEB\n\nC O N F I D E N T I A L LIMA 001406 "
+     "\n\nSUBJECT: X\n\nREF: 05 LIMA 5396 \n\nClassified By: Political Counselor", "REF: 05 LIMA 5396"),
+    ("REF: A) ROME 878 B) ROME 678 C) 08 ROME \n     1191 \n \nROME 00001048  001.2 OF 003 \n \n \nClassified By: A/DCM",
+     "REF: A) ROME 878 B) ROME 678 C) 08 ROME\n     1191"),
+    ("REF: 08 STATE 74840 TRIPOLI 00000268\n\n001.2 OF 003 1.\n\nThe following responses are keyed to reftel.\n\n"
+     "a. COUNTRY CONDITIONS:\nFraud Level: Low.", "REF: 08 STATE 74840 TRIPOLI 00000268"),
+]
+
+
+@pytest.mark.parametrize("top,raw", LANDMARK_REFS)
+def test_references_end_at_landmarks(top: str, raw: str) -> None:
+    assert _body.find_references(top) == raw
+    assert _body.find_references(re.sub(r"\n[ \t]*(?=\n)", "", top)) == raw
 
 
 # ---------------------------------------------------------------- split / id derivation

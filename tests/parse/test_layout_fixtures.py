@@ -194,3 +194,13 @@ def test_no_cable_found_quarantine_lists_landmarks() -> None:
     assert where == "quarantine" and row["details"][0].endswith("none - not a cable")
     where, _ = parse_record(RawRecord(lineage=lin, body=(LAYOUTS / "09CAIRO1234.txt").read_text()), "r1", when)
     assert where == "cables"
+
+
+def test_text_reader_keeps_each_cables_preamble_with_it(tmp_path: Path) -> None:
+    one = (LAYOUTS / "06ANKARA1234.txt").read_bytes()  # CR line ends, BOM, preamble before VZCZC
+    two = one.replace(b"06ANKARA1234", b"06ANKARA1235").replace(b"#1234", b"#1235").replace(b"001234", b"001235")
+    (tmp_path / "two.txt").write_bytes(one + b"NNNN\r" + two.replace(b"\xef\xbb\xbf", b""))
+    records = [r for d in discover([str(tmp_path)]) for r in iter_records(d)]
+    assert [r.error for r in records] == [None, None]
+    assert [parse(r)["reference_id"] for r in records] == ["06ANKARA1234", "06ANKARA1235"]
+    assert all(parse(r)["reference_id_source"] == "preamble" for r in records)
