@@ -14,26 +14,15 @@ from __future__ import annotations
 
 import logging
 import os
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from _lineage import task as lineage_task  # @task + OpenLineage datasets (dags/ is on sys.path)
-from airflow.sdk import Asset, Variable, dag, get_current_context, task
+from _defaults import DEFAULT_ARGS, LAKE, REPO  # shared by both DAGs (dags/ is on sys.path)
+from _lineage import task as lineage_task  # @task + OpenLineage datasets
+from airflow.sdk import Variable, dag, get_current_context, task
 
 log = logging.getLogger(__name__)
-
-REPO = Path(__file__).resolve().parents[1]
-#: Same asset as in cablelake_nightly.py (an asset is identified by its name and URI).
-LAKE = Asset(name="cablelake_lake", uri="cablelake://lake")
-
-DEFAULT_ARGS: dict[str, Any] = {
-    "owner": "cablelake",
-    "retries": int(os.environ.get("CABLELAKE_TASK_RETRIES", "2")),
-    "retry_delay": timedelta(seconds=30),
-    "retry_exponential_backoff": 2.0,
-    "max_retry_delay": timedelta(minutes=10),
-}
 
 
 @dag(

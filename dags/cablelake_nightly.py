@@ -37,9 +37,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from _lineage import task as lineage_task  # @task + OpenLineage datasets (dags/ is on sys.path)
+from _defaults import DEFAULT_ARGS, LAKE, REPO  # shared by both DAGs (dags/ is on sys.path)
+from _lineage import task as lineage_task  # @task + OpenLineage datasets
 from airflow.sdk import (
-    Asset,
     CronDataIntervalTimetable,
     Metadata,
     Param,
@@ -54,21 +54,9 @@ from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
 log = logging.getLogger(__name__)
 
-REPO = Path(__file__).resolve().parents[1]
-#: The lake as an Airflow asset; the lake's actual path travels in each event's extra (``lake``).
-LAKE = Asset(name="cablelake_lake", uri="cablelake://lake")
-
 #: How many shards one DAG run parses at the same time (a property of the DAG, so read when it is parsed).
 #: The other settings (shard sizes, parse processes) are etl.pipeline.RunConfig, read when a task runs.
 PARSE_CONCURRENCY = int(os.environ.get("CABLELAKE_PARSE_CONCURRENCY", "4"))
-
-DEFAULT_ARGS: dict[str, Any] = {
-    "owner": "cablelake",
-    "retries": int(os.environ.get("CABLELAKE_TASK_RETRIES", "2")),
-    "retry_delay": timedelta(seconds=30),
-    "retry_exponential_backoff": 2.0,
-    "max_retry_delay": timedelta(minutes=10),
-}
 
 
 def _setting(params: dict[str, Any], name: str, default: Path) -> str:

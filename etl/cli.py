@@ -12,6 +12,12 @@ from pathlib import Path
 from typing import Any
 
 
+def _fail(message: str, code: int) -> int:
+    """Write ``message`` (``cablelake <command>: why``) to standard error and give ``code``, the exit code."""
+    sys.stderr.write(message + "\n")
+    return code
+
+
 def _print_summary(s: dict[str, Any]) -> None:
     out = sys.stdout
     out.write(f"run {s['run_id']} -> {s['lake']}\n")
@@ -82,17 +88,13 @@ def cmd_run(args: argparse.Namespace) -> int:
             lock_timeout=args.lock_timeout,
         )
     except ReconciliationError as exc:
-        sys.stderr.write(f"cablelake: run cannot be trusted: {exc}\n")
-        return 3
+        return _fail(f"cablelake: run cannot be trusted: {exc}", 3)
     except ThresholdExceeded as exc:
-        sys.stderr.write(f"cablelake: run failed its data-quality thresholds, nothing published: {exc}\n")
-        return 6
+        return _fail(f"cablelake: run failed its data-quality thresholds, nothing published: {exc}", 6)
     except LakeLockedError as exc:
-        sys.stderr.write(f"cablelake: {exc}\n")
-        return 4
+        return _fail(f"cablelake: {exc}", 4)
     except (SchemaMismatchError, NothingToRefreshError) as exc:
-        sys.stderr.write(f"cablelake: {exc}\n")
-        return 5
+        return _fail(f"cablelake: {exc}", 5)
     if args.json:
         json.dump(summary.to_dict(), sys.stdout, default=str, indent=2)
         sys.stdout.write("\n")
@@ -116,8 +118,7 @@ def cmd_compact(args: argparse.Namespace) -> int:
     try:
         result = compact_lake(args.lake, threshold=args.threshold, lock_timeout=args.lock_timeout)
     except LakeLockedError as exc:
-        sys.stderr.write(f"cablelake: {exc}\n")
-        return 4
+        return _fail(f"cablelake: {exc}", 4)
     merged = result["merged"]
     sys.stdout.write(
         f"lake v{result['version']}: " + (", ".join(f"{k} {n} files -> 1" for k, n in sorted(merged.items()))
@@ -132,8 +133,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     try:
         result = migrate(args.lake)
     except LakeLockedError as exc:
-        sys.stderr.write(f"cablelake: {exc}\n")
-        return 4
+        return _fail(f"cablelake: {exc}", 4)
     if not result["migrated"]:
         sys.stdout.write(f"{args.lake}: nothing to migrate (already a Delta lake, or no lake)\n")
         return 0
@@ -150,8 +150,7 @@ def cmd_vacuum(args: argparse.Namespace) -> int:
     try:
         result = vacuum_lake(args.lake, keep_days=args.keep_days, dry_run=args.dry_run, lock_timeout=args.lock_timeout)
     except LakeLockedError as exc:
-        sys.stderr.write(f"cablelake: {exc}\n")
-        return 4
+        return _fail(f"cablelake: {exc}", 4)
     verb = "would remove" if args.dry_run else "removed"
     sys.stdout.write(f"{args.lake}: {verb} {len(result['files'])} data files and {len(result['quality'])} "
                      f"_quality folders; time travel kept from lake version {result['kept_from']}\n")
@@ -183,8 +182,7 @@ def cmd_sql(args: argparse.Namespace) -> int:
         finally:
             con.close()
     except QueryError as exc:
-        sys.stderr.write(f"cablelake sql: {exc}\n")
-        return 1
+        return _fail(f"cablelake sql: {exc}", 1)
     if note:
         sys.stderr.write(note + "\n")
     return 0
@@ -196,8 +194,7 @@ def cmd_shell(args: argparse.Namespace) -> int:
     try:
         return shell(args.lake, use_cli=not args.builtin)
     except QueryError as exc:
-        sys.stderr.write(f"cablelake shell: {exc}\n")
-        return 1
+        return _fail(f"cablelake shell: {exc}", 1)
 
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -213,11 +210,9 @@ def cmd_search(args: argparse.Namespace) -> int:
         res = search(args.lake, args.query, limit=args.limit, offset=args.offset, sort=args.sort,
                      facets=args.facets or args.format == "json")
     except QueryError as exc:
-        sys.stderr.write(f"cablelake search: bad query: {exc}\n")
-        return 2
+        return _fail(f"cablelake search: bad query: {exc}", 2)
     except SearchUnavailable as exc:
-        sys.stderr.write(f"cablelake search: {exc}\n")
-        return 1
+        return _fail(f"cablelake search: {exc}", 1)
     out = sys.stdout
     cols = ["reference_id", "sent_at", "origin", "subject", "score", "snippet"]
     if args.format == "json":

@@ -215,14 +215,17 @@ class _Parser:
             raise QueryError(f"unexpected {t.text!r} at character {t.pos + 1}")
         return node
 
+    def operand_follows(self, op: _Tok) -> None:
+        """Refuse an operator (OR, AND, NOT) that the query ends or closes right after: it has nothing to act on."""
+        if self.peek().kind in ("END", "RPAREN", "OR", "AND"):
+            raise QueryError(f"{op.kind} at character {op.pos + 1} has nothing after it")
+
     def or_(self, depth: int) -> Node:
         if depth > MAX_DEPTH:
             raise QueryError(f"query nested too deeply (more than {MAX_DEPTH} levels of parentheses)")
         parts = [self.and_(depth)]
         while self.peek().kind == "OR":
-            op = self.take()
-            if self.peek().kind in ("END", "RPAREN", "OR", "AND"):
-                raise QueryError(f"OR at character {op.pos + 1} has nothing after it")
+            self.operand_follows(self.take())
             parts.append(self.and_(depth))
         return parts[0] if len(parts) == 1 else Node("or", tuple(parts))
 
@@ -230,18 +233,14 @@ class _Parser:
         parts = [self.unary(depth)]
         while self.peek().kind not in ("END", "RPAREN", "OR"):
             if self.peek().kind == "AND":
-                op = self.take()
-                if self.peek().kind in ("END", "RPAREN", "OR", "AND"):
-                    raise QueryError(f"AND at character {op.pos + 1} has nothing after it")
+                self.operand_follows(self.take())
             parts.append(self.unary(depth))
         return parts[0] if len(parts) == 1 else Node("and", tuple(parts))
 
     def unary(self, depth: int) -> Node:
         t = self.peek()
         if t.kind == "NOT":
-            self.take()
-            if self.peek().kind in ("END", "RPAREN", "OR", "AND"):
-                raise QueryError(f"NOT at character {t.pos + 1} has nothing after it")
+            self.operand_follows(self.take())
             return Node("not", (self.unary(depth),))
         return self.primary(depth)
 

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import io
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
+
+from etl.sources._model import RawRecord
+
+if TYPE_CHECKING:
+    from etl.sources._context import Context
 
 
 class Prepended(io.RawIOBase):
@@ -62,3 +67,12 @@ def read_bounded(stream: BinaryIO, limit: int) -> tuple[bytes, bool]:
     while stream.read(1024 * 1024):
         pass
     return data[:limit], False
+
+
+def read_one_record(ctx: Context, stream: BinaryIO, what: str, location: str, fmt: str) -> bytes | RawRecord:
+    """The whole of a stream that holds one record (a page, a PDF, a JSON array), or, when it is larger than
+    ``ctx.limits.max_record_bytes``, a ``record_too_large`` error record naming ``what`` and ``location``."""
+    data, complete = read_bounded(stream, ctx.limits.max_record_bytes)
+    if complete:
+        return data
+    return ctx.error("record_too_large", f"{what} larger than {ctx.limits.max_record_bytes} bytes", location, fmt)

@@ -28,7 +28,7 @@ from typing import BinaryIO
 
 from etl.sources._context import Context
 from etl.sources._model import RawRecord
-from etl.sources._streams import read_bounded
+from etl.sources._streams import read_one_record
 from etl.sources._text import decode, decode_entities_strict, normalize_newlines, strip_paragraph_pilcrows
 
 FORMAT = "cablegate-html"
@@ -62,13 +62,8 @@ _FIELDS = {
 
 def read(ctx: Context, stream: BinaryIO) -> Iterator[RawRecord]:
     """Yield the one cable of a cablegate page (or one error record when there is none)."""
-    data, complete = read_bounded(stream, ctx.limits.max_record_bytes)
-    location = "byte 0"
-    if not complete:
-        yield ctx.error("record_too_large", f"page larger than {ctx.limits.max_record_bytes} bytes", location, FORMAT)
-        return
-    page, encoding = decode(data)
-    yield parse_page(ctx, page, encoding)
+    data = read_one_record(ctx, stream, "page", "byte 0", FORMAT)
+    yield data if isinstance(data, RawRecord) else parse_page(ctx, *decode(data))
 
 
 def parse_page(ctx: Context, page: str, encoding: str) -> RawRecord:

@@ -30,7 +30,7 @@ from typing import Any, BinaryIO
 
 from etl.sources._context import Context
 from etl.sources._model import RawRecord
-from etl.sources._streams import read_bounded
+from etl.sources._streams import read_one_record
 from etl.sources._text import decode, normalize_newlines, strip_paragraph_pilcrows
 
 FORMAT = "jsonl"
@@ -85,10 +85,9 @@ def read(ctx: Context, stream: BinaryIO) -> Iterator[RawRecord]:
 
 
 def _read_array(ctx: Context, stream: BinaryIO) -> Iterator[RawRecord]:
-    data, complete = read_bounded(stream, ctx.limits.max_record_bytes)
-    if not complete:
-        yield ctx.error("record_too_large", f"JSON array larger than {ctx.limits.max_record_bytes} bytes",
-                        "byte 0", FORMAT)
+    data = read_one_record(ctx, stream, "JSON array", "byte 0", FORMAT)
+    if isinstance(data, RawRecord):
+        yield data
         return
     text, encoding = decode(data)
     try:

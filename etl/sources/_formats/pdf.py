@@ -14,7 +14,7 @@ from typing import BinaryIO
 
 from etl.sources._context import Context
 from etl.sources._model import RawRecord
-from etl.sources._streams import read_bounded
+from etl.sources._streams import read_one_record
 from etl.sources._text import normalize_newlines, strip_paragraph_pilcrows
 
 FORMAT = "pdf"
@@ -23,10 +23,10 @@ _PARTIAL = "This record is a partial extract of the original cable"
 
 def read(ctx: Context, stream: BinaryIO) -> Iterator[RawRecord]:
     """Yield the one cable printed in a PDF."""
-    data, complete = read_bounded(stream, ctx.limits.max_record_bytes)
     location = "record 1"
-    if not complete:
-        yield ctx.error("record_too_large", f"PDF larger than {ctx.limits.max_record_bytes} bytes", location, FORMAT)
+    data = read_one_record(ctx, stream, "PDF", location, FORMAT)
+    if isinstance(data, RawRecord):
+        yield data
         return
     try:
         import pypdf

@@ -18,7 +18,7 @@ from typing import BinaryIO
 
 from etl.sources._context import Context
 from etl.sources._model import RawRecord
-from etl.sources._streams import read_bounded
+from etl.sources._streams import read_one_record
 from etl.sources._text import decode, decode_entities_html, normalize_newlines, strip_paragraph_pilcrows
 
 FORMAT = "plusd-html"
@@ -48,15 +48,15 @@ _BLANK = "-- N/A or Blank --"
 
 def read(ctx: Context, stream: BinaryIO) -> Iterator[RawRecord]:
     """Yield the one cable of a PlusD page."""
-    data, complete = read_bounded(stream, ctx.limits.max_record_bytes)
-    if not complete:
-        yield ctx.error("record_too_large", f"page larger than {ctx.limits.max_record_bytes} bytes", "byte 0", FORMAT)
-        return
-    page, encoding = decode(data)
+    data = read_one_record(ctx, stream, "page", "byte 0", FORMAT)
+    yield data if isinstance(data, RawRecord) else parse_page(ctx, *decode(data))
+
+
+def parse_page(ctx: Context, page: str, encoding: str) -> RawRecord:
+    """Turn one decoded PlusD page into a :class:`RawRecord` (an error record when it holds no cable text)."""
     body_m = _BODY.search(page)
     if body_m is None:
-        yield ctx.error("no_cable", "PlusD page without div#tagged-text", "byte 0", FORMAT, raw=page, encoding=encoding)
-        return
+        return ctx.error("no_cable", "PlusD page without div#tagged-text", "byte 0", FORMAT, raw=page, encoding=encoding)
     meta: dict[str, str] = {}
     synopsis = _SYNOPSIS.search(page)
     if synopsis:
@@ -84,7 +84,7 @@ def read(ctx: Context, stream: BinaryIO) -> Iterator[RawRecord]:
     if banner:
         header, body = header[: banner.start()].rstrip("\n"), header[banner.start():].rstrip("\n") + "\n" + body
     start = synopsis.start() if synopsis else body_m.start()
-    yield RawRecord(
+    return RawRecord(
         lineage=ctx.lineage(f"byte {len(page[:body_m.start()].encode('utf-8', 'replace'))}", FORMAT, encoding),
         header=header,
         body=body,
