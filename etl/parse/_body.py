@@ -33,20 +33,7 @@ REF_LINE = re.compile(
     r"^[ \t]*(?:PROGRAM[ \t]+)?(?:REFS?|REF\(S\)|REFTELS?|REFERENCES?)[ \t]*(?::|\.|(?=[ \t]+[A-Z(0-9]))[ \t]*(?P<v>.*)$",
     re.M | re.I,
 )
-_STOP = re.compile(
-    r"^[ \t]*(?:$|REFS?\b|REF\(S\)|REFTEL|CLASSIFIED[ \t]+BY|CLASSIFIED[ \t]*:|\d{1,3}[ \t]*\.[ \t]|\(\w{1,6}\)[ \t]*\d|"
-    r"-{3,}|={3,}|[\d<>]+[\d<>\-:/. \t]*$|\d+,\d|(?-i:[a-z_]{2,12}:[ \t])|(?:STATE|DEPT|DEPARTMENT|NSC|USDOC|TREASURY|USTR|DOD|OSD)[ \t]+FOR\b"
-    r"|(?:PASS[ \t]+TO|FROM[ \t]+AMBASSADOR|THIS[ \t]+CABLE\b|SIPDIS[ \t]*$)|SUMMARY|BEGIN[ \t]+SUMMARY|(?:ENTIRE[ \t]+TEXT[ \t]+)?SENSITIVE BUT|\d{1,3}\.(?=\(|[A-Z][a-z])|\d{3}\.\d[ \t]+OF[ \t]+\d{3}|(?:[A-Z]+[ \t]+){0,3}(?:DEPT|DEPARTMENT)[ \t]+(?:PLEASE[ \t]+)?PASS\b"
-    r"|(?:[A-Z][ \t]){4,}[A-Z]\b|DERIVED[ \t]+FROM\b|E\.O\.|TAGS|PAGE[ \t]+\d|THIS IS AN ACTION|[A-Z .]+\d{3,8}[ \t]+\d{3}(?:\.\d)?[ \t]+OF)",
-    re.I,
-)
 _REF_ITEM = re.compile(r"^[ \t]*(?:\(?[A-Z][ \t]*[.):][ \t]|REF[ \t]+[A-Z]\b|\([A-Z]\)|[A-Z]\.\S)", re.I)
-_REF_STOP = re.compile(
-    r"^[ \t]*(?:CLASSIFIED[ \t]+BY|CLASSIFIED[ \t]*:|\d{1,3}[ \t]*\.[ \t]|-{3,}|={3,}|SUMMARY|\(\w{1,6}\)[ \t]*\w"
-    r"|SUBJECT|E\.O\.|TAGS|\d+,\d|(?-i:[a-z_]{2,12}:[ \t])|(?-i:VZCZC|ZN[YR][ \t]|DE[ \t]+R[A-Z]{3}|[OPRZ][ \t]+\d{6}Z|FM[ \t]+[A-Z]"
-    r"|(?:TO|INFO)[ \t]+R[A-Z]{3,}/)|" + LEVEL + r"[^\n]*\d{3})",
-    re.I,
-)
 _REF_CABLE_HINT = re.compile(r"^[ \t]*\(?[A-Za-z][.)][ \t]*(?:\d{2,4}[ \t]+)?[A-Za-z][A-Za-z' \-]{1,30}[ \t]\#?\d{1,7}\b")
 """A lettered REF item naming a cable (``(B) Sao Paulo 319``, ``C. 05 STATE 1234``) continues the block."""
 PORTION_PREFIX = re.compile(r"^[ \t]*\((?P<mark>[A-Z]{1,4}(?:[ \t]*/{1,2}[ \t]*[A-Z]{1,6}){0,3})\)[ \t]*[-:]?[ \t]*")
@@ -123,6 +110,35 @@ def top_of(body: str) -> str:
     return body[: max(end, 200)]
 
 
+# Lines that end a wrapped SUBJECT (the next landmark of the body header, or a line no subject goes on into).
+_SUBJECT_END = re.compile(
+    r"""^[ \t]*(?:
+        $                                                            # a blank line
+      | REFS?\b | REF\(S\) | REFTEL                                  # the REF block
+      | CLASSIFIED[ \t]+BY | CLASSIFIED[ \t]*:                        # Classified By
+      | \d{1,3}[ \t]*\.[ \t]                                         # paragraph 1.
+      | \(\w{1,6}\)[ \t]*\d                                          # a portion mark before a number: (C) 1.
+      | -{3,} | ={3,}                                                # a rule
+      | [\d<>]+[\d<>\-:/. \t]*$                                      # only digits and date/time punctuation
+      | \d+,\d                                                       # a csv row
+      | (?-i:[a-z_]{2,12}:[ \t])                                     # a lower-case metadata key: value
+      | (?:STATE|DEPT|DEPARTMENT|NSC|USDOC|TREASURY|USTR|DOD|OSD)[ \t]+FOR\b   # STATE FOR EAP (passing line)
+      | (?:PASS[ \t]+TO|FROM[ \t]+AMBASSADOR|THIS[ \t]+CABLE\b|SIPDIS[ \t]*$)  # passing and handling lines
+      | SUMMARY | BEGIN[ \t]+SUMMARY                                 # the summary heading
+      | (?:ENTIRE[ \t]+TEXT[ \t]+)?SENSITIVE[ ]BUT                   # SENSITIVE BUT UNCLASSIFIED
+      | \d{1,3}\.(?=\(|[A-Z][a-z])                                   # paragraph written 1.(C) / 1.Summary
+      | \d{3}\.\d[ \t]+OF[ \t]+\d{3}                                 # section residue 001.2 OF 004
+      | (?:[A-Z]+[ \t]+){0,3}(?:DEPT|DEPARTMENT)[ \t]+(?:PLEASE[ \t]+)?PASS\b  # DEPT PLEASE PASS
+      | (?:[A-Z][ \t]){4,}[A-Z]\b                                    # a spaced-out banner: C O N F I D E N T I A L
+      | DERIVED[ \t]+FROM\b | E\.O\. | TAGS                          # the next body-header keywords
+      | PAGE[ \t]+\d                                                 # a teletype page break
+      | THIS[ ]IS[ ]AN[ ]ACTION                                      # THIS IS AN ACTION REQUEST
+      | [A-Z .]+\d{3,8}[ \t]+\d{3}(?:\.\d)?[ \t]+OF                  # page-break residue: STATE 123456 002 OF
+    )""",
+    re.I | re.X,
+)
+
+
 def _continuation(lines: list[str], start: int, stop: re.Pattern[str]) -> list[str]:
     out = []
     for line in lines[start:]:
@@ -139,15 +155,19 @@ _PROSE = re.compile(r"^[ \t]*(?:\([A-Z/]{1,6}\)[ \t]*)?[A-Z]?[a-z]+\b.*\b[a-z]{3
 """A line of prose: it opens with a mixed- or lower-case word (``In celebration of...``, ``(U) This cable...``)."""
 
 
+_MIXED_CASE_WORD = re.compile(r"[a-z]{3}")
+"""Three lower-case letters in a row: the text is not all upper case (an upper-case subject does not go on into prose)."""
+
+
 def _subject_lines(top: str, m: re.Match[str]) -> list[str]:
     first = m.group("v").rstrip()
     following = top[m.end():].split("\n")[1:]
     if not first.strip():  # "SUBJECT:" alone, the subject on the next line (blank lines between)
         k = next((k for k, line in enumerate(following[:3]) if line.strip()), None)
-        if k is not None and not _STOP.match(following[k]):
+        if k is not None and not _SUBJECT_END.match(following[k]):
             first, following = following[k].rstrip(), following[k + 1:]
-    cont = [] if first.endswith("...") else _continuation(following, 0, _STOP)
-    if cont and not re.search(r"[a-z]{3}", first):  # an upper-case subject does not go on into prose
+    cont = [] if first.endswith("...") else _continuation(following, 0, _SUBJECT_END)
+    if cont and not _MIXED_CASE_WORD.search(first):  # an upper-case subject does not go on into prose
         for k, line in enumerate(cont):
             if _PROSE.match(line):
                 cont = cont[:k]
@@ -163,9 +183,9 @@ def _subject_lines(top: str, m: re.Match[str]) -> list[str]:
         j = i
         while j < len(following) and j < i + 2 and not following[j].strip():
             j += 1
-        if j == i or j >= len(following) or not following[j].strip() or _STOP.match(following[j]):
+        if j == i or j >= len(following) or not following[j].strip() or _SUBJECT_END.match(following[j]):
             break
-        more = _continuation(following, j, _STOP)
+        more = _continuation(following, j, _SUBJECT_END)
         lines += more
         i = j + len(more)
     # A one-line block between the subject and the next landmark (REF, Classified By, paragraph 1), written
@@ -178,12 +198,16 @@ def _subject_lines(top: str, m: re.Match[str]) -> list[str]:
         k = j + 1
         while k < len(following) and not following[k].strip():
             k += 1
-        upper = not re.search(r"[a-z]{3}", " ".join(lines))
-        if (k < len(following) and following[k].strip() and _STOP.match(following[k]) and not _STOP.match(line)
+        upper = not _MIXED_CASE_WORD.search(" ".join(lines))
+        if (k < len(following) and following[k].strip() and _SUBJECT_END.match(following[k]) and not _SUBJECT_END.match(line)
                 and len(line.strip()) <= 70 and not line.rstrip().endswith(".")
                 and (not upper or not re.search(r"[a-z]", line)) and not _PROSE.match(line)):
             lines.append(line.rstrip())
     return lines
+
+
+_TRAILING_PORTION_MARK = re.compile(r"[ \t]*\((?P<mark>U|C|S|SBU|TS|S/NF|C/NF|SBU/NF|U//FOUO)\)$")
+"""A portion mark written after the subject instead of before it (``SUBJECT: VISIT OF X (C)``)."""
 
 
 def find_subject(top: str, preview: bool = False) -> tuple[str | None, str | None, str | None]:
@@ -210,7 +234,7 @@ def find_subject(top: str, preview: bool = False) -> tuple[str | None, str | Non
         mark = re.sub(r"[ \t]", "", pm.group("mark")).upper()
         joined = joined[pm.end():]
     else:
-        tm = re.search(r"[ \t]*\((?P<mark>U|C|S|SBU|TS|S/NF|C/NF|SBU/NF|U//FOUO)\)$", joined)
+        tm = _TRAILING_PORTION_MARK.search(joined)
         if tm:
             mark = tm.group("mark")
             joined = joined[: tm.start()]
@@ -223,6 +247,10 @@ _TAG_CONTINUATION = re.compile(
     r"^[ \t]*(?!(?:SIPDIS|NOFORN|EXDIS|NODIS|LIMDIS|SENSITIVE|STADIS|E\.?O|REF|SUBJ)\b)[A-Z]{2,5}"
     r"(?:[ \t]*,?[ \t]+(?!(?:SIPDIS|NOFORN|EXDIS|NODIS|LIMDIS|SENSITIVE|STADIS)\b)[A-Z]{2,5})*[ \t,]*$"
 )
+
+
+_SUBJECT_GLUED_ON_TAGS = re.compile(r"\bSUBJ(?:ECT)?\s*:", re.I)
+"""A SUBJECT label on the TAGS line: the tags end there."""
 
 
 def find_tags(top: str) -> str | None:
@@ -252,7 +280,7 @@ def find_tags(top: str) -> str | None:
         value += ("\n" if value.endswith(",") or not value.strip() else ",\n") + rest[i].rstrip()
         i += 1
     # SUBJECT glued on the TAGS line
-    sm = re.search(r"\bSUBJ(?:ECT)?\s*:", value, re.I)
+    sm = _SUBJECT_GLUED_ON_TAGS.search(value)
     if sm:
         value = value[: sm.start()].rstrip()
     return value.strip() or None
@@ -278,10 +306,14 @@ _REF_LANDMARK = re.compile(
     r"|DE[ \t]+R[A-Z]{3,}|FM[ \t]+[A-Z]|-{3,}|\d{3}\.\d[ \t]+OF[ \t]+\d{3}|[A-Z .]+\d{3,8}[ \t]+\d{3}(?:\.\d)?[ \t]+OF"
     r"|(?:SIPDIS|NOFORN|EXDIS|NODIS|LIMDIS|STADIS)\b|(?i:" + LEVEL + r")(?:[ \t]|$))"
 )
-"""Lines that end a REF block beside :data:`_REF_STOP`: a ``key: value`` or csv row of the page's metadata, a
+"""Lines that end a REF block beside :data:`_REF_BLOCK_END`: a ``key: value`` or csv row of the page's metadata, a
 routing line, a caveat or banner line, teletype page residue, paragraph 1 written ``1.(C)``/``1.Summary``."""
 _REF_LIKE = re.compile(r"\b[A-Z][A-Za-z'\-]{2,}(?:[ \t]+[A-Z][A-Za-z'\-]+)*[ \t]+\#?\d{2,7}\b|\(NOTAL\)|^[ \t]*\(?\d{1,2}[ \t]*\)")
 """A line that reads as (part of) a reference: a station and serial (``SAN JOSE 01875``), ``(NOTAL)``."""
+
+
+_ENDS_IN_CAPITAL = re.compile(r"[A-Z][ \t]*$")
+"""A REF line that ends in a capital letter (a station name whose serial wrapped onto the next line)."""
 
 
 def _ref_continues(line: str, block: list[str]) -> bool:
@@ -294,9 +326,33 @@ def _ref_continues(line: str, block: list[str]) -> bool:
     if _DANGLING.search(last) or joined.count("(") > joined.count(")"):
         return not _PROSE.match(line) or line.lstrip()[:1].islower()
     s = line.strip()
-    if s[:1].isdigit() and re.search(r"[A-Z][ \t]*$", last):  # the serial of a station wrapped to the next line
+    if s[:1].isdigit() and _ENDS_IN_CAPITAL.search(last):  # the serial of a station wrapped to the next line
         return True
     return len(s) <= 60 and not _PROSE.match(line) and bool(_REF_LIKE.search(s))
+
+
+# Lines that end a REF block (with :data:`_REF_LANDMARK`): the next landmark of the body header or the header.
+_REF_BLOCK_END = re.compile(
+    r"""^[ \t]*(?:
+        CLASSIFIED[ \t]+BY | CLASSIFIED[ \t]*:                        # Classified By
+      | \d{1,3}[ \t]*\.[ \t]                                         # paragraph 1.
+      | -{3,} | ={3,}                                                # a rule
+      | SUMMARY                                                      # the summary heading
+      | \(\w{1,6}\)[ \t]*\w                                          # a portion-marked paragraph: (C) The
+      | SUBJECT | E\.O\. | TAGS                                      # the next body-header keywords
+      | \d+,\d                                                       # a csv row
+      | (?-i:[a-z_]{2,12}:[ \t])                                     # a lower-case metadata key: value
+      | (?-i:VZCZC | ZN[YR][ \t] | DE[ \t]+R[A-Z]{3}                 # routing lines (upper case only):
+        | [OPRZ][ \t]+\d{6}Z | FM[ \t]+[A-Z]                          #   precedence + DTG, FM
+        | (?:TO|INFO)[ \t]+R[A-Z]{3,}/)                              #   TO / INFO with a routing indicator
+      | (?-x:""" + LEVEL + r""")[^\n]*\d{3}                          # a banner line with a number (page residue)
+    )""",
+    re.I | re.X,
+)
+
+
+_CLASSIFIED_BY_WORDS = re.compile(r"\bCLASSIFIED[ \t]+BY\b", re.I)
+"""Where a REF block squashed onto the SUBJECT line ends: Classified By."""
 
 
 def find_references(top: str) -> str | None:
@@ -311,7 +367,7 @@ def find_references(top: str) -> str | None:
         inline = _INLINE_REF.search(block)
         if inline:  # a REF block squashed onto the SUBJECT line
             refs = block[inline.end():]
-            cut = re.search(r"\bCLASSIFIED[ \t]+BY\b", refs, re.I)
+            cut = _CLASSIFIED_BY_WORDS.search(refs)
             return " ".join(refs[: cut.start() if cut else len(refs)].split()) or None
         return None
     lines = top[m.start():].split("\n")
@@ -324,7 +380,7 @@ def find_references(top: str) -> str | None:
         if _REF_CABLE_HINT.match(line):  # "(B) Sao Paulo 319": an item, not a portion-marked paragraph
             out.append(line.rstrip())
             continue
-        if _REF_STOP.match(line) or _REF_LANDMARK.match(line):
+        if _REF_BLOCK_END.match(line) or _REF_LANDMARK.match(line):
             break
         if _REF_ITEM.match(line) or _ref_continues(line, out):
             out.append(line.rstrip())

@@ -271,6 +271,22 @@ def split_who(who: str) -> tuple[str | None, str | None]:
     return None, who
 
 
+_REASON_WORD = re.compile(r"REASONS?\b[ \t:]*", re.I)
+"""The word REASON(S) before the reason letters when no section (1.4) is given."""
+
+
+_AND_BROKEN_BY_WRAP = re.compile(r"\bA ND\b|\bAN D\b", re.I)
+"""AND broken by a line wrap (``(B) A\\nND (D)``)."""
+
+
+_REASONS_END = re.compile(r"\.(?:\s|$)|\bE\.?O\b")
+"""Where the reason letters end: the end of a sentence or the E.O. number."""
+
+
+_JUNIOR_SENIOR = re.compile(r"\b(?:Jr|JR|Sr|SR)$")
+"""A name ending in Jr/Sr, whose period was taken for the end of a sentence."""
+
+
 def parse_line(chunk: str, offset: int = 0) -> tuple[str | None, str | None, str | None, list[str]]:
     """(name, title, section, letters) of the text after ``Classified By`` (``offset`` characters into its line)."""
     chunk = " ".join(_unwrap(chunk, offset).split())
@@ -281,17 +297,17 @@ def parse_line(chunk: str, offset: int = 0) -> tuple[str | None, str | None, str
     sec = _SECTION.search(reasons)
     section = f"1.{sec.group('s')}" if sec else None
     letters: list[str] = []
-    rs = sec or re.search(r"REASONS?\b[ \t:]*", reasons, re.I)
+    rs = sec or _REASON_WORD.search(reasons)
     if rs:
         tail = reasons[rs.end():rs.end() + 40]
-        tail = re.sub(r"\bA ND\b|\bAN D\b", "AND", tail, flags=re.I)  # "(B) A\nND (D)": a word broken by the wrap
-        tail = re.split(r"\.(?:\s|$)|\bE\.?O\b", tail)[0]
+        tail = _AND_BROKEN_BY_WRAP.sub("AND", tail)  # "(B) A\nND (D)": a word broken by the wrap
+        tail = _REASONS_END.split(tail)[0]
         for x in _LETTER.findall(tail):
             x = x.lower()
             if x not in letters:
                 letters.append(x)
     name, title = split_who(who.strip(" ,;:.-"))
-    if name and re.search(r"\b(?:Jr|JR|Sr|SR)$", name):  # the period of "Jr." was taken for the end of a sentence
+    if name and _JUNIOR_SENIOR.search(name):  # the period of "Jr." was taken for the end of a sentence
         name += "."
     if name and len(name.split()) > 6:
         return None, who.strip() or None, section, letters

@@ -12,15 +12,18 @@ EO_LINE = re.compile(
 )
 EO_ANY = re.compile(r"E\.[O0]\.[ \t]*(?P<num>\d{5})[ \t]*[:;]?[ \t]*(?P<rest>.*)$", re.M | re.I)
 _TAGS_GLUE = re.compile(r"\s*(?:\b|(?<=\d))(?:T?AGS?\s*:|TAGS\b).*$", re.I)
-_DECL = re.compile(r"^(?:DECL(?:ASSIFY(?:[ \t]+ON)?)?|DECLAS)\b[ \t]*[:;.]?[ \t]*(?P<v>.*)$", re.I)
-_DNG = re.compile(r"^DNG\b[ \t]*[:;]?[ \t]*(?P<v>.*)$", re.I)
+_DECL_LINE = re.compile(r"^(?:DECL(?:ASSIFY(?:[ \t]+ON)?)?|DECLAS)\b[ \t]*[:;.]?[ \t]*(?P<v>.*)$", re.I)
+_DOWNGRADE = re.compile(r"^DNG\b[ \t]*[:;]?[ \t]*(?P<v>.*)$", re.I)
 
-_MDY = re.compile(r"(?<!\d)(\d{1,2})[ \t]*[/.-][ \t]*(\d{1,2})[ \t]*[/.-][ \t]*(\d{4}|\d{2})(?!\d)")
-_YMD = re.compile(r"(?<!\d)(\d{4})[ \t]*[/.-][ \t]*(\d{1,2})[ \t]*[/.-][ \t]*(\d{1,2})(?!\d)")
-_NA = re.compile(r"^N[ \t]*/?[ \t]*A\b", re.I)
+# What a DECL value says (its kind in DECL_KINDS): a date written month/day/year or year-month-day, N/A,
+# OADR (originating agency's determination required), an exemption X1..X8 or 25X/50X, a GDS schedule, a
+# duration in years; DNG is the downgrade instruction beside it.
+_MONTH_DAY_YEAR = re.compile(r"(?<!\d)(\d{1,2})[ \t]*[/.-][ \t]*(\d{1,2})[ \t]*[/.-][ \t]*(\d{4}|\d{2})(?!\d)")
+_YEAR_MONTH_DAY = re.compile(r"(?<!\d)(\d{4})[ \t]*[/.-][ \t]*(\d{1,2})[ \t]*[/.-][ \t]*(\d{1,2})(?!\d)")
+_NOT_APPLICABLE = re.compile(r"^N[ \t]*/?[ \t]*A\b", re.I)
 _OADR = re.compile(r"\bOADR\b", re.I)
-_X = re.compile(r"^X[ \t]*([1-8])\b", re.I)
-_25X = re.compile(r"\b(?:25|50)[ \t]*X[ \t]*\d", re.I)
+_EXEMPTION_X1_X8 = re.compile(r"^X[ \t]*([1-8])\b", re.I)
+_EXEMPTION_25X = re.compile(r"\b(?:25|50)[ \t]*X[ \t]*\d", re.I)
 _GDS = re.compile(r"\b[XN]?GDS\b", re.I)
 _DURATION = re.compile(r"\bYEARS?\b", re.I)
 
@@ -40,11 +43,11 @@ def resolve_year(yy: int, ref_year: int | None) -> int:
 
 def parse_date(text: str, ref_year: int | None) -> tuple[date | None, str | None]:
     """First calendar date in ``text`` (M/D/Y, M/D/YY, Y/M/D, M-D-YY). Returns (date, problem)."""
-    m = _YMD.search(text)
+    m = _YEAR_MONTH_DAY.search(text)
     if m:
         y, mo, d = int(m.group(1)), int(m.group(2)), int(m.group(3))
     else:
-        m = _MDY.search(text)
+        m = _MONTH_DAY_YEAR.search(text)
         if not m:
             return None, None
         mo, d, yraw = int(m.group(1)), int(m.group(2)), m.group(3)
@@ -69,10 +72,14 @@ def decl_value(rest: str) -> str | None:
     rest = rest.strip()
     if not rest:
         return None
-    m = _DECL.match(rest)
+    m = _DECL_LINE.match(rest)
     if m:
         return m.group("v").strip() or None
     return rest
+
+
+_DECLASSIFIED = re.compile(r"DECLASSIFIED", re.I)
+"""A release stamp in the DECL value (``DECLASSIFIED/RELEASED``)."""
 
 
 def classify_decl(raw: str | None, ref_year: int | None) -> tuple[str, date | None, str | None]:
@@ -80,21 +87,21 @@ def classify_decl(raw: str | None, ref_year: int | None) -> tuple[str, date | No
     if raw is None or not raw.strip():
         return "none", None, None
     v = raw.strip()
-    if _DNG.match(v):
+    if _DOWNGRADE.match(v):
         d, problem = parse_date(v, ref_year)
         return "downgrade", d, problem
-    if _NA.match(v):
+    if _NOT_APPLICABLE.match(v):
         return "n/a", None, None
     d, problem = parse_date(v, ref_year)
     if d is not None or problem is not None:
-        if re.search(r"DECLASSIFIED", v, re.I):
+        if _DECLASSIFIED.search(v):
             return "text", None, None
         return "date", d, problem
     if _OADR.search(v):
         return "oadr", None, None
-    if _25X.search(v):
+    if _EXEMPTION_25X.search(v):
         return "25x", None, None
-    if _X.match(v):
+    if _EXEMPTION_X1_X8.match(v):
         return "x1-x8", None, None
     if _GDS.search(v):
         return "gds", None, None

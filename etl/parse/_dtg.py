@@ -58,11 +58,19 @@ def dtg_to_datetime(day: str, hh: str, mm: str, zone: str, mon: str, yy: str) ->
     return local.astimezone(UTC)
 
 
+_CREATED_ISO = re.compile(r"\s*(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{2}))?")
+"""A publisher ``created`` value written year-month-day (``2010-02-24 08:48``)."""
+
+
+_CREATED_US = re.compile(r"\s*(\d{1,2})/(\d{1,2})/(\d{4})(?:\s+(\d{1,2}):(\d{2}))?")
+"""A publisher ``created`` value written month/day/year (``2/24/2010 8:48``)."""
+
+
 def parse_created(value: str, precision: str | None) -> datetime | None:
     """Publisher ``created`` (``YYYY-MM-DD HH:MM``) as UTC; minutes dropped when only the hour is true."""
-    m = re.match(r"\s*(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{2}))?", value)
+    m = _CREATED_ISO.match(value)
     if not m:
-        m2 = re.match(r"\s*(\d{1,2})/(\d{1,2})/(\d{4})(?:\s+(\d{1,2}):(\d{2}))?", value)
+        m2 = _CREATED_US.match(value)
         if not m2:
             return None
         mo, d, y, h, mi = m2.groups()

@@ -111,12 +111,16 @@ def _title(words: str) -> str:
     return " ".join("-".join(p[:1].upper() + p[1:] for p in w.split("-")) for w in words.lower().split())
 
 
+_FM_PRECEDENCE_AND_MCN = re.compile(r"[ \t]+(?:IMMEDIATE|PRIORITY|ROUTINE|NIACT IMMEDIATE|FLASH)(?:[ \t]+\d+)?$")
+"""The precedence (and message number) that ends an FM line: not part of the originator's name."""
+
+
 def origin_name(fm: str | None) -> str | None:
     """Publisher form of an FM line: AMEMBASSY MOSCOW -> Embassy Moscow, SECSTATE WASHDC -> Secretary of State."""
     if not fm:
         return None
     f = " ".join(fm.upper().split())
-    f = re.sub(r"[ \t]+(?:IMMEDIATE|PRIORITY|ROUTINE|NIACT IMMEDIATE|FLASH)(?:[ \t]+\d+)?$", "", f)
+    f = _FM_PRECEDENCE_AND_MCN.sub("", f)
     if f in _SPECIAL_ORIGINS:
         return _SPECIAL_ORIGINS[f]
     for prefix, name in _PREFIX_NAMES:
@@ -128,6 +132,14 @@ def origin_name(fm: str | None) -> str | None:
     return _title(f)
 
 
+_FM_PRECEDENCE_ON = re.compile(r"[ \t]+(?:FLASH|NIACT[ \t]+IMMEDIATE|IMMEDIATE|PRIORITY|ROUTINE)\b.*$")
+"""The precedence of an FM line and everything after it."""
+
+
+_WASHINGTON_DC = re.compile(r"[ \t]+WASH(?:INGTON)?[ \t]*DC$|[ \t]+WASHDC$")
+"""The city after a Washington originator (``SECSTATE WASHDC``)."""
+
+
 def id_from_routing(post: str | None, fm: str | None, de_serial: str | None, year: int | None) -> str | None:
     """The id of a cable whose banner lost its serial (``C O N F I D E N T I A L SECTION 01 OF 02 TEL AVIV``,
     a banner wrapped over two lines, no banner at all): the DE line's serial (``DE RUEHTV #4032/01 2851507``,
@@ -136,8 +148,8 @@ def id_from_routing(post: str | None, fm: str | None, de_serial: str | None, yea
         return None
     station = canonical_station(post) if post else None
     if station is None and fm:
-        f = re.sub(r"[ \t]+(?:FLASH|NIACT[ \t]+IMMEDIATE|IMMEDIATE|PRIORITY|ROUTINE)\b.*$", "", fm.upper())
-        f = re.sub(r"[ \t]+WASH(?:INGTON)?[ \t]*DC$|[ \t]+WASHDC$", "", f.strip())
+        f = _FM_PRECEDENCE_ON.sub("", fm.upper())
+        f = _WASHINGTON_DC.sub("", f.strip())
         station = canonical_station(f)
     if station is None or station == "STATE":  # the DE line keeps 4 digits: STATE 049854 is "#9854"
         return None

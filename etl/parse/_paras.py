@@ -7,20 +7,20 @@ import re
 from etl.parse import _classified
 from etl.parse._classif import despace
 
-_MK = r"[A-Za-z]{1,4}(?:[ \t]*/{1,2}[ \t]*(?:REL[ \t]+(?:TO[ \t]+)?[A-Za-z][A-Za-z ,]{1,40}?|[A-Za-z]{1,6})){0,3}"
+_PORTION_MARK = r"[A-Za-z]{1,4}(?:[ \t]*/{1,2}[ \t]*(?:REL[ \t]+(?:TO[ \t]+)?[A-Za-z][A-Za-z ,]{1,40}?|[A-Za-z]{1,6})){0,3}"
 _PARA = re.compile(
-    r"^[ \t]*(?:\((?P<mark1>" + _MK + r")\)[ \t]*)?(?P<num>\d{1,3})[ \t]*[.)]"
-    r"(?:[ \t]+|(?=\(" + _MK + r"\))|(?=[A-Z][a-z]))"  # "2. Text", "2.(C) Text", "6.Request feedback"
-    r"(?:\((?P<mark>" + _MK + r")\)[ \t]*)?",
+    r"^[ \t]*(?:\((?P<mark1>" + _PORTION_MARK + r")\)[ \t]*)?(?P<num>\d{1,3})[ \t]*[.)]"
+    r"(?:[ \t]+|(?=\(" + _PORTION_MARK + r"\))|(?=[A-Z][a-z]))"  # "2. Text", "2.(C) Text", "6.Request feedback"
+    r"(?:\((?P<mark>" + _PORTION_MARK + r")\)[ \t]*)?",
     re.M,
 )
-_KNOWN_MK = r"U|C|S|TS|SBU|LOU|(?:U|C|S|TS|SBU)[ \t]*/{1,2}[ \t]*(?:NF|FOUO|N|REL[A-Z ,]*|FGI)(?:/{1,2}NF)?"
+_KNOWN_PORTION_MARK = r"U|C|S|TS|SBU|LOU|(?:U|C|S|TS|SBU)[ \t]*/{1,2}[ \t]*(?:NF|FOUO|N|REL[A-Z ,]*|FGI)(?:/{1,2}NF)?"
 # A paragraph that starts mid-line, after the end of a sentence or a rule (``...Russia. 2. (C/NF) text``,
 # ``----- 12. (C) text``, a paragraph glued onto the Classified By line): taken only with a known portion
 # mark and only as the next number in sequence.
 _PARA_MID = re.compile(
     # starts at the digits (cheap to scan); the whitespace and the non-digit before them are checked by hand
-    r"(?<![\d.])(?P<num>\d{1,3})[.)][ \t]*\((?P<mark>" + _KNOWN_MK + r"|[A-Z /\-]{3,60}ENTIRE[ \t]+TEXT\.?)\)"
+    r"(?<![\d.])(?P<num>\d{1,3})[.)][ \t]*\((?P<mark>" + _KNOWN_PORTION_MARK + r"|[A-Z /\-]{3,60}ENTIRE[ \t]+TEXT\.?)\)"
     r"[ \t]*(?=\S|\n)",
     re.I,
 )
@@ -74,12 +74,30 @@ _ENDS_WITH_END = re.compile(r"\bend\s*(?:of\s+)?$")
 COMMENT_START = re.compile(r"(?:COMMENT|Comment)[ \t]*(?::|\.|-{1,2}|$)", re.M)
 COMMENT_END = re.compile(r"\bEND[ \t]*(?:OF[ \t]+)?COMMENT\b[ \t]*\.?", re.I)
 
+# Last lines that are never a signer's name (matched on the upper-cased line, spaces collapsed): banner and
+# caveat words, end marks, section words, release stamps, teletype residue.
 _NOT_SIGNATURE = re.compile(
-    r"^(?:C ?O ?N ?F ?I ?D ?E ?N ?T ?I ?A ?L|S ?E ?C ?R ?E ?T|UNCLAS(?:SIFIED)?|SIPDIS|NOFORN|END(?: COMMENT| SUMMARY"
-    r"| TEXT)?\.?|SENSITIVE|BT|NNNN|NNN|LIMITED OFFICIAL USE|FOR OFFICIAL USE ONLY|LIMITED OFFICIAL|XXXXXXXX+|UNQUOTE|QUOTE|TEXT|COMMENT|SUMMARY|NONE|ACTION REQUEST|[^A-Z0-9]+|[A-Z]*VZCZ[A-Z]*|DECLASSIFIED/RELEASED\b.*|SYSTEMATIC REVIEW\b.*|REVIEW \d{1,2} [A-Z]{3} \d{4}|\d{4}[A-Z]+\d+ *- *CLAS.*|\*+ *CURRENT (?:HANDLING|CLASSIFICATION)\b.*|PAGE \d{1,3}\b.*)$"
+    r"""^(?:
+        C[ ]?O[ ]?N[ ]?F[ ]?I[ ]?D[ ]?E[ ]?N[ ]?T[ ]?I[ ]?A[ ]?L            # the banner, letters spaced or not
+      | S[ ]?E[ ]?C[ ]?R[ ]?E[ ]?T | UNCLAS(?:SIFIED)?
+      | SIPDIS | NOFORN | SENSITIVE                                      # caveats
+      | END(?:[ ]COMMENT|[ ]SUMMARY|[ ]TEXT)?\.?                         # END, END COMMENT.
+      | BT | NNNN | NNN                                                  # teletype end-of-message marks
+      | LIMITED[ ]OFFICIAL[ ]USE | FOR[ ]OFFICIAL[ ]USE[ ]ONLY | LIMITED[ ]OFFICIAL   # handling words
+      | XXXXXXXX+                                                        # a redaction
+      | UNQUOTE | QUOTE | TEXT | COMMENT | SUMMARY | NONE | ACTION[ ]REQUEST          # section words
+      | [^A-Z0-9]+                                                       # no letter or digit (a rule, punctuation)
+      | [A-Z]*VZCZ[A-Z]*                                                 # the start of the next routing header
+      | DECLASSIFIED/RELEASED\b.* | SYSTEMATIC[ ]REVIEW\b.*              # declassification stamps
+      | REVIEW[ ]\d{1,2}[ ][A-Z]{3}[ ]\d{4}                              #   REVIEW 20 MAR 2014
+      | \d{4}[A-Z]+\d+[ ]*-[ ]*CLAS.*                                    # a cable id - CLASSIFICATION stamp
+      | \*+[ ]*CURRENT[ ](?:HANDLING|CLASSIFICATION)\b.*                 # *** CURRENT CLASSIFICATION ***
+      | PAGE[ ]\d{1,3}\b.*                                               # a teletype page break
+    )$""",
+    re.X,
 )
 # A signer written in mixed case (``Willeford``): only as the whole last line or right after "End comment."
-_SIG_MIXED = re.compile(
+_MIXED_CASE_SIGNER = re.compile(
     r"(?:^|\bEND[ \t]+(?:OF[ \t]+)?(?:COMMENT|SUMMARY|TEXT)\.?[ \t]+)(?P<sig>[A-Z][a-z][a-z'\-]+(?:[ \t]+[A-Z][a-z][a-z'\-]+){0,2})[ \t]*$",
     re.I,
 )
@@ -90,29 +108,37 @@ _MIXED_NOT_NAMES = frozenset(
 _OPERATOR_NOTE = re.compile(r"^[ \t]*NOTE[ \t]+BY[ \t]+(?:OC/T|OCT|S/S-O|S/S|OPERATOR|PASSING|THE[ \t]+OC)\b.*", re.M | re.S)
 _ONE_WORD_PERIOD = re.compile(r"^[A-Z][A-Z'\-]{2,}\.$")
 _END_PREFIX = re.compile(r"^END[ \t]+(?:OF[ \t]+)?(?:COMMENT|SUMMARY|TEXT|QUOTE)\.?[ \t]*")
-_SIG = re.compile(r"(?:^|(?<=[.!?\"')*/])[ \t]+)(?P<sig>[A-Z][A-Z'\-]+(?:[ \t]+(?:[A-Z][A-Z'\-]+|[A-Z]\.)){0,3})[ \t]*$")
+_UPPER_CASE_SIGNER = re.compile(r"(?:^|(?<=[.!?\"')*/])[ \t]+)(?P<sig>[A-Z][A-Z'\-]+(?:[ \t]+(?:[A-Z][A-Z'\-]+|[A-Z]\.)){0,3})[ \t]*$")
+
+
+def _whole_word(name: str) -> tuple[str, str, re.Pattern[str]]:
+    """A caveat written as one word: its name is both the prefilter literal and the pattern (``\\bNAME\\b``)."""
+    return name, name, re.compile(rf"\b{name}\b")
+
 
 CAVEATS = (
-    # (canonical name, a literal every match contains - a cheap prefilter -, the pattern)
-    ("SIPDIS", "SIPDIS", re.compile(r"\bSIPDIS\b")),
+    # (canonical name, a literal every match contains - a cheap prefilter -, the pattern); the order is the
+    # order of a row's caveats
+    _whole_word("SIPDIS"),
     ("NOFORN", "NO", re.compile(r"\bNOFORN\b|\bNOT[ \t]+RELEASABLE[ \t]+TO[ \t]+FOREIGN[ \t]+NATIONALS\b")),
-    ("EXDIS", "EXDIS", re.compile(r"\bEXDIS\b")),
-    ("NODIS", "NODIS", re.compile(r"\bNODIS\b")),
-    ("LIMDIS", "LIMDIS", re.compile(r"\bLIMDIS\b")),
-    ("STADIS", "STADIS", re.compile(r"\bSTADIS\b")),
+    _whole_word("EXDIS"),
+    _whole_word("NODIS"),
+    _whole_word("LIMDIS"),
+    _whole_word("STADIS"),
     ("SENSITIVE", "SENSITIVE", re.compile(r"^[ \t]*SENSITIVE\b", re.M)),
-    ("EFTO", "EFTO", re.compile(r"\bEFTO\b")),
+    _whole_word("EFTO"),
     ("FOR OFFICIAL USE ONLY", "OFFICIAL", re.compile(r"\bFOR[ \t]+OFFICIAL[ \t]+USE[ \t]+ONLY\b")),
-    ("FGI", "FGI", re.compile(r"\bFGI\b")),
-    ("WNINTEL", "WNINTEL", re.compile(r"\bWNINTEL\b")),
+    _whole_word("FGI"),
+    _whole_word("WNINTEL"),
     ("NOCONTRACT", "CONTRACT", re.compile(r"\bNO[ \t]?CONTRACT\b")),
-    ("ORCON", "ORCON", re.compile(r"\bORCON\b")),
+    _whole_word("ORCON"),
     ("ROGER CHANNEL", "ROGER", re.compile(r"\bROGER\b")),
     ("CORRECTED COPY", "CORRECTED", re.compile(r"\bCORRECTEDCOPY\b|\bCORRECTED[ \t]+COPY\b")),
-    ("CHEROKEE", "CHEROKEE", re.compile(r"\bCHEROKEE\b")),
+    _whole_word("CHEROKEE"),
     ("DISSENT CHANNEL", "DISSENT", re.compile(r"\bDISSENT[ \t]+CHANNEL\b")),
 )
 _REL_TO = re.compile(r"\bREL(?:EASABLE)?[ \t]+TO[ \t]+(?P<to>[A-Z ,]{2,60})")
+
 
 def paragraphs(body: str, start: int = 0) -> list[dict[str, object]]:
     """Numbered paragraphs ``N. (X) text`` / ``(X) N. text`` / ``N) text`` in sequence (an excerpt may start
@@ -178,10 +204,14 @@ def _para_text(body: str, start: int, end: int) -> str:
     return " ".join(text.split())
 
 
+_LEADING_PORTION_MARK = re.compile(r"^[ \t]*\((?:U|C|S|SBU|TS|[A-Z]{1,4}/{1,2}[A-Z]{1,4})\)[ \t]*")
+"""The portion mark that opens a summary or comment span."""
+
+
 def _clean_span(text: str) -> str:
     text = _RULE.sub(" ", text)
     text = _PARA.sub(" ", text)
-    text = re.sub(r"^[ \t]*\((?:U|C|S|SBU|TS|[A-Z]{1,4}/{1,2}[A-Z]{1,4})\)[ \t]*", "", text.strip())
+    text = _LEADING_PORTION_MARK.sub("", text.strip())
     return " ".join(text.split()).strip(" :.-")
 
 
@@ -280,9 +310,9 @@ def signature(body: str) -> str | None:
     if _ONE_WORD_PERIOD.match(lines[-1]) and (len(lines) == 1 or lines[-2][-1:] in ".!?\"')"):
         lines[-1] = lines[-1][:-1]  # MCNAMARA. under a finished sentence (not a sentence's last word wrapped)
     last = lines[-1]
-    m = _SIG.search(last)
+    m = _UPPER_CASE_SIGNER.search(last)
     if not m:
-        mixed = _SIG_MIXED.search(last)
+        mixed = _MIXED_CASE_SIGNER.search(last)
         if (
             mixed
             and not set(mixed.group("sig").upper().split()) & _MIXED_NOT_NAMES

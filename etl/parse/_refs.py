@@ -85,6 +85,10 @@ def _year(yy: str | None, cable_year: int | None) -> str | None:
     return None
 
 
+_NOT_A_CABLE = re.compile(r"\bDTG\b|E-?MAIL|@|TELCON|\bOSC\b")
+"""A reference that is no cable: a DTG, an e-mail, a telephone call (TELCON), an OSC report."""
+
+
 def parse_references(block: str | None, cable_year: int | None, self_id: str | None = None) -> list[dict[str, object]]:
     """References of a REF block: letter, raw text, resolved reference_id, kind (cable/other)."""
     if not block:
@@ -93,7 +97,7 @@ def parse_references(block: str | None, cable_year: int | None, self_id: str | N
     for letter, raw in split_items(block):
         found = False
         upper = raw.upper()
-        if re.search(r"\bDTG\b|E-?MAIL|@|TELCON|\bOSC\b", upper):
+        if _NOT_A_CABLE.search(upper):
             out.append({"letter": letter, "raw": raw, "reference_id": None, "kind": "other"})
             continue
         for m in _CABLE.finditer(upper):

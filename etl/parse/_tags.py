@@ -79,9 +79,13 @@ def _phrases(raw: str) -> list[tuple[int, int, str | None]]:
     return spans
 
 
+_ENDS_IN_INITIAL = re.compile(r"(?:^|[ ,])[A-Z]\.$")
+"""A tag that ends in an initial (``STEINBERG, JAMES B.``): its period stays."""
+
+
 def _keep_initial(tag: str) -> str:
     """A trailing period stays only on an initial (``STEINBERG, JAMES B.``)."""
-    return tag if re.search(r"(?:^|[ ,])[A-Z]\.$", tag) else tag.rstrip(".")
+    return tag if _ENDS_IN_INITIAL.search(tag) else tag.rstrip(".")
 
 
 def split_tags(raw: str) -> list[str]:
@@ -106,7 +110,7 @@ def split_tags(raw: str) -> list[str]:
         else:
             tag = m.group("word").strip(".:-").upper()
         tag = tag.replace("(", "").replace(")", "")
-        tag = tag.strip(" ,:;-") if re.search(r"(?:^|[ ,])[A-Z]\.$", tag) else tag.strip(" ,.:;-")
+        tag = tag.strip(" ,:;-") if _ENDS_IN_INITIAL.search(tag) else tag.strip(" ,.:;-")
         found.append((m.start(), tag))
     out: list[str] = []
     seen: set[str] = set()
