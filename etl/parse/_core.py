@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -76,6 +77,10 @@ _ROW_DATE = re.compile(r"(?:19|20)\d\d-[01]\d-[0-3]\d(?=[ \t])")
 _GLUED_ID_LINE = re.compile(r"(?:^[ \t]*\d{2}[A-Z]+\d+[ \t]*\n(?:[ \t]*\n)*)$")
 
 
+_TAGS_OR_SUBJECT_LINE = re.compile(r"^[ \t]*(?:TAGS|SUBJ(?:ECT)?)\b", re.M)
+"""A TAGS or SUBJECT line: a body header follows the banner before it."""
+
+
 def _glued_cable(b: str, banner: _body.Banner, stated_id: str | None) -> tuple[int, str] | None:
     own_serial = int(banner.serial) if banner.serial else None
     after = banner.start + len(banner.raw)
@@ -96,14 +101,56 @@ def _glued_cable(b: str, banner: _body.Banner, stated_id: str | None) -> tuple[i
             continue
         if int(other.serial) == own_serial and other.post.replace(" ", "") == banner.post.replace(" ", ""):
             continue
-        if re.search(r"^[ \t]*(?:TAGS|SUBJ(?:ECT)?)\b", b[m.end():m.end() + 800], re.M):
+        if _TAGS_OR_SUBJECT_LINE.search(b[m.end():m.end() + 800]):
             start = m.start()
             idl = _GLUED_ID_LINE.search(b, 0, start)  # "08STATE15228" on the line before
             return (idl.start() if idl else start), f"{other.post} {other.serial}"
     return None
 
 
+@dataclass
+class _Cable:
+    """One cable's text as the field rules read it, and what the blocks already read pass to the later ones."""
+
+    header: str
+    """The routing header, normalized (tabs expanded, page breaks dropped)."""
+    body: str
+    """The body, normalized and cut at the cable's end (and where another cable was glued on)."""
+    banner: _body.Banner | None
+    meta: Mapping[str, str]
+    """The dump's own metadata (a page's table, a csv row's columns)."""
+    preamble: Mapping[str, str]
+    """Metadata read from a preamble above the cable text (headerless layouts)."""
+    top: str = ""
+    """The body header: the body before its first numbered paragraph."""
+    level: str | None = None
+    """The banner's classification level."""
+    sent_at: datetime | None = None
+    """The time of the DTG."""
+    year: int | None = None
+    """The cable's year (DTG, else the record's date, else the id), for two-digit years in DECL and REF."""
+
+
 def _fill(row: dict[str, Any], header: str, body: str, meta: Mapping[str, str], trust: str) -> None:
+    """All fields, one block of the cable after the other, in the order the blocks feed each other."""
+    cable = _locate(row, header, body, meta)
+    _routing(row, cable)
+    _banner(row, cable)
+    _identity(row, cable, trust)
+    _eo_and_decl(row, cable)
+    _body_header(row, cable)
+    _routing_details(row, cable)
+    _banner_details(row, cable)
+    _classified_by(row, cable)
+    _references(row, cable)
+    _body_fields(row, cable)
+    _origin_and_ids(row, cable)
+    _flags(row, cable.level, _meta(meta, "classification") or _meta(cable.preamble, "classification"))
+
+
+def _locate(row: dict[str, Any], header: str, body: str, meta: Mapping[str, str]) -> _Cable:
+    """Header and body as written (a headerless text is split at its landmarks), then normalized: the text
+    ends at the cable's last line, a leaked row's routing header joins the header, a glued-on cable is cut."""
     problems: list[str] = row["_problems"]
     pmeta: dict[str, str] = {}
     if not header.strip():
@@ -131,8 +178,12 @@ def _fill(row: dict[str, Any], header: str, body: str, meta: Mapping[str, str], 
         if glued is not None:
             problems.append(f"body: another cable glued on at character {glued[0]} ({glued[1]}); cut there")
             b = b[: glued[0]]
+    return _Cable(header=h, body=b, banner=banner, meta=meta, preamble=pmeta)
 
-    # --- DTG / precedence / origin (routing header)
+
+def _routing(row: dict[str, Any], cable: _Cable) -> None:
+    """Routing header: the DTG and precedence, the FM line; the time sent (DTG, else the record's date)."""
+    h, problems = cable.header, row["_problems"]
     sent_at: datetime | None = None
     # the precedence + DTG line; else a line holding only a DTG (partial extracts: "281413Z Jul 03")
     m = _dtg.DTG_LINE.search(h) or _dtg.DTG_BARE.search(h)
@@ -149,59 +200,70 @@ def _fill(row: dict[str, Any], header: str, body: str, meta: Mapping[str, str], 
     fm = _header.FM_LINE.search(h)
     if fm:
         row["origin"] = fm.group("fm")
+    cable.sent_at = sent_at
     if sent_at is not None:
         row["sent_at"], row["sent_at_source"] = sent_at, "dtg"
-    else:
-        for source, m_ in (("metadata", meta), ("preamble", pmeta)):
-            created = _meta(m_, "created")
-            if created:
-                row["sent_at"] = _dtg.parse_created(created, _meta(m_, "created_precision"))
-                if row["sent_at"] is not None:
-                    row["sent_at_source"] = source
-                    break
-                problems.append(f"{'meta' if source == 'metadata' else source}: unreadable created {created!r}")
+        return
+    for source, m_ in (("metadata", cable.meta), ("preamble", cable.preamble)):
+        created = _meta(m_, "created")
+        if created:
+            row["sent_at"] = _dtg.parse_created(created, _meta(m_, "created_precision"))
+            if row["sent_at"] is not None:
+                row["sent_at_source"] = source
+                break
+            problems.append(f"{'meta' if source == 'metadata' else source}: unreadable created {created!r}")
 
-    # --- banner
-    level = None
+
+def _banner(row: dict[str, Any], cable: _Cable) -> None:
+    """Banner and classification (the dump's metadata, else the banner, else the preamble)."""
+    banner, b = cable.banner, cable.body
     if banner:
         row["classification_raw"] = banner.raw
-        level = _classif.level_of(banner.level_raw)
-    top = _body.top_of(b)
-
-    # --- classification (the dump's metadata, else the banner, else the preamble)
-    meta_cls = _meta(meta, "classification")
+        cable.level = _classif.level_of(banner.level_raw)
+    cable.top = _body.top_of(b)
+    meta_cls = _meta(cable.meta, "classification")
     if meta_cls:
         row["classification"] = " ".join(meta_cls.upper().split())
-    elif level:
-        row["classification"] = _classif.with_caveat(level, b, banner.start if banner else 0)
-    elif pmeta.get("classification"):
-        row["classification"] = " ".join(pmeta["classification"].upper().split())
+    elif cable.level:
+        row["classification"] = _classif.with_caveat(cable.level, b, banner.start if banner else 0)
+    elif cable.preamble.get("classification"):
+        row["classification"] = " ".join(cable.preamble["classification"].upper().split())
 
-    # --- reference id: one trust rule per kind of source (see _choose_id)
-    year: int | None = sent_at.year if sent_at else None
-    _choose_id(row, meta, pmeta, trust, banner, year, f"{h[:3000]}\n{b[:3000]}" if h else b[:3000], h)
+
+def _identity(row: dict[str, Any], cable: _Cable, trust: str) -> None:
+    """The reference id, one trust rule per kind of source (see :func:`_choose_id`), and the cable's year."""
+    h, b = cable.header, cable.body
+    year: int | None = cable.sent_at.year if cable.sent_at else None
+    _choose_id(row, cable.meta, cable.preamble, trust, cable.banner, year,
+               f"{h[:3000]}\n{b[:3000]}" if h else b[:3000], h)
     if year is None and row["sent_at"] is not None and row["reference_id_source"] != "metadata":
         year = row["sent_at"].year
     if row["reference_id"] is None:
-        problems.append("reference_id: not stated and not derivable (banner post/serial + DTG year)")
+        row["_problems"].append("reference_id: not stated and not derivable (banner post/serial + DTG year)")
     if year is None:
         year = _year_of_id(row["reference_id"])
+    cable.year = year
 
-    # --- E.O. / DECL
-    eo_m = _decl.EO_LINE.search(top) or _decl.EO_ANY.search(top)
+
+def _eo_and_decl(row: dict[str, Any], cable: _Cable) -> None:
+    """The E.O. line: the executive order and the declassification instruction (DECL) with its kind and date."""
+    eo_m = _decl.EO_LINE.search(cable.top) or _decl.EO_ANY.search(cable.top)
     if eo_m:
         line = eo_m.group(0).strip()
         num, rest = _decl.eo_parts(line)
         row["eo_raw"] = _TAGS_SPLIT.split(line, maxsplit=1)[0].rstrip()
         row["eo"] = num
         row["decl_raw"] = _decl.decl_value(rest)
-        kind, d, problem = _decl.classify_decl(row["decl_raw"], year)
+        kind, d, problem = _decl.classify_decl(row["decl_raw"], cable.year)
         row["decl_date"] = d
         row["decl_kind"] = kind
         if problem:
-            problems.append(problem)
+            row["_problems"].append(problem)
 
-    # --- TAGS / SUBJECT / REF
+
+def _body_header(row: dict[str, Any], cable: _Cable) -> None:
+    """TAGS, SUBJECT and the REF block as written."""
+    top = cable.top
     tags_raw = _body.find_tags(top)
     if tags_raw is not None:
         row["tags_raw"] = tags_raw
@@ -209,10 +271,9 @@ def _fill(row: dict[str, Any], header: str, body: str, meta: Mapping[str, str], 
         row["tag_details"] = details
         row["tags"] = [d["tag"] for d in details]
     row["subject_raw"], row["subject"], row["subject_portion_mark"] = _body.find_subject(top)
-    if row["subject"] is None and pmeta.get("subject"):
-        row["subject"] = " ".join(pmeta["subject"].split())
+    if row["subject"] is None and cable.preamble.get("subject"):
+        row["subject"] = " ".join(cable.preamble["subject"].split())
     row["references_raw"] = _body.find_references(top)
-    _phase2(row, h, b, top, banner, level, meta, year, pmeta)
 
 
 def _derived_id(banner: _body.Banner | None, year: int | None) -> str | None:
@@ -221,12 +282,16 @@ def _derived_id(banner: _body.Banner | None, year: int | None) -> str | None:
     return None
 
 
+_FOUR_DIGIT_ID_YEAR = re.compile(r"^(?:19|20)(\d{2})")
+"""An id stated with a four-digit year (``2006STATE1234``): its last two digits."""
+
+
 def _id_conflict(stated: str, banner: _body.Banner | None, year: int | None) -> str | None:
     """How a stated id disagrees with the text: its serial with the banner's, its year with the record's date."""
     serial = _ID_SERIAL.search(stated)
     if serial and banner is not None and banner.serial and int(serial.group(1)) != int(banner.serial):
         return f"serial {int(serial.group(1))} vs the banner's {banner.post or ''} {banner.serial}".replace("  ", " ")
-    yy = _ID_YEAR.match(stated) or re.match(r"^(?:19|20)(\d{2})", stated)
+    yy = _ID_YEAR.match(stated) or _FOUR_DIGIT_ID_YEAR.match(stated)
     if yy and year is not None and int(yy.group(1)) != year % 100:
         return f"year {yy.group(1)} vs the record's date {year}"
     return None
@@ -318,43 +383,56 @@ _EO_OR_SUBJECT = re.compile(r"^[ \t]*(?:E\.?[ \t]?O\.?[ \t]*\d|SUBJ)", re.M | re
 _PARTIAL = re.compile(r"partial extract", re.I)
 
 
-def _phase2(row: dict[str, Any], h: str, b: str, top: str, banner: _body.Banner | None, level: str | None,
-            meta: Mapping[str, str], year: int | None, pre: Mapping[str, str]) -> None:
-    # routing header
-    row.update(_header.routing(h))
-    row["to_addressees"], row["info_addressees"] = _header.addressees(h)
-    # banner
+def _routing_details(row: dict[str, Any], cable: _Cable) -> None:
+    """The routing header line by line (transmission id, relay, DE and ZNY lines) and the TO/INFO addressees."""
+    row.update(_header.routing(cable.header))
+    row["to_addressees"], row["info_addressees"] = _header.addressees(cable.header)
+
+
+def _banner_details(row: dict[str, Any], cable: _Cable) -> None:
+    """The banner's level, section, post and serial; the caveats of the head of the body."""
+    banner = cable.banner
     if banner is not None:
-        row["banner_level"] = level
+        row["banner_level"] = cable.level
         row["banner_section"] = banner.section
         row["banner_post"] = banner.post
         row["banner_serial"] = banner.serial
-    eo = _EO_OR_SUBJECT.search(top)
-    head = top[: eo.start()] if eo else top[:1500]
-    row["caveats"] = _paras.caveats(head, b)
-    # classified by / reasons
-    name, title, section, letters = _paras.classified_by(b)
+    eo = _EO_OR_SUBJECT.search(cable.top)
+    head = cable.top[: eo.start()] if eo else cable.top[:1500]
+    row["caveats"] = _paras.caveats(head, cable.body)
+
+
+def _classified_by(row: dict[str, Any], cable: _Cable) -> None:
+    """The Classified By line: who, their title, the E.O. section and the reason letters."""
+    name, title, section, letters = _paras.classified_by(cable.body)
     row["classified_by_name"], row["classified_by_title"] = name, title
     row["classification_reason_section"], row["classification_reasons"] = section, letters
-    # references
+
+
+def _references(row: dict[str, Any], cable: _Cable) -> None:
+    """The REF items; a dump id that is one of the cable's own REFs gives way to the id of the text."""
+    banner, year = cable.banner, cable.year
     row["references"] = _refs.parse_references(row["references_raw"], year, row["reference_id"])
     if row["reference_id_source"] == "metadata" and banner and banner.post and banner.serial and year is not None:
         # Some exports put a REF id in ``_id``: the dump's id is one of the cable's own references and the
         # banner serial says otherwise -> the text's id wins (85STATE323960 is BAGHDAD 3988).
         stated = row["reference_id"]
-        serial = re.search(r"(\d+)$", stated or "")
+        serial = _ID_SERIAL.search(stated or "")
         refs_all = (
             _refs.parse_references(row["references_raw"], year)
             if serial and int(serial.group(1)) != int(banner.serial) and row["references_raw"]
             else []
         )
         if any(r["reference_id"] == stated for r in refs_all):
-            post = _ID_POST_CLEAN.sub("", banner.post.upper())
-            row["reference_id"], row["reference_id_source"] = f"{year % 100:02d}{post}{int(banner.serial)}", "derived"
+            row["reference_id"], row["reference_id_source"] = _derived_id(banner, year), "derived"
             row["references"] = refs_all
             row["_problems"].append(f"reference_id: the dump's id {stated!r} is one of the cable's REFs; derived from the text")
-    # body
-    paras = _paras.paragraphs(b, banner.start if banner is not None else 0)
+
+
+def _body_fields(row: dict[str, Any], cable: _Cable) -> None:
+    """The body: paragraphs and their portion marks, summary, comment, signature, redactions, partial extract."""
+    b = cable.body
+    paras = _paras.paragraphs(b, cable.banner.start if cable.banner is not None else 0)
     row["paragraphs"] = paras
     levels = [lv for p in paras if isinstance(p["portion_mark"], str)
               for lv in [_classif.mark_level(p["portion_mark"])] if lv]
@@ -363,13 +441,15 @@ def _phase2(row: dict[str, Any], h: str, b: str, top: str, banner: _body.Banner 
     row["comment"] = _paras.comment(b)
     row["signature"] = _paras.signature(b)
     row["redaction_count"] = _paras.redaction_count(b)
-    row["is_partial"] = bool(meta.get("partial") == "1" or _PARTIAL.search(h[:400]))
+    row["is_partial"] = bool(cable.meta.get("partial") == "1" or _PARTIAL.search(cable.header[:400]))
     row["body_length"] = len(row["body"] or "")
-    # origin / identity
-    row["origin_name"] = _meta(meta, "origin") or _ids.origin_name(row["origin"]) or _meta(pre, "origin")
+
+
+def _origin_and_ids(row: dict[str, Any], cable: _Cable) -> None:
+    """The originator's name as publishers write it, the canonical id and the PlusD id."""
+    row["origin_name"] = _meta(cable.meta, "origin") or _ids.origin_name(row["origin"]) or _meta(cable.preamble, "origin")
     row["canonical_id"] = _ids.canonical_id(row["reference_id"])
     row["plusd_id"] = _ids.plusd_id(row["canonical_id"], row["reference_id"])
-    _flags(row, level, _meta(meta, "classification") or _meta(pre, "classification"))
 
 
 def _norm_level(lv: str | None) -> str | None:
