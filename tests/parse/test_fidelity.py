@@ -1,4 +1,6 @@
-"""Phase 2 (issue 4, field fidelity): case tables per field; every peer (cablemap) bug is a case we pass."""
+"""Case tables of the routing header, caveats, Classified By, the body (paragraphs, summary, comment, signature),
+identity and the consistency flags; every peer (cablemap) bug is a case we pass. DTG, banner, E.O./DECL,
+TAGS, SUBJECT and REF are in test_fields.py."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from etl.parse import _header, _ids, _paras, _refs, _vocab, parse, parse_text
+from etl.parse import _header, _ids, _paras, parse, parse_text
 
 # ---------------------------------------------------------------- routing header
 ROUTING = """VZCZCXRO2940
@@ -111,63 +113,14 @@ def test_caveats(head: str, expected: list[str]) -> None:
     assert _paras.caveats(head) == expected
 
 
-# ---------------------------------------------------------------- TAGS kinds and fixes
-TAG_FIX_CASES = [
-    (["VTPREL"], [("VT", "geographic"), ("PREL", "subject")]),
-    (["ECONEFIN"], [("ECON", "subject"), ("EFIN", "subject")]),
-    (["IZPREL"], [("IZ", "geographic"), ("PREL", "subject")]),
-    (["POGOV"], [("PGOV", "subject")]),
-    (["MASSMNUC"], [("MASS", "subject"), ("MNUC", "subject")]),
-    (["KPKO", "UN", "SU", "RS"], [("KPKO", "program"), ("UN", "organization"), ("SU", "geographic"),
-                                  ("RS", "geographic")]),
-    (["GM", "SP", "IZ", "CH", "KS", "UK", "IS"], [(t, "geographic") for t in ("GM", "SP", "IZ", "CH", "KS", "UK", "IS")]),
-    (["NATO", "IAEA", "EUN", "ZANU-PF"], [(t, "organization") for t in ("NATO", "IAEA", "EUN", "ZANU-PF")]),
-    (["CLINTON, HILLARY"], [("CLINTON, HILLARY", "person")]),
-    (["ECIN"], [("ECIN", "subject")]),  # a real subject tag, never split into EC + IN
-]
+def test_caveats_of_an_entire_text_marking() -> None:
+    """1980s cables put the caveats in paragraph 1's whole-text marking (85MOGADISHU1643)."""
+    body = ("S E C R E T MOGADISHU 01643\n\nE.O. 12356: DECL: OADR\nTAGS: PREL\nSUBJECT: X\n\n"
+            "1. (SECRET/NOFORN/WNINTEL/NO CONTRACT/ORCON-ENTIRE TEXT)\n\n2. TEXT.\n")
+    assert parse(Rec(body=body, meta={}))["caveats"] == ["NOFORN", "WNINTEL", "NOCONTRACT", "ORCON"]
 
 
-@pytest.mark.parametrize("tags,expected", TAG_FIX_CASES)
-def test_tag_details(tags: list[str], expected: list[tuple[str, str]]) -> None:
-    assert [(d["tag"], d["kind"]) for d in _vocab.fix_tags(tags)] == expected
-
-
-def test_tags_column_is_clean_list() -> None:
-    row = parse_text("UNCLAS STATE 000001\nE.O. 12958: N/A\nTAGS: PGOV, KPKO UN SU RS VTPREL\nSUBJECT: X\n")
-    assert row["tags"] == ["PGOV", "KPKO", "UN", "SU", "RS", "VT", "PREL"]
-    assert row["tag_details"][-1] == {"tag": "PREL", "kind": "subject", "raw": "VTPREL"}
-
-
-# ---------------------------------------------------------------- REF
-REF_CASES = [
-    (("REF: A. STATE 147667 B. MOSCOW 5190", 2007), [("A", "07STATE147667"), ("B", "07MOSCOW5190")]),
-    (("REF: SECSTATE 74879", 2008), [(None, "08STATE74879")]),
-    (("REF: RIO DE JAN 138", 2008), [(None, "08RIODEJANEIRO138")]),
-    (("REF: A) 06 TBILISI 2601 B) 2007 MANAGUA 2135", 2008), [("A", "06TBILISI2601"), ("B", "07MANAGUA2135")]),
-    (("REF: (A) 05 SAO PAULO 405 (B) LA PAZ 12", 2006), [("A", "05SAOPAULO405"), ("B", "06LAPAZ12")]),
-    (("REF: BRASILIA 2799 AND 2764", 2005), [(None, "05BRASILIA2799"), (None, "05BRASILIA2764")]),
-    (("REF: A. BOGOTA 1965 AND PREVIOUS B. BOGOTA 1987", 2006), [("A", "06BOGOTA1965"), ("B", "06BOGOTA1987")]),
-    (("REF: SECDEF MSG DTG 301601z SEP 08", 2008), [(None, None)]),
-    (("REF: E-MAIL FROM POLOFF 3/2/08", 2008), [(None, None)]),
-    (("REF: USUN 6028", 1975), [(None, "75USUNNEWYORK6028")]),
-    # TEL is also the telegram abbreviation: TEL AVIV is still a post (07TELAVIV3515)
-    (("REF: STATE -097844", 1974), [(None, "74STATE97844")]),  # PlusD 1974ATHENS02959_b
-    (("REF: A. TEL AVIV 03385 B. SEE TEL AVIV 03386", 2007), [("A", "07TELAVIV3385"), ("B", "07TELAVIV3386")]),
-]
-
-
-@pytest.mark.parametrize("value,expected", REF_CASES)
-def test_references(value: tuple[str, int], expected: list[tuple[str | None, str | None]]) -> None:
-    refs = _refs.parse_references(value[0], value[1])
-    assert [(r["letter"], r["reference_id"]) for r in refs] == expected
-    assert all(r["kind"] == ("cable" if r["reference_id"] else "other") for r in refs)
-
-
-def test_self_reference_dropped() -> None:
-    assert _refs.parse_references("REF: MOSCOW 5349", 2007, "07MOSCOW5349") == [
-        {"letter": None, "raw": "MOSCOW 5349", "reference_id": None, "kind": "other"}]
-
-
+# ---------------------------------------------------------------- a second cable glued on
 def test_glued_second_cable_is_cut() -> None:
     """Pages that glued another cable on (73TEHRAN2077 + a leaked 06THEHAGUE131 row; 73TEHRAN8233 + THE HAGUE 174)."""
     own = "S E C R E T TEHRAN 2077\n\nE. O. 11652: GDS\nTAGS: PFOR IR\nSUBJECT: AUDIENCE WITH SHAH APRIL 5\n ...\n\n\n"
@@ -187,25 +140,6 @@ def test_glued_second_cable_is_cut() -> None:
     row = parse(Rec(body="CONFIDENTIAL SECTION 01 OF 02 MOSCOW 005349\nSUBJECT: X\n\n1. (C) a\n\n"
                          "CONFIDENTIAL SECTION 02 OF 02 MOSCOW 005349\nSUBJECT: X\n\n2. (C) b\n", meta={}))
     assert len(row["paragraphs"]) == 2
-
-
-def test_caveats_of_an_entire_text_marking() -> None:
-    """1980s cables put the caveats in paragraph 1's whole-text marking (85MOGADISHU1643)."""
-    body = ("S E C R E T MOGADISHU 01643\n\nE.O. 12356: DECL: OADR\nTAGS: PREL\nSUBJECT: X\n\n"
-            "1. (SECRET/NOFORN/WNINTEL/NO CONTRACT/ORCON-ENTIRE TEXT)\n\n2. TEXT.\n")
-    assert parse(Rec(body=body, meta={}))["caveats"] == ["NOFORN", "WNINTEL", "NOCONTRACT", "ORCON"]
-
-
-def test_dump_id_that_is_a_ref_is_not_trusted() -> None:
-    """An export whose ``_id`` holds the REF (87NEWDELHI17853 on the cable NEW DELHI 19406)."""
-    body = ("CONFIDENTIAL NEW DELHI 19406\n\nE.O. 12356: DECL: OADR\nTAGS: PREL\nSUBJECT: X\n\nREF: NEW DELHI 17853\n\n"
-            "1. (C) TEXT.\n")
-    row = parse(Rec(body=body, meta={"reference_id": "87NEWDELHI17853", "created": "1987-09-01 10:00"}))
-    assert row["reference_id"] == "87NEWDELHI19406" and row["reference_id_source"] == "derived"
-    assert [r["reference_id"] for r in row["references"]] == ["87NEWDELHI17853"]
-    same = parse(Rec(body=body.replace("19406", "17853").replace("REF: NEW DELHI 17853", "REF: NEW DELHI 1"),
-                     meta={"reference_id": "87NEWDELHI17853", "created": "1987-09-01 10:00"}))
-    assert same["reference_id"] == "87NEWDELHI17853" and same["reference_id_source"] == "metadata"
 
 
 # ---------------------------------------------------------------- Classified By
