@@ -243,6 +243,13 @@ def _cable_before(text: str, pos: int) -> bool:
     for m in BANNER.finditer(text, 0, pos):
         if (banner_from(m).post or _SPACED_LEVEL.match(m.group(0).lstrip())) and _BODY_LANDMARK_M.search(text, m.end(), pos):
             return True
+    for m in _GLUED_HINT.finditer(text, 0, pos):  # a banner glued onto the line before it counts the same
+        start = text.rfind("\n", 0, m.start()) + 1
+        end = text.find("\n", m.start())
+        end = pos if end < 0 or end > pos else end
+        line = text[start:end]
+        if not _kv_line(line) and _glued_in(line) is not None and _BODY_LANDMARK_M.search(text, end, pos):
+            return True
     return False
 
 

@@ -109,3 +109,13 @@ def corpus_sample(cases: list[Case]) -> list[Case]:
 
 def test_fields_compared() -> None:
     assert len(GOLDEN_FIELDS) == 35
+
+
+@pytest.mark.corpus
+def test_glued_banner_after_junk_beats_a_later_sections_routing(golden_cases: list[Case]) -> None:
+    """02ROME3639 is a partial extract whose later sections carry their own routing blocks. With junk lines
+    before it and its banner glued onto the extract notice, the cable still starts at that banner, not at
+    section 2's routing block (a combination Hypothesis found)."""
+    c = next(c for c in golden_cases if c.label == "02ROME3639")
+    got = kept(c, apply(["glued_banner", "junk"], c.text, c.base))
+    assert all(got.values()), [f for f, ok in got.items() if not ok]
