@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import REPO, SAMPLE, Maker, cable_id, cable_text, many
+from _cables import REPO, SAMPLE, Maker, cable_id, cable_text, many
 
 from etl.lake import committed_files, is_lake, read_current
 from etl.search import Searcher, check, index_ids

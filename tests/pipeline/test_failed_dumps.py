@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from conftest import Maker, many
+from _cables import Maker, many
 
 import etl.pipeline._parse as parse_mod
 from etl import lake as lakelib

@@ -9,7 +9,7 @@ from typing import Any
 
 import duckdb
 import pytest
-from conftest import SAMPLE, Maker, cable_text, many
+from _cables import SAMPLE, Maker, cable_text, many
 
 import etl.pipeline._parse as parse_mod
 import etl.pipeline._run as run_mod

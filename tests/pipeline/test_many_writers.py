@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from _cables import REPO, Maker, many
 from _s3 import s3  # noqa: F401 - the fixture
-from conftest import REPO, Maker, many
 
 from etl import lake as lakelib
 from etl.cli import main
