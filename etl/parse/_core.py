@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from etl.parse import _body, _classif, _decl, _dtg, _header, _ids, _layout, _paras, _refs, _tags, _vocab
+from etl.parse._lines import line_matches, line_search
 from etl.parse._text import normalize
 
 PARSER_VERSION = "0.2.0"
@@ -95,7 +96,7 @@ def _glued_cable(b: str, banner: _body.Banner, stated_id: str | None) -> tuple[i
         serial = int(re.sub(r"\D", "", rid[-7:]) or 0)
         if (stated_id and rid != stated_id) or (own_serial is not None and serial != own_serial):
             return m.start(), rid
-    for m in _body.BANNER.finditer(b, after):
+    for m in line_matches(_body.BANNER, b, _body.BANNER_FIRST, after):
         other = _body.banner_from(m)
         if not (other.post and other.serial) or own_serial is None or not banner.post:
             continue
@@ -397,7 +398,7 @@ def _banner_details(row: dict[str, Any], cable: _Cable) -> None:
         row["banner_section"] = banner.section
         row["banner_post"] = banner.post
         row["banner_serial"] = banner.serial
-    eo = _EO_OR_SUBJECT.search(cable.top)
+    eo = line_search(_EO_OR_SUBJECT, cable.top, "ESes")
     head = cable.top[: eo.start()] if eo else cable.top[:1500]
     row["caveats"] = _paras.caveats(head, cable.body)
 

@@ -22,8 +22,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from etl.parse._body import BANNER, banner_from
+from etl.parse._body import BANNER, BANNER_FIRST, banner_from
 from etl.parse._classif import LEVEL, level_of
+from etl.parse._lines import line_matches
 
 _ROUTING = re.compile(
     r"[ \t]*(?:VZCZC|[ZOPR]{2}[ \t]+R[A-Z]{3,}|DE[ \t]+R[A-Z]{3,}|ZN[YR][ \t]+[A-Z]{5}"
@@ -240,7 +241,7 @@ def _cable_before(text: str, pos: int) -> bool:
     """A banner naming a post, followed by a body header (E.O./TAGS/SUBJECT), comes before ``pos``: the cable
     started there and the routing lines at ``pos`` belong to a later section (a printout's own banner line
     above the header has no body header after it)."""
-    for m in BANNER.finditer(text, 0, pos):
+    for m in line_matches(BANNER, text, BANNER_FIRST, 0, pos):
         if (banner_from(m).post or _SPACED_LEVEL.match(m.group(0).lstrip())) and _BODY_LANDMARK_M.search(text, m.end(), pos):
             return True
     for m in _GLUED_HINT.finditer(text, 0, pos):  # a banner glued onto the line before it counts the same

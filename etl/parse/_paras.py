@@ -6,6 +6,7 @@ import re
 
 from etl.parse import _classified
 from etl.parse._classif import despace
+from etl.parse._lines import line_matches, line_search, line_sub
 
 _PORTION_MARK = r"[A-Za-z]{1,4}(?:[ \t]*/{1,2}[ \t]*(?:REL[ \t]+(?:TO[ \t]+)?[A-Za-z][A-Za-z ,]{1,40}?|[A-Za-z]{1,6})){0,3}"
 _PARA = re.compile(
@@ -14,6 +15,8 @@ _PARA = re.compile(
     r"(?:\((?P<mark>" + _PORTION_MARK + r")\)[ \t]*)?",
     re.M,
 )
+_PARA_FIRST = "0-9("
+"""The characters a paragraph line starts with (a number or the portion mark before it): the lines _PARA tries."""
 _KNOWN_PORTION_MARK = r"U|C|S|TS|SBU|LOU|(?:U|C|S|TS|SBU)[ \t]*/{1,2}[ \t]*(?:NF|FOUO|N|REL[A-Z ,]*|FGI)(?:/{1,2}NF)?"
 # A paragraph that starts mid-line, after the end of a sentence or a rule (``...Russia. 2. (C/NF) text``,
 # ``----- 12. (C) text``, a paragraph glued onto the Classified By line): taken only with a known portion
@@ -59,7 +62,10 @@ _UNNUMBERED = re.compile(
 )
 _MARK_OK = re.compile(r"^(?:U|C|S|TS|SBU|LOU|FOUO|NF|N|REL|FGI|ORCON|[A-Z]{1,4})(?:/{1,2}[A-Z]{1,6}){0,3}$")
 _RULE = re.compile(r"^[ \t]*[-=_]{3,}[ \t]*$", re.M)
-_REDACTION = re.compile(r"[Xx]{5,}")  # the publisher's runs: XXXXXXXXXXXX, also xxxxxxxxxxxx and xxxxx in some pages
+_RULE_FIRST = "-=_"
+_REDACTION = re.compile(r"XXXXX+")
+"""The publisher's runs (XXXXXXXXXXXX, also xxxxxxxxxxxx and xxxxx in some pages), matched on the upper-cased
+text: the literal prefix is scanned at C speed, where ``[Xx]{5,}`` is tried at every character."""
 
 SUMMARY_START = re.compile(
     r"(?:BEGIN[ \t]+)?SUMMARY(?:[ \t]+AND[ \t]+(?:COMMENT|ACTION[ \t]+REQUEST|INTRODUCTION))?"
@@ -144,7 +150,7 @@ def paragraphs(body: str, start: int = 0) -> list[dict[str, object]]:
     """Numbered paragraphs ``N. (X) text`` / ``(X) N. text`` / ``N) text`` in sequence (an excerpt may start
     at any number; numbers out of sequence are text). Without numbers: paragraphs opened by a portion mark
     ``(C) text`` (number null)."""
-    found = list(_PARA.finditer(body, start))
+    found = list(line_matches(_PARA, body, _PARA_FIRST, start))
     line_starts = {m.start() for m in found}
     if "(" in body:
         found += [m for m in _mid_line_paras(body, start) if m.start() not in line_starts]
@@ -200,7 +206,7 @@ def _mark(mark: str | None) -> str | None:
 def _para_text(body: str, start: int, end: int) -> str:
     text = body[start:end]
     if "---" in text or "===" in text or "___" in text:
-        text = _RULE.sub(" ", text)
+        text = line_sub(_RULE, " ", text, _RULE_FIRST)
     return " ".join(text.split())
 
 
@@ -209,8 +215,8 @@ _LEADING_PORTION_MARK = re.compile(r"^[ \t]*\((?:U|C|S|SBU|TS|[A-Z]{1,4}/{1,2}[A
 
 
 def _clean_span(text: str) -> str:
-    text = _RULE.sub(" ", text)
-    text = _PARA.sub(" ", text)
+    text = line_sub(_RULE, " ", text, _RULE_FIRST)
+    text = line_sub(_PARA, " ", text, _PARA_FIRST)
     text = _LEADING_PORTION_MARK.sub("", text.strip())
     return " ".join(text.split()).strip(" :.-")
 
@@ -237,9 +243,9 @@ def summary(body: str, low: str | None = None) -> str | None:
             return None
         # "END SUMMARY." without a start: the body text from its first paragraph (or, without a numbered
         # paragraph before the marker, the paragraph that ends with it) to the marker
-        first = _PARA.search(body, 0, e.start())
+        first = line_search(_PARA, body, _PARA_FIRST, 0, e.start())
         while first and first.group("num") != "1":
-            first = _PARA.search(body, first.end(), e.start())
+            first = line_search(_PARA, body, _PARA_FIRST, first.end(), e.start())
         if first:
             para_start = first.start()
         else:  # after the body header's last line (TAGS / SUBJECT / Classified By), or the last blank line
@@ -252,12 +258,12 @@ def summary(body: str, low: str | None = None) -> str | None:
     if e and e.start() - m.end() < 8000:
         text = body[m.end():e.start()]
     else:
-        nxt = _PARA.search(body, m.end() + 1)
+        nxt = line_search(_PARA, body, _PARA_FIRST, m.end() + 1)
         blank = body.find("\n\n", m.end() + 1)
         ends = [x for x in (nxt.start() if nxt else -1, blank) if x > m.end()]
         text = body[m.end():min(ends) if ends else len(body)]
         if not _clean_span(text) and nxt:  # a SUMMARY heading over a rule: the paragraph under it
-            after = _PARA.search(body, nxt.end() + 1)
+            after = line_search(_PARA, body, _PARA_FIRST, nxt.end() + 1)
             blank = body.find("\n\n", nxt.end() + 1)
             ends = [x for x in (after.start() if after else -1, blank) if x > nxt.end()]
             text = body[nxt.end():min(ends) if ends else len(body)]
@@ -279,7 +285,7 @@ def comment(body: str) -> str | None:
         if e:
             text = _clean_span(body[m.end():e.start()])
         else:
-            nxt = _PARA.search(body, m.end() + 1)
+            nxt = line_search(_PARA, body, _PARA_FIRST, m.end() + 1)
             text = _clean_span(body[m.end():nxt.start() if nxt else len(body)])
         if text:
             return text
@@ -331,7 +337,9 @@ def signature(body: str) -> str | None:
 
 
 def redaction_count(body: str) -> int:
-    return len(_REDACTION.findall(body)) if "XXXXX" in body or "xxxxx" in body else 0
+    if "XXXXX" not in body and "xxxxx" not in body:
+        return 0
+    return len(_REDACTION.findall(body.upper()))
 
 
 _ENTIRE_TEXT = re.compile(r"\(([A-Z /,\-]{3,80}?)[ \t]*-[ \t]*ENTIRE[ \t]+TEXT[ \t.]*\)", re.I)
