@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _SPACED = re.compile(r"(?<![A-Za-z])(?:[A-Za-z] ){2,}[A-Za-z](?![A-Za-z])")
 
@@ -50,6 +51,7 @@ _MARK_LEVEL = {
 }
 
 
+@lru_cache(maxsize=4096)
 def mark_level(mark: str) -> str | None:
     """Level of a portion mark (``S/NF`` -> SECRET, ``SBU`` -> UNCLASSIFIED, ``U//FOUO``...)."""
     head = re.split(r"[/ -]", mark.strip().upper(), maxsplit=1)[0]

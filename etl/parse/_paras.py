@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from etl.parse import _classified
 from etl.parse._classif import despace
+from etl.parse._text import plain_spaces, squash
 from etl.parse._lines import line_matches, line_search, line_sub
 
 _PORTION_MARK = r"[A-Za-z]{1,4}(?:[ \t]*/{1,2}[ \t]*(?:REL[ \t]+(?:TO[ \t]+)?[A-Za-z][A-Za-z ,]{1,40}?|[A-Za-z]{1,6})){0,3}"
@@ -174,9 +176,10 @@ def paragraphs(body: str, start: int = 0) -> list[dict[str, object]]:
             {"number": None, "portion_mark": _mark(m.group("mark")), "text": _para_text(body, m.end(), nxt)}
             for m, nxt in _pairs(list(_UNNUMBERED.finditer(body, start)), len(body))
         ]
+    rules, plain = _has_rule(body), plain_spaces(body)
     return [
         {"number": int(m.group("num")), "portion_mark": _mark(m.group("mark") or _group(m, "mark1")),
-         "text": _para_text(body, m.end(), nxt)}
+         "text": _para_text(body, m.end(), nxt, rules, plain)}
         for m, nxt in _pairs(starts, len(body))
     ]
 
@@ -192,7 +195,9 @@ def _pairs(ms: list[re.Match[str]], end: int) -> list[tuple[re.Match[str], int]]
 _REL_MARK = re.compile(r"[ \t]*(?P<sep>/{1,2})[ \t]*REL[ \t]+(?P<to>(?:TO[ \t]+)?[A-Za-z][A-Za-z ,]*)$", re.I)
 
 
+@lru_cache(maxsize=4096)
 def _mark(mark: str | None) -> str | None:
+    """A portion mark as written -> its canonical form (cached: a cable's marks repeat)."""
     if mark is None:
         return None
     rel = _REL_MARK.search(mark)  # C/REL LIBYA, S//REL TO USA, GBR: the country list keeps its spaces
@@ -203,11 +208,16 @@ def _mark(mark: str | None) -> str | None:
     return mark if _MARK_OK.match(mark) else None
 
 
-def _para_text(body: str, start: int, end: int) -> str:
+def _has_rule(body: str) -> bool:
+    """A rule's characters occur in the text (else no paragraph of it has a rule line to drop)."""
+    return "---" in body or "===" in body or "___" in body
+
+
+def _para_text(body: str, start: int, end: int, rules: bool = True, plain: bool = False) -> str:
     text = body[start:end]
-    if "---" in text or "===" in text or "___" in text:
+    if rules and _has_rule(text):
         text = line_sub(_RULE, " ", text, _RULE_FIRST)
-    return " ".join(text.split())
+    return squash(text, plain)
 
 
 _LEADING_PORTION_MARK = re.compile(r"^[ \t]*\((?:U|C|S|SBU|TS|[A-Z]{1,4}/{1,2}[A-Z]{1,4})\)[ \t]*")

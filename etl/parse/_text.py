@@ -17,21 +17,39 @@ def normalize(text: str) -> str:
     """Plain-text form of a cable part: ``\\n`` line ends, no pilcrows, no Markdown/HTML residue."""
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if "\\\n" in text:
+    # one-character checks first (a memchr scan); a longer literal's scan is several times slower
+    if "\\" in text and "\\\n" in text:
         text = text.replace("\\\n", "\n")  # cables.csv-style escaped line ends leaked into some pages
-    if "<" in text:
+    lt = "<" in text
+    if lt:
         text = _HTML_TAG.sub("", text)
-    if ("<u>" in text or "**" in text or "\n- " in text or text.startswith("- ")) and _MD_HINT.search(text):
+    if ((lt and "<u>" in text) or ("*" in text and "**" in text) or ("-" in text and "\n- " in text)
+            or text.startswith("- ")) and _MD_HINT.search(text):
         text = _MD_U.sub("", text)
         text = _MD_BOLD.sub("", text)
         text = _MD_LIST.sub(r"\1", text)
         # The Markdown rendering puts a blank line between every wrapped line: drop them.
         text = _BLANKS.sub("\n", text)
-    if "\u00b6" in text or "\ufffd" in text:
+    if not text.isascii() and ("\u00b6" in text or "\ufffd" in text):
         text = _PILCROW.sub(r"\1", text)
     return text
 
 
-def squash(text: str) -> str:
-    """Collapse runs of whitespace to one space and strip."""
+_ODD_SPACES = "\t\v\f\r\x1c\x1d\x1e\x1f"
+"""ASCII whitespace other than the space and the line break (``str.split`` splits at these too)."""
+_SPACE_RUN = re.compile("  +")
+
+
+def plain_spaces(text: str) -> bool:
+    """Only spaces and line breaks separate the words of ``text`` (ASCII, no tab, CR, form feed...): then
+    :func:`squash` of any part of it may take the fast way."""
+    return text.isascii() and not any(c in text for c in _ODD_SPACES)
+
+
+def squash(text: str, plain: bool = False) -> str:
+    """Collapse runs of whitespace to one space and strip. ``plain`` (:func:`plain_spaces` said so for the
+    text this is part of): line breaks become spaces and runs of spaces are found by a literal-prefix scan,
+    about twice as fast as splitting into words."""
+    if plain:
+        return _SPACE_RUN.sub(" ", text.replace("\n", " ")).strip(" ")
     return " ".join(text.split())
