@@ -122,6 +122,8 @@ class _Cable:
     """The dump's own metadata (a page's table, a csv row's columns)."""
     preamble: Mapping[str, str]
     """Metadata read from a preamble above the cable text (headerless layouts)."""
+    low: str = ""
+    """The body lower-cased once, for the cheap word scans of the body rules (summary, comment, Classified By)."""
     top: str = ""
     """The body header: the body before its first numbered paragraph."""
     level: str | None = None
@@ -179,7 +181,7 @@ def _locate(row: dict[str, Any], header: str, body: str, meta: Mapping[str, str]
         if glued is not None:
             problems.append(f"body: another cable glued on at character {glued[0]} ({glued[1]}); cut there")
             b = b[: glued[0]]
-    return _Cable(header=h, body=b, banner=banner, meta=meta, preamble=pmeta)
+    return _Cable(header=h, body=b, banner=banner, meta=meta, preamble=pmeta, low=b.lower())
 
 
 def _routing(row: dict[str, Any], cable: _Cable) -> None:
@@ -400,12 +402,12 @@ def _banner_details(row: dict[str, Any], cable: _Cable) -> None:
         row["banner_serial"] = banner.serial
     eo = line_search(_EO_OR_SUBJECT, cable.top, "ESes")
     head = cable.top[: eo.start()] if eo else cable.top[:1500]
-    row["caveats"] = _paras.caveats(head, cable.body)
+    row["caveats"] = _paras.caveats(head, cable.body, cable.low)
 
 
 def _classified_by(row: dict[str, Any], cable: _Cable) -> None:
     """The Classified By line: who, their title, the E.O. section and the reason letters."""
-    name, title, section, letters = _paras.classified_by(cable.body)
+    name, title, section, letters = _paras.classified_by(cable.body, cable.low)
     row["classified_by_name"], row["classified_by_title"] = name, title
     row["classification_reason_section"], row["classification_reasons"] = section, letters
 
@@ -438,8 +440,8 @@ def _body_fields(row: dict[str, Any], cable: _Cable) -> None:
     levels = [lv for p in paras if isinstance(p["portion_mark"], str)
               for lv in [_classif.mark_level(p["portion_mark"])] if lv]
     row["max_portion_level"] = max(levels, key=lambda lv: _classif.RANK[lv]) if levels else None
-    row["summary"] = _paras.summary(b)
-    row["comment"] = _paras.comment(b)
+    row["summary"] = _paras.summary(b, cable.low)
+    row["comment"] = _paras.comment(b, cable.low)
     row["signature"] = _paras.signature(b)
     row["redaction_count"] = _paras.redaction_count(b)
     row["is_partial"] = bool(cable.meta.get("partial") == "1" or _PARTIAL.search(cable.header[:400]))

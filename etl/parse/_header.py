@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from etl.parse._lines import line_search
+
 FM_LINE = re.compile(r"^[ \t]*FM[ \t]+(?P<fm>\S.*?)[ \t]*$", re.M)
 
 
@@ -25,6 +27,8 @@ _ADDR = re.compile(
 )
 _TO_START = re.compile(r"^[ \t]*TO[ \t]+(?P<rest>.*)$")
 _INFO_START = re.compile(r"^[ \t]*INFO[ \t]+(?P<rest>.*)$")
+_TO_OR_INFO = re.compile(r"^[ \t]*(?:TO|INFO)[ \t]", re.M)
+"""The first TO or INFO line: the addressee lists start there (the lines above it add nothing)."""
 # Office distribution lists of partial extracts / PlusD teletype (``INFO  LOG-00   NP-00 ... /006W``): not
 # addressees.
 _DISTRIBUTION = re.compile(r"^[ \t]*(?:[A-Z][A-Z0-9]{0,6}-\d{2,3}[ \t]+)+(?:[A-Z][A-Z0-9]{0,6}-\d{2,3})?(?:[ \t]*/\d{3}[A-Z]?)?"
@@ -70,7 +74,10 @@ def addressees(header: str) -> tuple[list[dict[str, object]], list[dict[str, obj
     to: list[dict[str, object]] = []
     info: list[dict[str, object]] = []
     current: list[dict[str, object]] | None = None
-    for line in header.split("\n"):
+    first = line_search(_TO_OR_INFO, header, "TI")
+    if first is None:
+        return to, info
+    for line in header[first.start():].split("\n"):
         if _PAGE_BREAK.match(line):
             continue
         m = _TO_START.match(line)

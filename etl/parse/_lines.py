@@ -78,3 +78,19 @@ def keyword_search(rx: re.Pattern[str], text: str, words: tuple[str, ...]) -> re
         if m:
             return m
     return None
+
+
+def word_search(rx: re.Pattern[str], text: str, low: str | None, word: str, pos: int = 0,
+                endpos: int | None = None) -> re.Match[str] | None:
+    """``rx.search(text, pos, endpos)`` for a case-insensitive rule whose every match starts with ``word``
+    (lower case): only the places where ``low`` (``text.lower()``) holds the word are tried."""
+    end = len(text) if endpos is None else min(endpos, len(text))
+    if low is None or len(low) != len(text):
+        return rx.search(text, pos, end)
+    i = low.find(word, pos, end)
+    while i >= 0:
+        m = rx.match(text, i, end)
+        if m:
+            return m
+        i = low.find(word, i + 1, end)
+    return None

@@ -8,7 +8,7 @@ from functools import lru_cache
 from etl.parse import _classified
 from etl.parse._classif import despace
 from etl.parse._text import plain_spaces, squash
-from etl.parse._lines import line_matches, line_search, line_sub
+from etl.parse._lines import line_matches, line_search, line_sub, word_search
 
 _PORTION_MARK = r"[A-Za-z]{1,4}(?:[ \t]*/{1,2}[ \t]*(?:REL[ \t]+(?:TO[ \t]+)?[A-Za-z][A-Za-z ,]{1,40}?|[A-Za-z]{1,6})){0,3}"
 _PARA = re.compile(
@@ -248,7 +248,7 @@ def summary(body: str, low: str | None = None) -> str | None:
     low = low if low is not None else body.lower()
     m = _find_word(body, low, "summary", max(6000, len(body) // 2))
     if not m:
-        e = SUMMARY_END.search(body) if "summary" in low else None
+        e = word_search(SUMMARY_END, body, low, "end") if "summary" in low else None
         if not e:
             return None
         # "END SUMMARY." without a start: the body text from its first paragraph (or, without a numbered
@@ -264,7 +264,7 @@ def summary(body: str, low: str | None = None) -> str | None:
         text = _clean_span(body[para_start:e.start()])
         return text or None
     k = low.find("summary", m.end())
-    e = SUMMARY_END.search(body, max(m.end(), k - 12)) if k >= 0 else None
+    e = word_search(SUMMARY_END, body, low, "end", max(m.end(), k - 12)) if k >= 0 else None
     if e and e.start() - m.end() < 8000:
         text = body[m.end():e.start()]
     else:
@@ -280,8 +280,9 @@ def summary(body: str, low: str | None = None) -> str | None:
     return _clean_span(text) or None
 
 
-def comment(body: str) -> str | None:
-    """Text between COMMENT and END COMMENT (the first one whose end is found), else the paragraph."""
+def comment(body: str, low: str | None = None) -> str | None:
+    """Text between COMMENT and END COMMENT (the first one whose end is found), else the paragraph. ``low``:
+    the body lower-cased, when the caller has it."""
     starts = sorted(i for w in ("COMMENT", "Comment") for i in _all(body, w))
     for i in starts:
         if i > 0 and body[i - 1] not in " \t\n.)":
@@ -291,7 +292,7 @@ def comment(body: str) -> str | None:
         m = COMMENT_START.match(body, i)
         if not m:
             continue
-        e = COMMENT_END.search(body, m.end(), m.end() + 8000)
+        e = word_search(COMMENT_END, body, low, "end", m.end(), m.end() + 8000)
         if e:
             text = _clean_span(body[m.end():e.start()])
         else:
@@ -355,11 +356,12 @@ def redaction_count(body: str) -> int:
 _ENTIRE_TEXT = re.compile(r"\(([A-Z /,\-]{3,80}?)[ \t]*-[ \t]*ENTIRE[ \t]+TEXT[ \t.]*\)", re.I)
 
 
-def caveats(head: str, body: str = "") -> list[str]:
+def caveats(head: str, body: str = "", low: str | None = None) -> list[str]:
     """Handling caveats named near the top of the body (before E.O./SUBJECT), in canonical spelling; also those
     of an old-style whole-text marking ``1. (SECRET/NOFORN/WNINTEL/NO CONTRACT/ORCON-ENTIRE TEXT)``."""
     text = despace(head).upper()
-    whole = _ENTIRE_TEXT.search(body, 0, 12000) if "ENTIRE" in body[:12000].upper() else None
+    entire = low.find("entire", 0, 12000) >= 0 if low is not None and body.isascii() else "ENTIRE" in body[:12000].upper()
+    whole = _ENTIRE_TEXT.search(body, 0, 12000) if entire else None
     if whole:
         text += "\n" + whole.group(1).upper().replace("/", " ")
     out = [name for name, lit, rx in CAVEATS if lit in text and rx.search(text)]
@@ -369,29 +371,33 @@ def caveats(head: str, body: str = "") -> list[str]:
     return out
 
 
-def _find_classified_by(body: str, limit: int, start: int = 0) -> re.Match[str] | None:
-    """``_CLASSIFIED_BY.search(body, start, limit)``, with a cheap upper-case substring scan first."""
-    head = body[:limit].upper()
-    i = head.find("CLASSIFIED", start)
+def _find_classified_by(body: str, limit: int, start: int = 0, low: str | None = None) -> re.Match[str] | None:
+    """``_CLASSIFIED_BY.search(body, start, limit)``, with a cheap upper-case substring scan first (on ``low``,
+    the body lower-cased, when the body is ASCII: the same places)."""
+    if low is not None and body.isascii():
+        head, word = low, "classified"
+    else:
+        head, word = body[:limit].upper(), "CLASSIFIED"
+    i = head.find(word, start, limit)
     while i >= 0:
         m = _classified.CLASSIFIED_BY.match(body, i, limit)
         if m:
             return m
-        i = head.find("CLASSIFIED", i + 1)
+        i = head.find(word, i + 1, limit)
     return None
 
 
-def classified_by(body: str) -> tuple[str | None, str | None, str | None, list[str]]:
+def classified_by(body: str, low: str | None = None) -> tuple[str | None, str | None, str | None, list[str]]:
     """(name, title, reason section 1.4/1.5, reason letters) of the Classified By line; when that line is cut
     off (``CLASSIFIED BY AMB JOHN E. HERBST,...``, a preview's ``Classified By: Cl...``), the next Classified By
     line (a page that repeats the text) fills in."""
-    m = _find_classified_by(body, 12000)
+    m = _find_classified_by(body, 12000, 0, low)
     if not m:
         return None, None, None, []
     chunk = _classified_chunk(body, m.end())
     name, title, section, letters = _classified.parse_line(chunk, m.end() - body.rfind("\n", 0, m.start()) - 1)
     if section is None and not letters:
-        again = _find_classified_by(body, 12000, m.end())
+        again = _find_classified_by(body, 12000, m.end(), low)
         if again:
             name2, title2, section, letters = _classified.parse_line(
                 _classified_chunk(body, again.end()), again.end() - body.rfind("\n", 0, again.start()) - 1)
