@@ -40,7 +40,11 @@ def _mid_line_paras(body: str, start: int) -> list[re.Match[str]]:
     i = body.find("(", start)
     while i >= 0:
         j = max(start, i - 8)
-        nb = _NUM_BEFORE_PAREN.search(body, j, i)
+        k = i - 1
+        while k > j and body[k] in " \t":
+            k -= 1
+        # cheap test first: a "." or ")" right before (blanks aside), a digit before that
+        nb = _NUM_BEFORE_PAREN.search(body, j, i) if k > j and body[k] in ".)" and body[k - 1].isdigit() else None
         if nb:
             m = _PARA_MID.match(body, nb.start())
             if m and _mid_line(body, m):
