@@ -9,6 +9,7 @@ measured in the same run (the floor a parser of this kind cannot beat by much).
 * ``--dump OUT.jsonl``: also write each record's parsed fields (one JSON object a line, in corpus order), to
   diff the parser's output before and after a change.
 * ``--profile N``: print the top N functions of a cProfile run of one pass (by own time).
+* ``--repo DIR``: time the parser of another checkout (for a before/after figure: run both back to back).
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
+if "--repo" in sys.argv:  # time the parser of another checkout (the ``etl`` package is imported from there)
+    REPO = Path(sys.argv[sys.argv.index("--repo") + 1]).resolve()
 sys.path.insert(0, str(REPO))
 
 from etl.parse import parse  # noqa: E402
@@ -83,10 +86,11 @@ def dump(recs: list[Any], out: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("corpus", nargs="?", default=str(REPO.parent / "shared" / "corpus"))
+    ap.add_argument("corpus", nargs="?", default=str(Path(__file__).resolve().parents[2] / "shared" / "corpus"))
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--dump", type=Path)
     ap.add_argument("--profile", type=int, default=0)
+    ap.add_argument("--repo", help="checkout whose etl.parse is timed (default: this one)")
     args = ap.parse_args(argv)
     recs = corpus_records(Path(args.corpus))
     if not recs:

@@ -446,7 +446,7 @@ def _body_fields(row: dict[str, Any], cable: _Cable) -> None:
     row["summary"] = _paras.summary(b, cable.low)
     row["comment"] = _paras.comment(b, cable.low)
     row["signature"] = _paras.signature(b)
-    row["redaction_count"] = _paras.redaction_count(b)
+    row["redaction_count"] = _paras.redaction_count(b, cable.low)
     row["is_partial"] = bool(cable.meta.get("partial") == "1" or _PARTIAL.search(cable.header[:400]))
     row["body_length"] = len(row["body"] or "")
 

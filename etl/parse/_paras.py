@@ -69,8 +69,8 @@ _UNNUMBERED = re.compile(
 _MARK_OK = re.compile(r"^(?:U|C|S|TS|SBU|LOU|FOUO|NF|N|REL|FGI|ORCON|[A-Z]{1,4})(?:/{1,2}[A-Z]{1,6}){0,3}$")
 _RULE = re.compile(r"^[ \t]*[-=_]{3,}[ \t]*$", re.M)
 _RULE_FIRST = "-=_"
-_REDACTION = re.compile(r"XXXXX+")
-"""The publisher's runs (XXXXXXXXXXXX, also xxxxxxxxxxxx and xxxxx in some pages), matched on the upper-cased
+_REDACTION = re.compile(r"xxxxx+")
+"""The publisher's runs (XXXXXXXXXXXX, also xxxxxxxxxxxx and xxxxx in some pages), matched on the lower-cased
 text: the literal prefix is scanned at C speed, where ``[Xx]{5,}`` is tried at every character."""
 
 SUMMARY_START = re.compile(
@@ -351,10 +351,11 @@ def signature(body: str) -> str | None:
     return sig
 
 
-def redaction_count(body: str) -> int:
-    if "XXXXX" not in body and "xxxxx" not in body:
-        return 0
-    return len(_REDACTION.findall(body.upper()))
+def redaction_count(body: str, low: str | None = None) -> int:
+    """Runs of five or more x/X (``low``: the body lower-cased, when the caller has it)."""
+    if low is None or len(low) != len(body):
+        low = body.lower()
+    return len(_REDACTION.findall(low)) if "xxxxx" in low else 0
 
 
 _ENTIRE_TEXT = re.compile(r"\(([A-Z /,\-]{3,80}?)[ \t]*-[ \t]*ENTIRE[ \t]+TEXT[ \t.]*\)", re.I)
