@@ -78,8 +78,10 @@ _ROW_DATE = re.compile(r"(?:19|20)\d\d-[01]\d-[0-3]\d(?=[ \t])")
 _GLUED_ID_LINE = re.compile(r"(?:^[ \t]*\d{2}[A-Z]+\d+[ \t]*\n(?:[ \t]*\n)*)$")
 
 
-_HEADER_WORDS = re.compile(r"SUBJ|Subj|TAGS|Tags")
-"""The body-header words a second cable's header would repeat."""
+_SUBJ_WORDS = re.compile(r"S(?:UBJ|ubj)")
+_TAGS_WORDS = re.compile(r"T(?:AGS|ags)")
+"""The body-header words a second cable's header would repeat (each with a one-letter literal prefix: a
+pattern whose alternatives start with different letters is tried at every character, ten times slower)."""
 _TAGS_OR_SUBJECT_LINE = re.compile(r"^[ \t]*(?:TAGS|SUBJ(?:ECT)?)\b", re.M)
 """A TAGS or SUBJECT line: a body header follows the banner before it."""
 
@@ -87,9 +89,8 @@ _TAGS_OR_SUBJECT_LINE = re.compile(r"^[ \t]*(?:TAGS|SUBJ(?:ECT)?)\b", re.M)
 def _glued_cable(b: str, banner: _body.Banner, stated_id: str | None) -> tuple[int, str] | None:
     own_serial = int(banner.serial) if banner.serial else None
     after = banner.start + len(banner.raw)
-    words = _HEADER_WORDS.findall(b, after)  # one scan for the four words (str.count would take four)
-    subj = words.count("SUBJ") + words.count("Subj")
-    if subj < 2 and words.count("TAGS") + words.count("Tags") < 2:  # no room for a second cable's header
+    subj = len(_SUBJ_WORDS.findall(b, after))  # a literal-prefix scan: two words for the price of one
+    if subj < 2 and len(_TAGS_WORDS.findall(b, after)) < 2:  # no room for a second cable's header
         return None
     for d in _ROW_DATE.finditer(b, after):  # cheap scan for the row's date, then the whole row from its line start
         m = _LEAKED_ROW.match(b, b.rfind("\n", 0, d.start()) + 1)
