@@ -158,6 +158,12 @@ def _continuation(lines: list[str], start: int, stop: re.Pattern[str]) -> list[s
 _DANGLING = re.compile(r"(?:\b(?:AND|OR|OF|THE|ON|TO|IN|FOR|WITH|A|AN|AT|BY|FROM)|[,:;\-/])[ \t]*$", re.I)
 
 
+def _dangling(line: str) -> bool:
+    """The line ends in a word or mark that cannot end a subject or REF block. The rule is anchored at the
+    line's end and its longest word has four letters: only the tail is searched."""
+    return _DANGLING.search(line, max(0, len(line.rstrip(" \t")) - 4)) is not None
+
+
 _PROSE = re.compile(r"^[ \t]*(?:\([A-Z/]{1,6}\)[ \t]*)?[A-Z]?[a-z]+\b.*\b[a-z]{3,}\b")
 """A line of prose: it opens with a mixed- or lower-case word (``In celebration of...``, ``(U) This cable...``)."""
 
@@ -186,7 +192,7 @@ def _subject_lines(top: str, m: re.Match[str]) -> list[str]:
     # A blank line inside the subject (Markdown renderings put one between wrapped lines): a line ending
     # in "AND"/"OF"/a comma cannot end a subject, so the text after the blank line goes on.
     i = len(cont)
-    while _DANGLING.search(lines[-1]):
+    while _dangling(lines[-1]):
         j = i
         while j < len(following) and j < i + 2 and not following[j].strip():
             j += 1
@@ -224,8 +230,10 @@ def find_subject(top: str, preview: bool = False) -> tuple[str | None, str | Non
         return None, None, None
     lines = _subject_lines(top, m)
     raw = "\n".join(line.rstrip() for line in lines).strip()
-    for cut in (_INLINE_REF, _SUBJECT_SQUASHED):  # squashed pages: "SUBJECT: X  REF: A. BERN 100 ..." on one line
-        inline = cut.search(raw)
+    low = raw.lower()
+    for cut, hint in ((_INLINE_REF, "ref" in low), (_SUBJECT_SQUASHED, _squashed_hint(raw, low))):
+        # squashed pages: "SUBJECT: X  REF: A. BERN 100 ..." on one line (searched only when its words are there)
+        inline = cut.search(raw) if hint else None
         if inline:
             raw = raw[: inline.start()].rstrip()
     if raw.endswith("...") and not preview:  # a cut-off preview; the page repeats the text further down
@@ -308,6 +316,14 @@ _SUBJECT_SQUASHED = re.compile(
 )
 
 
+
+
+def _squashed_hint(raw: str, low: str) -> bool:
+    """Words every _SUBJECT_SQUASHED match holds: (UN)CLASSIFIED, a paragraph's ``1.``, page residue's ``00``
+    (text that is not ASCII is always searched: ``re.I`` lets ``ſ`` and ``ı`` stand for s and i)."""
+    return "classified" in low or "1." in raw or "00" in raw or not raw.isascii()
+
+
 _REF_LANDMARK = re.compile(
     r"^[ \t]*(?:[a-z_]{2,12}[ \t]*:|[A-Za-z_]{2,12}:[ \t]*$|\d{3,}[,\t]|\d{1,3}\.(?=\(|[A-Z][a-z])|VZCZC|[ZOPR]{2}[ \t]+R[A-Z]{3,}"
     r"|DE[ \t]+R[A-Z]{3,}|FM[ \t]+[A-Z]|-{3,}|\d{3}\.\d[ \t]+OF[ \t]+\d{3}|[A-Z .]+\d{3,8}[ \t]+\d{3}(?:\.\d)?[ \t]+OF"
@@ -330,7 +346,7 @@ def _ref_continues(line: str, block: list[str]) -> bool:
     if last.rstrip().endswith("..."):  # a cut preview ends where it was cut
         return False
     joined = " ".join(block)
-    if _DANGLING.search(last) or joined.count("(") > joined.count(")"):
+    if _dangling(last) or joined.count("(") > joined.count(")"):
         return not _PROSE.match(line) or line.lstrip()[:1].islower()
     s = line.strip()
     if s[:1].isdigit() and _ENDS_IN_CAPITAL.search(last):  # the serial of a station wrapped to the next line
@@ -371,7 +387,7 @@ def find_references(top: str) -> str | None:
     if not m:
         subj = line_search(SUBJECT_LINE, top, SUBJECT_FIRST)
         block = " ".join(_subject_lines(top, subj)) if subj else ""
-        inline = _INLINE_REF.search(block)
+        inline = _INLINE_REF.search(block) if "ref" in block.lower() else None
         if inline:  # a REF block squashed onto the SUBJECT line
             refs = block[inline.end():]
             cut = _CLASSIFIED_BY_WORDS.search(refs)

@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import re
 
-_MD_HINT = re.compile(r"</?u>|\*\*\d+\*\*|^- \d+\.\s", re.M)
+from etl.parse._lines import line_search
+
+# Markdown residue: <u> tags, a bold paragraph number (**1**), a list-numbered line (- 1. text); each looked
+# for by its own literal (one pattern of the three alternatives is tried at every character)
+_MD_BOLD_NUMBER = re.compile(r"\*\*\d+\*\*")
+_MD_LIST_LINE = re.compile(r"^- \d+\.\s", re.M)
 _MD_U = re.compile(r"</?u>")
 _MD_BOLD = re.compile(r"\*\*\d*\*\*")
 _MD_LIST = re.compile(r"^-\s+1(\d{1,3}\.\s)", re.M)
 _BLANKS = re.compile(r"\n[ \t]*\n+")
 _PILCROW = re.compile(r"^([ \t]*)[\u00b6\ufffd]", re.M)
 _HTML_TAG = re.compile(r"</?(?:a|u|b|i|br|p)\b[^>]*>", re.I)
+
+
+def _markdown(text: str) -> bool:
+    return ("<u>" in text or "</u>" in text or ("**" in text and _MD_BOLD_NUMBER.search(text) is not None)
+            or line_search(_MD_LIST_LINE, text, "-") is not None)
 
 
 def normalize(text: str) -> str:
@@ -24,7 +34,7 @@ def normalize(text: str) -> str:
     if lt:
         text = _HTML_TAG.sub("", text)
     if ((lt and "<u>" in text) or ("*" in text and "**" in text) or ("-" in text and "\n- " in text)
-            or text.startswith("- ")) and _MD_HINT.search(text):
+            or text.startswith("- ")) and _markdown(text):
         text = _MD_U.sub("", text)
         text = _MD_BOLD.sub("", text)
         text = _MD_LIST.sub(r"\1", text)
