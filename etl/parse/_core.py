@@ -174,10 +174,10 @@ def _locate(row: dict[str, Any], header: str, body: str, meta: Mapping[str, str]
     if end < len(b.rstrip()):
         b = b[:end] + "\n"
     banner = _body.find_banner(b)
-    if banner is not None and banner.start > 0 and not _dtg.DTG_LINE.search(h):
+    if banner is not None and banner.start > 0 and not line_search(_dtg.DTG_LINE, h, _dtg.DTG_LINE_FIRST):
         # leaked-row bodies carry their own routing header before the banner
         pre = b[: banner.start]
-        if _dtg.DTG_LINE.search(pre) or _header.FM_LINE.search(pre):
+        if line_search(_dtg.DTG_LINE, pre, _dtg.DTG_LINE_FIRST) or line_search(_header.FM_LINE, pre, _header.FM_FIRST):
             h = h + "\n" + pre
 
     if banner is not None:
@@ -193,7 +193,7 @@ def _routing(row: dict[str, Any], cable: _Cable) -> None:
     h, problems = cable.header, row["_problems"]
     sent_at: datetime | None = None
     # the precedence + DTG line; else a line holding only a DTG (partial extracts: "281413Z Jul 03")
-    m = _dtg.DTG_LINE.search(h) or _dtg.DTG_BARE.search(h)
+    m = line_search(_dtg.DTG_LINE, h, _dtg.DTG_LINE_FIRST) or line_search(_dtg.DTG_BARE, h, _dtg.DTG_BARE_FIRST)
     if m:
         row["dtg"] = m.group("dtg").strip()
         row["dtg_zone"] = m.group("zone").upper()
@@ -204,7 +204,7 @@ def _routing(row: dict[str, Any], cable: _Cable) -> None:
         row["dtg_valid"] = sent_at is not None
         if sent_at is None:
             problems.append(f"dtg: not a real time {row['dtg']!r}")
-    fm = _header.FM_LINE.search(h)
+    fm = line_search(_header.FM_LINE, h, _header.FM_FIRST)
     if fm:
         row["origin"] = fm.group("fm")
     cable.sent_at = sent_at
@@ -254,7 +254,7 @@ def _identity(row: dict[str, Any], cable: _Cable, trust: str) -> None:
 
 def _eo_and_decl(row: dict[str, Any], cable: _Cable) -> None:
     """The E.O. line: the executive order and the declassification instruction (DECL) with its kind and date."""
-    eo_m = _decl.EO_LINE.search(cable.top) or _decl.EO_ANY.search(cable.top)
+    eo_m = line_search(_decl.EO_LINE, cable.top, "Ee") or _decl.EO_ANY.search(cable.top)
     if eo_m:
         line = eo_m.group(0).strip()
         num, rest = _decl.eo_parts(line)
@@ -352,7 +352,7 @@ def _choose_id(row: dict[str, Any], meta: Mapping[str, str], pre: Mapping[str, s
     if derived is None:
         derived = _id_from_residue(residue, year)
     if derived is None and "DE" in h:
-        de = _header.DE_LINE.search(h)
+        de = line_search(_header.DE_LINE, h, "D")
         derived = _ids.id_from_routing(banner.post if banner else None, row["origin"],
                                        de.group("serial") if de else None, year)
     if derived:

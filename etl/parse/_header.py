@@ -7,6 +7,7 @@ import re
 from etl.parse._lines import line_search
 
 FM_LINE = re.compile(r"^[ \t]*FM[ \t]+(?P<fm>\S.*?)[ \t]*$", re.M)
+FM_FIRST = "F"
 
 
 # ----------------------------------------------------------------------------- routing header fields
@@ -130,7 +131,7 @@ def routing(header: str) -> dict[str, object]:
     out: dict[str, object] = {}
     m = _VZCZC.search(header[:1500])  # after a printout preamble too (03ABUDHABI2641)
     out["transmission_id"] = m.group(1) if m else None
-    p = _PROSIGN_LINE.search(header[:600])
+    p = line_search(_PROSIGN_LINE, header[:600], "OPRZ")
     ris: list[str] = []
     if p:
         out["routing_precedence"] = p.group("pro")
@@ -142,13 +143,13 @@ def routing(header: str) -> dict[str, object]:
     else:
         out["routing_precedence"] = None
     out["relay_ris"] = ris
-    d = DE_LINE.search(header)
+    d = line_search(DE_LINE, header, "D")
     out["de_station"] = d.group("station") if d else None
     out["de_serial"] = d.group("serial") if d else None
     out["de_section"] = d.group("section") if d else None
     out["de_julian_day"] = int(d.group("jul")) if d else None
     out["de_time"] = d.group("time") if d else None
-    z = ZN_LINE.search(header)
+    z = line_search(ZN_LINE, header, "Z")
     out["security_line"] = z.group("zn") if z else None
     out["security_word"] = z.group("word") if z else None
     return out
