@@ -7,8 +7,8 @@ from functools import lru_cache
 
 from etl.parse import _classified
 from etl.parse._classif import despace
-from etl.parse._text import plain_spaces, squash
 from etl.parse._lines import line_matches, line_search, line_sub, word_search
+from etl.parse._text import plain_spaces, squash
 
 _PORTION_MARK = r"[A-Za-z]{1,4}(?:[ \t]*/{1,2}[ \t]*(?:REL[ \t]+(?:TO[ \t]+)?[A-Za-z][A-Za-z ,]{1,40}?|[A-Za-z]{1,6})){0,3}"
 _PARA = re.compile(
