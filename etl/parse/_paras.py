@@ -319,7 +319,7 @@ def _all(text: str, word: str) -> list[int]:
 def signature(body: str) -> str | None:
     """Surname(s) in capitals on the last line (``BURNS``, ``VAN VOORST``)."""
     tail = body.rstrip()[-400:]
-    note = _OPERATOR_NOTE.search(tail)
+    note = _OPERATOR_NOTE.search(tail) if "NOTE" in tail else None
     if note:  # the communications center's note after the signer: "NOTE BY OC/T: HEADING AS RECEIVED."
         tail = tail[: note.start()]
     lines = [ln.strip().rstrip("\\\"#").rstrip() for ln in tail.split("\n")]  # GILLESPIE## (end-of-text marks)
@@ -370,7 +370,7 @@ def caveats(head: str, body: str = "", low: str | None = None) -> list[str]:
     if whole:
         text += "\n" + whole.group(1).upper().replace("/", " ")
     out = [name for name, lit, rx in CAVEATS if lit in text and rx.search(text)]
-    rel = _REL_TO.search(text)
+    rel = _REL_TO.search(text) if "REL" in text else None
     if rel:
         out.append("REL TO " + " ".join(rel.group("to").split()).strip(" ,"))
     return out
