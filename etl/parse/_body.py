@@ -6,9 +6,12 @@ import re
 from dataclasses import dataclass
 
 from etl.parse._classif import LEVEL
+from etl.parse._lines import keyword_search, line_matches, line_search
 from etl.parse._tags import PAGE_BREAK_LINE
 
 BANNER = re.compile(r"^[ \t]*(?P<level>" + LEVEL + r")(?P<rest>.*)$", re.M | re.I)
+BANNER_FIRST = "CELNOSTUcelnostu"
+"""The letters a banner line starts with (the first letters of the levels in LEVEL, either case)."""
 _TAB_BANNER = re.compile(r"\t[ \t]*(?P<level>" + LEVEL + r")(?P<rest>.*)$", re.M)
 BANNER_ANY = re.compile(r"(?<![A-Za-z])(?P<level>" + LEVEL + r")(?P<rest>.*)$", re.M)
 _SECTION = re.compile(r"\bSECTION[ \t]*(?P<n>\d{1,3})[ \t]*OF[ \t]*(?P<of>\d{1,3})\b", re.I)
@@ -27,12 +30,16 @@ TAGS_LINE = re.compile(
     """,
     re.M | re.I | re.X,
 )
+_TAGS_WORDS = ("TAG", "TAB", "TGS", "AGS", "TAS")
+"""Every TAGS_LINE match starts at one of these words (any case) or at the start of its line."""
 SUBJECT_LINE = re.compile(r"^[ \t]*(?:SUBJECT|SUBJ|SUBJEC|UBJECT)[ \t]*[:.\-]?[ \t]*(?P<v>.*)$", re.M | re.I)
+SUBJECT_FIRST = "SUsu"
 SUBJECT_GLUED = re.compile(r"\bSUBJ(?:ECT)?[ \t]*:[ \t]*(?P<v>.*)$", re.M | re.I)
 REF_LINE = re.compile(
     r"^[ \t]*(?:PROGRAM[ \t]+)?(?:REFS?|REF\(S\)|REFTELS?|REFERENCES?)[ \t]*(?::|\.|(?=[ \t]+[A-Z(0-9]))[ \t]*(?P<v>.*)$",
     re.M | re.I,
 )
+_REF_FIRST = "PRpr"
 _REF_ITEM = re.compile(r"^[ \t]*(?:\(?[A-Z][ \t]*[.):][ \t]|REF[ \t]+[A-Z]\b|\([A-Z]\)|[A-Z]\.\S)", re.I)
 _REF_CABLE_HINT = re.compile(r"^[ \t]*\(?[A-Za-z][.)][ \t]*(?:\d{2,4}[ \t]+)?[A-Za-z][A-Za-z' \-]{1,30}[ \t]\#?\d{1,7}\b")
 """A lettered REF item naming a cable (``(B) Sao Paulo 319``, ``C. 05 STATE 1234``) continues the block."""
@@ -84,7 +91,7 @@ def find_banner(body: str) -> Banner | None:
     after junk (``Cable dated:2002-11-15T12:40:00S E C R E T ...``)."""
     head = body[:3000]
     first: Banner | None = None
-    for m in BANNER.finditer(head):
+    for m in line_matches(BANNER, head, BANNER_FIRST):
         if m.start() > 2000:
             break
         b = banner_from(m)
@@ -105,7 +112,7 @@ def find_banner(body: str) -> Banner | None:
 
 def top_of(body: str) -> str:
     """The part of the body before the first numbered paragraph (the body header), at most 6000 chars."""
-    m = FIRST_PARA.search(body, 0, 8000)
+    m = line_search(FIRST_PARA, body, "1", 0, 8000)
     end = m.start() if m else 6000
     return body[: max(end, 200)]
 
@@ -151,6 +158,12 @@ def _continuation(lines: list[str], start: int, stop: re.Pattern[str]) -> list[s
 _DANGLING = re.compile(r"(?:\b(?:AND|OR|OF|THE|ON|TO|IN|FOR|WITH|A|AN|AT|BY|FROM)|[,:;\-/])[ \t]*$", re.I)
 
 
+def _dangling(line: str) -> bool:
+    """The line ends in a word or mark that cannot end a subject or REF block. The rule is anchored at the
+    line's end and its longest word has four letters: only the tail is searched."""
+    return _DANGLING.search(line, max(0, len(line.rstrip(" \t")) - 4)) is not None
+
+
 _PROSE = re.compile(r"^[ \t]*(?:\([A-Z/]{1,6}\)[ \t]*)?[A-Z]?[a-z]+\b.*\b[a-z]{3,}\b")
 """A line of prose: it opens with a mixed- or lower-case word (``In celebration of...``, ``(U) This cable...``)."""
 
@@ -179,7 +192,7 @@ def _subject_lines(top: str, m: re.Match[str]) -> list[str]:
     # A blank line inside the subject (Markdown renderings put one between wrapped lines): a line ending
     # in "AND"/"OF"/a comma cannot end a subject, so the text after the blank line goes on.
     i = len(cont)
-    while _DANGLING.search(lines[-1]):
+    while _dangling(lines[-1]):
         j = i
         while j < len(following) and j < i + 2 and not following[j].strip():
             j += 1
@@ -212,13 +225,15 @@ _TRAILING_PORTION_MARK = re.compile(r"[ \t]*\((?P<mark>U|C|S|SBU|TS|S/NF|C/NF|SB
 
 def find_subject(top: str, preview: bool = False) -> tuple[str | None, str | None, str | None]:
     """(subject_raw, subject, portion mark) from the SUBJECT line(s)."""
-    m = SUBJECT_LINE.search(top) or SUBJECT_GLUED.search(top)
+    m = line_search(SUBJECT_LINE, top, SUBJECT_FIRST) or SUBJECT_GLUED.search(top)
     if not m:
         return None, None, None
     lines = _subject_lines(top, m)
     raw = "\n".join(line.rstrip() for line in lines).strip()
-    for cut in (_INLINE_REF, _SUBJECT_SQUASHED):  # squashed pages: "SUBJECT: X  REF: A. BERN 100 ..." on one line
-        inline = cut.search(raw)
+    low = raw.lower()
+    for cut, hint in ((_INLINE_REF, "ref" in low), (_SUBJECT_SQUASHED, _squashed_hint(raw, low))):
+        # squashed pages: "SUBJECT: X  REF: A. BERN 100 ..." on one line (searched only when its words are there)
+        inline = cut.search(raw) if hint else None
         if inline:
             raw = raw[: inline.start()].rstrip()
     if raw.endswith("...") and not preview:  # a cut-off preview; the page repeats the text further down
@@ -255,7 +270,7 @@ _SUBJECT_GLUED_ON_TAGS = re.compile(r"\bSUBJ(?:ECT)?\s*:", re.I)
 
 def find_tags(top: str) -> str | None:
     """The TAGS value as written (continuation lines joined when the line ends with a comma)."""
-    m = TAGS_LINE.search(top)
+    m = keyword_search(TAGS_LINE, top, _TAGS_WORDS)
     if not m:
         return None
     value = (m.group("v") or m.group("v2") or m.group("v3") or "").rstrip()
@@ -301,6 +316,14 @@ _SUBJECT_SQUASHED = re.compile(
 )
 
 
+
+
+def _squashed_hint(raw: str, low: str) -> bool:
+    """Words every _SUBJECT_SQUASHED match holds: (UN)CLASSIFIED, a paragraph's ``1.``, page residue's ``00``
+    (text that is not ASCII is always searched: ``re.I`` lets ``ſ`` and ``ı`` stand for s and i)."""
+    return "classified" in low or "1." in raw or "00" in raw or not raw.isascii()
+
+
 _REF_LANDMARK = re.compile(
     r"^[ \t]*(?:[a-z_]{2,12}[ \t]*:|[A-Za-z_]{2,12}:[ \t]*$|\d{3,}[,\t]|\d{1,3}\.(?=\(|[A-Z][a-z])|VZCZC|[ZOPR]{2}[ \t]+R[A-Z]{3,}"
     r"|DE[ \t]+R[A-Z]{3,}|FM[ \t]+[A-Z]|-{3,}|\d{3}\.\d[ \t]+OF[ \t]+\d{3}|[A-Z .]+\d{3,8}[ \t]+\d{3}(?:\.\d)?[ \t]+OF"
@@ -323,7 +346,7 @@ def _ref_continues(line: str, block: list[str]) -> bool:
     if last.rstrip().endswith("..."):  # a cut preview ends where it was cut
         return False
     joined = " ".join(block)
-    if _DANGLING.search(last) or joined.count("(") > joined.count(")"):
+    if _dangling(last) or joined.count("(") > joined.count(")"):
         return not _PROSE.match(line) or line.lstrip()[:1].islower()
     s = line.strip()
     if s[:1].isdigit() and _ENDS_IN_CAPITAL.search(last):  # the serial of a station wrapped to the next line
@@ -360,11 +383,11 @@ def find_references(top: str) -> str | None:
     (a paragraph, Classified By, SUMMARY, a metadata or routing line, the next body-header keyword) or a line
     of prose. Blank lines are not block ends (layouts add and drop them). A block cut short by a preview
     (``REF: A. 07 QUITO...``) gives way to the full block repeated further down."""
-    m = REF_LINE.search(top)
+    m = line_search(REF_LINE, top, _REF_FIRST)
     if not m:
-        subj = SUBJECT_LINE.search(top)
+        subj = line_search(SUBJECT_LINE, top, SUBJECT_FIRST)
         block = " ".join(_subject_lines(top, subj)) if subj else ""
-        inline = _INLINE_REF.search(block)
+        inline = _INLINE_REF.search(block) if "ref" in block.lower() else None
         if inline:  # a REF block squashed onto the SUBJECT line
             refs = block[inline.end():]
             cut = _CLASSIFIED_BY_WORDS.search(refs)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _SPACED = re.compile(r"(?<![A-Za-z])(?:[A-Za-z] ){2,}[A-Za-z](?![A-Za-z])")
 
@@ -17,8 +18,14 @@ LEVEL_RE = re.compile(LEVEL, re.I)
 RANK = {"UNCLASSIFIED": 0, "LIMITED OFFICIAL USE": 1, "CONFIDENTIAL": 2, "SECRET": 3, "TOP SECRET": 4}
 
 
+_SPACED_HINT = re.compile(r" [A-Za-z] ")
+"""A letter between two spaces: every letter-spaced run holds one (a literal-prefix scan, far cheaper than _SPACED)."""
+
+
 def despace(text: str) -> str:
     """``C O N F I D E N T I A L MOSCOW`` -> ``CONFIDENTIAL MOSCOW`` (only letter-spaced runs)."""
+    if _SPACED_HINT.search(text) is None:
+        return text
     return _SPACED.sub(lambda m: m.group(0).replace(" ", ""), text)
 
 
@@ -50,6 +57,7 @@ _MARK_LEVEL = {
 }
 
 
+@lru_cache(maxsize=4096)
 def mark_level(mark: str) -> str | None:
     """Level of a portion mark (``S/NF`` -> SECRET, ``SBU`` -> UNCLASSIFIED, ``U//FOUO``...)."""
     head = re.split(r"[/ -]", mark.strip().upper(), maxsplit=1)[0]

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from etl.parse import _body, _classif, _decl, _dtg, _header, _ids, _layout, _paras, _refs, _tags, _vocab
+from etl.parse._lines import line_matches, line_search
 from etl.parse._text import normalize
 
 PARSER_VERSION = "0.2.0"
@@ -77,6 +78,10 @@ _ROW_DATE = re.compile(r"(?:19|20)\d\d-[01]\d-[0-3]\d(?=[ \t])")
 _GLUED_ID_LINE = re.compile(r"(?:^[ \t]*\d{2}[A-Z]+\d+[ \t]*\n(?:[ \t]*\n)*)$")
 
 
+_SUBJ_WORDS = re.compile(r"S(?:UBJ|ubj)")
+_TAGS_WORDS = re.compile(r"T(?:AGS|ags)")
+"""The body-header words a second cable's header would repeat (each with a one-letter literal prefix: a
+pattern whose alternatives start with different letters is tried at every character, ten times slower)."""
 _TAGS_OR_SUBJECT_LINE = re.compile(r"^[ \t]*(?:TAGS|SUBJ(?:ECT)?)\b", re.M)
 """A TAGS or SUBJECT line: a body header follows the banner before it."""
 
@@ -84,8 +89,8 @@ _TAGS_OR_SUBJECT_LINE = re.compile(r"^[ \t]*(?:TAGS|SUBJ(?:ECT)?)\b", re.M)
 def _glued_cable(b: str, banner: _body.Banner, stated_id: str | None) -> tuple[int, str] | None:
     own_serial = int(banner.serial) if banner.serial else None
     after = banner.start + len(banner.raw)
-    subj = b.count("SUBJ", after) + b.count("Subj", after)
-    if subj < 2 and b.count("TAGS", after) + b.count("Tags", after) < 2:  # no room for a second cable's header
+    subj = len(_SUBJ_WORDS.findall(b, after))  # a literal-prefix scan: two words for the price of one
+    if subj < 2 and len(_TAGS_WORDS.findall(b, after)) < 2:  # no room for a second cable's header
         return None
     for d in _ROW_DATE.finditer(b, after):  # cheap scan for the row's date, then the whole row from its line start
         m = _LEAKED_ROW.match(b, b.rfind("\n", 0, d.start()) + 1)
@@ -95,7 +100,7 @@ def _glued_cable(b: str, banner: _body.Banner, stated_id: str | None) -> tuple[i
         serial = int(re.sub(r"\D", "", rid[-7:]) or 0)
         if (stated_id and rid != stated_id) or (own_serial is not None and serial != own_serial):
             return m.start(), rid
-    for m in _body.BANNER.finditer(b, after):
+    for m in line_matches(_body.BANNER, b, _body.BANNER_FIRST, after):
         other = _body.banner_from(m)
         if not (other.post and other.serial) or own_serial is None or not banner.post:
             continue
@@ -121,6 +126,8 @@ class _Cable:
     """The dump's own metadata (a page's table, a csv row's columns)."""
     preamble: Mapping[str, str]
     """Metadata read from a preamble above the cable text (headerless layouts)."""
+    low: str = ""
+    """The body lower-cased once, for the cheap word scans of the body rules (summary, comment, Classified By)."""
     top: str = ""
     """The body header: the body before its first numbered paragraph."""
     level: str | None = None
@@ -167,10 +174,10 @@ def _locate(row: dict[str, Any], header: str, body: str, meta: Mapping[str, str]
     if end < len(b.rstrip()):
         b = b[:end] + "\n"
     banner = _body.find_banner(b)
-    if banner is not None and banner.start > 0 and not _dtg.DTG_LINE.search(h):
+    if banner is not None and banner.start > 0 and not line_search(_dtg.DTG_LINE, h, _dtg.DTG_LINE_FIRST):
         # leaked-row bodies carry their own routing header before the banner
         pre = b[: banner.start]
-        if _dtg.DTG_LINE.search(pre) or _header.FM_LINE.search(pre):
+        if line_search(_dtg.DTG_LINE, pre, _dtg.DTG_LINE_FIRST) or line_search(_header.FM_LINE, pre, _header.FM_FIRST):
             h = h + "\n" + pre
 
     if banner is not None:
@@ -178,7 +185,7 @@ def _locate(row: dict[str, Any], header: str, body: str, meta: Mapping[str, str]
         if glued is not None:
             problems.append(f"body: another cable glued on at character {glued[0]} ({glued[1]}); cut there")
             b = b[: glued[0]]
-    return _Cable(header=h, body=b, banner=banner, meta=meta, preamble=pmeta)
+    return _Cable(header=h, body=b, banner=banner, meta=meta, preamble=pmeta, low=b.lower())
 
 
 def _routing(row: dict[str, Any], cable: _Cable) -> None:
@@ -186,7 +193,7 @@ def _routing(row: dict[str, Any], cable: _Cable) -> None:
     h, problems = cable.header, row["_problems"]
     sent_at: datetime | None = None
     # the precedence + DTG line; else a line holding only a DTG (partial extracts: "281413Z Jul 03")
-    m = _dtg.DTG_LINE.search(h) or _dtg.DTG_BARE.search(h)
+    m = line_search(_dtg.DTG_LINE, h, _dtg.DTG_LINE_FIRST) or line_search(_dtg.DTG_BARE, h, _dtg.DTG_BARE_FIRST)
     if m:
         row["dtg"] = m.group("dtg").strip()
         row["dtg_zone"] = m.group("zone").upper()
@@ -197,7 +204,7 @@ def _routing(row: dict[str, Any], cable: _Cable) -> None:
         row["dtg_valid"] = sent_at is not None
         if sent_at is None:
             problems.append(f"dtg: not a real time {row['dtg']!r}")
-    fm = _header.FM_LINE.search(h)
+    fm = line_search(_header.FM_LINE, h, _header.FM_FIRST)
     if fm:
         row["origin"] = fm.group("fm")
     cable.sent_at = sent_at
@@ -247,7 +254,7 @@ def _identity(row: dict[str, Any], cable: _Cable, trust: str) -> None:
 
 def _eo_and_decl(row: dict[str, Any], cable: _Cable) -> None:
     """The E.O. line: the executive order and the declassification instruction (DECL) with its kind and date."""
-    eo_m = _decl.EO_LINE.search(cable.top) or _decl.EO_ANY.search(cable.top)
+    eo_m = line_search(_decl.EO_LINE, cable.top, "Ee") or _decl.EO_ANY.search(cable.top)
     if eo_m:
         line = eo_m.group(0).strip()
         num, rest = _decl.eo_parts(line)
@@ -345,7 +352,7 @@ def _choose_id(row: dict[str, Any], meta: Mapping[str, str], pre: Mapping[str, s
     if derived is None:
         derived = _id_from_residue(residue, year)
     if derived is None and "DE" in h:
-        de = _header.DE_LINE.search(h)
+        de = line_search(_header.DE_LINE, h, "D")
         derived = _ids.id_from_routing(banner.post if banner else None, row["origin"],
                                        de.group("serial") if de else None, year)
     if derived:
@@ -397,14 +404,14 @@ def _banner_details(row: dict[str, Any], cable: _Cable) -> None:
         row["banner_section"] = banner.section
         row["banner_post"] = banner.post
         row["banner_serial"] = banner.serial
-    eo = _EO_OR_SUBJECT.search(cable.top)
+    eo = line_search(_EO_OR_SUBJECT, cable.top, "ESes")
     head = cable.top[: eo.start()] if eo else cable.top[:1500]
-    row["caveats"] = _paras.caveats(head, cable.body)
+    row["caveats"] = _paras.caveats(head, cable.body, cable.low)
 
 
 def _classified_by(row: dict[str, Any], cable: _Cable) -> None:
     """The Classified By line: who, their title, the E.O. section and the reason letters."""
-    name, title, section, letters = _paras.classified_by(cable.body)
+    name, title, section, letters = _paras.classified_by(cable.body, cable.low)
     row["classified_by_name"], row["classified_by_title"] = name, title
     row["classification_reason_section"], row["classification_reasons"] = section, letters
 
@@ -437,10 +444,10 @@ def _body_fields(row: dict[str, Any], cable: _Cable) -> None:
     levels = [lv for p in paras if isinstance(p["portion_mark"], str)
               for lv in [_classif.mark_level(p["portion_mark"])] if lv]
     row["max_portion_level"] = max(levels, key=lambda lv: _classif.RANK[lv]) if levels else None
-    row["summary"] = _paras.summary(b)
-    row["comment"] = _paras.comment(b)
+    row["summary"] = _paras.summary(b, cable.low)
+    row["comment"] = _paras.comment(b, cable.low)
     row["signature"] = _paras.signature(b)
-    row["redaction_count"] = _paras.redaction_count(b)
+    row["redaction_count"] = _paras.redaction_count(b, cable.low)
     row["is_partial"] = bool(cable.meta.get("partial") == "1" or _PARTIAL.search(cable.header[:400]))
     row["body_length"] = len(row["body"] or "")
 

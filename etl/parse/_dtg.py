@@ -19,12 +19,15 @@ DTG_LINE = re.compile(
     r"(?:[ \t]+Z[A-Z]{2}\w*.*|[ \t]+\(.*\))?[ \t]*$",
     re.M,
 )
+DTG_LINE_FIRST = "OPRZ"
+"""The letters a precedence + DTG line starts with (for :func:`etl.parse._lines.line_search`)."""
 DTG_BARE = re.compile(
     # a line holding only a DTG, no precedence (partial extracts: "281413Z Jul 03")
     r"^[ \t]*(?P<dtg>(?P<day>\d{2})(?P<hh>\d{2})(?P<mm>\d{2})(?P<zone>[A-Z])[ \t]+(?P<mon>[A-Za-z]{3})[ \t]+"
     r"(?P<yy>\d{2}|\d{4}))[ \t]*$",
     re.M,
 )
+DTG_BARE_FIRST = "0-9"
 DTG_ANY = re.compile(
     r"\b(?P<dtg>(?P<day>\d{2})[ \t]?(?P<hh>\d{2})(?P<mm>\d{2})(?P<zone>[A-Za-z])[ \t]*(?P<mon>[A-Za-z]{3})"
     r"[ \t]*(?P<yy>\d{2}|\d{4}))\b"

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import re
 
+from etl.parse._lines import line_search
+
 FM_LINE = re.compile(r"^[ \t]*FM[ \t]+(?P<fm>\S.*?)[ \t]*$", re.M)
+FM_FIRST = "F"
 
 
 # ----------------------------------------------------------------------------- routing header fields
@@ -25,11 +28,14 @@ _ADDR = re.compile(
 )
 _TO_START = re.compile(r"^[ \t]*TO[ \t]+(?P<rest>.*)$")
 _INFO_START = re.compile(r"^[ \t]*INFO[ \t]+(?P<rest>.*)$")
+_TO_OR_INFO = re.compile(r"^[ \t]*(?:TO|INFO)[ \t]", re.M)
+"""The first TO or INFO line: the addressee lists start there (the lines above it add nothing)."""
 # Office distribution lists of partial extracts / PlusD teletype (``INFO  LOG-00   NP-00 ... /006W``): not
 # addressees.
 _DISTRIBUTION = re.compile(r"^[ \t]*(?:[A-Z][A-Z0-9]{0,6}-\d{2,3}[ \t]+)+(?:[A-Z][A-Z0-9]{0,6}-\d{2,3})?(?:[ \t]*/\d{3}[A-Z]?)?"
                            r"(?:[ \t]+[RW])?[ \t]*$|^[ \t]*(?:[A-Z][A-Z0-9]{0,6}-\d{2,3})[ \t]*$|^[ \t]*-{5,}")
 _ROUTING_LINE = re.compile(r"^[ \t]*(?:FM[ \t]+\S|[ZOPR](?:[ \t]+[ZOPR])?[ \t]+\d{6}[ \t]?Z\b)")
+_ROUTING_FIRST = frozenset("FZOPR")
 # Lines that end an addressee list: lower-case text, a line without letters (a number, a date), a cable id (a database row or
 # preamble leaked after the header: ``50972`` / ``2006-01-27 20:41:00`` / ``06MEXICO456`` / ``Embassy Mexico``).
 _NOT_ADDRESS = re.compile(r"[ \t]*(?:\d{4}-\d\d-\d\d|\d{1,2}/\d{1,2}/\d{2,4}\b|\d{2}[A-Z]{2,}\d+[ \t]*$)")
@@ -70,37 +76,45 @@ def addressees(header: str) -> tuple[list[dict[str, object]], list[dict[str, obj
     to: list[dict[str, object]] = []
     info: list[dict[str, object]] = []
     current: list[dict[str, object]] | None = None
-    for line in header.split("\n"):
-        if _PAGE_BREAK.match(line):
+    first = line_search(_TO_OR_INFO, header, "TI")
+    if first is None:
+        return to, info
+    for line in header[first.start():].split("\n"):
+        # each rule is tried only on a line that starts the way it must (its first word or character)
+        word = line.lstrip(" \t")
+        if word.startswith("PAGE") and _PAGE_BREAK.match(line):
             continue
-        m = _TO_START.match(line)
+        m = _TO_START.match(line) if word.startswith("TO") else None
         if m:
             if to or info:  # a second TO block: a copy of the header follows (pages that repeat it)
                 break
             current = to
             line = m.group("rest")
         else:
-            m = _INFO_START.match(line)
+            m = _INFO_START.match(line) if word.startswith("INFO") else None
             if m:
                 if info:
                     break
                 current = info
                 line = m.group("rest")
-        if _PAGE_BREAK.match(line):  # "TO PAGE 02 STATE 015113 182333Z": a page break right after TO
+        if m:
+            word = line.lstrip(" \t")
+        if word.startswith("PAGE") and _PAGE_BREAK.match(line):  # "TO PAGE 02 STATE 015113 182333Z": a page break right after TO
             continue
+        first_char = word[:1]
         if (
-            _DISTRIBUTION.match(line) or _ROUTING_LINE.match(line)
-            or (not line.isupper() and line.strip()) or _NOT_ADDRESS.match(line)
+            ("-" in word and _DISTRIBUTION.match(line)) or (first_char in _ROUTING_FIRST and _ROUTING_LINE.match(line))
+            or (not line.isupper() and line.strip()) or (first_char.isdigit() and _NOT_ADDRESS.match(line))
         ):
             current = None  # the office distribution block (INFO LOG-00 NP-00 ...), a DTG or FM line
             continue
         if current is None:
             continue
-        if _END_ADDR.match(line):
+        if (not word or first_char in "BZ") and _END_ADDR.match(line):
             if line.strip():
                 current = None
             continue
-        x = _XMT.match(line)
+        x = _XMT.match(line) if word.startswith("XMT") else None
         if x:
             target = current[-1] if current else None
             if target is not None:
@@ -117,7 +131,7 @@ def routing(header: str) -> dict[str, object]:
     out: dict[str, object] = {}
     m = _VZCZC.search(header[:1500])  # after a printout preamble too (03ABUDHABI2641)
     out["transmission_id"] = m.group(1) if m else None
-    p = _PROSIGN_LINE.search(header[:600])
+    p = line_search(_PROSIGN_LINE, header[:600], "OPRZ")
     ris: list[str] = []
     if p:
         out["routing_precedence"] = p.group("pro")
@@ -129,13 +143,13 @@ def routing(header: str) -> dict[str, object]:
     else:
         out["routing_precedence"] = None
     out["relay_ris"] = ris
-    d = DE_LINE.search(header)
+    d = line_search(DE_LINE, header, "D")
     out["de_station"] = d.group("station") if d else None
     out["de_serial"] = d.group("serial") if d else None
     out["de_section"] = d.group("section") if d else None
     out["de_julian_day"] = int(d.group("jul")) if d else None
     out["de_time"] = d.group("time") if d else None
-    z = ZN_LINE.search(header)
+    z = line_search(ZN_LINE, header, "Z")
     out["security_line"] = z.group("zn") if z else None
     out["security_word"] = z.group("word") if z else None
     return out

@@ -22,8 +22,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from etl.parse._body import BANNER, banner_from
+from etl.parse._body import BANNER, BANNER_FIRST, banner_from
 from etl.parse._classif import LEVEL, level_of
+from etl.parse._lines import line_matches, line_sub
 
 _ROUTING = re.compile(
     r"[ \t]*(?:VZCZC|[ZOPR]{2}[ \t]+R[A-Z]{3,}|DE[ \t]+R[A-Z]{3,}|ZN[YR][ \t]+[A-Z]{5}"
@@ -240,7 +241,7 @@ def _cable_before(text: str, pos: int) -> bool:
     """A banner naming a post, followed by a body header (E.O./TAGS/SUBJECT), comes before ``pos``: the cable
     started there and the routing lines at ``pos`` belong to a later section (a printout's own banner line
     above the header has no body header after it)."""
-    for m in BANNER.finditer(text, 0, pos):
+    for m in line_matches(BANNER, text, BANNER_FIRST, 0, pos):
         if (banner_from(m).post or _SPACED_LEVEL.match(m.group(0).lstrip())) and _BODY_LANDMARK_M.search(text, m.end(), pos):
             return True
     for m in _GLUED_HINT.finditer(text, 0, pos):  # a banner glued onto the line before it counts the same
@@ -388,6 +389,8 @@ _PAGE_BREAK = re.compile(
     r"(?:[ \t]*" + LEVEL + r"(?://[A-Z /]+)?[ \t]*\n)?",  # or the classification header below it
     re.M,
 )
+_PAGE_BREAK_FIRST = "CELNOSTUP"
+"""The first letters of a _PAGE_BREAK match's line: a level (upper case) or PAGE / Page."""
 
 
 _TAB_COLUMN = re.compile(r"(?<=\S)\t(?=[ \t]*" + LEVEL + r"[^\n]*\d{3})")
@@ -428,7 +431,7 @@ def strip_page_breaks(text: str) -> str:
     stays (partial extracts are identified by it). Only the parsed view is cleaned; header/body keep it."""
     if not _has_page_break(text):
         return text
-    return _PAGE_BREAK.sub("", text)
+    return line_sub(_PAGE_BREAK, "", text, _PAGE_BREAK_FIRST)
 
 
 _PAGE_AT = re.compile(r"(?:PAGE[ \t]+(?!0*1\b)\d|Page[ \t]+\d)")

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from etl.parse import _classified
 from etl.parse._classif import despace
+from etl.parse._lines import line_matches, line_search, line_sub, word_search
+from etl.parse._text import plain_spaces, squash
 
 _PORTION_MARK = r"[A-Za-z]{1,4}(?:[ \t]*/{1,2}[ \t]*(?:REL[ \t]+(?:TO[ \t]+)?[A-Za-z][A-Za-z ,]{1,40}?|[A-Za-z]{1,6})){0,3}"
 _PARA = re.compile(
@@ -14,6 +17,8 @@ _PARA = re.compile(
     r"(?:\((?P<mark>" + _PORTION_MARK + r")\)[ \t]*)?",
     re.M,
 )
+_PARA_FIRST = "0-9("
+"""The characters a paragraph line starts with (a number or the portion mark before it): the lines _PARA tries."""
 _KNOWN_PORTION_MARK = r"U|C|S|TS|SBU|LOU|(?:U|C|S|TS|SBU)[ \t]*/{1,2}[ \t]*(?:NF|FOUO|N|REL[A-Z ,]*|FGI)(?:/{1,2}NF)?"
 # A paragraph that starts mid-line, after the end of a sentence or a rule (``...Russia. 2. (C/NF) text``,
 # ``----- 12. (C) text``, a paragraph glued onto the Classified By line): taken only with a known portion
@@ -35,7 +40,11 @@ def _mid_line_paras(body: str, start: int) -> list[re.Match[str]]:
     i = body.find("(", start)
     while i >= 0:
         j = max(start, i - 8)
-        nb = _NUM_BEFORE_PAREN.search(body, j, i)
+        k = i - 1
+        while k > j and body[k] in " \t":
+            k -= 1
+        # cheap test first: a "." or ")" right before (blanks aside), a digit before that
+        nb = _NUM_BEFORE_PAREN.search(body, j, i) if k > j and body[k] in ".)" and body[k - 1].isdigit() else None
         if nb:
             m = _PARA_MID.match(body, nb.start())
             if m and _mid_line(body, m):
@@ -59,7 +68,10 @@ _UNNUMBERED = re.compile(
 )
 _MARK_OK = re.compile(r"^(?:U|C|S|TS|SBU|LOU|FOUO|NF|N|REL|FGI|ORCON|[A-Z]{1,4})(?:/{1,2}[A-Z]{1,6}){0,3}$")
 _RULE = re.compile(r"^[ \t]*[-=_]{3,}[ \t]*$", re.M)
-_REDACTION = re.compile(r"[Xx]{5,}")  # the publisher's runs: XXXXXXXXXXXX, also xxxxxxxxxxxx and xxxxx in some pages
+_RULE_FIRST = "-=_"
+_REDACTION = re.compile(r"xxxxx+")
+"""The publisher's runs (XXXXXXXXXXXX, also xxxxxxxxxxxx and xxxxx in some pages), matched on the lower-cased
+text: the literal prefix is scanned at C speed, where ``[Xx]{5,}`` is tried at every character."""
 
 SUMMARY_START = re.compile(
     r"(?:BEGIN[ \t]+)?SUMMARY(?:[ \t]+AND[ \t]+(?:COMMENT|ACTION[ \t]+REQUEST|INTRODUCTION))?"
@@ -144,7 +156,7 @@ def paragraphs(body: str, start: int = 0) -> list[dict[str, object]]:
     """Numbered paragraphs ``N. (X) text`` / ``(X) N. text`` / ``N) text`` in sequence (an excerpt may start
     at any number; numbers out of sequence are text). Without numbers: paragraphs opened by a portion mark
     ``(C) text`` (number null)."""
-    found = list(_PARA.finditer(body, start))
+    found = list(line_matches(_PARA, body, _PARA_FIRST, start))
     line_starts = {m.start() for m in found}
     if "(" in body:
         found += [m for m in _mid_line_paras(body, start) if m.start() not in line_starts]
@@ -168,9 +180,10 @@ def paragraphs(body: str, start: int = 0) -> list[dict[str, object]]:
             {"number": None, "portion_mark": _mark(m.group("mark")), "text": _para_text(body, m.end(), nxt)}
             for m, nxt in _pairs(list(_UNNUMBERED.finditer(body, start)), len(body))
         ]
+    rules, plain = _has_rule(body), plain_spaces(body)
     return [
         {"number": int(m.group("num")), "portion_mark": _mark(m.group("mark") or _group(m, "mark1")),
-         "text": _para_text(body, m.end(), nxt)}
+         "text": _para_text(body, m.end(), nxt, rules, plain)}
         for m, nxt in _pairs(starts, len(body))
     ]
 
@@ -186,7 +199,9 @@ def _pairs(ms: list[re.Match[str]], end: int) -> list[tuple[re.Match[str], int]]
 _REL_MARK = re.compile(r"[ \t]*(?P<sep>/{1,2})[ \t]*REL[ \t]+(?P<to>(?:TO[ \t]+)?[A-Za-z][A-Za-z ,]*)$", re.I)
 
 
+@lru_cache(maxsize=4096)
 def _mark(mark: str | None) -> str | None:
+    """A portion mark as written -> its canonical form (cached: a cable's marks repeat)."""
     if mark is None:
         return None
     rel = _REL_MARK.search(mark)  # C/REL LIBYA, S//REL TO USA, GBR: the country list keeps its spaces
@@ -197,11 +212,16 @@ def _mark(mark: str | None) -> str | None:
     return mark if _MARK_OK.match(mark) else None
 
 
-def _para_text(body: str, start: int, end: int) -> str:
+def _has_rule(body: str) -> bool:
+    """A rule's characters occur in the text (else no paragraph of it has a rule line to drop)."""
+    return "---" in body or "===" in body or "___" in body
+
+
+def _para_text(body: str, start: int, end: int, rules: bool = True, plain: bool = False) -> str:
     text = body[start:end]
-    if "---" in text or "===" in text or "___" in text:
-        text = _RULE.sub(" ", text)
-    return " ".join(text.split())
+    if rules and _has_rule(text):
+        text = line_sub(_RULE, " ", text, _RULE_FIRST)
+    return squash(text, plain)
 
 
 _LEADING_PORTION_MARK = re.compile(r"^[ \t]*\((?:U|C|S|SBU|TS|[A-Z]{1,4}/{1,2}[A-Z]{1,4})\)[ \t]*")
@@ -209,8 +229,8 @@ _LEADING_PORTION_MARK = re.compile(r"^[ \t]*\((?:U|C|S|SBU|TS|[A-Z]{1,4}/{1,2}[A
 
 
 def _clean_span(text: str) -> str:
-    text = _RULE.sub(" ", text)
-    text = _PARA.sub(" ", text)
+    text = line_sub(_RULE, " ", text, _RULE_FIRST)
+    text = line_sub(_PARA, " ", text, _PARA_FIRST)
     text = _LEADING_PORTION_MARK.sub("", text.strip())
     return " ".join(text.split()).strip(" :.-")
 
@@ -232,14 +252,14 @@ def summary(body: str, low: str | None = None) -> str | None:
     low = low if low is not None else body.lower()
     m = _find_word(body, low, "summary", max(6000, len(body) // 2))
     if not m:
-        e = SUMMARY_END.search(body) if "summary" in low else None
+        e = word_search(SUMMARY_END, body, low, "end") if "summary" in low else None
         if not e:
             return None
         # "END SUMMARY." without a start: the body text from its first paragraph (or, without a numbered
         # paragraph before the marker, the paragraph that ends with it) to the marker
-        first = _PARA.search(body, 0, e.start())
+        first = line_search(_PARA, body, _PARA_FIRST, 0, e.start())
         while first and first.group("num") != "1":
-            first = _PARA.search(body, first.end(), e.start())
+            first = line_search(_PARA, body, _PARA_FIRST, first.end(), e.start())
         if first:
             para_start = first.start()
         else:  # after the body header's last line (TAGS / SUBJECT / Classified By), or the last blank line
@@ -248,24 +268,25 @@ def summary(body: str, low: str | None = None) -> str | None:
         text = _clean_span(body[para_start:e.start()])
         return text or None
     k = low.find("summary", m.end())
-    e = SUMMARY_END.search(body, max(m.end(), k - 12)) if k >= 0 else None
+    e = word_search(SUMMARY_END, body, low, "end", max(m.end(), k - 12)) if k >= 0 else None
     if e and e.start() - m.end() < 8000:
         text = body[m.end():e.start()]
     else:
-        nxt = _PARA.search(body, m.end() + 1)
+        nxt = line_search(_PARA, body, _PARA_FIRST, m.end() + 1)
         blank = body.find("\n\n", m.end() + 1)
         ends = [x for x in (nxt.start() if nxt else -1, blank) if x > m.end()]
         text = body[m.end():min(ends) if ends else len(body)]
         if not _clean_span(text) and nxt:  # a SUMMARY heading over a rule: the paragraph under it
-            after = _PARA.search(body, nxt.end() + 1)
+            after = line_search(_PARA, body, _PARA_FIRST, nxt.end() + 1)
             blank = body.find("\n\n", nxt.end() + 1)
             ends = [x for x in (after.start() if after else -1, blank) if x > nxt.end()]
             text = body[nxt.end():min(ends) if ends else len(body)]
     return _clean_span(text) or None
 
 
-def comment(body: str) -> str | None:
-    """Text between COMMENT and END COMMENT (the first one whose end is found), else the paragraph."""
+def comment(body: str, low: str | None = None) -> str | None:
+    """Text between COMMENT and END COMMENT (the first one whose end is found), else the paragraph. ``low``:
+    the body lower-cased, when the caller has it."""
     starts = sorted(i for w in ("COMMENT", "Comment") for i in _all(body, w))
     for i in starts:
         if i > 0 and body[i - 1] not in " \t\n.)":
@@ -275,11 +296,11 @@ def comment(body: str) -> str | None:
         m = COMMENT_START.match(body, i)
         if not m:
             continue
-        e = COMMENT_END.search(body, m.end(), m.end() + 8000)
+        e = word_search(COMMENT_END, body, low, "end", m.end(), m.end() + 8000)
         if e:
             text = _clean_span(body[m.end():e.start()])
         else:
-            nxt = _PARA.search(body, m.end() + 1)
+            nxt = line_search(_PARA, body, _PARA_FIRST, m.end() + 1)
             text = _clean_span(body[m.end():nxt.start() if nxt else len(body)])
         if text:
             return text
@@ -298,7 +319,7 @@ def _all(text: str, word: str) -> list[int]:
 def signature(body: str) -> str | None:
     """Surname(s) in capitals on the last line (``BURNS``, ``VAN VOORST``)."""
     tail = body.rstrip()[-400:]
-    note = _OPERATOR_NOTE.search(tail)
+    note = _OPERATOR_NOTE.search(tail) if "NOTE" in tail else None
     if note:  # the communications center's note after the signer: "NOTE BY OC/T: HEADING AS RECEIVED."
         tail = tail[: note.start()]
     lines = [ln.strip().rstrip("\\\"#").rstrip() for ln in tail.split("\n")]  # GILLESPIE## (end-of-text marks)
@@ -330,50 +351,58 @@ def signature(body: str) -> str | None:
     return sig
 
 
-def redaction_count(body: str) -> int:
-    return len(_REDACTION.findall(body)) if "XXXXX" in body or "xxxxx" in body else 0
+def redaction_count(body: str, low: str | None = None) -> int:
+    """Runs of five or more x/X (``low``: the body lower-cased, when the caller has it)."""
+    if low is None or len(low) != len(body):
+        low = body.lower()
+    return len(_REDACTION.findall(low)) if "xxxxx" in low else 0
 
 
 _ENTIRE_TEXT = re.compile(r"\(([A-Z /,\-]{3,80}?)[ \t]*-[ \t]*ENTIRE[ \t]+TEXT[ \t.]*\)", re.I)
 
 
-def caveats(head: str, body: str = "") -> list[str]:
+def caveats(head: str, body: str = "", low: str | None = None) -> list[str]:
     """Handling caveats named near the top of the body (before E.O./SUBJECT), in canonical spelling; also those
     of an old-style whole-text marking ``1. (SECRET/NOFORN/WNINTEL/NO CONTRACT/ORCON-ENTIRE TEXT)``."""
     text = despace(head).upper()
-    whole = _ENTIRE_TEXT.search(body, 0, 12000) if "ENTIRE" in body[:12000].upper() else None
+    entire = low.find("entire", 0, 12000) >= 0 if low is not None and body.isascii() else "ENTIRE" in body[:12000].upper()
+    whole = _ENTIRE_TEXT.search(body, 0, 12000) if entire else None
     if whole:
         text += "\n" + whole.group(1).upper().replace("/", " ")
     out = [name for name, lit, rx in CAVEATS if lit in text and rx.search(text)]
-    rel = _REL_TO.search(text)
+    rel = _REL_TO.search(text) if "REL" in text else None
     if rel:
         out.append("REL TO " + " ".join(rel.group("to").split()).strip(" ,"))
     return out
 
 
-def _find_classified_by(body: str, limit: int, start: int = 0) -> re.Match[str] | None:
-    """``_CLASSIFIED_BY.search(body, start, limit)``, with a cheap upper-case substring scan first."""
-    head = body[:limit].upper()
-    i = head.find("CLASSIFIED", start)
+def _find_classified_by(body: str, limit: int, start: int = 0, low: str | None = None) -> re.Match[str] | None:
+    """``_CLASSIFIED_BY.search(body, start, limit)``, with a cheap upper-case substring scan first (on ``low``,
+    the body lower-cased, when the body is ASCII: the same places)."""
+    if low is not None and body.isascii():
+        head, word = low, "classified"
+    else:
+        head, word = body[:limit].upper(), "CLASSIFIED"
+    i = head.find(word, start, limit)
     while i >= 0:
         m = _classified.CLASSIFIED_BY.match(body, i, limit)
         if m:
             return m
-        i = head.find("CLASSIFIED", i + 1)
+        i = head.find(word, i + 1, limit)
     return None
 
 
-def classified_by(body: str) -> tuple[str | None, str | None, str | None, list[str]]:
+def classified_by(body: str, low: str | None = None) -> tuple[str | None, str | None, str | None, list[str]]:
     """(name, title, reason section 1.4/1.5, reason letters) of the Classified By line; when that line is cut
     off (``CLASSIFIED BY AMB JOHN E. HERBST,...``, a preview's ``Classified By: Cl...``), the next Classified By
     line (a page that repeats the text) fills in."""
-    m = _find_classified_by(body, 12000)
+    m = _find_classified_by(body, 12000, 0, low)
     if not m:
         return None, None, None, []
     chunk = _classified_chunk(body, m.end())
     name, title, section, letters = _classified.parse_line(chunk, m.end() - body.rfind("\n", 0, m.start()) - 1)
     if section is None and not letters:
-        again = _find_classified_by(body, 12000, m.end())
+        again = _find_classified_by(body, 12000, m.end(), low)
         if again:
             name2, title2, section, letters = _classified.parse_line(
                 _classified_chunk(body, again.end()), again.end() - body.rfind("\n", 0, again.start()) - 1)

@@ -43,7 +43,9 @@ _TAIL_STOP = re.compile(
       | \bE\.[ \t]?O\.[ \t]?1\d{4}                 # the E.O. line
       | (?<=\s)\d{1,2}\.[ \t]*\([A-Z/]{1,8}\)      # paragraph 1 run on: "AND PREVIOUS 1. (SBU) SUMMARY"
       | (?<=\s)\d{1,2}\.(?=[A-Z][a-z])             #   or "1.The following responses"
-      | (?<=\s)[A-Z][A-Z ]*[ \t]0{2,}\d+[ \t]+\d{3}\.\d[ \t]+OF[ \t]+\d{3}  # page residue: TRIPOLI 00000772 001.2 OF 003
+      | (?<=\s)[A-Z](?>[A-Z ]*)(?:(?<=[ ])|\t)0{2,}\d+[ \t]+\d{3}\.\d[ \t]+OF[ \t]+\d{3}
+                                                   # page residue: TRIPOLI 00000772 001.2 OF 003 (the words
+                                                   #   taken whole, atomic: no retry at every space)
     """,
     re.I | re.X,
 )
