@@ -41,6 +41,19 @@ def moto_lake(work: Path | None = None) -> Iterator[str]:
         server.stop()
 
 
+@contextmanager
+def search_lake_on_s3(root: Path) -> Iterator[str]:
+    """The search tests' lake (``_search_lakes``) published to S3 by the pipeline, which indexes it in the local
+    work folder ``root/work``; yields the lake URI."""
+    from _search_lakes import write_dumps
+
+    from etl.pipeline import run
+
+    with moto_lake(root / "work") as uri:
+        run([str(write_dumps(root / "in"))], uri)
+        yield uri
+
+
 @pytest.fixture
 def s3() -> Iterator[str]:
     """A bucket on a moto S3 server on 127.0.0.1 (a random port); yields the lake URI."""
@@ -57,11 +70,20 @@ def bucket_keys(uri: str) -> list[str]:
     return [o["Key"] for page in pages.paginate(Bucket=bucket) for o in page.get("Contents", [])]
 
 
-def run_elsewhere(uri: str, dumps: Path, work: Path) -> subprocess.CompletedProcess[str]:
-    """``cablelake run DUMPS --lake URI`` in another process with its own work folder ``work``: what a second
-    machine (another Celery worker) publishing into the same lake does."""
-    env = {**os.environ, "PYTHONPATH": str(REPO), "CABLELAKE_WORK_DIR": str(work)}
+LATE_ID = "10HARARE50"  # the cable publish_elsewhere() adds; the only one with the word "tobacco"
+
+
+def publish_elsewhere(uri: str, root: Path) -> None:
+    """``cablelake run`` of one new cable (:data:`LATE_ID`) into the lake at ``uri``, in another process with its
+    own work folder (``root/work-b``): what a second machine (another Celery worker) publishing does."""
+    from _search_lakes import telegram
+
+    dumps = root / "late"
+    dumps.mkdir(exist_ok=True)
+    (dumps / f"{LATE_ID}.txt").write_text(telegram(
+        "HARARE", 50, 2010, 2, 3, tags="ECON ZI", subject="ZIMBABWE TOBACCO AUCTIONS OPEN",
+        paragraphs=["The tobacco auction floors opened in Harare.", "Growers were paid in dollars."]), encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(REPO), "CABLELAKE_WORK_DIR": str(root / "work-b")}
     out = subprocess.run([sys.executable, "-m", "etl.cli", "run", str(dumps), "--lake", uri], cwd=REPO, env=env,
                          capture_output=True, text=True, timeout=600, check=False)
     assert out.returncode == 0, out.stderr[-3000:]
-    return out

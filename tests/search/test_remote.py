@@ -17,14 +17,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from _s3 import REPO, bucket_keys, moto_lake, run_elsewhere
-from _search_lakes import telegram, write_dumps
+from _s3 import LATE_ID, REPO, bucket_keys, publish_elsewhere, search_lake_on_s3
 
 from etl.catalog import LakeNotFoundError
 from etl.cli import main
 from etl.lake import read_table
 from etl.lake._store import work_dir
-from etl.pipeline import run
 from etl.search import check, index_dir, index_ids, lake_version, search
 
 
@@ -33,8 +31,7 @@ def remote(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
     """(lake URI, local folder): the search test lake published to S3 by the pipeline, which indexes it in
     the work folder ``<folder>/work``."""
     root = tmp_path_factory.mktemp("remote")
-    with moto_lake(root / "work") as uri:
-        run([str(write_dumps(root / "in"))], uri)
+    with search_lake_on_s3(root) as uri:
         yield uri, root
 
 
@@ -121,23 +118,18 @@ def test_search_catches_up_with_a_publish_from_another_machine(remote: tuple[str
     index at a commit; the next search (in-process, CLI and SQL) sees the new cable, ids = the lake's."""
     uri, root = remote
     assert search(uri, "tobacco").total == 0  # this process's searcher is open at the old version
-    dumps = root / "more"
-    dumps.mkdir()
-    (dumps / "10HARARE50.txt").write_text(telegram(
-        "HARARE", 50, 2010, 2, 3, tags="ECON ZI", subject="ZIMBABWE TOBACCO AUCTIONS OPEN",
-        paragraphs=["The tobacco auction floors opened in Harare.", "Growers were paid in dollars."]), encoding="utf-8")
     before = lake_version(uri)
-    run_elsewhere(uri, dumps, root / "work-b")
+    publish_elsewhere(uri, root)
     assert lake_version(uri) != before and not check(uri)["current"]  # our index is behind the lake
     rng = random.Random(int(os.environ.get("CABLELAKE_KILL_SEED", "15")))
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     states = []
-    for _ in range(3):
+    for _ in range(4):
         proc = subprocess.Popen([sys.executable, "-c", SEARCHER, uri, "tobacco"], cwd=REPO, env=env, text=True,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
         assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
         try:
-            proc.wait(timeout=rng.uniform(0.0, 1.5))
+            proc.wait(timeout=rng.uniform(0.2, 6.0))  # a catch-up takes seconds here
             states.append("finished")
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
@@ -147,12 +139,12 @@ def test_search_catches_up_with_a_publish_from_another_machine(remote: tuple[str
         state = check(uri)
         assert state["index"] in (before, state["lake"])  # the old commit or the new one, nothing between
         states[-1] += " at the new version" if state["current"] else " at the old version"
-    print("\nsearchers: " + ", ".join(states))
     res = search(uri, "tobacco")
-    assert [h.reference_id for h in res.hits] == ["10HARARE50"] and res.version == lake_version(uri)
+    assert [h.reference_id for h in res.hits] == [LATE_ID] and res.version == lake_version(uri)
     assert check(uri)["current"] and index_ids(uri) == _cables(uri) and len(_cables(uri)) == 8
     assert main(["search", "tobacco", "--lake", uri, "--format", "csv"]) == 0
-    assert capsys.readouterr().out.splitlines()[1].startswith("10HARARE50,2010-02-03,")
+    assert capsys.readouterr().out.splitlines()[1].startswith(f"{LATE_ID},2010-02-03,")
     assert main(["sql", "select count(*) as n from search('tobacco OR darfur')", "--lake", uri, "--format",
                  "csv"]) == 0
     assert capsys.readouterr().out.split() == ["n", "4"]
+    print("\nsearchers: " + ", ".join(states))
