@@ -1,5 +1,5 @@
 """The reading room of a lake on S3 (moto's S3 server on 127.0.0.1, ``cablelake serve --lake s3://...`` on
-127.0.0.1): search, cable and quarantine pages over real HTTP, and a publish from another machine picked up
+127.0.0.1): search, cable, quarantine and dashboard pages over real HTTP, and a publish from another machine picked up
 by the next request."""
 
 from __future__ import annotations
@@ -44,6 +44,8 @@ def test_pages_of_a_lake_on_s3(remote: tuple[str, Path, Server]) -> None:
     total = read_table(uri, "quarantine").num_rows
     assert status == 200 and total >= 1 and f'data-total="{total}"' in html
     assert srv.get("/cable/07MOSCOW9999")[0] == 404
+    status, html, _ = srv.get("/dashboard/")  # built into the server's own folder, not into the store
+    assert status == 200 and "lake dashboard" in html
 
 
 def test_a_publish_from_another_machine_while_serving(remote: tuple[str, Path, Server]) -> None:
