@@ -189,7 +189,9 @@ def main(argv: list[str] | None = None) -> int:
 
         shutil.rmtree(lake)
     if not base_csv.exists() or not new_csv.exists():
-        seeds, _ = _seed_rows(args.corpus)
+        seeds, per_format = _seed_rows(args.corpus)
+        where = args.corpus if args.corpus.is_dir() else "the bundled sample (no corpus: 4 cables repeated)"
+        print(f"  seeds: {len(seeds):,} distinct cables from {where} {per_format}", flush=True)
         if not base_csv.exists():
             build_csv(base_csv, args.rows, seeds)
         build_csv(new_csv, args.nightly, seeds, start=args.rows)
