@@ -4,6 +4,7 @@ by the next request."""
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
@@ -46,6 +47,24 @@ def test_pages_of_a_lake_on_s3(remote: tuple[str, Path, Server]) -> None:
     assert srv.get("/cable/07MOSCOW9999")[0] == 404
     status, html, _ = srv.get("/dashboard/")  # built into the server's own folder, not into the store
     assert status == 200 and "lake dashboard" in html
+
+
+def test_a_store_that_stops_answering(remote: tuple[str, Path, Server], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pages of a lake whose store stops answering are 503 with a message (no 500, no traceback)."""
+    from starlette.testclient import TestClient
+
+    from etl.web import create_app
+
+    uri, _, _ = remote
+    with TestClient(create_app(uri)) as client:
+        assert client.get("/?q=darfur").status_code == 200
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{s.getsockname()[1]}")  # nobody listens
+        for path in ("/?q=darfur", "/cable/07MOSCOW5349", "/quarantine"):
+            res = client.get(path)
+            assert res.status_code == 503 and "cannot read the lake now" in res.text, (path, res.text[-500:])
+            assert "Traceback" not in res.text
 
 
 def test_a_publish_from_another_machine_while_serving(remote: tuple[str, Path, Server]) -> None:
