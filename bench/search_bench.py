@@ -53,8 +53,8 @@ def _run(args: list[str], index: bool = False) -> tuple[float, str]:
 
 
 def _sync_in_process(lake: Path, rebuild: bool) -> dict[str, object]:
-    code = (f"import json, etl.search as s; r = s.sync({str(lake)!r}, rebuild={rebuild}); "
-            "print(json.dumps(r.to_dict()))")
+    code = (f"import json, resource, etl.search as s; r = s.sync({str(lake)!r}, rebuild={rebuild}).to_dict(); "
+            "r['peak_rss_mib'] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024); print(json.dumps(r))")
     wall, out = _run(["-c", code])
     res: dict[str, object] = json.loads(out.strip().splitlines()[-1])
     res["wall"] = wall
@@ -171,42 +171,60 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--corpus", type=Path,
                     default=Path(os.environ.get("CABLELAKE_CORPUS", REPO.parent / "shared" / "corpus")))
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--keep-lake", action="store_true",
+                    help="reuse the lake a previous run left in --work: skip the pipeline, build and nightly "
+                    "figures, measure size, queries and pages only")
     args = ap.parse_args(argv)
 
     work = args.work
     lake = work / "lake"
+    base_csv = work / f"cables-{args.rows}.csv"
+    new_csv = work / f"nightly-{args.rows}-{args.nightly}.csv"
+    print(f"search benchmark: {args.rows:,} cables (+{args.nightly:,} nightly), {os.cpu_count()} cores, "
+          f"load {_load()}", flush=True)
+    if args.keep_lake and lake.exists():
+        return _measure_reads(lake, args, {})
     if lake.exists():
         import shutil
 
         shutil.rmtree(lake)
-    base_csv = work / f"cables-{args.rows}.csv"
-    new_csv = work / f"nightly-{args.rows}-{args.nightly}.csv"
-    if not base_csv.exists():
-        seeds, _ = _seed_rows(args.corpus)
-        build_csv(base_csv, args.rows, seeds)
-    if not new_csv.exists():
+    if not base_csv.exists() or not new_csv.exists():
+        seeds, per_format = _seed_rows(args.corpus)
+        where = args.corpus if args.corpus.is_dir() else "the bundled sample (no corpus: 4 cables repeated)"
+        print(f"  seeds: {len(seeds):,} distinct cables from {where} {per_format}", flush=True)
+        if not base_csv.exists():
+            build_csv(base_csv, args.rows, seeds)
         build_csv(new_csv, args.nightly, seeds, start=args.rows)
 
-    print(f"search benchmark: {args.rows:,} cables (+{args.nightly:,} nightly), {os.cpu_count()} cores", flush=True)
     pipe_s, out = _run(["-m", "etl.cli", "run", str(base_csv), "--lake", str(lake), "--json"])
     summary = json.loads(out)
-    print(f"  pipeline (index off)      {pipe_s:8.1f} s   {summary['lake_cables']:,} cables", flush=True)
+    print(f"  pipeline (index off)      {pipe_s:8.1f} s   {summary['lake_cables']:,} cables; load {_load()}", flush=True)
     build = _sync_in_process(lake, rebuild=True)
     build_s = float(build["seconds"])  # type: ignore[arg-type]
     print(f"  index from scratch        {build_s:8.1f} s   {100 * build_s / pipe_s:5.1f} % of the pipeline "
-          f"(target <= {TARGETS['build_pct']:.0f} %; process wall {float(build['wall']):.1f} s)", flush=True)  # type: ignore[arg-type]
+          f"(target <= {TARGETS['build_pct']:.0f} %; process wall {float(build['wall']):.1f} s, peak RSS {build['peak_rss_mib']} MiB; load {_load()})", flush=True)  # type: ignore[arg-type]
 
     night_s, _ = _run(["-m", "etl.cli", "run", str(new_csv), "--lake", str(lake), "--json"])
     upd = _sync_in_process(lake, rebuild=False)
     upd_s = float(upd["seconds"])  # type: ignore[arg-type]
     print(f"  nightly +{args.nightly:,} cables: pipeline {night_s:.1f} s; index update {upd_s:.2f} s "
-          f"(added {upd['added']}, deleted {upd['deleted']}; target <= {TARGETS['nightly_s']:.0f} s)", flush=True)
+          f"(added {upd['added']}, deleted {upd['deleted']}; target <= {TARGETS['nightly_s']:.0f} s; load {_load()})",
+          flush=True)
+    return _measure_reads(lake, args, {"pipeline_s": pipe_s, "build": build, "nightly_pipeline_s": night_s,
+                                       "update": upd})
 
+
+def _load() -> str:
+    return "/".join(f"{v:.1f}" for v in os.getloadavg())
+
+
+def _measure_reads(lake: Path, args: argparse.Namespace, figures: dict[str, object]) -> int:
+    """Index size, query and page latency of the lake as it stands."""
     from etl import catalog
     from etl.lake import LakePaths
     from etl.search import index_dir
 
-    parquet = sum(f.stat().st_size for f in catalog.live_files(LakePaths(lake), "cables"))
+    parquet = sum(Path(f).stat().st_size for f in catalog.live_files(LakePaths(lake), "cables"))
     index_bytes = _size(index_dir(lake))
     print(f"  index size                {index_bytes / 2**20:8.1f} MiB  {100 * index_bytes / parquet:5.1f} % of the "
           f"cables' Parquet ({parquet / 2**20:.1f} MiB; target <= {TARGETS['size_pct']:.0f} %)", flush=True)
@@ -214,15 +232,14 @@ def main(argv: list[str] | None = None) -> int:
     queries = typical_queries(lake)
     ql = query_latency(lake, queries, args.rounds)
     print(f"  20 typical queries        p50 {ql['p50_ms']:.1f} ms, p95 {ql['p95_ms']:.1f} ms over {ql['n']} searches "
-          f"(target p95 <= {TARGETS['query_p95_ms']:.0f} ms); slowest {ql['slowest']}", flush=True)
+          f"(target p95 <= {TARGETS['query_p95_ms']:.0f} ms); slowest {ql['slowest']}; load {_load()}", flush=True)
     pl = page_latency(lake, queries, max(1, args.rounds // 2))
     print(f"  pages over HTTP           search p50 {pl['search_p50_ms']:.0f} / p95 {pl['search_p95_ms']:.0f} ms, "
           f"cable p50 {pl['cable_p50_ms']:.0f} / p95 {pl['cable_p95_ms']:.0f} ms "
-          f"(target p95 <= {TARGETS['page_p95_ms']:.0f} ms)", flush=True)
+          f"(target p95 <= {TARGETS['page_p95_ms']:.0f} ms; load {_load()})", flush=True)
     if args.json:
-        print(json.dumps({"rows": args.rows, "pipeline_s": pipe_s, "build": build, "nightly_pipeline_s": night_s,
-                          "update": upd, "parquet_bytes": parquet, "index_bytes": index_bytes, "queries": ql,
-                          "pages": pl}, indent=2, default=str))
+        print(json.dumps({"rows": args.rows, **figures, "parquet_bytes": parquet, "index_bytes": index_bytes,
+                          "queries": ql, "pages": pl}, indent=2, default=str))
     return 0
 
 

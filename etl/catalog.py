@@ -49,6 +49,31 @@ def _lit(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+class LakeNotFoundError(FileNotFoundError):
+    """A ``--lake`` that names no lake to read: a missing folder, or an object-store prefix where nothing was
+    ever published (or that cannot be read)."""
+
+
+def require_lake(lake: Path | str) -> bool:
+    """Raise :class:`LakeNotFoundError`, naming ``lake`` and why, unless it is a lake to read: a local folder
+    (a lake, or a hand-made folder of Parquet files), or an object-store prefix holding a lake commit.
+    Returns whether it holds a lake commit (False: a local folder without one)."""
+    paths = LakePaths(Path(lake))
+    remote = is_remote(paths.lake)
+    if not remote and not paths.root.is_dir():
+        raise LakeNotFoundError(f"no lake at {lake} (give --lake DIR or set $CABLELAKE_LAKE; `cablelake run` makes one)")
+    try:
+        found = is_lake(paths.lake)
+    except OSError as exc:  # no credentials, no answer from the endpoint, ...
+        raise LakeNotFoundError(f"cannot read the lake at {paths.lake}: {exc}") from exc
+    if remote and not found:
+        raise LakeNotFoundError(
+            f"no lake at {paths.lake}: nothing was ever published there (no _lake table; "
+            f"`cablelake run DUMPS --lake {paths.lake}` makes one)"
+        )
+    return found
+
+
 # --------------------------------------------------------------------------------------------- base tables
 
 
@@ -460,6 +485,8 @@ def connect(lake_root: Path | str, read_only: bool = True, as_of: str | int | No
     if _stale(paths):
         if is_lake(paths.lake):
             return _in_memory(paths)
+        if is_remote(paths.lake):
+            require_lake(paths.lake)  # a prefix without a lake: say so rather than show it empty
         try:
             refresh(paths.root)
         except OSError:

@@ -197,15 +197,27 @@ def cmd_shell(args: argparse.Namespace) -> int:
         return _fail(f"cablelake shell: {exc}", 1)
 
 
+def _no_lake(command: str, lake: str) -> str | None:
+    """Why ``--lake`` names no lake to read (a missing folder, an object-store prefix where nothing was
+    published, a store that does not answer), as ``cablelake <command>: ...``; None when it is a lake."""
+    from etl.catalog import LakeNotFoundError, require_lake
+
+    try:
+        require_lake(lake)
+    except LakeNotFoundError as exc:
+        return f"cablelake {command}: {exc}"
+    return None
+
+
 def cmd_search(args: argparse.Namespace) -> int:
     import csv
 
     from etl.query import format_table
     from etl.search import QueryError, SearchUnavailable, search
 
-    if not Path(args.lake).is_dir():
-        sys.stderr.write(f"cablelake search: no lake at {args.lake} (give --lake DIR or set $CABLELAKE_LAKE)\n")
-        return 1
+    problem = _no_lake("search", args.lake)
+    if problem:
+        return _fail(problem, 1)
     try:
         res = search(args.lake, args.query, limit=args.limit, offset=args.offset, sort=args.sort,
                      facets=args.facets or args.format == "json")
@@ -213,6 +225,8 @@ def cmd_search(args: argparse.Namespace) -> int:
         return _fail(f"cablelake search: bad query: {exc}", 2)
     except SearchUnavailable as exc:
         return _fail(f"cablelake search: {exc}", 1)
+    except OSError as exc:  # the lake went away, or its object store stopped answering, mid-search
+        return _fail(f"cablelake search: cannot read the lake at {args.lake}: {exc}", 1)
     out = sys.stdout
     cols = ["reference_id", "sent_at", "origin", "subject", "score", "snippet"]
     if args.format == "json":
@@ -240,9 +254,9 @@ def cmd_search(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from etl.web import serve
 
-    if not Path(args.lake).is_dir():
-        sys.stderr.write(f"cablelake serve: no lake at {args.lake} (give --lake DIR or set $CABLELAKE_LAKE)\n")
-        return 1
+    problem = _no_lake("serve", args.lake)
+    if problem:
+        return _fail(problem, 1)
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         sys.stderr.write(f"cablelake serve: note: listening on {args.host}, reachable from other machines\n")
     sys.stderr.write(f"reading room of {args.lake} on http://{args.host}:{args.port}/ (Ctrl-C stops it)\n")

@@ -18,7 +18,7 @@ from typing import Any, TextIO
 
 import duckdb
 
-from etl.catalog import connect, describe_views, search_path_sql
+from etl.catalog import LakeNotFoundError, connect, describe_views, require_lake, search_path_sql
 from etl.lake import LakePaths, is_remote
 
 FORMATS = ("table", "csv", "json", "parquet")
@@ -32,8 +32,10 @@ def open_catalog(lake: Path | str, as_of: str | None = None) -> duckdb.DuckDBPyC
     """Read-only connection to the lake's catalog (at lake version or time ``as_of``, default the current
     version); a clear error when there is no lake there or no such version."""
     root = Path(lake)
-    if not is_remote(lake) and not root.is_dir():
-        raise QueryError(f"no lake at {root} (give --lake DIR or set $CABLELAKE_LAKE; `cablelake run` makes one)")
+    try:
+        require_lake(lake)
+    except LakeNotFoundError as exc:
+        raise QueryError(str(exc)) from exc
     try:
         con = connect(root, read_only=True, as_of=as_of)
     except (LookupError, ValueError) as exc:
@@ -243,9 +245,10 @@ def repl(con: duckdb.DuckDBPyConnection, stdin: TextIO, stdout: TextIO, prompt: 
 
 
 def shell(lake: Path | str, *, use_cli: bool = True) -> int:
-    """Open DuckDB's own shell on the catalog when the ``duckdb`` CLI is installed, else :func:`repl`."""
+    """Open DuckDB's own shell on the catalog when the ``duckdb`` CLI is installed, else :func:`repl` (always
+    for a lake on an object store: the catalog reads it through a filesystem only this process registers)."""
     con = open_catalog(lake)  # also (re)builds a missing or stale catalog
-    exe = shutil.which("duckdb") if use_cli else None
+    exe = shutil.which("duckdb") if use_cli and not is_remote(lake) else None
     if exe:
         con.close()
         paths = LakePaths(Path(lake))  # the views' paths are relative to the lake root

@@ -201,6 +201,9 @@ class ReadingRoom:
     async def error(self, request: Request, exc: Exception) -> Response:
         status = exc.status_code if isinstance(exc, HTTPException) else 500
         detail = exc.detail if isinstance(exc, HTTPException) else "internal error"
+        if isinstance(exc, OSError):  # the lake's object store stopped answering, or the lake went away
+            status, detail = 503, f"cannot read the lake now ({exc}); try again later"
+            log.warning("reading room: %s on %s", detail, request.url.path)
         if status == 500:
             log.exception("reading room error on %s", request.url.path, exc_info=exc)
         return self.render("error.html", status=status, status_code=status, detail=detail)
@@ -237,7 +240,8 @@ def create_app(lake: Path | str, *, budget: float = TIME_BUDGET) -> Starlette:
             Mount("/static", app=StaticFiles(directory=str(HERE / "static")), name="static"),
         ],
         middleware=[Middleware(_Headers)],
-        exception_handlers={HTTPException: room.error, Exception: room.error},
+        # OSError: handled as an answer (503), not re-raised to the server as a crash (see ReadingRoom.error)
+        exception_handlers={HTTPException: room.error, OSError: room.error, Exception: room.error},
         lifespan=_lifespan(room),
     )
     app.state.room = room
