@@ -52,14 +52,16 @@ class _HashIndex:
         self.enabled = os.environ.get("CABLELAKE_HASH_CACHE", "1") != "0"
         self.rehash = rehash
         self.entries: dict[str, list[object]] = {}
-        self.dirty = False
-        self.hashed = 0
-        """How many files were read and hashed (the others came from the index)."""
+        self.changed: set[str] = set()
         if self.enabled:
-            with contextlib.suppress(OSError, ValueError):
-                loaded = json.loads(self.path.read_text(encoding="utf-8"))
-                if isinstance(loaded, dict):
-                    self.entries = loaded
+            self.entries = self._load()
+
+    def _load(self) -> dict[str, list[object]]:
+        with contextlib.suppress(OSError, ValueError):
+            loaded = json.loads(self.path.read_text(encoding="utf-8"))
+            if isinstance(loaded, dict):
+                return loaded
+        return {}
 
     @staticmethod
     def stamp(st: os.stat_result) -> list[object]:
@@ -68,7 +70,7 @@ class _HashIndex:
     def sha256(self, path: Path) -> str:
         st = os.stat(path)
         if not self.enabled:
-            return self._hash(path)
+            return sha256_file(path)
         key, stamp = str(path.resolve()), self.stamp(st)
         hit = self.entries.get(key)
         if not self.rehash and isinstance(hit, list) and len(hit) == 7 and hit[:5] == stamp:
@@ -77,19 +79,19 @@ class _HashIndex:
                     max(st.st_mtime_ns, st.st_ctime_ns) + RACY_NS <= hashed_at:
                 return digest
         hashed_at = time.time_ns()
-        digest = self._hash(path)
+        digest = sha256_file(path)
         self.entries[key] = [*stamp, digest, hashed_at]
-        self.dirty = True
+        self.changed.add(key)
         return digest
 
-    def _hash(self, path: Path) -> str:
-        self.hashed += 1
-        return sha256_file(path)
-
     def save(self) -> None:
-        if not self.dirty:
+        """Write the entries this discovery changed into the index as it is now (other processes may have
+        saved theirs meanwhile), dropping those of files that no longer exist."""
+        if not self.changed:
             return
-        entries = {k: v for k, v in self.entries.items() if os.path.exists(k)}
+        entries = self._load()
+        entries.update({k: self.entries[k] for k in self.changed})
+        entries = {k: v for k, v in entries.items() if os.path.exists(k)}
         with contextlib.suppress(OSError):  # a read-only home must not fail a run
             self.path.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
