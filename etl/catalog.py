@@ -352,6 +352,37 @@ DERIVED: tuple[DerivedView, ...] = (
 
 VIEWS: tuple[str, ...] = TABLES + tuple(v.name for v in DERIVED)
 
+ORIGIN = "coalesce(origin_name, origin)"
+"""A cable's post: its name (metadata or FM line), else the FM line as written."""
+NEWEST_ROWS = 5_000
+SUMMARY_SCHEMA = "summary"
+SUMMARIES: dict[str, str] = {
+    "cable_totals": f"""
+SELECT count(*) AS cables, count(*) FILTER (WHERE len(dq_warnings) > 0) AS warned,
+       count(DISTINCT {ORIGIN}) AS origins, count(*) FILTER (WHERE {ORIGIN} IS NULL) AS no_origin,
+       strftime(min(sent_at), '%Y-%m-%d') AS first_sent, strftime(max(sent_at), '%Y-%m-%d') AS last_sent,
+       count(decl_date) AS decl_dated, count(*) FILTER (WHERE sent_at IS NULL) AS undated
+FROM cables""",
+    "cables_per_month": """
+SELECT strftime(date_trunc('month', sent_at), '%Y-%m') AS month, coalesce(classification, '(none)') AS classification,
+       count(*) AS n
+FROM cables WHERE sent_at IS NOT NULL GROUP BY ALL""",
+    "cables_per_origin": f"SELECT {ORIGIN} AS origin, count(*) AS n FROM cables WHERE {ORIGIN} IS NOT NULL GROUP BY ALL",
+    "cables_per_tag": "SELECT tag, mode(kind) AS kind, count(*) AS n FROM cable_tags WHERE tag IS NOT NULL GROUP BY tag",
+    "decl_per_year": "SELECT year(decl_date) AS year, count(*) AS n FROM cables WHERE decl_date IS NOT NULL GROUP BY ALL",
+    "warnings_per_rule": "SELECT rule, count(*) AS n FROM (SELECT unnest(dq_warnings) AS rule FROM cables) GROUP BY ALL",
+    "quarantine_per_reason": (
+        "SELECT reason, count(*) AS n FROM (SELECT unnest(reasons) AS reason FROM quarantine) GROUP BY ALL"
+    ),
+    "newest_cables": f"""
+SELECT reference_id, sent_at, {ORIGIN} AS origin, classification, subject, tags FROM cables
+ORDER BY cables.sent_at DESC NULLS LAST, reference_id LIMIT {NEWEST_ROWS}""",
+}
+"""Aggregates of ``cables`` and ``quarantine`` that dashboards read (``summary.<name>``). The catalog file
+holds them as tables computed when it is built (so a dashboard reads a few hundred rows, not the lake);
+a catalog built in memory (a stale file, ``--as-of``) has them as views of the same SQL. Their SQL is the
+one definition either way."""
+
 
 # -------------------------------------------------------------------------------------------- build / open
 
@@ -371,11 +402,12 @@ def _comment_columns(con: duckdb.DuckDBPyConnection, view: str, descriptions: Ma
 
 def create_views(
     con: duckdb.DuckDBPyConnection, paths: LakePaths | None, version: Commit | None = None,
-    only: Sequence[str] | None = None,
+    only: Sequence[str] | None = None, materialize: bool = False,
 ) -> None:
     """Create every view in ``con`` (over lake version ``version``, default the current one); ``paths=None``
     makes them over no files (empty, typed). ``only``: replace just the views of these base tables (none of
-    them ``cables``, which the derived views read) and ``catalog_info``; the others are kept as they are."""
+    them ``cables``, which the derived views and the summaries read) and ``catalog_info``; the others are
+    kept as they are. ``materialize``: the :data:`SUMMARIES` become tables (else views)."""
     if paths is not None and version is None and is_lake(paths.lake):
         version = read_current(paths.lake)  # one snapshot for every table (and one read of the commit record)
     files = {t: live_files(paths, t, version) if paths is not None else [] for t in TABLES}
@@ -395,6 +427,11 @@ def create_views(
         con.execute(f"CREATE OR REPLACE VIEW {_q(view.name)} AS\n{sql}")
         con.execute(f"COMMENT ON VIEW {_q(view.name)} IS {_lit(view.description)}")
         _comment_columns(con, view.name, descriptions)
+    if only is None:
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {SUMMARY_SCHEMA}")
+        kind = "TABLE" if materialize else "VIEW"
+        for name, sql in SUMMARIES.items():
+            con.execute(f"CREATE OR REPLACE {kind} {SUMMARY_SCHEMA}.{_q(name)} AS {sql}")
     con.execute(
         "CREATE OR REPLACE VIEW catalog_info AS SELECT "
         "current_setting('file_search_path') AS lake_root, "
@@ -431,8 +468,9 @@ def refresh(lake_root: Path | str, tables: Sequence[str] = TABLES, version: Comm
         shutil.copyfile(target, tmp)
     con = duckdb.connect(str(tmp))
     try:
+        con.execute("SET TimeZone = 'UTC'")  # as readers have it: the summaries group months in UTC
         con.execute("BEGIN")  # one transaction: a few hundred COMMENTs would otherwise commit one by one
-        create_views(con, paths, version, only=only)
+        create_views(con, paths, version, only=only, materialize=True)
         con.execute("COMMIT")
         con.execute("CHECKPOINT")
     finally:
