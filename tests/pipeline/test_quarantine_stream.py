@@ -3,9 +3,11 @@ every record lands in quarantine with its reason and location, and the quarantin
 holds the whole set of bad records in memory at once).
 
 The memory check is structural, not a benchmark: each run happens in a fresh process with one parse
-process (so every stage runs in it) and records the peak of Python allocations (``tracemalloc``, numpy
-included) and of Arrow's memory pool. Tripling the bad records must leave both peaks where they were: a
-stage that held the whole quarantine set (as Python rows or one Arrow table) would grow with it."""
+process (so every stage runs in it), small batches (``BATCH_ROWS``) and a small write buffer of the lake's
+table writer, and records the peak of Python allocations (``tracemalloc``, numpy included) and of Arrow's
+memory pool. Tripling the bad records must leave both peaks where they were: a stage that held the whole
+quarantine set (as Python rows or Arrow tables) would grow with it. The settings are the pipeline's own
+constants; a redesign that renames them makes this test fail loudly (``_SMALL`` below), not pass quietly."""
 
 from __future__ import annotations
 
@@ -26,8 +28,17 @@ JUNK = 4_000
 """Bytes of junk text per bad record."""
 
 _RUN = """
-import json, sys, tracemalloc
+import inspect, json, sys, tracemalloc
 import pyarrow as pa
+import etl.lake._ops, etl.lake._txn, etl.pipeline._common, etl.pipeline._parse, etl.pipeline._validate
+SMALL_ROWS, SMALL_BUFFER = 200, 1 << 20
+for module in (etl.pipeline._common, etl.pipeline._parse, etl.pipeline._validate, etl.lake._txn, etl.lake._ops):
+    assert hasattr(module, "BATCH_ROWS"), module  # _SMALL: the batch setting moved; update this test
+    module.BATCH_ROWS = SMALL_ROWS
+init = etl.lake._txn.TableWriter.__init__
+params = [p for p in inspect.signature(init).parameters.values() if p.default is not inspect.Parameter.empty]
+assert [p.name for p in params][-1] == "buffer_bytes"  # _SMALL: the writer's buffer setting moved
+init.__defaults__ = (*init.__defaults__[:-1], SMALL_BUFFER)
 tracemalloc.start()
 from etl.pipeline import run
 summary = run([sys.argv[1]], sys.argv[2])
@@ -73,7 +84,7 @@ def _run(tmp_path: Path, bad: int) -> tuple[Path, Path, dict[str, str], dict[str
 
 
 def test_a_huge_bad_dump_is_quarantined_whole_and_streamed(tmp_path: Path) -> None:
-    small, big = 6_000, 18_000
+    small, big = 1_500, 4_500
     *_, first = _run(tmp_path, small)
     dump, lake, expected, result = _run(tmp_path, big)
     summary = result["summary"]
@@ -89,7 +100,7 @@ def test_a_huge_bad_dump_is_quarantined_whole_and_streamed(tmp_path: Path) -> No
              if not any(expected.get(loc, "?") in str(r) for r in reasons)}
     assert not wrong, list(wrong.items())[:5]
 
-    # 12,000 more bad records (48 MB more raw text) must not raise the peaks by a fraction of that
+    # 3,000 more bad records (12 MB more raw text, 60 batches) must not raise the peaks by a fraction of that
     more = (big - small) * JUNK
     print(f"\npeaks at {small:,} / {big:,} bad records: Python {first['python_peak']:,} / {result['python_peak']:,} B, "
           f"Arrow {first['arrow_peak']:,} / {result['arrow_peak']:,} B")
