@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +34,16 @@ from typing import Any
 
 import duckdb
 
-from etl.lake import Commit, LakePaths, fsspec_store, is_lake, is_remote, read_as_of, reader_files
+from etl.lake import (
+    Commit,
+    LakePaths,
+    fsspec_store,
+    is_lake,
+    is_remote,
+    read_as_of,
+    read_current,
+    reader_files,
+)
 from etl.schema import declaration, schema
 
 TABLES: tuple[str, ...] = ("cables", "quarantine", "runs")
@@ -367,6 +377,37 @@ DERIVED: tuple[DerivedView, ...] = (
 
 VIEWS: tuple[str, ...] = TABLES + tuple(v.name for v in DERIVED)
 
+ORIGIN = "coalesce(origin_name, origin)"
+"""A cable's post: its name (metadata or FM line), else the FM line as written."""
+NEWEST_ROWS = 5_000
+SUMMARY_SCHEMA = "summary"
+SUMMARIES: dict[str, str] = {
+    "cable_totals": f"""
+SELECT count(*) AS cables, count(*) FILTER (WHERE len(dq_warnings) > 0) AS warned,
+       count(DISTINCT {ORIGIN}) AS origins, count(*) FILTER (WHERE {ORIGIN} IS NULL) AS no_origin,
+       strftime(min(sent_at), '%Y-%m-%d') AS first_sent, strftime(max(sent_at), '%Y-%m-%d') AS last_sent,
+       count(decl_date) AS decl_dated, count(*) FILTER (WHERE sent_at IS NULL) AS undated
+FROM cables""",
+    "cables_per_month": """
+SELECT strftime(date_trunc('month', sent_at), '%Y-%m') AS month, coalesce(classification, '(none)') AS classification,
+       count(*) AS n
+FROM cables WHERE sent_at IS NOT NULL GROUP BY ALL""",
+    "cables_per_origin": f"SELECT {ORIGIN} AS origin, count(*) AS n FROM cables WHERE {ORIGIN} IS NOT NULL GROUP BY ALL",
+    "cables_per_tag": "SELECT tag, mode(kind) AS kind, count(*) AS n FROM cable_tags WHERE tag IS NOT NULL GROUP BY tag",
+    "decl_per_year": "SELECT year(decl_date) AS year, count(*) AS n FROM cables WHERE decl_date IS NOT NULL GROUP BY ALL",
+    "warnings_per_rule": "SELECT rule, count(*) AS n FROM (SELECT unnest(dq_warnings) AS rule FROM cables) GROUP BY ALL",
+    "quarantine_per_reason": (
+        "SELECT reason, count(*) AS n FROM (SELECT unnest(reasons) AS reason FROM quarantine) GROUP BY ALL"
+    ),
+    "newest_cables": f"""
+SELECT reference_id, sent_at, {ORIGIN} AS origin, classification, subject, tags FROM cables
+ORDER BY cables.sent_at DESC NULLS LAST, reference_id LIMIT {NEWEST_ROWS}""",
+}
+"""Aggregates of ``cables`` and ``quarantine`` that dashboards read (``summary.<name>``). The catalog file
+holds them as tables computed when it is built (so a dashboard reads a few hundred rows, not the lake);
+a catalog built in memory (a stale file, ``--as-of``) has them as views of the same SQL. Their SQL is the
+one definition either way."""
+
 
 # -------------------------------------------------------------------------------------------- build / open
 
@@ -384,14 +425,21 @@ def _comment_columns(con: duckdb.DuckDBPyConnection, view: str, descriptions: Ma
             con.execute(f"COMMENT ON COLUMN {_q(view)}.{_q(col)} IS {_lit(desc)}")
 
 
-def create_views(con: duckdb.DuckDBPyConnection, paths: LakePaths | None, version: Commit | None = None) -> None:
+def create_views(
+    con: duckdb.DuckDBPyConnection, paths: LakePaths | None, version: Commit | None = None,
+    only: Sequence[str] | None = None, materialize: bool = False,
+) -> None:
     """Create every view in ``con`` (over lake version ``version``, default the current one); ``paths=None``
-    makes them over no files (empty, typed)."""
+    makes them over no files (empty, typed). ``only``: replace just the views of these base tables (none of
+    them ``cables``, which the derived views and the summaries read) and ``catalog_info``; the others are
+    kept as they are. ``materialize``: the :data:`SUMMARIES` become tables (else views)."""
+    if paths is not None and version is None and is_lake(paths.lake):
+        version = read_current(paths.lake)  # one snapshot for every table (and one read of the commit record)
     files = {t: live_files(paths, t, version) if paths is not None else [] for t in TABLES}
     if paths is not None:  # views are bound when created: the relative paths must resolve now
         attach_store(con, paths)
         con.execute(search_path_sql(paths.root))
-    for table in TABLES:
+    for table in only if only is not None else TABLES:
         names = [lake_relative(paths.root, f) for f in files[table]] if paths is not None else []
         con.execute(f"CREATE OR REPLACE VIEW {_q(table)} AS\n{_base_view_sql(con, table, names)}")
         desc = str(declaration(table).get("description", ""))
@@ -399,11 +447,16 @@ def create_views(con: duckdb.DuckDBPyConnection, paths: LakePaths | None, versio
             con.execute(f"COMMENT ON VIEW {_q(table)} IS {_lit(desc)}")
         _comment_columns(con, table, {c["name"]: str(c.get("description", "")) for c in declaration(table)["columns"]})
     cols = _cable_columns()
-    for view in DERIVED:
+    for view in DERIVED if only is None else ():
         sql, descriptions = view.build(cols)
         con.execute(f"CREATE OR REPLACE VIEW {_q(view.name)} AS\n{sql}")
         con.execute(f"COMMENT ON VIEW {_q(view.name)} IS {_lit(view.description)}")
         _comment_columns(con, view.name, descriptions)
+    if only is None:
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {SUMMARY_SCHEMA}")
+        kind = "TABLE" if materialize else "VIEW"
+        for name, sql in SUMMARIES.items():
+            con.execute(f"CREATE OR REPLACE {kind} {SUMMARY_SCHEMA}.{_q(name)} AS {sql}")
     con.execute(
         "CREATE OR REPLACE VIEW catalog_info AS SELECT "
         "current_setting('file_search_path') AS lake_root, "
@@ -422,19 +475,27 @@ def attach_store(con: duckdb.DuckDBPyConnection, paths: LakePaths) -> None:
         con.register_filesystem(fsspec_store(paths.lake))
 
 
-def refresh(lake_root: Path | str, tables: tuple[str, ...] = TABLES) -> Path:
-    """(Re)build ``cables.duckdb`` with one view per table (+ derived views) and swap it in atomically."""
-    del tables  # every view is rebuilt: derived views depend on cables
+def refresh(lake_root: Path | str, tables: Sequence[str] = TABLES, version: Commit | None = None) -> Path:
+    """(Re)build ``cables.duckdb`` with one view per table (+ derived views) and swap it in atomically.
+
+    ``tables``: the tables that changed since the catalog file was built (the caller knows it is otherwise
+    current). Without ``cables`` among them (a run with nothing new adds only its ``runs`` row), the file is
+    copied and only their views and ``catalog_info`` are replaced: no view of ``cables`` and no derived view
+    is built again. ``version``: the lake version to build on (default: the current one)."""
     paths = LakePaths(Path(lake_root))
     paths.root.mkdir(parents=True, exist_ok=True)
     target = paths.catalog
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     for stale in (tmp, tmp.with_name(tmp.name + ".wal")):
         stale.unlink(missing_ok=True)
+    only = [t for t in TABLES if t in tables] if "cables" not in tables and target.exists() else None
+    if only is not None:
+        shutil.copyfile(target, tmp)
     con = duckdb.connect(str(tmp))
     try:
+        con.execute("SET TimeZone = 'UTC'")  # as readers have it: the summaries group months in UTC
         con.execute("BEGIN")  # one transaction: a few hundred COMMENTs would otherwise commit one by one
-        create_views(con, paths)
+        create_views(con, paths, version, only=only, materialize=True)
         con.execute("COMMIT")
         con.execute("CHECKPOINT")
     finally:
@@ -454,7 +515,8 @@ def _stale(paths: LakePaths) -> bool:
         return True
     try:
         info = con.execute("SELECT files_digest FROM catalog_info").fetchone()
-        files = {t: live_files(paths, t) for t in TABLES}
+        commit = read_current(paths.lake) if is_lake(paths.lake) else None
+        files = {t: live_files(paths, t, commit) for t in TABLES}
         return info is None or info[0] != _digest(paths.root, files)
     except duckdb.Error:
         return True

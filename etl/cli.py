@@ -57,10 +57,26 @@ def _missing_sources(sources: list[str]) -> list[str]:
     return missing
 
 
-def cmd_run(args: argparse.Namespace) -> int:
+def _run_failure(exc: Exception) -> int | None:
+    """The exit code and message of a run that failed in a way the user must hear about (None: a bug, raise).
+    Imported only once a run failed: a run with nothing to do must not load the stages it does not use."""
     from etl.lake import LakeLockedError, SchemaMismatchError
-    from etl.pipeline import NothingToRefreshError, ReconciliationError, run
+    from etl.pipeline import NothingToRefreshError, ReconciliationError
     from etl.validate import ThresholdExceeded
+
+    if isinstance(exc, ReconciliationError):
+        return _fail(f"cablelake: run cannot be trusted: {exc}", 3)
+    if isinstance(exc, ThresholdExceeded):
+        return _fail(f"cablelake: run failed its data-quality thresholds, nothing published: {exc}", 6)
+    if isinstance(exc, LakeLockedError):
+        return _fail(f"cablelake: {exc}", 4)
+    if isinstance(exc, (SchemaMismatchError, NothingToRefreshError)):
+        return _fail(f"cablelake: {exc}", 5)
+    return None
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from etl.pipeline import run
 
     if not args.sources and not args.replay_quarantine:
         sys.stderr.write("cablelake run: give dump files/directories (or --replay-quarantine)\n")
@@ -86,15 +102,13 @@ def cmd_run(args: argparse.Namespace) -> int:
             full_refresh=args.full_refresh,
             replay_quarantine=args.replay_quarantine,
             lock_timeout=args.lock_timeout,
+            rehash=args.rehash,
         )
-    except ReconciliationError as exc:
-        return _fail(f"cablelake: run cannot be trusted: {exc}", 3)
-    except ThresholdExceeded as exc:
-        return _fail(f"cablelake: run failed its data-quality thresholds, nothing published: {exc}", 6)
-    except LakeLockedError as exc:
-        return _fail(f"cablelake: {exc}", 4)
-    except (SchemaMismatchError, NothingToRefreshError) as exc:
-        return _fail(f"cablelake: {exc}", 5)
+    except Exception as exc:
+        code = _run_failure(exc)
+        if code is None:
+            raise
+        return code
     if args.json:
         json.dump(summary.to_dict(), sys.stdout, default=str, indent=2)
         sys.stdout.write("\n")
@@ -306,6 +320,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME=VALUE",
         help="override a safety limit for hostile input, e.g. --limit max_depth=2 --limit max_record_bytes=16M "
         "(also $CABLELAKE_LIMIT_<NAME>; see README)",
+    )
+    r.add_argument(
+        "--rehash", action="store_true",
+        help="read and hash every local dump again instead of trusting the index of unchanged files (size, "
+        "mtime, ctime, inode) that lets a rerun skip ingested dumps without reading them",
     )
     r.add_argument(
         "--full-refresh", action="store_true",

@@ -9,7 +9,9 @@ from typing import Any
 
 import duckdb
 
-TABLE_CAP = 5_000  # rows of the searchable table: the newest cables
+from etl.catalog import NEWEST_ROWS, SUMMARY_SCHEMA
+
+TABLE_CAP = NEWEST_ROWS  # rows of the searchable table: the newest cables
 TOP_ORIGINS = 20
 TOP_TAGS = 25
 WINDOW_MIN_MONTHS = 10 * 12  # the monthly chart shows at least this many months...
@@ -39,35 +41,21 @@ KIND_COLORS: dict[str, str] = {
 }
 FALLBACK = ["#009E73", "#F0E442", "#44AA99", "#117733", "#999933", "#AA4499", "#6699CC", "#888888"]
 
-# The queries behind each figure (also used by the tests to check the page against the lake).
-Q_PER_MONTH = """
-SELECT strftime(date_trunc('month', sent_at), '%Y-%m') AS month, coalesce(classification, '(none)') AS classification,
-       count(*) AS n
-FROM cables WHERE sent_at IS NOT NULL GROUP BY ALL ORDER BY month, classification
-"""
-ORIGIN = "coalesce(origin_name, origin)"  # the post's name (metadata or FM line), else the FM line as written
-Q_TOP_ORIGINS = f"""
-SELECT {ORIGIN} AS origin, count(*) AS n FROM cables WHERE {ORIGIN} IS NOT NULL
-GROUP BY ALL ORDER BY n DESC, origin LIMIT {TOP_ORIGINS}
-"""
-Q_TOP_TAGS = f"""
-SELECT tag, mode(kind) AS kind, count(*) AS n FROM cable_tags WHERE tag IS NOT NULL
-GROUP BY tag ORDER BY n DESC, tag LIMIT {TOP_TAGS}
-"""
-Q_DECL_PER_YEAR = """
-SELECT year(decl_date) AS year, count(*) AS n FROM cables WHERE decl_date IS NOT NULL GROUP BY ALL ORDER BY year
-"""
-Q_WARNINGS = """
-SELECT rule, count(*) AS n FROM (SELECT unnest(dq_warnings) AS rule FROM cables) GROUP BY ALL ORDER BY n DESC, rule
-"""
-Q_QUARANTINE = """
-SELECT reason, count(*) AS n FROM (SELECT unnest(reasons) AS reason FROM quarantine) GROUP BY ALL
-ORDER BY n DESC, reason
-"""
+# The queries behind each figure (also used by the tests to check the page against the lake). They read the
+# catalog's summaries (etl.catalog.SUMMARIES: tables computed when the catalog is built, views of the same SQL in
+# a catalog built in memory), so a page costs a few hundred rows read, whatever the size of the lake.
+Q_TOTALS = f"SELECT * FROM {SUMMARY_SCHEMA}.cable_totals"
+Q_PER_MONTH = f"SELECT month, classification, n FROM {SUMMARY_SCHEMA}.cables_per_month ORDER BY month, classification"
+Q_TOP_ORIGINS = f"SELECT origin, n FROM {SUMMARY_SCHEMA}.cables_per_origin ORDER BY n DESC, origin LIMIT {TOP_ORIGINS}"
+Q_TOP_TAGS = f"SELECT tag, kind, n FROM {SUMMARY_SCHEMA}.cables_per_tag ORDER BY n DESC, tag LIMIT {TOP_TAGS}"
+Q_TAG_COUNT = f"SELECT count(*) FROM {SUMMARY_SCHEMA}.cables_per_tag"
+Q_DECL_PER_YEAR = f"SELECT year, n FROM {SUMMARY_SCHEMA}.decl_per_year ORDER BY year"
+Q_WARNINGS = f"SELECT rule, n FROM {SUMMARY_SCHEMA}.warnings_per_rule ORDER BY n DESC, rule"
+Q_QUARANTINE = f"SELECT reason, n FROM {SUMMARY_SCHEMA}.quarantine_per_reason ORDER BY n DESC, reason"
 Q_TABLE = f"""
-SELECT reference_id, strftime(sent_at, '%Y-%m-%d %H:%M') AS sent_at, {ORIGIN} AS origin, classification, subject,
+SELECT reference_id, strftime(sent_at, '%Y-%m-%d %H:%M') AS sent_at, origin, classification, subject,
        array_to_string(tags, ' ') AS tags
-FROM cables ORDER BY cables.sent_at DESC NULLS LAST, reference_id LIMIT {TABLE_CAP}
+FROM {SUMMARY_SCHEMA}.newest_cables ORDER BY newest_cables.sent_at DESC NULLS LAST, reference_id LIMIT {TABLE_CAP}
 """
 
 
@@ -92,9 +80,8 @@ def _months(first: str, last: str) -> list[str]:
     return out
 
 
-def _per_month(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+def _per_month(con: duckdb.DuckDBPyConnection, undated: int) -> dict[str, Any]:
     rows = _rows(con, Q_PER_MONTH)
-    undated = int(_scalar(con, "SELECT count(*) FROM cables WHERE sent_at IS NULL") or 0)
     if not rows:
         return {"months": [], "years": [], "series": [], "undated": undated}
     all_months = _months(rows[0]["month"], rows[-1]["month"])
@@ -161,18 +148,13 @@ def _runs(con: duckdb.DuckDBPyConnection) -> tuple[list[dict[str, Any]], list[di
 
 def collect(con: duckdb.DuckDBPyConnection, lake: str) -> dict[str, Any]:
     """Every figure of the page, as plain JSON-able data."""
-    totals = {
-        "cables": int(_scalar(con, "SELECT count(*) FROM cables") or 0),
-        "quarantined": int(_scalar(con, "SELECT count(*) FROM quarantine") or 0),
-        "warned": int(_scalar(con, "SELECT count(*) FROM cables WHERE len(dq_warnings) > 0") or 0),
-        "runs": int(_scalar(con, "SELECT count(*) FROM runs") or 0),
-        "origins": int(_scalar(con, f"SELECT count(DISTINCT {ORIGIN}) FROM cables") or 0),
-        "no_origin": int(_scalar(con, f"SELECT count(*) FROM cables WHERE {ORIGIN} IS NULL") or 0),
-        "tags": int(_scalar(con, "SELECT count(DISTINCT tag) FROM cable_tags") or 0),
-        "first_sent": _scalar(con, "SELECT strftime(min(sent_at), '%Y-%m-%d') FROM cables"),
-        "last_sent": _scalar(con, "SELECT strftime(max(sent_at), '%Y-%m-%d') FROM cables"),
-        "decl_dated": int(_scalar(con, "SELECT count(*) FROM cables WHERE decl_date IS NOT NULL") or 0),
-    }
+    totals = _rows(con, Q_TOTALS)[0]
+    undated = int(totals.pop("undated") or 0)
+    totals.update(
+        quarantined=int(_scalar(con, "SELECT count(*) FROM quarantine") or 0),
+        runs=int(_scalar(con, "SELECT count(*) FROM runs") or 0),
+        tags=int(_scalar(con, Q_TAG_COUNT) or 0),
+    )
     totals["decl_undated"] = totals["cables"] - totals["decl_dated"]
     top_tags = _rows(con, Q_TOP_TAGS)
     kinds = sorted({t["kind"] or "unknown" for t in top_tags})
@@ -186,7 +168,7 @@ def collect(con: duckdb.DuckDBPyConnection, lake: str) -> dict[str, Any]:
         "totals": totals,
         "palette": PALETTE | KIND_COLORS,
         "fallback_colors": FALLBACK,
-        "per_month": _per_month(con),
+        "per_month": _per_month(con, undated),
         "top_origins": _rows(con, Q_TOP_ORIGINS),
         "top_tags": top_tags,
         "tag_kinds": kinds,

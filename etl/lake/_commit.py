@@ -25,8 +25,9 @@ the cross-table guarantee read the versions the latest ``_lake`` row names.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -158,13 +159,49 @@ def _latest_row(loc: Location) -> tuple[dict[str, Any] | None, int]:
     return rows[-1], dt.version()
 
 
+_HEADS: dict[str, tuple[tuple[object, ...], Commit]] = {}
+"""The last snapshot read of each local lake, with the head of its ``_lake`` log when it was read."""
+
+
+def _log_head(loc: Location) -> tuple[object, ...] | None:
+    """The newest commit file of a local lake's ``_lake`` log with its size, mtime and inode (None on an
+    object store or when there is none). Every lake commit writes a new one, so an equal head is an
+    unchanged lake; a lake removed and made again at the same path has new inodes and times."""
+    if loc.remote:
+        return None
+    try:
+        with os.scandir(os.path.join(loc.root, SNAPSHOTS, "_delta_log")) as it:
+            newest = max((e for e in it if e.name.endswith(".json") and e.name[:-5].isdigit()),
+                         key=lambda e: e.name, default=None)  # zero-padded: the longest name sorts last
+        if newest is None:
+            return None
+        st = newest.stat()
+    except OSError:
+        return None
+    return newest.name, st.st_size, st.st_mtime_ns, st.st_ino
+
+
 def read_current(root: Path | str | Location) -> Commit:
-    """The live version of the lake (version 0, empty, when nothing was ever committed)."""
+    """The live version of the lake (version 0, empty, when nothing was ever committed).
+
+    On a local disk the snapshot is read once per lake version in a process: a step that asks again (the
+    catalog, the search index, garbage collection) gets a copy of it while the log's head is unchanged."""
     loc = Location.of(root)
+    head = _log_head(loc)
+    seen = _HEADS.get(loc.root)
+    if head is not None and seen is not None and seen[0] == head:
+        return _copy(seen[1])
     row, log_version = _latest_row(loc)
-    if row is None:
-        return Commit(root=loc.root, log_version=log_version)
-    return Commit.from_row(row, loc.root, log_version)
+    commit = Commit(root=loc.root, log_version=log_version) if row is None else Commit.from_row(row, loc.root, log_version)
+    if head is not None:
+        _HEADS[loc.root] = (head, commit)
+    return _copy(commit)
+
+
+def _copy(commit: Commit) -> Commit:
+    """A copy the caller may change, sharing the file lists (those of a table version never change)."""
+    return replace(commit, table_versions=dict(commit.table_versions), schema_versions=dict(commit.schema_versions),
+                   _files=commit._files)
 
 
 def history(root: Path | str | Location) -> Iterator[Commit]:

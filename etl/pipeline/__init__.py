@@ -21,25 +21,54 @@ writes its outputs to the run's staging folder ``<lake>/_staging/<run_id>/``, wh
     refresh_catalog  -> lake/cables.duckdb (views over the committed files), built aside and swapped
 """
 
-from etl.pipeline._common import (
-    ReconciliationError,
-    RunSummary,
-    event_extra,
-    find_dumps,
-    new_run_id,
-    start_run,
-)
-from etl.pipeline._config import RunConfig
-from etl.pipeline._dedup import order_for_dedup
-from etl.pipeline._lineage import lineage_facts
-from etl.pipeline._maintain import compact_lake, vacuum_lake
-from etl.pipeline._parse import parse_dump, parse_record, parse_shard, quarantine_row
-from etl.pipeline._plan import cap_shards, landing_sources, plan_shards, shard_label
-from etl.pipeline._publish import publish_run, recover, refresh_catalog
-from etl.pipeline._replay import stage_replay
-from etl.pipeline._run import NothingToRefreshError, finish_parsing, plan_run, record_noop_run, run
-from etl.pipeline._staging import RunStaging, shard_id
-from etl.pipeline._validate import validate_run
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from etl.pipeline._common import (
+        ReconciliationError,
+        RunSummary,
+        event_extra,
+        find_dumps,
+        new_run_id,
+        start_run,
+    )
+    from etl.pipeline._config import RunConfig
+    from etl.pipeline._dedup import order_for_dedup
+    from etl.pipeline._lineage import lineage_facts
+    from etl.pipeline._maintain import compact_lake, vacuum_lake
+    from etl.pipeline._parse import parse_dump, parse_record, parse_shard, quarantine_row
+    from etl.pipeline._plan import cap_shards, landing_sources, plan_shards, shard_label
+    from etl.pipeline._publish import publish_run, recover, refresh_catalog
+    from etl.pipeline._replay import stage_replay
+    from etl.pipeline._run import NothingToRefreshError, finish_parsing, plan_run, record_noop_run, run
+    from etl.pipeline._staging import RunStaging, shard_id
+    from etl.pipeline._validate import validate_run
+
+_HOME = {
+    "ReconciliationError": "_common", "RunSummary": "_common", "event_extra": "_common", "find_dumps": "_common",
+    "new_run_id": "_common", "start_run": "_common", "RunConfig": "_config", "order_for_dedup": "_dedup",
+    "lineage_facts": "_lineage", "compact_lake": "_maintain", "vacuum_lake": "_maintain", "parse_dump": "_parse",
+    "parse_record": "_parse", "parse_shard": "_parse", "quarantine_row": "_parse", "cap_shards": "_plan",
+    "landing_sources": "_plan", "plan_shards": "_plan", "shard_label": "_plan", "publish_run": "_publish",
+    "recover": "_publish", "refresh_catalog": "_publish", "stage_replay": "_replay",
+    "NothingToRefreshError": "_run", "finish_parsing": "_run", "plan_run": "_run", "record_noop_run": "_run",
+    "run": "_run", "RunStaging": "_staging", "shard_id": "_staging", "validate_run": "_validate",
+}
+"""Where each public name lives. Imported when first used, so that a run with nothing to do (or a DAG task
+that plans) does not load the parser, Great Expectations or DuckDB before it knows it needs them."""
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "NothingToRefreshError",

@@ -224,17 +224,20 @@ def publish_run(lake: str | Path, run_id: str, lock_timeout: float | None = None
     return summary.to_dict()
 
 
-def refresh_catalog(lake: str | Path, lock_timeout: float | None = None) -> str:
+def refresh_catalog(lake: str | Path, lock_timeout: float | None = None, noop_version: int | None = None) -> str:
     """Rebuild the DuckDB catalog of views over the committed files and swap it in; returns its path.
 
     Under the lake lock, so the version it reflects (recorded in ``_catalog.json``, which garbage
-    collection honours) cannot move while it is built.
+    collection honours) cannot move while it is built. ``noop_version``: the lake version a run with nothing
+    new just made (it added one ``runs`` row): when the catalog was at the version before it and the lake is
+    still at it, only the ``runs`` view is replaced (see :func:`etl.catalog.refresh`).
     """
     paths = LakePaths(Path(lake))
     with lake_lock(paths.root, what="cablelake refresh_catalog", timeout=lock_timeout):
-        version = read_current(paths.lake).version
-        path = _catalog.refresh(lake)
-        atomic_write_text(paths.root / CATALOG_STATE, json.dumps({"version": version}))
+        commit = read_current(paths.lake)
+        noop = noop_version is not None and commit.version == noop_version == catalog_version(paths.root) + 1
+        path = _catalog.refresh(lake, ("runs",) if noop else _catalog.TABLES, commit if commit.version else None)
+        atomic_write_text(paths.root / CATALOG_STATE, json.dumps({"version": commit.version}))
         sync_search(lake)
     return str(path)
 

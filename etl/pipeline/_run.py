@@ -9,13 +9,18 @@ import time
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from etl.lake import (
+    Commit,
     LakePaths,
+    catalog_version,
     check_schema,
+    clean_staging,
     code_schema_versions,
     collect_garbage,
     lake_lock,
+    needs_migration,
     read_current,
     record_noop,
     runs_row,
@@ -23,13 +28,8 @@ from etl.lake import (
 from etl.parse import PARSER_VERSION
 from etl.pipeline._common import RunSummary, new_run_id, select_dumps, start_run
 from etl.pipeline._config import RunConfig
-from etl.pipeline._dedup import order_for_dedup
-from etl.pipeline._parse import parse_shard
 from etl.pipeline._plan import cap_shards, plan_shards
-from etl.pipeline._publish import publish_run, recover, refresh_catalog
-from etl.pipeline._replay import stage_replay
 from etl.pipeline._staging import RunStaging
-from etl.pipeline._validate import validate_run
 from etl.sources import discover
 
 log = logging.getLogger(__name__)
@@ -46,6 +46,7 @@ def run(
     full_refresh: bool = False,
     replay_quarantine: bool = False,
     lock_timeout: float | None = None,
+    rehash: bool = False,
 ) -> RunSummary:
     """Run every step in this process: the CLI's ``cablelake run``.
 
@@ -54,17 +55,23 @@ def run(
     and replaces the lake's cables and quarantine with the result. ``replay_quarantine`` re-parses the
     quarantined records and moves those that now pass into cables. The lake lock is held for the whole run:
     a second run on the same lake waits up to ``lock_timeout`` seconds, then refuses. A dump that cannot be
-    read is left out (``failed_dumps``); the others are published.
+    read is left out (``failed_dumps``); the others are published. A dump's sha256 comes from the quick-check
+    index of unchanged files (:func:`etl.sources.discover`); ``rehash`` reads and hashes every dump again.
+
+    Nothing new is decided before anything heavy is imported or repaired: on a lake at rest (see
+    :func:`_at_rest`) such a run costs a stat per dump, the manifest, its ``runs`` row and the ``runs`` view.
     """
     t0 = time.perf_counter()
     root = Path(lake)
     sources = list(sources)
     with lake_lock(root, what="cablelake run", timeout=lock_timeout):
         run_id = new_run_id()
-        recovered = recover(root)
         base = read_current(root)
+        at_rest = not (full_refresh or replay_quarantine) and _at_rest(root, base)
+        recovered = None if at_rest else recover_lake(root)
+        base = base if at_rest else read_current(root)
         check_schema(base, code_schema_versions(), str(root), full_refresh=full_refresh)
-        dumps = discover(sources) if sources else []
+        dumps = discover(sources, rehash=rehash) if sources else []
         todo, skipped = select_dumps(dumps, None if full_refresh else base.dumps)
         if full_refresh and not todo:
             raise NothingToRefreshError(
@@ -74,6 +81,14 @@ def run(
             summary = record_noop_run(root, run_id, skipped)
             summary.timings["total"] = round(time.perf_counter() - t0, 3)
             return summary
+        # there is work: only now the stages that do it are imported (parser, Great Expectations, DuckDB...)
+        from etl.pipeline._dedup import order_for_dedup
+        from etl.pipeline._parse import parse_shard
+        from etl.pipeline._publish import publish_run, refresh_catalog
+        from etl.pipeline._replay import stage_replay
+        from etl.pipeline._validate import validate_run
+
+        recovered = recovered if recovered is not None else recover_lake(root)
         start_run(root, run_id, full_refresh=full_refresh, replay_quarantine=replay_quarantine, mode="cli")
         RunStaging(root, run_id).update_info(skipped=skipped, recovered=recovered)
         for attempt, shard in enumerate(plan_shards([d.uri for d in todo])):
@@ -91,13 +106,31 @@ def run(
         return RunSummary(**result)
 
 
-def plan_run(lake: str | Path, run_id: str, sources: Sequence[str], max_shards: int | None = None) -> list[list[str]]:
+def _at_rest(root: Path, base: Commit) -> bool:
+    """Whether the lake needs no repair before a run decides it has nothing to do: no lake of the former
+    format, no staging folder of a dead run left (removed here), a catalog at the lake's version. Then a run
+    with nothing new does only its own work (:func:`record_noop_run`); otherwise :func:`recover_lake` first."""
+    if not base.version or needs_migration(root) or clean_staging(root):
+        return False
+    return catalog_version(root) == base.version and LakePaths(root).catalog.exists()
+
+
+def recover_lake(root: Path) -> dict[str, Any]:
+    """:func:`etl.pipeline._publish.recover`, imported when a run needs it (it brings DuckDB and the search)."""
+    from etl.pipeline._publish import recover
+
+    return recover(root)
+
+
+def plan_run(
+    lake: str | Path, run_id: str, sources: Sequence[str], max_shards: int | None = None, *, rehash: bool = False
+) -> list[list[str]]:
     """The shards of dumps that run ``run_id`` (started by :func:`start_run`) must parse: the dumps of
     ``sources`` whose content the lake has not ingested, in at most ``max_shards`` shards (and at most
     :attr:`RunConfig.max_shards`). The skipped dumps are recorded for the run's ``runs`` row. With nothing
     new, the run ends here as the CLI's does: a ``noop`` row in ``runs`` (:func:`record_noop_run`)."""
     staging = RunStaging(lake, run_id)
-    todo, skipped = select_dumps(discover(list(sources)), read_current(Path(lake)).dumps)
+    todo, skipped = select_dumps(discover(list(sources), rehash=rehash), read_current(Path(lake)).dumps)
     if not todo:
         record_noop_run(lake, run_id, skipped, datetime.fromisoformat(staging.info()["started_at"]))
         staging.remove()
@@ -137,8 +170,10 @@ def record_noop_run(
     row = runs_row(run_id, started_at=started_at or now, finished_at=now, parser_version=PARSER_VERSION,
                    skipped=skipped, timings=timings)
     with lake_lock(root, what=f"cablelake run {run_id}"):
+        from etl.pipeline._publish import refresh_catalog
+
         version = record_noop(root, run_id, row)
-        refresh_catalog(root)
+        refresh_catalog(root, noop_version=version)
         collect_garbage(root)
         current = read_current(root)
     return RunSummary(

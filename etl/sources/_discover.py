@@ -7,6 +7,7 @@ import glob
 import hashlib
 import json
 import os
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -25,44 +26,76 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
     return digest.hexdigest()
 
 
-_INDEX_MIN_BYTES = 8 * 1024 * 1024
+RACY_NS = 2_000_000_000
+"""A file whose modification or change time is this close to (or after) the moment it was hashed may still
+change within its timestamp's granularity without its stat changing (git's "racy clean" problem): its entry
+is not trusted, and the next discovery hashes it again."""
 
 
 class _HashIndex:
-    """sha256 of large local files remembered by (path, size, mtime_ns, inode), like git's index: a nightly
-    rerun over unchanged multi-GB dumps does not re-read them. Stored in ``$CABLELAKE_CACHE`` (default
-    ``~/.cache/cablelake``); ``CABLELAKE_HASH_CACHE=0`` turns it off."""
+    """The quick check of local dumps, like git's index or rsync: sha256 remembered by the file's stat
+    (path, size, mtime_ns, ctime_ns, inode, device), so that a nightly rerun over unchanged dumps reads no
+    bytes. Any change of the stat hashes the file again: new content of the same size (mtime and ctime
+    move), content restored under an old mtime (``touch -d``, ``rsync -t``: ctime, which no user can set,
+    still moves), a file replaced by another (inode). An entry is trusted only when the file's times were
+    at least :data:`RACY_NS` older than the start of its hashing (else a write right after the hash, within
+    the timestamp's granularity, would keep the stat); a racy entry is hashed again on the next discovery.
 
-    def __init__(self) -> None:
+    Stored in ``$CABLELAKE_CACHE`` (default ``~/.cache/cablelake``)/``sha256-index.json``; entries of files
+    that no longer exist are dropped when it is saved. ``rehash`` (``cablelake run --rehash``) hashes every
+    file again and refreshes the entries; ``CABLELAKE_HASH_CACHE=0`` turns the index off.
+    """
+
+    def __init__(self, *, rehash: bool = False) -> None:
         root = Path(os.environ.get("CABLELAKE_CACHE") or Path.home() / ".cache" / "cablelake")
         self.path = root / "sha256-index.json"
         self.enabled = os.environ.get("CABLELAKE_HASH_CACHE", "1") != "0"
+        self.rehash = rehash
         self.entries: dict[str, list[object]] = {}
-        self.dirty = False
+        self.changed: set[str] = set()
         if self.enabled:
-            with contextlib.suppress(OSError, ValueError):
-                self.entries = json.loads(self.path.read_text(encoding="utf-8"))
+            self.entries = self._load()
+
+    def _load(self) -> dict[str, list[object]]:
+        with contextlib.suppress(OSError, ValueError):
+            loaded = json.loads(self.path.read_text(encoding="utf-8"))
+            if isinstance(loaded, dict):
+                return loaded
+        return {}
+
+    @staticmethod
+    def stamp(st: os.stat_result) -> list[object]:
+        return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev]
 
     def sha256(self, path: Path) -> str:
-        st = path.stat()
-        if not self.enabled or st.st_size < _INDEX_MIN_BYTES:
+        st = os.stat(path)
+        if not self.enabled:
             return sha256_file(path)
-        key, stamp = str(path.resolve()), [st.st_size, st.st_mtime_ns, st.st_ino]
+        key, stamp = str(path.resolve()), self.stamp(st)
         hit = self.entries.get(key)
-        if hit and hit[:3] == stamp and isinstance(hit[3], str):
-            return hit[3]
+        if not self.rehash and isinstance(hit, list) and len(hit) == 7 and hit[:5] == stamp:
+            digest, hashed_at = hit[5], hit[6]
+            if isinstance(digest, str) and isinstance(hashed_at, int) and \
+                    max(st.st_mtime_ns, st.st_ctime_ns) + RACY_NS <= hashed_at:
+                return digest
+        hashed_at = time.time_ns()
         digest = sha256_file(path)
-        self.entries[key] = [*stamp, digest]
-        self.dirty = True
+        self.entries[key] = [*stamp, digest, hashed_at]
+        self.changed.add(key)
         return digest
 
     def save(self) -> None:
-        if not self.dirty:
+        """Write the entries this discovery changed into the index as it is now (other processes may have
+        saved theirs meanwhile), dropping those of files that no longer exist."""
+        if not self.changed:
             return
+        entries = self._load()
+        entries.update({k: self.entries[k] for k in self.changed})
+        entries = {k: v for k, v in entries.items() if os.path.exists(k)}
         with contextlib.suppress(OSError):  # a read-only home must not fail a run
             self.path.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(self.entries), encoding="utf-8")
+            tmp.write_text(json.dumps(entries), encoding="utf-8")
             os.replace(tmp, self.path)
 
 
@@ -71,7 +104,7 @@ def is_remote(uri: str) -> bool:
     return uri.lower().startswith(REMOTE_SCHEMES)
 
 
-def discover(paths: Sequence[str]) -> list[Dump]:
+def discover(paths: Sequence[str], *, rehash: bool = False) -> list[Dump]:
     """Every dump named by ``paths``, sorted within each argument, duplicates removed.
 
     * a file -> one dump; a directory -> every regular file below it (recursively, hidden files and
@@ -79,10 +112,12 @@ def discover(paths: Sequence[str]) -> list[Dump]:
     * ``http(s)://`` / ``s3://`` / ``gs://`` URLs -> one dump each (downloaded to a cache, checksummed).
 
     Paths that match nothing are skipped here; the pipeline compares what it asked for with what it got.
+    The sha256 of a local file comes from the quick-check index when its stat has not changed since it was
+    hashed (see :class:`_HashIndex`); ``rehash`` reads and hashes every file again.
     """
     dumps: list[Dump] = []
     seen: set[str] = set()
-    index = _HashIndex()
+    index = _HashIndex(rehash=rehash)
     for arg in paths:
         if is_remote(arg):
             from etl.sources._remote import remote_dump

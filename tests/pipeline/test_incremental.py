@@ -12,7 +12,7 @@ import pytest
 from _cables import SAMPLE, Maker, cable_text, many
 
 import etl.pipeline._parse as parse_mod
-import etl.pipeline._run as run_mod
+import etl.pipeline._validate as validate_mod
 from etl import lake as lakelib
 from etl import pipeline
 from etl.catalog import connect
@@ -51,8 +51,8 @@ def test_rerun_with_nothing_new_parses_nothing(tmp_path: Path, make_dump: Maker,
     def boom(*_a: object, **_k: object) -> None:
         raise AssertionError("a rerun with nothing new must not parse or validate")
 
-    monkeypatch.setattr(run_mod, "parse_shard", boom)
-    monkeypatch.setattr(run_mod, "validate_run", boom)
+    monkeypatch.setattr(parse_mod, "parse_shard", boom)
+    monkeypatch.setattr(validate_mod, "validate_run", boom)
     monkeypatch.setattr(parse_mod, "parse", boom)
     t0 = time.perf_counter()
     again = pipeline.run([str(tmp_path / "in"), str(SAMPLE)], lake)
