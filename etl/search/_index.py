@@ -311,11 +311,12 @@ def file_documents(store: str, rel: str) -> Iterator[list[str]]:
     con = duckdb.connect(":memory:")
     try:
         con.execute("SET TimeZone = 'UTC'")
+        con.execute("SET threads = 1")  # small batches; the index writer's threads use the other cores
         first = 0
         for batch in iter_file(store, rel, cables_schema(), columns=DOC_COLUMNS, batch_rows=BATCH_ROWS):
             prepared = _prepare(batch, rel, first)
             con.register("prepared", prepared)
-            docs = con.execute(DOC_JSON_SQL).to_arrow_table().column(0).to_pylist()
+            docs = con.sql(DOC_JSON_SQL).to_arrow_table().column(0).to_pylist()
             con.unregister("prepared")
             first += batch.num_rows
             yield docs
@@ -331,11 +332,11 @@ class _Footers:
 
     def __init__(self, size: int = OPEN_FILES) -> None:
         self.size = size
-        self._files: OrderedDict[tuple[str, str], tuple[pq.ParquetFile, list[int]]] = OrderedDict()
+        self._files: OrderedDict[tuple[str, str], tuple[pq.ParquetFile, list[int], set[str]]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, store: str, rel: str) -> tuple[pq.ParquetFile, list[int]]:
-        """The file and the first row of each of its row groups."""
+    def get(self, store: str, rel: str) -> tuple[pq.ParquetFile, list[int], set[str]]:
+        """The file, the first row of each of its row groups and its columns."""
         key = (store, rel)
         with self._lock:
             got = self._files.get(key)
@@ -350,11 +351,12 @@ class _Footers:
         for i in range(pf.metadata.num_row_groups):
             starts.append(n)
             n += pf.metadata.row_group(i).num_rows
+        got = (pf, starts, set(pf.schema_arrow.names))
         with self._lock:
-            self._files[key] = (pf, starts)
+            self._files[key] = got
             while len(self._files) > self.size:
                 self._files.popitem(last=False)
-        return pf, starts
+        return got
 
 
 _FOOTERS = _Footers()
@@ -371,14 +373,14 @@ def read_rows(store: str, places: Iterable[tuple[str, int]], columns: list[str] 
     names = list(columns) if columns is not None else list(cables_schema().names)
     wanted: dict[tuple[str, int], list[int]] = {}
     for rel, row in places:
-        pf, starts = _FOOTERS.get(store, rel)
+        _, starts, _ = _FOOTERS.get(store, rel)
         group = bisect.bisect_right(starts, row) - 1
         wanted.setdefault((rel, group), []).append(row)
     out: dict[tuple[str, int], dict[str, Any]] = {}
     for (rel, group), rows in wanted.items():
-        pf, starts = _FOOTERS.get(store, rel)
-        present = [c for c in names if c in pf.schema_arrow.names]
-        table = pf.read_row_group(group, columns=present)
+        pf, starts, have = _FOOTERS.get(store, rel)
+        present = [c for c in names if c in have]
+        table = pf.read_row_group(group, columns=present)  # a few hundred rows (etl.lake ROW_GROUP_ROWS)
         picked = table.take(pa.array([r - starts[group] for r in rows], pa.int64())).to_pylist()
         year = partition_of(rel)
         for row, values in zip(rows, picked, strict=True):
