@@ -464,6 +464,7 @@ def sync(lake: Path | str, *, rebuild: bool = False, heap: int = WRITER_HEAP, th
             shutil.rmtree(path)
         index = create_index(path)
         have = {}
+    assert index is not None
     # files are immutable: a file in both lists holds the same rows; the others are the add/remove actions
     # of the commits between the index's version and the lake's
     drop = sorted(set(have) - set(state.files))
@@ -477,10 +478,10 @@ def sync(lake: Path | str, *, rebuild: bool = False, heap: int = WRITER_HEAP, th
             writer.delete_documents_by_term("file", rel)
         for rel in add:
             added = 0
-            for docs in file_documents(state.store, rel):
-                for doc in docs:
+            for batch in file_documents(state.store, rel):
+                for doc in batch:
                     writer.add_json(doc)
-                added += len(docs)
+                added += len(batch)
             if added != state.files[rel]:
                 raise RuntimeError(f"search index: {rel} should hold {state.files[rel]} rows but {added} were read")
         phase("read+add")

@@ -65,11 +65,11 @@ def cable(con: Any, searcher: Searcher, rid: str) -> Cable | None:
     found = searcher.search(f'id:"{rid}"', limit=1, facets=False, snippets=False)
     if not found.hits:
         return None
-    hit = found.hits[0]  # the index names the row's file and position: read that row group only
-    row = searcher.rows([hit]).get((hit.file, hit.row))
-    if row is None or row.get("reference_id") != hit.reference_id:
+    top = found.hits[0]  # the index names the row's file and position: read that row group only
+    row = searcher.rows([top]).get((top.file, top.row))
+    if row is None or row.get("reference_id") != top.reference_id:
         return None
-    rid = hit.reference_id
+    rid = top.reference_id
     names = list(row)
     docs = column_docs("cables")
     header = [(n, _plain(row[n]), docs.get(n, "")) for n in names
