@@ -334,6 +334,7 @@ class _Footers:
         self.size = size
         self._files: OrderedDict[tuple[str, str], tuple[pq.ParquetFile, list[int], set[str]]] = OrderedDict()
         self._lock = threading.Lock()
+        self.lock = threading.Lock()  # held while a file is read
 
     def get(self, store: str, rel: str) -> tuple[pq.ParquetFile, list[int], set[str]]:
         """The file, the first row of each of its row groups and its columns."""
@@ -380,7 +381,8 @@ def read_rows(store: str, places: Iterable[tuple[str, int]], columns: list[str] 
     for (rel, group), rows in wanted.items():
         pf, starts, have = _FOOTERS.get(store, rel)
         present = [c for c in names if c in have]
-        table = pf.read_row_group(group, columns=present)  # a few hundred rows (etl.lake ROW_GROUP_ROWS)
+        with _FOOTERS.lock:  # one reader of a ParquetFile at a time (the web app reads from several threads)
+            table = pf.read_row_group(group, columns=present)  # a few hundred rows (etl.lake ROW_GROUP_ROWS)
         picked = table.take(pa.array([r - starts[group] for r in rows], pa.int64())).to_pylist()
         year = partition_of(rel)
         for row, values in zip(rows, picked, strict=True):

@@ -1,4 +1,4 @@
-"""What the reading room's pages show, read from the catalog (``cables``, ``quarantine``) and the index."""
+"""What the reading room's pages show: the quarantine from the catalog, a cable from the index and the row's file."""
 
 from __future__ import annotations
 
@@ -58,8 +58,9 @@ def _mark(text: str, summary: str | None, comment: str | None) -> str:
     return ""
 
 
-def cable(con: Any, searcher: Searcher, rid: str) -> Cable | None:
-    """The cable page's data, None when the lake has no cable ``rid``."""
+def cable(searcher: Searcher, rid: str) -> Cable | None:
+    """The cable page's data, None when the lake has no cable ``rid`` (read from the index and the row's file,
+    not through the catalog)."""
     if not ID_RE.match(rid):
         return None
     found = searcher.search(f'id:"{rid}"', limit=1, facets=False, snippets=False)
