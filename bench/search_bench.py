@@ -300,6 +300,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--code", type=Path, help="measure the code of this checkout (default: this one)")
     ap.add_argument("--compare", type=Path, metavar="DIR", help="baseline checkout: measure it, then this one")
     args = ap.parse_args(argv)
+    args.work = args.work.resolve()  # the pipeline runs in the measured checkout's folder
+    args.csv_dir = args.csv_dir.resolve() if args.csv_dir else None
     if args.compare is not None:
         return compare(args)
     res = measure(args)
