@@ -187,7 +187,7 @@ def real_text_size(csvs: Path, work: Path, seeds: list[list[str]]) -> dict[str, 
 
     csv = csvs / f"distinct-{len(seeds)}.csv"
     if not csv.exists():
-        build_csv(csv, len(seeds), seeds, start=10_000_000)
+        build_csv(csv, len(seeds), seeds)  # each seed once: distinct real texts
     lake = work / "lake-real"
     if lake.exists():
         import shutil
