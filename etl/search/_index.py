@@ -38,6 +38,7 @@ import time
 import unicodedata
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -58,6 +59,7 @@ PROSE = "en_fold"  # English: simple tokens, long ones dropped, lowercase, ASCII
 EXACT = "exact_fold"  # the whole value, lowercase, ASCII folding
 BATCH_ROWS = 2_000
 WRITER_HEAP = 256_000_000
+READ_THREADS = 4  # row groups read at once by a point lookup (pyarrow decodes without the GIL)
 OPEN_FILES = 256  # Parquet footers kept open for point lookups (files are immutable: safe to cache)
 
 # the columns a document is built from
@@ -327,17 +329,29 @@ def file_documents(store: str, rel: str) -> Iterator[list[str]]:
 # ------------------------------------------------------------------------------------ point lookups
 
 
+@dataclass
+class _OpenFile:
+    pf: pq.ParquetFile
+    starts: list[int]  # the first row of each row group
+    leaves: dict[str, list[int]]  # column -> its Parquet (leaf) column indices
+    lock: threading.Lock = field(default_factory=threading.Lock)  # one read of the file at a time
+
+    def read(self, group: int, columns: list[str]) -> pa.Table:
+        indices = [i for c in columns for i in self.leaves.get(c, [])]  # resolved once per file, not per read
+        with self.lock:
+            out: pa.Table = self.pf.reader.read_row_group(group, column_indices=indices)
+        return out
+
+
 class _Footers:
     """Open Parquet files by lake-relative path, the most recently used kept (their footers parsed once)."""
 
     def __init__(self, size: int = OPEN_FILES) -> None:
         self.size = size
-        self._files: OrderedDict[tuple[str, str], tuple[pq.ParquetFile, list[int], set[str]]] = OrderedDict()
+        self._files: OrderedDict[tuple[str, str], _OpenFile] = OrderedDict()
         self._lock = threading.Lock()
-        self.lock = threading.Lock()  # held while a file is read
 
-    def get(self, store: str, rel: str) -> tuple[pq.ParquetFile, list[int], set[str]]:
-        """The file, the first row of each of its row groups and its columns."""
+    def get(self, store: str, rel: str) -> _OpenFile:
         key = (store, rel)
         with self._lock:
             got = self._files.get(key)
@@ -352,40 +366,46 @@ class _Footers:
         for i in range(pf.metadata.num_row_groups):
             starts.append(n)
             n += pf.metadata.row_group(i).num_rows
-        got = (pf, starts, set(pf.schema_arrow.names))
+        leaves: dict[str, list[int]] = {}
+        for i in range(pf.metadata.num_columns):
+            leaves.setdefault(pf.metadata.schema.column(i).path.split(".")[0], []).append(i)
+        opened = _OpenFile(pf, starts, leaves)
         with self._lock:
-            self._files[key] = got
+            self._files[key] = opened
             while len(self._files) > self.size:
                 self._files.popitem(last=False)
-        return got
+        return opened
 
 
 _FOOTERS = _Footers()
+_READERS = ThreadPoolExecutor(max_workers=READ_THREADS, thread_name_prefix="cablelake-rows")
 
 
 def read_rows(store: str, places: Iterable[tuple[str, int]], columns: list[str] | None = None
               ) -> dict[tuple[str, int], dict[str, Any]]:
     """The rows at ``(file, row)`` places (as the index names them) as dicts of ``columns`` (all the cables
     columns when None; ``year`` from the file's partition folder, columns a file lacks as None). Only the
-    row groups holding them are read."""
+    row groups holding them are read (``ROW_GROUP_ROWS`` rows each, see etl.lake), several at once."""
     from etl.lake._delta import partition_of
     from etl.schema import cables_schema
 
     names = list(columns) if columns is not None else list(cables_schema().names)
     wanted: dict[tuple[str, int], list[int]] = {}
     for rel, row in places:
-        _, starts, _ = _FOOTERS.get(store, rel)
-        group = bisect.bisect_right(starts, row) - 1
+        group = bisect.bisect_right(_FOOTERS.get(store, rel).starts, row) - 1
         wanted.setdefault((rel, group), []).append(row)
+
+    def read(rel: str, group: int, rows: list[int]) -> list[dict[str, Any]]:
+        f = _FOOTERS.get(store, rel)
+        table = f.read(group, names)
+        picked: list[dict[str, Any]] = table.take(pa.array([r - f.starts[group] for r in rows], pa.int64())).to_pylist()
+        return picked
+
+    jobs = {key: _READERS.submit(read, *key, rows) for key, rows in wanted.items()}
     out: dict[tuple[str, int], dict[str, Any]] = {}
-    for (rel, group), rows in wanted.items():
-        pf, starts, have = _FOOTERS.get(store, rel)
-        present = [c for c in names if c in have]
-        with _FOOTERS.lock:  # one reader of a ParquetFile at a time (the web app reads from several threads)
-            table = pf.read_row_group(group, columns=present)  # a few hundred rows (etl.lake ROW_GROUP_ROWS)
-        picked = table.take(pa.array([r - starts[group] for r in rows], pa.int64())).to_pylist()
+    for (rel, group), job in jobs.items():
         year = partition_of(rel)
-        for row, values in zip(rows, picked, strict=True):
+        for row, values in zip(wanted[(rel, group)], job.result(), strict=True):
             full = dict.fromkeys(names)
             full.update(values)
             if "year" in full and year is not None:
