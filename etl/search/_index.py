@@ -9,8 +9,8 @@ lookup (one small row group), so the index holds no copy of the text. Summary an
 without positions: their words are in the body too, and phrases there are searched as all-the-words.
 
 Documents are made a batch at a time: the rows of a Parquet file are read as Arrow columns, exact values
-folded per distinct value, and DuckDB writes one JSON document per row, which tantivy parses itself
-(``add_json``): no per-field Python work per cable.
+folded per distinct value, the columns turned into Python lists once; per cable only tantivy's ``add_*``
+calls remain.
 
 Consistency. Every cable document carries ``file``, the lake-relative path of the Parquet file holding its
 row (files are immutable: a name is never reused for other bytes), and one ``meta`` document records the
@@ -65,36 +65,6 @@ OPEN_FILES = 256  # Parquet footers kept open for point lookups (files are immut
 # the columns a document is built from
 DOC_COLUMNS = ["reference_id", "canonical_id", "plusd_id", "subject", "body", "summary", "comment", "tags", "origin",
                "origin_name", "banner_post", "classification", "sent_at", "year", "references"]
-
-
-def _given(expr: str) -> str:
-    """A list of the SQL value ``expr`` when it is given (not null, not empty), else an empty list: tantivy's
-    JSON documents take no nulls."""
-    return f"list_filter([{expr}], lambda x: x IS NOT NULL AND CAST(x AS VARCHAR) <> '')"
-
-
-def _given_all(expr: str) -> str:
-    return f"list_filter({expr}, lambda x: x IS NOT NULL AND x <> '')"
-
-
-SENT_JSON = "strftime(sent, '%Y-%m-%dT%H:%M:%S.%fZ')"
-FIRST_ORIGIN = "coalesce(nullif(origin_name, ''), origin)"
-CLASSES = "CASE WHEN coalesce(cls, '') = '' THEN [] ELSE list_distinct(" + _given_all("[cls_f, cls_head_f]") + ") END"
-# one JSON document per row of the prepared batch (see _prepare)
-DOC_JSON_SQL = "SELECT to_json({" + ", ".join([
-    "key: key", "kind: 'cable'", "file: file", "row: row",
-    *(f"{n}: {_given(n)}" for n in ("subject", "body", "summary", "comment")),
-    "id: list_distinct(" + _given_all("[id1, id2, id3]") + ")",
-    "tag: " + _given_all("tags_f"),
-    "f_tag: " + _given_all("tags"),
-    "origin: list_distinct(" + _given_all("[origin1, origin2, origin3]") + ")",
-    "f_origin: " + _given(FIRST_ORIGIN),
-    "f_class: " + _given("cls"),
-    "classification: " + CLASSES,
-    "ref: " + _given_all("refs_f"),
-    "sent: " + _given(SENT_JSON),
-    "year: " + _given("year"),
-]) + "}) AS doc FROM prepared"
 
 
 def lake_version(lake: Path | str) -> str:
@@ -279,7 +249,8 @@ def _fold_lists(lists: pa.Array, child: str | None = None) -> pa.Array:
 
 
 def _prepare(batch: pa.Table, rel: str, first_row: int) -> pa.Table:
-    """The columns of ``DOC_JSON_SQL``: exact values folded, the row's file and position added."""
+    """The columns documents are made of: exact values folded (once per distinct value), the row's file and
+    position added."""
     cls = _column(batch, "classification")
     head = pc.list_element(pc.split_pattern(pc.fill_null(cls, ""), "//", max_splits=1), 0)
     return pa.table({
@@ -303,27 +274,65 @@ def _prepare(batch: pa.Table, rel: str, first_row: int) -> pa.Table:
     })
 
 
-def file_documents(store: str, rel: str) -> Iterator[list[str]]:
-    """The JSON documents of the rows of one ``cables`` file, a batch at a time, in file order."""
-    import duckdb
-
+def _batches(store: str, rel: str) -> Iterator[pa.Table]:
+    """The document columns of one ``cables`` file, about ``BATCH_ROWS`` rows at a time (row groups are small:
+    a DuckDB query per row group would cost more than its documents)."""
     from etl.lake import iter_file
     from etl.schema import cables_schema
 
-    con = duckdb.connect(":memory:")
-    try:
-        con.execute("SET TimeZone = 'UTC'")
-        con.execute("SET threads = 1")  # small batches; the index writer's threads use the other cores
-        first = 0
-        for batch in iter_file(store, rel, cables_schema(), columns=DOC_COLUMNS, batch_rows=BATCH_ROWS):
-            prepared = _prepare(batch, rel, first)
-            con.register("prepared", prepared)
-            docs = con.sql(DOC_JSON_SQL).to_arrow_table().column(0).to_pylist()
-            con.unregister("prepared")
-            first += batch.num_rows
-            yield docs
-    finally:
-        con.close()
+    parts: list[pa.Table] = []
+    for part in iter_file(store, rel, cables_schema(), columns=DOC_COLUMNS, batch_rows=BATCH_ROWS):
+        parts.append(part)
+        if sum(t.num_rows for t in parts) >= BATCH_ROWS:
+            yield pa.concat_tables(parts)
+            parts = []
+    if parts:
+        yield pa.concat_tables(parts)
+
+
+def _documents(prepared: pa.Table) -> Iterator[Any]:
+    """One tantivy document per row of a batch from :func:`_prepare`: columns to Python lists once, then only
+    the ``add_*`` calls per cable (building JSON for tantivy to parse cost more)."""
+    import tantivy as t
+
+    c = {name: prepared.column(name).to_pylist() for name in prepared.column_names}
+    for i, key in enumerate(c["key"]):
+        d = t.Document()
+        d.add_text("key", key)
+        d.add_text("kind", "cable")
+        d.add_text("file", c["file"][i])
+        d.add_integer("row", c["row"][i])
+        for name in ("subject", "body", "summary", "comment"):
+            if c[name][i]:
+                d.add_text(name, c[name][i])
+        for name, values in (("id", {c["id1"][i], c["id2"][i], c["id3"][i]}), ("tag", c["tags_f"][i] or ()),
+                             ("f_tag", c["tags"][i] or ()), ("ref", c["refs_f"][i] or ()),
+                             ("origin", {c["origin1"][i], c["origin2"][i], c["origin3"][i]})):
+            for v in values:
+                if v:
+                    d.add_text(name, v)
+        origin = c["origin_name"][i] or c["origin"][i]
+        if origin:
+            d.add_text("f_origin", origin)
+        if c["cls"][i]:
+            d.add_text("f_class", c["cls"][i])
+            for v in {c["cls_f"][i], c["cls_head_f"][i]}:
+                if v:
+                    d.add_text("classification", v)
+        sent = c["sent"][i]
+        if isinstance(sent, datetime):
+            d.add_date("sent", sent if sent.tzinfo else sent.replace(tzinfo=UTC))
+        if c["year"][i] is not None:
+            d.add_integer("year", int(c["year"][i]))
+        yield d
+
+
+def file_documents(store: str, rel: str) -> Iterator[list[Any]]:
+    """The documents of the rows of one ``cables`` file, a batch at a time, in file order."""
+    first = 0
+    for batch in _batches(store, rel):
+        yield list(_documents(_prepare(batch, rel, first)))
+        first += batch.num_rows
 
 
 # ------------------------------------------------------------------------------------ point lookups
@@ -502,7 +511,7 @@ def sync(lake: Path | str, *, rebuild: bool = False, heap: int = WRITER_HEAP, th
             added = 0
             for batch in file_documents(state.store, rel):
                 for doc in batch:
-                    writer.add_json(doc)
+                    writer.add_document(doc)
                 added += len(batch)
             if added != state.files[rel]:
                 raise RuntimeError(f"search index: {rel} should hold {state.files[rel]} rows but {added} were read")
