@@ -9,10 +9,17 @@ serials), plus a second file of ``--nightly`` other cables, then measures:
 * 20 typical queries from Python (word, phrase, boolean, prefix, fielded, date-ranged; facets and snippets
   on, 20 hits), repeated: median and p95;
 * the search and cable pages through ``cablelake serve`` (real HTTP on 127.0.0.1): p95 render time;
-* the index's size on disk against the cables' Parquet files.
+* the index's size on disk against the cables' Parquet files, on those rows and on a lake of the distinct real
+  seed cables once each (the built rows repeat ~2,400 seed texts, which sorted by id sit side by side, so zstd
+  packs their Parquet far better than real text: the real-text ratio is the one the target is about).
 
-    .venv/bin/python bench/search_bench.py --rows 50000      # moderate scale
-    .venv/bin/python bench/search_bench.py --rows 251287     # the issue's scale
+``--compare DIR`` runs the same measurements twice, back to back, each in its own processes: with the code
+of DIR (a checkout of the baseline, e.g. ``git worktree add /tmp/base main``) and with this checkout, and
+prints both side by side (``--code DIR`` is one such run).
+
+    .venv/bin/python bench/search_bench.py --rows 50000                      # moderate scale
+    .venv/bin/python bench/search_bench.py --rows 251287                     # the issue's scale
+    .venv/bin/python bench/search_bench.py --rows 50000 --compare /tmp/base  # baseline vs this checkout
 """
 
 from __future__ import annotations
@@ -21,19 +28,25 @@ import argparse
 import json
 import os
 import random
+import resource
 import statistics
 import subprocess
 import sys
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
+HERE = Path(__file__).resolve().parents[1]
+# the code measured: this checkout, or the one named by --code (its etl, server and pipeline)
+REPO = Path(sys.argv[sys.argv.index("--code") + 1]).resolve() if "--code" in sys.argv[:-1] else HERE
 sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "bench"))
-
+sys.path.insert(0, str(HERE / "bench"))
 from scale import _seed_rows, build_csv  # noqa: E402
+
+import etl  # noqa: E402,F401  (first: later imports of etl.* take the measured code's, whatever sys.path becomes)
 
 TARGETS = {"build_pct": 25.0, "nightly_s": 3.0, "query_p95_ms": 50.0, "page_p95_ms": 150.0, "size_pct": 60.0}
 
@@ -43,12 +56,23 @@ def _env(index: bool) -> dict[str, str]:
     return env
 
 
+def _cpu() -> float:
+    """CPU seconds of the finished child processes so far (user + system): steadier than wall time on a
+    machine shared with other work."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+LAST_CPU = [0.0]  # CPU seconds of the last _run
+
+
 def _run(args: list[str], index: bool = False) -> tuple[float, str]:
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), _cpu()
     out = subprocess.run([sys.executable, *args], cwd=REPO, env=_env(index), capture_output=True, text=True,
-                         check=False)
+                         check=False)  # cwd=REPO: ``-m etl.cli`` of the measured code
     if out.returncode != 0:
         raise SystemExit(f"{args}: {out.stderr[-3000:]}")
+    LAST_CPU[0] = _cpu() - c0
     return time.perf_counter() - t0, out.stdout
 
 
@@ -58,6 +82,7 @@ def _sync_in_process(lake: Path, rebuild: bool) -> dict[str, object]:
     wall, out = _run(["-c", code])
     res: dict[str, object] = json.loads(out.strip().splitlines()[-1])
     res["wall"] = wall
+    res["cpu"] = LAST_CPU[0]
     return res
 
 
@@ -107,17 +132,20 @@ def query_latency(lake: Path, queries: list[str], rounds: int) -> dict[str, obje
     for q in queries:  # warm: open the index, first catalog connection
         s.search(q)
     times: list[float] = []
+    cpu: list[float] = []
     per_query: dict[str, float] = {}
     totals: dict[str, int] = {}
     for _ in range(rounds):
         for q in queries:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             res = s.search(q, limit=20)
             dt = time.perf_counter() - t0
+            cpu.append(time.process_time() - c0)
             times.append(dt)
             per_query[q] = max(per_query.get(q, 0.0), dt)
             totals[q] = res.total
     return {"p50_ms": statistics.median(times) * 1000, "p95_ms": _p95(times) * 1000, "n": len(times),
+            "cpu_p95_ms": _p95(cpu) * 1000,
             "slowest": sorted(((round(v * 1000, 1), k) for k, v in per_query.items()), reverse=True)[:3],
             "hits": totals}
 
@@ -162,84 +190,165 @@ def page_latency(lake: Path, queries: list[str], rounds: int) -> dict[str, objec
             "pages": len(search_t) + len(cable_t)}
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--rows", type=int, default=50_000)
-    ap.add_argument("--nightly", type=int, default=1_000)
-    ap.add_argument("--rounds", type=int, default=5, help="repetitions of the query and page sets")
-    ap.add_argument("--work", type=Path, default=REPO / ".bench" / "search")
-    ap.add_argument("--corpus", type=Path,
-                    default=Path(os.environ.get("CABLELAKE_CORPUS", REPO.parent / "shared" / "corpus")))
-    ap.add_argument("--json", action="store_true")
-    ap.add_argument("--keep-lake", action="store_true",
-                    help="reuse the lake a previous run left in --work: skip the pipeline, build and nightly "
-                    "figures, measure size, queries and pages only")
-    args = ap.parse_args(argv)
+def _parquet_bytes(lake: Path) -> int:
+    from etl import catalog
+    from etl.lake import LakePaths
 
-    work = args.work
-    lake = work / "lake"
-    base_csv = work / f"cables-{args.rows}.csv"
-    new_csv = work / f"nightly-{args.rows}-{args.nightly}.csv"
-    print(f"search benchmark: {args.rows:,} cables (+{args.nightly:,} nightly), {os.cpu_count()} cores, "
-          f"load {_load()}", flush=True)
-    if args.keep_lake and lake.exists():
-        return _measure_reads(lake, args, {})
+    return sum(Path(f).stat().st_size for f in catalog.live_files(LakePaths(lake), "cables"))
+
+
+def real_text_size(csvs: Path, work: Path, seeds: list[list[str]]) -> dict[str, float]:
+    """Index size against the cables' Parquet on a lake of the distinct seed cables, each once."""
+    from etl.search import index_dir
+
+    csv = csvs / f"distinct-{len(seeds)}.csv"
+    if not csv.exists():
+        build_csv(csv, len(seeds), seeds)  # each seed once: distinct real texts
+    lake = work / "lake-real"
     if lake.exists():
         import shutil
 
         shutil.rmtree(lake)
-    if not base_csv.exists() or not new_csv.exists():
-        seeds, per_format = _seed_rows(args.corpus)
-        where = args.corpus if args.corpus.is_dir() else "the bundled sample (no corpus: 4 cables repeated)"
-        print(f"  seeds: {len(seeds):,} distinct cables from {where} {per_format}", flush=True)
-        if not base_csv.exists():
-            build_csv(base_csv, args.rows, seeds)
-        build_csv(new_csv, args.nightly, seeds, start=args.rows)
-
-    pipe_s, out = _run(["-m", "etl.cli", "run", str(base_csv), "--lake", str(lake), "--json"])
-    summary = json.loads(out)
-    print(f"  pipeline (index off)      {pipe_s:8.1f} s   {summary['lake_cables']:,} cables; load {_load()}", flush=True)
-    build = _sync_in_process(lake, rebuild=True)
-    build_s = float(build["seconds"])  # type: ignore[arg-type]
-    print(f"  index from scratch        {build_s:8.1f} s   {100 * build_s / pipe_s:5.1f} % of the pipeline "
-          f"(target <= {TARGETS['build_pct']:.0f} %; process wall {float(build['wall']):.1f} s, peak RSS {build['peak_rss_mib']} MiB; load {_load()})", flush=True)  # type: ignore[arg-type]
-
-    night_s, _ = _run(["-m", "etl.cli", "run", str(new_csv), "--lake", str(lake), "--json"])
-    upd = _sync_in_process(lake, rebuild=False)
-    upd_s = float(upd["seconds"])  # type: ignore[arg-type]
-    print(f"  nightly +{args.nightly:,} cables: pipeline {night_s:.1f} s; index update {upd_s:.2f} s "
-          f"(added {upd['added']}, deleted {upd['deleted']}; target <= {TARGETS['nightly_s']:.0f} s; load {_load()})",
-          flush=True)
-    return _measure_reads(lake, args, {"pipeline_s": pipe_s, "build": build, "nightly_pipeline_s": night_s,
-                                       "update": upd})
+    _run(["-m", "etl.cli", "run", str(csv), "--lake", str(lake), "--json"])
+    _sync_in_process(lake, rebuild=True)
+    parquet, index_bytes = _parquet_bytes(lake), _size(index_dir(lake))
+    return {"cables": len(seeds), "parquet_bytes": parquet, "index_bytes": index_bytes,
+            "pct": 100 * index_bytes / parquet}
 
 
 def _load() -> str:
     return "/".join(f"{v:.1f}" for v in os.getloadavg())
 
 
-def _measure_reads(lake: Path, args: argparse.Namespace, figures: dict[str, object]) -> int:
-    """Index size, query and page latency of the lake as it stands."""
-    from etl import catalog
-    from etl.lake import LakePaths
+def measure(args: argparse.Namespace) -> dict[str, object]:
+    work = args.work
+    lake = work / "lake"
+    if args.keep_lake and lake.exists():
+        print(f"search benchmark: the lake left in {work} (--keep-lake), load {_load()}", flush=True)
+        return measure_reads(lake, args, {"rows": args.rows, "code": str(REPO)})
+    if lake.exists():
+        import shutil
+
+        shutil.rmtree(lake)
+    csvs = args.csv_dir or work
+    base_csv = csvs / f"cables-{args.rows}.csv"
+    new_csv = csvs / f"nightly-{args.rows}-{args.nightly}.csv"
+    seeds, per_format = _seed_rows(args.corpus)
+    where = args.corpus if args.corpus.is_dir() else "the bundled sample (no corpus: 4 cables repeated)"
+    print(f"  seeds: {len(seeds):,} distinct cables from {where} {per_format}", flush=True)
+    if not base_csv.exists():
+        build_csv(base_csv, args.rows, seeds)
+    if not new_csv.exists():
+        build_csv(new_csv, args.nightly, seeds, start=args.rows)
+    real = real_text_size(csvs, work, seeds)
+
+    print(f"search benchmark: {args.rows:,} cables (+{args.nightly:,} nightly), {os.cpu_count()} cores, code {REPO}, "
+          f"load {_load()}", flush=True)
+    pipe_s, out = _run(["-m", "etl.cli", "run", str(base_csv), "--lake", str(lake), "--json"])
+    summary = json.loads(out)
+    # (no CPU figure for the pipeline: its worker processes are not all counted in the children's rusage)
+    print(f"  pipeline (index off)      {pipe_s:8.1f} s   {summary['lake_cables']:,} cables; load {_load()}", flush=True)
+    build = _sync_in_process(lake, rebuild=True)
+    build_s = float(build["seconds"])  # type: ignore[arg-type]
+    print(f"  index from scratch        {build_s:8.1f} s   {100 * build_s / pipe_s:5.1f} % of the pipeline "
+          f"(target <= {TARGETS['build_pct']:.0f} %; process wall {float(build['wall']):.1f} s; "  # type: ignore[arg-type]
+          f"CPU {float(build['cpu']):.1f} s, peak RSS {build['peak_rss_mib']} MiB; load {_load()})", flush=True)  # type: ignore[arg-type]
+
+    night_s, _ = _run(["-m", "etl.cli", "run", str(new_csv), "--lake", str(lake), "--json"])
+    upd = _sync_in_process(lake, rebuild=False)
+    upd_s = float(upd["seconds"])  # type: ignore[arg-type]
+    print(f"  nightly +{args.nightly:,} cables: pipeline {night_s:.1f} s; index update {upd_s:.2f} s "
+          f"(added {upd['added']}, deleted {upd['deleted']}; target <= {TARGETS['nightly_s']:.0f} s)", flush=True)
+    return measure_reads(lake, args, {
+        "rows": args.rows, "code": str(REPO), "pipeline_s": pipe_s, "build": build, "nightly_pipeline_s": night_s,
+        "update": upd, "real_size": real})
+
+
+def measure_reads(lake: Path, args: argparse.Namespace, figures: dict[str, object]) -> dict[str, object]:
+    """Index size, query and page latency of the lake as it stands (what --keep-lake measures alone)."""
     from etl.search import index_dir
 
-    parquet = sum(Path(f).stat().st_size for f in catalog.live_files(LakePaths(lake), "cables"))
+    parquet = _parquet_bytes(lake)
     index_bytes = _size(index_dir(lake))
     print(f"  index size                {index_bytes / 2**20:8.1f} MiB  {100 * index_bytes / parquet:5.1f} % of the "
           f"cables' Parquet ({parquet / 2**20:.1f} MiB; target <= {TARGETS['size_pct']:.0f} %)", flush=True)
+    real = figures.get("real_size")
+    if isinstance(real, dict):
+        print(f"  index size, real text     {real['index_bytes'] / 2**20:8.1f} MiB  {real['pct']:5.1f} % of the cables' "
+              f"Parquet ({real['parquet_bytes'] / 2**20:.1f} MiB, {real['cables']:,.0f} distinct corpus cables)",
+              flush=True)
 
     queries = typical_queries(lake)
     ql = query_latency(lake, queries, args.rounds)
     print(f"  20 typical queries        p50 {ql['p50_ms']:.1f} ms, p95 {ql['p95_ms']:.1f} ms over {ql['n']} searches "
-          f"(target p95 <= {TARGETS['query_p95_ms']:.0f} ms); slowest {ql['slowest']}; load {_load()}", flush=True)
+          f"(target p95 <= {TARGETS['query_p95_ms']:.0f} ms; CPU p95 {ql['cpu_p95_ms']:.1f} ms); slowest {ql['slowest']}; "
+          f"load {_load()}", flush=True)
     pl = page_latency(lake, queries, max(1, args.rounds // 2))
     print(f"  pages over HTTP           search p50 {pl['search_p50_ms']:.0f} / p95 {pl['search_p95_ms']:.0f} ms, "
           f"cable p50 {pl['cable_p50_ms']:.0f} / p95 {pl['cable_p95_ms']:.0f} ms "
           f"(target p95 <= {TARGETS['page_p95_ms']:.0f} ms; load {_load()})", flush=True)
+    return {**figures, "parquet_bytes": parquet, "index_bytes": index_bytes, "queries": ql, "pages": pl}
+
+
+FIGURES: tuple[tuple[str, Callable[[Any], float], str], ...] = (  # (label, how to get it from a measure() result, unit)
+    ("index build / pipeline", lambda r: 100 * float(r["build"]["seconds"]) / float(r["pipeline_s"]), "%"),
+    ("index build", lambda r: float(r["build"]["seconds"]), "s"),
+    ("pipeline (index off)", lambda r: float(r["pipeline_s"]), "s"),
+    ("index build, CPU", lambda r: float(r["build"]["cpu"]), "s"),
+    ("nightly index update", lambda r: float(r["update"]["seconds"]), "s"),
+    ("query p95", lambda r: float(r["queries"]["p95_ms"]), "ms"),
+    ("query p95, CPU", lambda r: float(r["queries"]["cpu_p95_ms"]), "ms"),
+    ("search page p95", lambda r: float(r["pages"]["search_p95_ms"]), "ms"),
+    ("cable page p95", lambda r: float(r["pages"]["cable_p95_ms"]), "ms"),
+    ("index / Parquet (built rows)", lambda r: 100 * r["index_bytes"] / r["parquet_bytes"], "%"),
+    ("index / Parquet (real text)", lambda r: float(r["real_size"]["pct"]), "%"),
+)
+
+
+def compare(args: argparse.Namespace) -> int:
+    """The measurements with the baseline's code, then with this checkout's, each in a child process."""
+    results = []
+    args.work.mkdir(parents=True, exist_ok=True)
+    for name, code in (("baseline", args.compare.resolve()), ("this", HERE)):
+        child = [sys.executable, str(HERE / "bench" / "search_bench.py"), "--rows", str(args.rows),
+                 "--nightly", str(args.nightly), "--rounds", str(args.rounds), "--work", str(args.work / name),
+                 "--corpus", str(args.corpus), "--code", str(code), "--json-out", str(args.work / f"{name}.json"),
+                 "--csv-dir", str(args.csv_dir or args.work)]
+        print(f"== {name}: {code}", flush=True)
+        subprocess.run(child, check=True)
+        results.append(json.loads((args.work / f"{name}.json").read_text()))
+    print(f"\n{'figure':32} {'baseline':>12} {'this':>12}")
+    for label, get, unit in FIGURES:
+        print(f"{label:32} {get(results[0]):10.1f} {unit:2} {get(results[1]):9.1f} {unit}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rows", type=int, default=50_000)
+    ap.add_argument("--nightly", type=int, default=1_000)
+    ap.add_argument("--rounds", type=int, default=5, help="repetitions of the query and page sets")
+    ap.add_argument("--work", type=Path, default=HERE / ".bench" / "search")
+    ap.add_argument("--corpus", type=Path,
+                    default=Path(os.environ.get("CABLELAKE_CORPUS", HERE.parent / "shared" / "corpus")))
+    ap.add_argument("--json", action="store_true")
+    ap.add_argument("--keep-lake", action="store_true",
+                    help="reuse the lake a previous run left in --work: skip the pipeline, build and nightly "
+                    "figures, measure size, queries and pages only")
+    ap.add_argument("--csv-dir", type=Path, help="where the built csv files are kept (default: --work)")
+    ap.add_argument("--json-out", type=Path, help="write the figures as JSON to this file")
+    ap.add_argument("--code", type=Path, help="measure the code of this checkout (default: this one)")
+    ap.add_argument("--compare", type=Path, metavar="DIR", help="baseline checkout: measure it, then this one")
+    args = ap.parse_args(argv)
+    args.work = args.work.resolve()  # the pipeline runs in the measured checkout's folder
+    args.csv_dir = args.csv_dir.resolve() if args.csv_dir else None
+    if args.compare is not None:
+        return compare(args)
+    res = measure(args)
     if args.json:
-        print(json.dumps({"rows": args.rows, **figures, "parquet_bytes": parquet, "index_bytes": index_bytes,
-                          "queries": ql, "pages": pl}, indent=2, default=str))
+        print(json.dumps(res, indent=2, default=str))
+    if args.json_out:
+        args.json_out.write_text(json.dumps(res, indent=2, default=str))
     return 0
 
 

@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from deltalake import CommitProperties
+from deltalake import CommitProperties, WriterProperties
 from deltalake import Transaction as AppTransaction
 
 from etl.lake import _delta
@@ -38,7 +38,7 @@ from etl.lake._merge import (
     set_also_seen_in,
     to_quarantine,
 )
-from etl.lake._store import LakePaths, Location
+from etl.lake._store import ROW_GROUP_ROWS, LakePaths, Location
 from etl.lake._txn import BATCH_ROWS, Transaction, check_schema, iter_file, read_file
 from etl.schema import schema, schema_version, to_table
 
@@ -544,7 +544,9 @@ def _optimize(loc: Location, table: str, version: int, props: CommitProperties) 
     dt = _delta.open_table(loc, table, version)
     assert dt is not None
     try:
-        dt.optimize.compact(commit_properties=props)
+        # the lake's own Parquet layout: zstd, small row groups (point lookups of search read one of them)
+        layout = WriterProperties(compression="ZSTD", max_row_group_size=ROW_GROUP_ROWS)  # = COMPRESSION
+        dt.optimize.compact(commit_properties=props, writer_properties=layout)
     except Exception as exc:  # delta-rs raises CommitFailedError, or a generic error on a lost race
         raise ConflictError(f"{table}: optimize lost a race ({exc})") from exc
     return dt.version()

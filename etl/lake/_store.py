@@ -26,6 +26,7 @@ QUARANTINE = "quarantine"
 RUNS = "runs"
 DUMPS = "dumps"
 COMPRESSION = "zstd"
+ROW_GROUP_ROWS = 256  # small row groups: a reader of one row (search snippets, the cable page) decodes few
 REMOTE_SCHEMES = ("s3", "s3a", "gs", "gcs", "az", "abfs", "abfss")
 
 
@@ -222,7 +223,7 @@ class ParquetSink:
     def write(self, table: pa.Table) -> None:
         assert self._writer is not None, "sink already closed"
         if table.num_rows:
-            self._writer.write_table(table)
+            self._writer.write_table(table, row_group_size=ROW_GROUP_ROWS)
             self.rows += table.num_rows
 
     def close(self) -> None:

@@ -2,63 +2,69 @@
 
 What is indexed: prose fields (subject, body, summary, comment) with English stemming and ASCII folding;
 exact fields (ids, TAGS, origin, classification, cited ids) as whole values, case-folded; the date sent
-(fast field, for ranges and sorting) and the year; raw-valued fast fields for facets. The fields a hit
-list shows are stored, and the body, zstd-compressed (snippets are cut from it: reading it back from the
-Parquet files through the catalog cost 100+ ms per page of hits). Summary and comment are indexed without
-positions: their words are in the body too, and phrases there are searched as all-the-words.
+(fast field, for ranges and sorting) and the year; raw-valued fast fields for facets. Only what a hit list
+shows is stored (id, subject, date, origin, classification, TAGS) plus where the row lives in the lake
+(``file``, ``row``): snippets and the cable page read the body/row back from that Parquet file by a point
+lookup (one small row group), so the index holds no copy of the text. Summary and comment are indexed
+without positions: their words are in the body too, and phrases there are searched as all-the-words.
 
-Consistency. Every cable document carries ``fp``, a fingerprint of its row (id, run, source copy, parser
-version), and one ``meta`` document records the lake version the index reflects. :func:`sync` compares the
-``(reference_id, fp)`` pairs of the ``cables`` view with the index's ``fp`` values and, in one tantivy
-commit, deletes what the lake no longer has (removed cables, replaced copies), adds what it lacks, and
-rewrites the meta document. A tantivy commit is atomic, so the recorded version and the documents always
-move together: a process killed at any moment leaves the previous commit, and the next :func:`sync`
-(the pipeline runs one after every publish and in its crash recovery) catches up from the diff. A search
-opens the index only when the recorded version is the lake's (see ``etl.search._search``).
+Documents are made a batch at a time: the rows of a Parquet file are read as Arrow columns, exact values
+folded per distinct value, the columns turned into Python lists once; per cable only tantivy's ``add_*``
+calls remain.
 
-The lake is read through two seams only: :func:`lake_version` (the lake's current version) and the
-``cables`` view of the DuckDB catalog.
+Consistency. Every cable document carries ``file``, the lake-relative path of the Parquet file holding its
+row (files are immutable: a name is never reused for other bytes), and one ``meta`` document records the
+lake version the index reflects and the live files of ``cables`` at that version (with their row counts).
+:func:`sync` compares that file list with the lake's current one (the add/remove actions between the two
+versions) and, in one tantivy commit, deletes the documents of removed files, adds the rows of added files
+and rewrites the meta document. A tantivy commit is atomic, so the recorded version, its file list and the
+documents always move together: a process killed at any moment leaves the previous commit, and the next
+:func:`sync` (the pipeline runs one after every publish and in its crash recovery) catches up from there.
+A search opens the index only when the recorded version is the lake's (see ``etl.search._search``), so the
+``file``/``row`` of every hit name the lake's current files.
+
+The lake is read through its commit record (version and live files, :func:`lake_state`) and its Parquet
+files (:func:`etl.lake.iter_file`, :func:`read_rows`).
 """
 
 from __future__ import annotations
 
+import bisect
 import json
 import logging
 import shutil
 import threading
 import time
 import unicodedata
-from collections.abc import Iterator
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from etl import catalog
 
 log = logging.getLogger(__name__)
 
 INDEX_DIR = "_search"
-SCHEMA_VERSION = "cablelake-search/4"
+SCHEMA_VERSION = "cablelake-search/5"
 META_KEY = "__meta__"
 PROSE = "en_fold"  # English: simple tokens, long ones dropped, lowercase, ASCII folding, Porter stemmer
 EXACT = "exact_fold"  # the whole value, lowercase, ASCII folding
 BATCH_ROWS = 2_000
 WRITER_HEAP = 256_000_000
+READ_THREADS = 4  # row groups read at once by a point lookup (pyarrow decodes without the GIL)
+OPEN_FILES = 256  # Parquet footers kept open for point lookups (files are immutable: safe to cache)
 
-# fingerprint of a cable row: changes when the lake keeps another copy or re-parses it
-FP_SQL = (  # 63 bits, a BIGINT: tantivy deletes by an i64 term reliably (not by a u64 past 2**63)
-    "CAST(hash(reference_id, run_id, source_sha256, source_uri, source_member, source_location, parser_version, "
-    "ingested_at) >> 1 AS BIGINT)"
-)
 # the columns a document is built from
-DOC_SQL = (
-    "reference_id, canonical_id, plusd_id, subject, body, summary, comment, tags, origin, origin_name, "
-    "banner_post, classification, sent_at, year, [r.reference_id for r in coalesce(\"references\", [])] AS refs, "
-    f"{FP_SQL} AS fp"
-)
+DOC_COLUMNS = ["reference_id", "canonical_id", "plusd_id", "subject", "body", "summary", "comment", "tags", "origin",
+               "origin_name", "banner_post", "classification", "sent_at", "year", "references"]
 
 
 def lake_version(lake: Path | str) -> str:
@@ -77,6 +83,32 @@ def lake_version(lake: Path | str) -> str:
     import hashlib
 
     return "files:" + hashlib.sha256(json.dumps(stamp).encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class LakeState:
+    """One version of the lake as the index sees it: its version and the live files of ``cables``."""
+
+    version: str
+    files: dict[str, int]  # lake-relative path -> rows
+    store: str  # where those paths are read from (the lake's folder or URI)
+
+    @property
+    def rows(self) -> int:
+        return sum(self.files.values())
+
+
+def lake_state(lake: Path | str) -> LakeState:
+    """The lake's current version and its ``cables`` files, read from one commit record."""
+    from etl.lake import LakePaths, is_lake, read_current
+
+    paths = LakePaths(Path(lake))
+    if is_lake(paths.lake):
+        commit = read_current(paths.lake)
+        return LakeState(f"v{commit.token()}", {f.path: f.rows for f in commit.files("cables")}, paths.lake)
+    files = {Path(f).resolve().relative_to(paths.root.resolve()).as_posix(): pq.read_metadata(f).num_rows
+             for f in catalog.live_files(paths, "cables")}
+    return LakeState(lake_version(lake), files, str(paths.root))
 
 
 def index_dir(lake: Path | str) -> Path:
@@ -133,11 +165,11 @@ def build_schema() -> Any:
     b = t.SchemaBuilder()
     b.add_text_field("key", stored=True, tokenizer_name="raw")  # reference_id, the document key
     b.add_text_field("kind", tokenizer_name="raw")  # "cable" or "meta"
-    b.add_integer_field("fp", indexed=True, fast=True)
+    b.add_text_field("file", stored=True, tokenizer_name="raw", index_option="basic")  # Parquet file of the row
+    b.add_integer_field("row", stored=True)  # the row's position in that file
     b.add_text_field("meta", stored=True, tokenizer_name="raw")
     b.add_text_field("subject", stored=True, tokenizer_name=PROSE)
     b.add_text_field("body", stored=False, tokenizer_name=PROSE)
-    b.add_bytes_field("body_z", stored=True)  # the body, zstd: what snippets are cut from
     for name in ("summary", "comment"):  # their words are in the body too: no positions (no phrases) here
         b.add_text_field(name, stored=False, tokenizer_name=PROSE, index_option="freq")
     for name in ("id", "tag", "origin", "classification", "ref"):
@@ -198,69 +230,197 @@ def read_meta(index: Any) -> dict[str, Any]:
 # -------------------------------------------------------------------------------------------- documents
 
 
-def _doc(row: dict[str, Any]) -> Any:
+def _column(table: pa.Table, name: str) -> pa.Array:
+    col = table.column(name)
+    return col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+
+
+def fold_array(values: pa.Array) -> pa.Array:
+    """:func:`fold` of each string (None stays None), computed once per distinct value."""
+    distinct = pc.unique(values)
+    folded = pa.array([None if v is None else fold(v) for v in distinct.to_pylist()], pa.string())
+    return pc.take(folded, pc.index_in(values, value_set=distinct))
+
+
+def _fold_lists(lists: pa.Array, child: str | None = None) -> pa.Array:
+    """:func:`fold` of every string of a list column (of the struct field ``child`` for a list of structs)."""
+    values = lists.values if child is None else lists.values.field(child)
+    return pa.ListArray.from_arrays(lists.offsets, fold_array(values), mask=lists.is_null())
+
+
+def _prepare(batch: pa.Table, rel: str, first_row: int) -> pa.Table:
+    """The columns documents are made of: exact values folded (once per distinct value), the row's file and
+    position added."""
+    cls = _column(batch, "classification")
+    head = pc.list_element(pc.split_pattern(pc.fill_null(cls, ""), "//", max_splits=1), 0)
+    return pa.table({
+        "key": _column(batch, "reference_id"),
+        "file": pa.repeat(rel, batch.num_rows).cast(pa.string()) if batch.num_rows else pa.array([], pa.string()),
+        "row": pa.array(range(first_row, first_row + batch.num_rows), pa.int64()),
+        **{n: _column(batch, n) for n in ("subject", "body", "summary", "comment", "tags", "origin_name", "year")},
+        "id1": fold_array(_column(batch, "reference_id")),
+        "id2": fold_array(_column(batch, "canonical_id")),
+        "id3": fold_array(_column(batch, "plusd_id")),
+        "tags_f": _fold_lists(_column(batch, "tags")),
+        "origin": _column(batch, "origin"),
+        "origin1": fold_array(_column(batch, "origin")),
+        "origin2": fold_array(_column(batch, "origin_name")),
+        "origin3": fold_array(_column(batch, "banner_post")),
+        "cls": cls,
+        "cls_f": fold_array(cls),
+        "cls_head_f": fold_array(head),
+        "refs_f": _fold_lists(_column(batch, "references"), "reference_id"),
+        "sent": _column(batch, "sent_at"),
+    })
+
+
+def _batches(store: str, rel: str) -> Iterator[pa.Table]:
+    """The document columns of one ``cables`` file, about ``BATCH_ROWS`` rows at a time (row groups are small:
+    a DuckDB query per row group would cost more than its documents)."""
+    from etl.lake import iter_file
+    from etl.schema import cables_schema
+
+    parts: list[pa.Table] = []
+    for part in iter_file(store, rel, cables_schema(), columns=DOC_COLUMNS, batch_rows=BATCH_ROWS):
+        parts.append(part)
+        if sum(t.num_rows for t in parts) >= BATCH_ROWS:
+            yield pa.concat_tables(parts)
+            parts = []
+    if parts:
+        yield pa.concat_tables(parts)
+
+
+def _documents(prepared: pa.Table) -> Iterator[Any]:
+    """One tantivy document per row of a batch from :func:`_prepare`: columns to Python lists once, then only
+    the ``add_*`` calls per cable (building JSON for tantivy to parse cost more)."""
     import tantivy as t
 
-    d = t.Document()
-    rid = row["reference_id"]
-    d.add_text("key", rid)
-    d.add_text("kind", "cable")
-    d.add_integer("fp", int(row["fp"]))
-    for name in ("subject", "body", "summary", "comment"):
-        if row.get(name):
-            d.add_text(name, row[name])
-    if row.get("body"):
-        d.add_bytes("body_z", pack(row["body"]))
-    for v in {rid, row.get("canonical_id"), row.get("plusd_id")}:
-        if v:
-            d.add_text("id", fold(v))
-    for tag in row.get("tags") or []:
-        if tag:
-            d.add_text("tag", fold(tag))
-            d.add_text("f_tag", tag)
-    for v in {row.get("origin"), row.get("origin_name"), row.get("banner_post")}:
-        if v:
-            d.add_text("origin", fold(v))
-    origin = row.get("origin_name") or row.get("origin")
-    if origin:
-        d.add_text("f_origin", origin)
-    cls = row.get("classification")
-    if cls:
-        d.add_text("f_class", cls)
-        for v in {cls, cls.split("//")[0]}:
-            d.add_text("classification", fold(v))
-    for ref in row.get("refs") or []:
-        if ref:
-            d.add_text("ref", fold(ref))
-    sent = row.get("sent_at")
-    if isinstance(sent, datetime):
-        d.add_date("sent", sent if sent.tzinfo else sent.replace(tzinfo=UTC))
-    if row.get("year") is not None:
-        d.add_integer("year", int(row["year"]))
-    return d
+    c = {name: prepared.column(name).to_pylist() for name in prepared.column_names}
+    for i, key in enumerate(c["key"]):
+        d = t.Document()
+        d.add_text("key", key)
+        d.add_text("kind", "cable")
+        d.add_text("file", c["file"][i])
+        d.add_integer("row", c["row"][i])
+        for name in ("subject", "body", "summary", "comment"):
+            if c[name][i]:
+                d.add_text(name, c[name][i])
+        for name, values in (("id", {c["id1"][i], c["id2"][i], c["id3"][i]}), ("tag", c["tags_f"][i] or ()),
+                             ("f_tag", c["tags"][i] or ()), ("ref", c["refs_f"][i] or ()),
+                             ("origin", {c["origin1"][i], c["origin2"][i], c["origin3"][i]})):
+            for v in values:
+                if v:
+                    d.add_text(name, v)
+        origin = c["origin_name"][i] or c["origin"][i]
+        if origin:
+            d.add_text("f_origin", origin)
+        if c["cls"][i]:
+            d.add_text("f_class", c["cls"][i])
+            for v in {c["cls_f"][i], c["cls_head_f"][i]}:
+                if v:
+                    d.add_text("classification", v)
+        sent = c["sent"][i]
+        if isinstance(sent, datetime):
+            d.add_date("sent", sent if sent.tzinfo else sent.replace(tzinfo=UTC))
+        if c["year"][i] is not None:
+            d.add_integer("year", int(c["year"][i]))
+        yield d
 
 
-_PACKERS = threading.local()
+def file_documents(store: str, rel: str) -> Iterator[list[Any]]:
+    """The documents of the rows of one ``cables`` file, a batch at a time, in file order."""
+    first = 0
+    for batch in _batches(store, rel):
+        yield list(_documents(_prepare(batch, rel, first)))
+        first += batch.num_rows
 
 
-def pack(text: str) -> bytes:
-    """A stored body: zstd (about 45 % of the text on real cables; tantivy's own lz4 store keeps about 63 %). One
-    compressor per thread: making one costs more than compressing a cable."""
-    c = getattr(_PACKERS, "c", None)
-    if c is None:
-        import zstandard
+# ------------------------------------------------------------------------------------ point lookups
 
-        c = _PACKERS.c = zstandard.ZstdCompressor(level=1)  # level 3 packs 1 % smaller, 1.5x slower
-    out: bytes = c.compress(text.encode("utf-8"))
+
+@dataclass
+class _OpenFile:
+    pf: pq.ParquetFile
+    starts: list[int]  # the first row of each row group
+    leaves: dict[str, list[int]]  # column -> its Parquet (leaf) column indices
+    lock: threading.Lock = field(default_factory=threading.Lock)  # one read of the file at a time
+
+    def read(self, group: int, columns: list[str]) -> pa.Table:
+        indices = [i for c in columns for i in self.leaves.get(c, [])]  # resolved once per file, not per read
+        with self.lock:
+            out: pa.Table = self.pf.reader.read_row_group(group, column_indices=indices)
+        return out
+
+
+class _Footers:
+    """Open Parquet files by lake-relative path, the most recently used kept (their footers parsed once)."""
+
+    def __init__(self, size: int = OPEN_FILES) -> None:
+        self.size = size
+        self._files: OrderedDict[tuple[str, str], _OpenFile] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, store: str, rel: str) -> _OpenFile:
+        key = (store, rel)
+        with self._lock:
+            got = self._files.get(key)
+            if got is not None:
+                self._files.move_to_end(key)
+                return got
+        from etl.lake._store import Location
+
+        loc = Location.of(store)
+        pf = pq.ParquetFile(loc.fs.open_input_file(loc.path(rel)))
+        starts, n = [], 0
+        for i in range(pf.metadata.num_row_groups):
+            starts.append(n)
+            n += pf.metadata.row_group(i).num_rows
+        leaves: dict[str, list[int]] = {}
+        for i in range(pf.metadata.num_columns):
+            leaves.setdefault(pf.metadata.schema.column(i).path.split(".")[0], []).append(i)
+        opened = _OpenFile(pf, starts, leaves)
+        with self._lock:
+            self._files[key] = opened
+            while len(self._files) > self.size:
+                self._files.popitem(last=False)
+        return opened
+
+
+_FOOTERS = _Footers()
+_READERS = ThreadPoolExecutor(max_workers=READ_THREADS, thread_name_prefix="cablelake-rows")
+
+
+def read_rows(store: str, places: Iterable[tuple[str, int]], columns: list[str] | None = None
+              ) -> dict[tuple[str, int], dict[str, Any]]:
+    """The rows at ``(file, row)`` places (as the index names them) as dicts of ``columns`` (all the cables
+    columns when None; ``year`` from the file's partition folder, columns a file lacks as None). Only the
+    row groups holding them are read (``ROW_GROUP_ROWS`` rows each, see etl.lake), several at once."""
+    from etl.lake._delta import partition_of
+    from etl.schema import cables_schema
+
+    names = list(columns) if columns is not None else list(cables_schema().names)
+    wanted: dict[tuple[str, int], list[int]] = {}
+    for rel, row in places:
+        group = bisect.bisect_right(_FOOTERS.get(store, rel).starts, row) - 1
+        wanted.setdefault((rel, group), []).append(row)
+
+    def read(rel: str, group: int, rows: list[int]) -> list[dict[str, Any]]:
+        f = _FOOTERS.get(store, rel)
+        table = f.read(group, names)
+        picked: list[dict[str, Any]] = table.take(pa.array([r - f.starts[group] for r in rows], pa.int64())).to_pylist()
+        return picked
+
+    jobs = {key: _READERS.submit(read, *key, rows) for key, rows in wanted.items()}
+    out: dict[tuple[str, int], dict[str, Any]] = {}
+    for (rel, group), job in jobs.items():
+        year = partition_of(rel)
+        for row, values in zip(wanted[(rel, group)], job.result(), strict=True):
+            full = dict.fromkeys(names)
+            full.update(values)
+            if "year" in full and year is not None:
+                full["year"] = year
+            out[(rel, row)] = full
     return out
-
-
-def unpack(blob: bytes | None) -> str:
-    if not blob:
-        return ""
-    import zstandard
-
-    return zstandard.ZstdDecompressor().decompress(blob).decode("utf-8")
 
 
 def _meta_doc(meta: dict[str, Any]) -> Any:
@@ -290,53 +450,12 @@ class SyncResult:
         return dict(self.__dict__)
 
 
-def index_fps(index: Any) -> set[int]:
-    """The ``fp`` of every cable document of the index's last commit."""
-    import tantivy as t
-
-    index.reload()
-    searcher = index.searcher()
-    n = searcher.num_docs
-    if n == 0:
-        return set()
-    q = t.Query.term_query(index.schema, "kind", "cable")
-    res = searcher.search(q, n, count=False)
-    return {int(v) for v in searcher.fast_field_values("fp", [a for _, a in res.hits]) if v is not None}
-
-
-def _lake_pairs(con: Any) -> pa.Table:
-    return con.sql(f"SELECT reference_id, run_id, {FP_SQL} AS fp FROM cables").to_arrow_table()
-
-
-def _rows_for(con: Any, fps: set[int], runs: set[str]) -> Iterator[list[dict[str, Any]]]:
-    """The document columns of the rows whose fingerprint is in ``fps``, in batches (filtered on run_id
-    first, which lets Parquet statistics skip the row groups of other runs)."""
-    if not fps:
-        return
-    con.register("__search_fps", pa.table({"fp": pa.array(sorted(fps), pa.int64())}))
-    con.register("__search_runs", pa.table({"run_id": pa.array(sorted(runs), pa.string())}))
-    try:
-        reader = con.sql(
-            f"SELECT {DOC_SQL} FROM cables WHERE run_id IN (SELECT run_id FROM __search_runs) "
-            f"AND {FP_SQL} IN (SELECT fp FROM __search_fps)"
-        ).to_arrow_reader(BATCH_ROWS)
-        for batch in reader:
-            yield batch.to_pylist()
-    finally:
-        con.unregister("__search_fps")
-        con.unregister("__search_runs")
-
-
-def _snapshot(lake: Path) -> tuple[str, Any]:
-    """(version, catalog connection) of one and the same lake version (retried if a publish slips between)."""
-    for _ in range(20):
-        before = lake_version(lake)
-        con = catalog.connect(lake, read_only=True)
-        if lake_version(lake) == before:
-            return before, con
-        con.close()
-        time.sleep(0.05)
-    raise RuntimeError(f"the lake at {lake} keeps changing; cannot index a stable version")
+def _indexed_files(index: Any | None, meta: dict[str, Any]) -> dict[str, int] | None:
+    """The files the index's last commit reflects (None: no usable index, rebuild)."""
+    files = meta.get("files") if index is not None and meta.get("schema") == SCHEMA_VERSION else None
+    if not isinstance(files, dict):
+        return None
+    return {str(k): int(v) for k, v in files.items()}
 
 
 def sync(lake: Path | str, *, rebuild: bool = False, heap: int = WRITER_HEAP, threads: int = 0) -> SyncResult:
@@ -349,15 +468,14 @@ def sync(lake: Path | str, *, rebuild: bool = False, heap: int = WRITER_HEAP, th
     root = Path(lake)
     path = index_dir(root)
     index = None if rebuild else open_index(path)
-    meta = {}
+    meta: dict[str, Any] = {}
     if index is not None:
         try:
             meta = read_meta(index)
         except (OSError, ValueError) as exc:
             log.warning("search index at %s unreadable (%s): rebuilding", path, exc)
             index = None
-        if meta.get("schema") != SCHEMA_VERSION:
-            index = None
+    have = _indexed_files(index, meta)
     phases: dict[str, float] = {}
     mark = time.perf_counter()
 
@@ -367,64 +485,59 @@ def sync(lake: Path | str, *, rebuild: bool = False, heap: int = WRITER_HEAP, th
         phases[name] = round(now - mark, 3)
         mark = now
 
-    version, con = _snapshot(root)
+    state = lake_state(root)
+    if have is not None and meta.get("version") == state.version:
+        return SyncResult(state.version, "current", docs=int(meta.get("docs", 0)), seconds=time.perf_counter() - t0)
+    operation = "update"
+    if have is None:
+        operation = "rebuild"
+        if path.exists():
+            shutil.rmtree(path)
+        index = create_index(path)
+        have = {}
+    assert index is not None
+    # files are immutable: a file in both lists holds the same rows; the others are the add/remove actions
+    # of the commits between the index's version and the lake's
+    drop = sorted(set(have) - set(state.files))
+    add = sorted(set(state.files) - set(have))
+    phase("open")
+    writer = index.writer(heap, threads)
     try:
-        if index is not None and meta.get("version") == version:
-            return SyncResult(version, "current", docs=int(meta.get("docs", 0)), seconds=time.perf_counter() - t0)
-        operation = "update"
-        if index is None:
-            operation = "rebuild"
-            if path.exists():
-                shutil.rmtree(path)
-            index = create_index(path)
-            have: set[int] = set()
-        else:
-            have = index_fps(index)
-        phase("open")
-        pairs = _lake_pairs(con)
-        fps = pairs.column("fp").to_pylist()
-        want = set(fps)
-        add = want - have
-        drop = have - want
-        runs = {r for r, f in zip(pairs.column("run_id").to_pylist(), fps, strict=True) if f in add}
-        phase("diff")
-        writer = index.writer(heap, threads)
-        try:
-            if operation == "rebuild":
-                writer.delete_all_documents()
-            for fp in drop:
-                writer.delete_documents_by_term("fp", fp)
+        if operation == "rebuild":
+            writer.delete_all_documents()
+        for rel in drop:
+            writer.delete_documents_by_term("file", rel)
+        for rel in add:
             added = 0
-            for batch in _rows_for(con, add, runs):
-                for row in batch:
-                    writer.add_document(_doc(row))
+            for batch in file_documents(state.store, rel):
+                for doc in batch:
+                    writer.add_document(doc)
                 added += len(batch)
-            if added != len(add):
-                raise RuntimeError(f"search index: {len(add)} rows to add but the catalog gave {added}")
-            phase("read+add")
-            writer.delete_documents_by_term("key", META_KEY)
-            docs = len(want)
-            writer.add_document(_meta_doc({"schema": SCHEMA_VERSION, "version": version, "docs": docs,
-                                           "synced_at": datetime.now(UTC).isoformat()}))
-            writer.commit()
-            phase("commit")
-            writer.wait_merging_threads()
-            phase("merge")
-        except BaseException:
-            writer.rollback()
-            raise
-    finally:
-        con.close()
+            if added != state.files[rel]:
+                raise RuntimeError(f"search index: {rel} should hold {state.files[rel]} rows but {added} were read")
+        phase("read+add")
+        writer.delete_documents_by_term("key", META_KEY)
+        docs = state.rows
+        writer.add_document(_meta_doc({"schema": SCHEMA_VERSION, "version": state.version, "docs": docs,
+                                       "files": state.files, "synced_at": datetime.now(UTC).isoformat()}))
+        writer.commit()
+        phase("commit")
+        writer.wait_merging_threads()
+        phase("merge")
+    except BaseException:
+        writer.rollback()
+        raise
     index.reload()
     have_now = _count_cables(index)
-    if have_now != docs:  # never expected: the diff went wrong somewhere, so start over rather than lie
+    if have_now != docs:  # never expected: the file lists went wrong somewhere, so start over rather than lie
         log.warning("search index holds %d cables, the lake %d: rebuilding", have_now, docs)
         if operation != "rebuild":
             return sync(root, rebuild=True, heap=heap, threads=threads)
         raise RuntimeError(f"search index rebuilt with {have_now} cables but the lake has {docs}")
     _gc(index, path)
     phase("gc")
-    res = SyncResult(version, operation, added=len(add), deleted=len(drop), docs=docs,
+    res = SyncResult(state.version, operation, added=sum(state.files[f] for f in add),
+                     deleted=sum(have[f] for f in drop), docs=docs,
                      seconds=round(time.perf_counter() - t0, 3), phases=phases)
     log.info("search index %s", res.to_dict())
     return res

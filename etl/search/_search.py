@@ -21,8 +21,8 @@ from etl.search._index import (
     lake_version,
     open_index,
     read_meta,
+    read_rows,
     sync,
-    unpack,
 )
 from etl.search._query import QueryError, Translator, highlight_terms, parse
 
@@ -67,7 +67,8 @@ class Hit:
     tags: list[str]
     snippet: str = ""  # plain text fragment
     highlights: list[tuple[int, int]] = field(default_factory=list)  # [start, end) in snippet
-    body: str = field(default="", repr=False)  # what snippets are cut from (not part of to_dict)
+    file: str = field(default="", repr=False)  # where the row is in the lake (lake-relative Parquet file)
+    row: int = field(default=-1, repr=False)  # and its position in that file (not part of to_dict)
 
     def snippet_marked(self, left: str = "**", right: str = "**") -> str:
         """The snippet with the hit words between ``left`` and ``right``."""
@@ -213,11 +214,13 @@ class Searcher:
             classification=d.get_first("f_class"),
             subject=d.get_first("subject"),
             tags=[str(x) for x in d.get_all("f_tag")],
-            body=unpack(d.get_first("body_z")),
+            file=str(d.get_first("file") or ""),
+            row=int(d.get_first("row") or 0),
         )
 
     def _snippets(self, index: Any, searcher: Any, q: Any, hits: list[Hit], tree: Any) -> None:
-        """Cut each hit's snippet from its body (stored in the index: no second read of the lake).
+        """Cut each hit's snippet from its body, read from the lake by a point lookup (the row group of the
+        file and row the index names; the index keeps no copy of the text).
 
         tantivy's snippet generator tokenizes all the text it is given, which costs milliseconds on a long
         cable: it is given a window around the first place a query word seems to be (found with a regex
@@ -237,8 +240,9 @@ class Searcher:
             frag = snip.fragment()
             return frag, _char_ranges(frag, [(r.start, r.end) for r in snip.highlighted()])
 
+        bodies = self.rows(hits, ["body"])
         for h in hits:
-            body = h.body
+            body = bodies.get((h.file, h.row), {}).get("body") or ""
             if not body:
                 continue
             start = _FIRST_PARA.search(body)
@@ -261,6 +265,12 @@ class Searcher:
                 h.snippet = " ".join(paras[: SNIPPET_CHARS * 2].split())[:SNIPPET_CHARS]
             # snippets are for reading: collapse the telegram's line breaks (offsets move with them)
             h.snippet, h.highlights = _squeeze(h.snippet, h.highlights)
+
+    def rows(self, hits: list[Hit], columns: list[str] | None = None) -> dict[tuple[str, int], dict[str, Any]]:
+        """The lake rows of ``hits`` (``columns`` of them; all when None), by ``(file, row)``."""
+        from etl.lake import LakePaths
+
+        return read_rows(LakePaths(self.lake).lake, [(h.file, h.row) for h in hits if h.file], columns)
 
     @staticmethod
     def _facets(searcher: Any, q: Any) -> dict[str, list[tuple[str, int]]]:

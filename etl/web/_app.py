@@ -155,7 +155,7 @@ class ReadingRoom:
     async def cable_page(self, request: Request) -> Response:
         rid = request.path_params["rid"]
         try:
-            cab = await self._bounded(lambda: _data.cable(self.cursor(), self.searcher, rid))
+            cab = await self._bounded(lambda: _data.cable(self.searcher, rid))
         except SearchUnavailable as exc:
             raise HTTPException(503, str(exc)) from None
         if cab is None:

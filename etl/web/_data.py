@@ -1,4 +1,4 @@
-"""What the reading room's pages show, read from the catalog (``cables``, ``quarantine``) and the index."""
+"""What the reading room's pages show: the quarantine from the catalog, a cable from the index and the row's file."""
 
 from __future__ import annotations
 
@@ -58,21 +58,20 @@ def _mark(text: str, summary: str | None, comment: str | None) -> str:
     return ""
 
 
-def cable(con: Any, searcher: Searcher, rid: str) -> Cable | None:
-    """The cable page's data, None when the lake has no cable ``rid``."""
+def cable(searcher: Searcher, rid: str) -> Cable | None:
+    """The cable page's data, None when the lake has no cable ``rid`` (read from the index and the row's file,
+    not through the catalog)."""
     if not ID_RE.match(rid):
         return None
-    year = None
     found = searcher.search(f'id:"{rid}"', limit=1, facets=False, snippets=False)
-    if found.hits:  # the index knows its year: lets DuckDB read one partition
-        rid, year = found.hits[0].reference_id, found.hits[0].year
-    where = "reference_id = ?" + (" AND year = ?" if year is not None else "")
-    cur = con.execute(f"SELECT * FROM cables WHERE {where} LIMIT 1", [rid] + ([year] if year is not None else []))
-    names = [d[0] for d in cur.description or []]
-    got = cur.fetchone()
-    if got is None:
+    if not found.hits:
         return None
-    row = dict(zip(names, got, strict=True))
+    top = found.hits[0]  # the index names the row's file and position: read that row group only
+    row = searcher.rows([top]).get((top.file, top.row))
+    if row is None or row.get("reference_id") != top.reference_id:
+        return None
+    rid = top.reference_id
+    names = list(row)
     docs = column_docs("cables")
     header = [(n, _plain(row[n]), docs.get(n, "")) for n in names
               if n not in _OWN_SECTION and n not in LINEAGE and row[n] not in (None, [], "")]

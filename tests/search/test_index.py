@@ -85,6 +85,32 @@ def test_sync_is_incremental(tmp_path: Path) -> None:
     assert check(lake)["current"]
 
 
+def test_sync_follows_compaction(tmp_path: Path) -> None:
+    """A compaction rewrites files: the index drops the documents of the old files, indexes the rows of the new
+    ones, and every hit's file/row then names that hit's row (snippets and the cable page read it)."""
+    from etl.lake import compact, read_current
+
+    lake = search_lake(tmp_path)
+    (tmp_path / "in" / "new.txt").write_text(telegram(
+        "ROME", 6, 2009, 2, 2, tags="PREL IT", subject="ROME NOTE", paragraphs=["Darfur pasta diplomacy."]))
+    run([str(tmp_path / "in")], lake)
+    before = {f.path for f in read_current(lake).files("cables")}
+    assert compact(lake, "compact-test", force=True)["merged"]  # the lake stage alone: the index is now behind
+    assert not check(lake)["current"]
+    after = {f.path for f in read_current(lake).files("cables")}
+    assert before - after and after - before  # files were rewritten
+    res = sync(lake)
+    assert res.operation == "update" and res.deleted == res.added > 0
+    assert index_ids(lake) == cables_ids(lake) == all_hits(lake)
+    s = Searcher(lake)
+    hits = s.search("darfur", limit=50).hits
+    assert {h.reference_id for h in hits} >= {"09ROME6", "09TUNIS300"}
+    assert all(h.file in after for h in hits)
+    rows = s.rows(hits, ["reference_id", "subject"])
+    assert [rows[(h.file, h.row)]["reference_id"] for h in hits] == [h.reference_id for h in hits]
+    assert all("darfur" in h.snippet.lower() for h in hits)
+
+
 def test_search_repairs_an_index_left_behind(tmp_path: Path) -> None:
     """What a kill between the lake's commit and the index's leaves: the index one version behind."""
     lake = search_lake(tmp_path)
