@@ -45,17 +45,17 @@ def _mid_line_paras(body: str, start: int) -> list[re.Match[str]]:
             k -= 1
         # cheap test first: a "." or ")" right before (blanks aside), a digit before that
         nb = _NUM_BEFORE_PAREN.search(body, j, i) if k > j and body[k] in ".)" and body[k - 1].isdigit() else None
-        if nb:
+        if nb and _mid_line(body, nb.start()):  # most are paragraphs at a line start: no regex for them
             m = _PARA_MID.match(body, nb.start())
-            if m and _mid_line(body, m):
+            if m:
                 out.append(m)
         i = body.find("(", i + 1)
     return out
 
 
-def _mid_line(body: str, m: re.Match[str]) -> bool:
-    """Whitespace (not a line start) before the number, and a character that is not a digit before that."""
-    i = m.start() - 1
+def _mid_line(body: str, at: int) -> bool:
+    """Whitespace (not a line start) before the number at ``at``, and a character that is not a digit before that."""
+    i = at - 1
     if i < 0 or body[i] not in " \t":
         return False
     while i >= 0 and body[i] in " \t":
@@ -176,15 +176,16 @@ def paragraphs(body: str, start: int = 0) -> list[dict[str, object]]:
             starts.append(m)
             expect = n + 1
     if not starts:
+        unnumbered = _pairs(list(line_matches(_UNNUMBERED, body, "(", start)), len(body))
         return [
-            {"number": None, "portion_mark": _mark(m.group("mark")), "text": _para_text(body, m.end(), nxt)}
-            for m, nxt in _pairs(list(_UNNUMBERED.finditer(body, start)), len(body))
+            {"number": None, "portion_mark": _mark(m.group("mark")), "text": text}
+            for (m, _), text in zip(unnumbered, _para_texts(body, [(m.end(), nxt) for m, nxt in unnumbered]), strict=True)
         ]
-    rules, plain = _has_rule(body), plain_spaces(body)
+    pairs = _pairs(starts, len(body))
+    texts = _para_texts(body, [(m.end(), nxt) for m, nxt in pairs])
     return [
-        {"number": int(m.group("num")), "portion_mark": _mark(m.group("mark") or _group(m, "mark1")),
-         "text": _para_text(body, m.end(), nxt, rules, plain)}
-        for m, nxt in _pairs(starts, len(body))
+        {"number": int(m.group("num")), "portion_mark": _mark(m.group("mark") or _group(m, "mark1")), "text": text}
+        for (m, _), text in zip(pairs, texts, strict=True)
     ]
 
 
@@ -217,11 +218,18 @@ def _has_rule(body: str) -> bool:
     return "---" in body or "===" in body or "___" in body
 
 
-def _para_text(body: str, start: int, end: int, rules: bool = True, plain: bool = False) -> str:
-    text = body[start:end]
-    if rules and _has_rule(text):
-        text = line_sub(_RULE, " ", text, _RULE_FIRST)
-    return squash(text, plain)
+def _para_texts(body: str, spans: list[tuple[int, int]]) -> list[str]:
+    """The squashed text of each ``body[start:end]`` (rule lines dropped). Rule lines are looked for only in the
+    spans that hold a rule's characters; with plain spaces, all spans are squashed in one pass (joined by a NUL,
+    which no run of spaces crosses)."""
+    pieces = [body[a:b] for a, b in spans]
+    if _has_rule(body):
+        for n, (a, b) in enumerate(spans):
+            if body.find("---", a, b) >= 0 or body.find("===", a, b) >= 0 or body.find("___", a, b) >= 0:
+                pieces[n] = line_sub(_RULE, " ", pieces[n], _RULE_FIRST)
+    if len(pieces) > 1 and plain_spaces(body) and "\0" not in body:
+        return [t.strip(" ") for t in squash("\0".join(pieces), True).split("\0")]
+    return [squash(t) for t in pieces]
 
 
 _LEADING_PORTION_MARK = re.compile(r"^[ \t]*\((?:U|C|S|SBU|TS|[A-Z]{1,4}/{1,2}[A-Z]{1,4})\)[ \t]*")
