@@ -8,7 +8,7 @@ from functools import lru_cache
 from etl.parse import _classified
 from etl.parse._classif import despace
 from etl.parse._lines import line_matches, line_search, line_sub, word_search
-from etl.parse._text import plain_spaces, squash
+from etl.parse._text import contains, plain_spaces, squash
 
 _PORTION_MARK = r"[A-Za-z]{1,4}(?:[ \t]*/{1,2}[ \t]*(?:REL[ \t]+(?:TO[ \t]+)?[A-Za-z][A-Za-z ,]{1,40}?|[A-Za-z]{1,6})){0,3}"
 _PARA = re.compile(
@@ -215,7 +215,7 @@ def _mark(mark: str | None) -> str | None:
 
 def _has_rule(body: str) -> bool:
     """A rule's characters occur in the text (else no paragraph of it has a rule line to drop)."""
-    return "---" in body or "===" in body or "___" in body
+    return contains(body, "---") or contains(body, "===") or contains(body, "___")
 
 
 def _para_texts(body: str, spans: list[tuple[int, int]]) -> list[str]:
@@ -225,7 +225,7 @@ def _para_texts(body: str, spans: list[tuple[int, int]]) -> list[str]:
     pieces = [body[a:b] for a, b in spans]
     if _has_rule(body):
         for n, (a, b) in enumerate(spans):
-            if body.find("---", a, b) >= 0 or body.find("===", a, b) >= 0 or body.find("___", a, b) >= 0:
+            if contains(body, "---", a, b) or contains(body, "===", a, b) or contains(body, "___", a, b):
                 pieces[n] = line_sub(_RULE, " ", pieces[n], _RULE_FIRST)
     if len(pieces) > 1 and plain_spaces(body) and "\0" not in body:
         return [t.strip(" ") for t in squash("\0".join(pieces), True).split("\0")]
