@@ -295,7 +295,10 @@ def summary(body: str, low: str | None = None) -> str | None:
 def comment(body: str, low: str | None = None) -> str | None:
     """Text between COMMENT and END COMMENT (the first one whose end is found), else the paragraph. ``low``:
     the body lower-cased, when the caller has it."""
-    starts = sorted(i for w in ("COMMENT", "Comment") for i in _all(body, w))
+    if low is not None and len(low) == len(body):  # one scan of the lower-cased text, then the case checked
+        starts = [i for i in _all(low, "comment") if body[i:i + 7] in ("COMMENT", "Comment")]
+    else:
+        starts = sorted(i for w in ("COMMENT", "Comment") for i in _all(body, w))
     for i in starts:
         if i > 0 and body[i - 1] not in " \t\n.)":
             continue
