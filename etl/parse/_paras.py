@@ -366,7 +366,7 @@ def redaction_count(body: str, low: str | None = None) -> int:
     """Runs of five or more x/X (``low``: the body lower-cased, when the caller has it)."""
     if low is None or len(low) != len(body):
         low = body.lower()
-    return len(_REDACTION.findall(low)) if "xxxxx" in low else 0
+    return len(_REDACTION.findall(low))  # no ``in`` test first: the pattern's literal-prefix scan is the faster one
 
 
 _ENTIRE_TEXT = re.compile(r"\(([A-Z /,\-]{3,80}?)[ \t]*-[ \t]*ENTIRE[ \t]+TEXT[ \t.]*\)", re.I)
