@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from etl.parse._lines import line_search
 
@@ -50,7 +51,15 @@ SECURITY_WORD_LEVEL = {
 
 def addressee(line: str) -> dict[str, object]:
     """``RUEHC/SECSTATE WASHDC IMMEDIATE 5172`` -> routing indicator, address, precedence, MCN."""
-    m = _ADDR.match(line.strip())
+    ri, addr, prec, mcn = _address_parts(line.strip())
+    return {"routing_indicator": ri, "address": addr, "precedence": prec, "mcn": mcn, "excluded": []}
+
+
+@lru_cache(maxsize=8192)
+def _address_parts(line: str) -> tuple[str | None, str | None, str | None, str | None]:
+    """(routing indicator, address, precedence, MCN) of a stripped addressee line (cached: collectives and
+    posts repeat from cable to cable)."""
+    m = _ADDR.match(line)
     assert m is not None  # the pattern matches any line
     prec = m.group("prec")
     addr, mcn = m.group("addr"), m.group("mcn")
@@ -62,13 +71,7 @@ def addressee(line: str) -> dict[str, object]:
         prec = " ".join(prec.split())
         if prec == "PIORITY":
             prec = "PRIORITY"
-    return {
-        "routing_indicator": m.group("ri"),
-        "address": " ".join(addr.split()) or None,
-        "precedence": prec,
-        "mcn": mcn,
-        "excluded": [],
-    }
+    return m.group("ri"), " ".join(addr.split()) or None, prec, mcn
 
 
 def addressees(header: str) -> tuple[list[dict[str, object]], list[dict[str, object]]]:

@@ -435,16 +435,17 @@ def strip_page_breaks(text: str) -> str:
 
 
 _PAGE_AT = re.compile(r"(?:PAGE[ \t]+(?!0*1\b)\d|Page[ \t]+\d)")
+_PAGE_WORD = re.compile("PAGE|Page")
+"""The page word, found by the regex engine's scan for its first letter (``str.find`` of ``PAGE`` and of
+``Page`` is three times slower: their last letter is a frequent one)."""
 
 
 def _has_page_break(text: str) -> bool:
     """Cheap check: a line opening with ``PAGE 2``+ or ``Page N`` (a literal search, then the line start)."""
-    for word in ("PAGE", "Page"):
-        i = text.find(word)
-        while i >= 0:
-            if not text[text.rfind("\n", 0, i) + 1:i].strip() and _PAGE_AT.match(text, i):
-                return True
-            i = text.find(word, i + 4)
+    for w in _PAGE_WORD.finditer(text):
+        i = w.start()
+        if not text[text.rfind("\n", 0, i) + 1:i].strip() and _PAGE_AT.match(text, i):
+            return True
     return False
 
 

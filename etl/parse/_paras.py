@@ -8,7 +8,7 @@ from functools import lru_cache
 from etl.parse import _classified
 from etl.parse._classif import despace
 from etl.parse._lines import line_matches, line_search, line_sub, word_search
-from etl.parse._text import plain_spaces, squash
+from etl.parse._text import contains, plain_spaces, squash
 
 _PORTION_MARK = r"[A-Za-z]{1,4}(?:[ \t]*/{1,2}[ \t]*(?:REL[ \t]+(?:TO[ \t]+)?[A-Za-z][A-Za-z ,]{1,40}?|[A-Za-z]{1,6})){0,3}"
 _PARA = re.compile(
@@ -45,17 +45,17 @@ def _mid_line_paras(body: str, start: int) -> list[re.Match[str]]:
             k -= 1
         # cheap test first: a "." or ")" right before (blanks aside), a digit before that
         nb = _NUM_BEFORE_PAREN.search(body, j, i) if k > j and body[k] in ".)" and body[k - 1].isdigit() else None
-        if nb:
+        if nb and _mid_line(body, nb.start()):  # most are paragraphs at a line start: no regex for them
             m = _PARA_MID.match(body, nb.start())
-            if m and _mid_line(body, m):
+            if m:
                 out.append(m)
         i = body.find("(", i + 1)
     return out
 
 
-def _mid_line(body: str, m: re.Match[str]) -> bool:
-    """Whitespace (not a line start) before the number, and a character that is not a digit before that."""
-    i = m.start() - 1
+def _mid_line(body: str, at: int) -> bool:
+    """Whitespace (not a line start) before the number at ``at``, and a character that is not a digit before that."""
+    i = at - 1
     if i < 0 or body[i] not in " \t":
         return False
     while i >= 0 and body[i] in " \t":
@@ -176,15 +176,16 @@ def paragraphs(body: str, start: int = 0) -> list[dict[str, object]]:
             starts.append(m)
             expect = n + 1
     if not starts:
+        unnumbered = _pairs(list(line_matches(_UNNUMBERED, body, "(", start)), len(body))
         return [
-            {"number": None, "portion_mark": _mark(m.group("mark")), "text": _para_text(body, m.end(), nxt)}
-            for m, nxt in _pairs(list(_UNNUMBERED.finditer(body, start)), len(body))
+            {"number": None, "portion_mark": _mark(m.group("mark")), "text": text}
+            for (m, _), text in zip(unnumbered, _para_texts(body, [(m.end(), nxt) for m, nxt in unnumbered]), strict=True)
         ]
-    rules, plain = _has_rule(body), plain_spaces(body)
+    pairs = _pairs(starts, len(body))
+    texts = _para_texts(body, [(m.end(), nxt) for m, nxt in pairs])
     return [
-        {"number": int(m.group("num")), "portion_mark": _mark(m.group("mark") or _group(m, "mark1")),
-         "text": _para_text(body, m.end(), nxt, rules, plain)}
-        for m, nxt in _pairs(starts, len(body))
+        {"number": int(m.group("num")), "portion_mark": _mark(m.group("mark") or _group(m, "mark1")), "text": text}
+        for (m, _), text in zip(pairs, texts, strict=True)
     ]
 
 
@@ -214,14 +215,21 @@ def _mark(mark: str | None) -> str | None:
 
 def _has_rule(body: str) -> bool:
     """A rule's characters occur in the text (else no paragraph of it has a rule line to drop)."""
-    return "---" in body or "===" in body or "___" in body
+    return contains(body, "---") or contains(body, "===") or contains(body, "___")
 
 
-def _para_text(body: str, start: int, end: int, rules: bool = True, plain: bool = False) -> str:
-    text = body[start:end]
-    if rules and _has_rule(text):
-        text = line_sub(_RULE, " ", text, _RULE_FIRST)
-    return squash(text, plain)
+def _para_texts(body: str, spans: list[tuple[int, int]]) -> list[str]:
+    """The squashed text of each ``body[start:end]`` (rule lines dropped). Rule lines are looked for only in the
+    spans that hold a rule's characters; with plain spaces, all spans are squashed in one pass (joined by a NUL,
+    which no run of spaces crosses)."""
+    pieces = [body[a:b] for a, b in spans]
+    if _has_rule(body):
+        for n, (a, b) in enumerate(spans):
+            if contains(body, "---", a, b) or contains(body, "===", a, b) or contains(body, "___", a, b):
+                pieces[n] = line_sub(_RULE, " ", pieces[n], _RULE_FIRST)
+    if len(pieces) > 1 and plain_spaces(body) and "\0" not in body:
+        return [t.strip(" ") for t in squash("\0".join(pieces), True).split("\0")]
+    return [squash(t) for t in pieces]
 
 
 _LEADING_PORTION_MARK = re.compile(r"^[ \t]*\((?:U|C|S|SBU|TS|[A-Z]{1,4}/{1,2}[A-Z]{1,4})\)[ \t]*")
@@ -287,7 +295,10 @@ def summary(body: str, low: str | None = None) -> str | None:
 def comment(body: str, low: str | None = None) -> str | None:
     """Text between COMMENT and END COMMENT (the first one whose end is found), else the paragraph. ``low``:
     the body lower-cased, when the caller has it."""
-    starts = sorted(i for w in ("COMMENT", "Comment") for i in _all(body, w))
+    if low is not None and len(low) == len(body):  # one scan of the lower-cased text, then the case checked
+        starts = [i for i in _all(low, "comment") if body[i:i + 7] in ("COMMENT", "Comment")]
+    else:
+        starts = sorted(i for w in ("COMMENT", "Comment") for i in _all(body, w))
     for i in starts:
         if i > 0 and body[i - 1] not in " \t\n.)":
             continue
@@ -355,7 +366,7 @@ def redaction_count(body: str, low: str | None = None) -> int:
     """Runs of five or more x/X (``low``: the body lower-cased, when the caller has it)."""
     if low is None or len(low) != len(body):
         low = body.lower()
-    return len(_REDACTION.findall(low)) if "xxxxx" in low else 0
+    return len(_REDACTION.findall(low))  # no ``in`` test first: the pattern's literal-prefix scan is the faster one
 
 
 _ENTIRE_TEXT = re.compile(r"\(([A-Z /,\-]{3,80}?)[ \t]*-[ \t]*ENTIRE[ \t]+TEXT[ \t.]*\)", re.I)
