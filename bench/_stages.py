@@ -26,7 +26,7 @@ from etl.sources import discover, iter_records  # noqa: E402
 
 STAGES = {
     "parse": ["parse_dump"],
-    "validate": ["order_for_dedup", "validate_run"],
+    "validate": ["validate_run"],  # the suite itself runs in the parse workers (parse_shard)
     "publish": ["publish_run"],
     "catalog": ["refresh_catalog", "collect_garbage"],
 }

@@ -23,7 +23,6 @@ from etl.lake import (
 from etl.parse import PARSER_VERSION
 from etl.pipeline._common import RunSummary, new_run_id, select_dumps, start_run
 from etl.pipeline._config import RunConfig
-from etl.pipeline._dedup import order_for_dedup
 from etl.pipeline._parse import parse_shard
 from etl.pipeline._plan import cap_shards, plan_shards
 from etl.pipeline._publish import publish_run, recover, refresh_catalog
@@ -80,7 +79,6 @@ def run(
             parse_shard(shard, root, run_id, attempt)
         if replay_quarantine:
             stage_replay(root, run_id)
-        order_for_dedup(root, run_id)
         validate_run(root, run_id)
         result = publish_run(root, run_id)
         t1 = time.perf_counter()
