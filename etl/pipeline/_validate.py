@@ -34,7 +34,7 @@ UNIQUE_RULE = "reference_id_unique"
 UNIQUE_HELPER = "_dq_reference_id_first"
 """The helper column of ``reference_id_unique``: a chunk cannot see the run, so the workers pass it as true
 and :func:`validate_run` counts the run's repeated ids itself; the lake's merge keeps the best copy."""
-CHUNK_ROWS = 5_000
+CHUNK_ROWS = 4_000
 """Rows per validation (GX costs ~0.35 s a call plus ~60 us a row: larger chunks are cheaper, smaller ones
 hold less in memory)."""
 
@@ -135,7 +135,7 @@ class ChunkValidator:
 
         self.run_id, self.config, self.chunk_rows = run_id, config, chunk_rows
         self._quality_dir = quality_dir  # the GX result and Data Docs of the worker's first chunk
-        self._writer = files.writer("cables", tag="w", sort=_sorted_by_id, buffer_bytes=48 << 20)
+        self._writer = files.writer("cables", tag="w", sort=_sorted_by_id, buffer_bytes=24 << 20)
         self._columns = validation_columns(staging_schema("cables").names)
         self._pending: list[pa.Table] = []
         self._pending_rows = 0
@@ -163,13 +163,14 @@ class ChunkValidator:
         from etl.validate import validate
 
         t0 = time.perf_counter()
-        full = pa.concat_tables(self._pending)
-        self._pending, self._pending_rows = [], 0
-        n = full.num_rows
-        narrow = _light(full.select(self._columns))
+        batches, self._pending, self._pending_rows = self._pending, [], 0
+        # the suite sees the narrow columns of the whole chunk; the full rows stay in their batches
+        narrow = pa.concat_tables([_light(b.select(self._columns)) for b in batches])
+        n = narrow.num_rows
         narrow = narrow.append_column(UNIQUE_HELPER, pa.array([True] * n, pa.bool_()))
         narrow = narrow.append_column(ROW, pa.array(range(n), pa.int64()))
         validation = validate(narrow, run_id=self.run_id, quality_dir=self._quality_dir, config=self.config)
+        del narrow
         if validation.result_path is not None:
             self.quality.append(str(validation.docs_index or validation.result_path))
         self._quality_dir = None
@@ -180,19 +181,31 @@ class ChunkValidator:
                 self.skipped.setdefault(name, st["status"])
         self.rows += n
         kept = pc.is_in(pa.array(range(n), pa.int64()), value_set=validation.cables.column(ROW))
-        passed = full.filter(kept)
-        passed = passed.set_column(passed.schema.get_field_index("dq_warnings"), "dq_warnings",
-                                   validation.cables.column("dq_warnings"))
-        self._writer.write(_normal_seen(passed.select(schema("cables").names).cast(schema("cables"))))
-        rejected: pa.Table | None = None
-        if validation.rejected.num_rows:
-            rows = validation.rejected.column(ROW)
-            bad = full.take(rows).to_pylist()
-            verdicts = list(zip(validation.reasons, validation.details, strict=True))
-            rejected = to_table(list(_rejected_rows(bad, verdicts, self.run_id)), "quarantine")
-            self.rejected += rejected.num_rows
+        warnings = validation.cables.column("dq_warnings")
+        bad_rows = validation.rejected.column(ROW).to_pylist()
+        verdicts = dict(zip(bad_rows, zip(validation.reasons, validation.details, strict=True), strict=True))
+        del validation
+        sch = schema("cables")
+        rejected: list[dict[str, Any]] = []
+        start = done = 0
+        while batches:
+            batch = batches.pop(0)
+            keep = kept.slice(start, batch.num_rows)
+            passed = batch.filter(keep)
+            passed = passed.set_column(passed.schema.get_field_index("dq_warnings"), "dq_warnings",
+                                       warnings.slice(done, passed.num_rows))
+            self._writer.write(_normal_seen(passed.select(sch.names).cast(sch)))
+            done += passed.num_rows
+            if passed.num_rows < batch.num_rows:
+                bad = [i for i in range(batch.num_rows) if start + i in verdicts]
+                rows = batch.take(pa.array(bad, pa.int64())).to_pylist()
+                rejected += _rejected_rows(rows, [verdicts[start + i] for i in bad], self.run_id)
+            start += batch.num_rows
+            del batch, passed
+        pa.default_memory_pool().release_unused()
+        self.rejected += len(rejected)
         self.seconds += time.perf_counter() - t0
-        return rejected
+        return to_table(rejected, "quarantine") if rejected else None
 
     def summary(self) -> dict[str, Any]:
         return {"rows": self.rows, "rejected": self.rejected, "failed": self.failed, "skipped": self.skipped,
