@@ -20,7 +20,7 @@ import pyarrow as pa
 from etl._century import century
 from etl.lake import FileSet, LakePaths, ParquetSink
 from etl.parse import PARSER_VERSION, cable_found, parse
-from etl.pipeline._common import BATCH_ROWS, RAW_CAP, json_default
+from etl.pipeline._common import RAW_CAP, json_default
 from etl.pipeline._config import RunConfig
 from etl.pipeline._staging import RunStaging, shard_id
 from etl.pipeline._validate import ChunkValidator
@@ -182,9 +182,13 @@ def _records(dump: Dump, failed: list[dict[str, Any]]) -> Iterator[RawRecord]:
         yield RawRecord(lineage=lineage, error=f"dump_failed: {dump.uri}: reader raised after {n} record(s): {error}")
 
 
+PARSE_BATCH = 500
+"""Records parsed at a time (their Python rows are the parse's working memory)."""
+
+
 def _batches(dumps: Sequence[Dump], per_dump: Counter[str], failed: list[dict[str, Any]], part: int = 0,
              parts: int = 1) -> Iterator[list[RawRecord]]:
-    """Batches of ``BATCH_ROWS`` records of the dumps; with ``parts`` workers, only every ``parts``-th batch
+    """Batches of ``PARSE_BATCH`` records of the dumps; with ``parts`` workers, only every ``parts``-th batch
     from the ``part``-th on (every worker reads the dumps, each parses its own batches: a worker receives
     its work as a number, never as records). ``per_dump`` counts every record read."""
     batch: list[RawRecord] = []
@@ -195,7 +199,7 @@ def _batches(dumps: Sequence[Dump], per_dump: Counter[str], failed: list[dict[st
             if index % parts == part:
                 batch.append(rec)
             size += 1
-            if size == BATCH_ROWS:
+            if size == PARSE_BATCH:
                 if batch:
                     yield batch
                 batch, size, index = [], 0, index + 1
