@@ -6,7 +6,7 @@ DuckDB catalog. Every task calls one step function of `etl.pipeline` and hands *
 the next one:
 
 `start_run` -> `find_dumps` (new dumps only: the lake's manifest knows every ingested sha256) ->
-`parse_dump` (mapped, one instance per shard of dumps) -> `validate_run` (with `order_for_dedup`)
+`parse_dump` (mapped, one instance per shard of dumps) -> `validate_run`
 -> `publish_run` (emits the `cablelake_lake` asset) -> `refresh_catalog`; beside them `check_inputs`
 fails the run when a dump could not be parsed (the other dumps are still published).
 
@@ -137,12 +137,11 @@ def cablelake_nightly() -> None:
     @lineage_task(trigger_rule=TriggerRule.ALL_DONE_MIN_ONE_SUCCESS)
     def validate_run(run: dict[str, str]) -> str:
         """Validate the rows of the shards that were parsed (failed shards are left out)."""
-        from etl.pipeline import finish_parsing, order_for_dedup
+        from etl.pipeline import finish_parsing
         from etl.pipeline import validate_run as _validate_run
 
         if not finish_parsing(run["lake"], run["run_id"]):
             raise AirflowSkipException("no dump was parsed: nothing to validate or publish")
-        log.info("%d row(s) of repeated cables ordered for dedup", order_for_dedup(run["lake"], run["run_id"]))
         return _validate_run(run["lake"], run["run_id"])
 
     @lineage_task(outlets=[LAKE])

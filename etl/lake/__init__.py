@@ -30,11 +30,12 @@ from etl.lake._commit import (
     reader_files,
     version_token,
 )
-from etl.lake._delta import ConflictError
+from etl.lake._delta import ConflictError, FileEntry
 from etl.lake._lock import LakeLockedError, holds_lock, lake_lock
 from etl.lake._migrate import migrate, needs_migration
 from etl.lake._ops import (
     CATALOG_STATE,
+    DataFile,
     PublishResult,
     ReconciliationError,
     Rows,
@@ -60,12 +61,15 @@ from etl.lake._store import (
     is_remote,
     write_parquet,
 )
-from etl.lake._txn import SchemaMismatchError, Transaction, iter_file, iter_parquet
+from etl.lake._txn import FileSet, SchemaMismatchError, Transaction, iter_file, iter_parquet
 
 __all__ = [
     "CATALOG_STATE",
     "Commit",
     "ConflictError",
+    "DataFile",
+    "FileEntry",
+    "FileSet",
     "LakeLockedError",
     "LakePaths",
     "ParquetSink",

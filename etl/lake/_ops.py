@@ -106,13 +106,24 @@ def _existing_files(loc: Location, commit: Commit, wanted: pa.Array) -> list[str
 
 
 @dataclass(frozen=True)
+class DataFile:
+    """A finished data file of a lake table written under another root (a run's staging folder) in the
+    table's own layout and schema (``cables/year=YYYY/<name>.parquet``, no ``year`` column): :func:`publish`
+    adopts it as it is (:meth:`Transaction.adopt`) when none of its rows needs a change."""
+
+    root: str
+    entry: FileEntry
+
+
+@dataclass(frozen=True)
 class Rows:
     """Rows of one table held in Parquet files (and/or small in-memory tables), read batch by batch so that
     a run never has to fit in memory. Rows whose ``source_sha256`` is in ``exclude_sources`` are skipped.
-    Files are read with :func:`etl.lake._txn.iter_file` (``year`` read from the file, not the path)."""
+    Files are read with :func:`etl.lake._txn.iter_file` (``year`` read from the file, not the path, except
+    for a :class:`DataFile`, whose ``year`` is its partition folder)."""
 
     table: str
-    parts: tuple[Path | pa.Table, ...]
+    parts: tuple[Path | pa.Table | DataFile, ...]
     exclude_sources: frozenset[str] = frozenset()
 
     def batches(self, columns: list[str] | None = None) -> Iterator[pa.Table]:
@@ -126,6 +137,8 @@ class Rows:
                 tables: Iterable[pa.Table] = (
                     part.select(read).slice(i, BATCH_ROWS) for i in range(0, part.num_rows, BATCH_ROWS)
                 )
+            elif isinstance(part, DataFile):
+                tables = iter_file(Location.of(part.root), part.entry, sch, read)
             else:
                 tables = iter_file(part.parent, part.name, sch, read, year_from_path=False)
             for t in tables:
@@ -137,12 +150,22 @@ class Rows:
 
     def count(self) -> int:
         if not self.exclude_sources:
-            return sum(p.num_rows if isinstance(p, pa.Table) else pq.ParquetFile(p).metadata.num_rows
-                       for p in self.parts)
+            return sum(_part_rows(p) for p in self.parts)
         return sum(t.num_rows for t in self.batches(["source_sha256"]))
 
     def without(self, sources: set[str]) -> Rows:
         return Rows(self.table, self.parts, self.exclude_sources | frozenset(sources))
+
+    def only(self, parts: Iterable[Path | pa.Table | DataFile]) -> Rows:
+        return Rows(self.table, tuple(parts), self.exclude_sources)
+
+
+def _part_rows(part: Path | pa.Table | DataFile) -> int:
+    if isinstance(part, pa.Table):
+        return part.num_rows
+    if isinstance(part, DataFile):
+        return part.entry.rows
+    return int(pq.ParquetFile(part).metadata.num_rows)
 
 
 @dataclass
@@ -287,6 +310,14 @@ def _late(base: Commit, dumps: dict[str, dict[str, Any]], runs_row: dict[str, An
     return late, row
 
 
+def _untouched(part: Path | pa.Table | DataFile, keys: list[pa.Array], multi: pa.Array) -> bool:
+    """Whether ``part`` is a :class:`DataFile` that publishing leaves as it is: every row kept (none from a
+    dump left out) and no key held by another row (no loser, no ``also_seen_in`` to change)."""
+    if not isinstance(part, DataFile) or sum(len(k) for k in keys) != part.entry.rows:
+        return False
+    return not any(pc.any(pc.fill_null(pc.is_in(k, value_set=multi), False)).as_py() for k in keys if len(k))
+
+
 def _publish_once(
     base: Commit, run_id: str, rows: Rows, quar_rows: Rows, *, ingested_at: datetime,
     dumps: dict[str, dict[str, Any]], runs_row: dict[str, Any], full_refresh: bool,
@@ -317,9 +348,9 @@ def _publish_once(
     # -- the decision. Pass 1: the keys of the candidates (the lake's copies of the run's keys, then the
     # run's rows), as Arrow arrays. Pass 2: narrow rows (rank inputs, lineage; no text) of the keys
     # seen more than once only. Memory: a few bytes per candidate, whatever the size of its text.
-    new_parts = [key_array(t) for t in rows.batches(["reference_id", "canonical_id"])]
-    new_keys = pa.chunked_array(new_parts, pa.string())
-    del new_parts
+    per_part = [[key_array(t) for t in rows.only([p]).batches(["reference_id", "canonical_id"])]
+                for p in rows.parts]
+    new_keys = pa.chunked_array([k for ks in per_part for k in ks], pa.string())
     found = len(new_keys) + n_quarantine
     files: list[str] = []
     wanted = pc.unique(new_keys.drop_null()) if len(new_keys) else pa.array([], pa.string())
@@ -337,6 +368,11 @@ def _publish_once(
     multi = (pc.filter(counts.field("values"), pc.greater(counts.field("counts"), 1)) if counts is not None
              else pa.array([], pa.string()))
     del all_keys, counts
+    # -- the run's data files that no decision touches are committed as they are (no rewrite) ----------
+    adopted = [p for p, ks in zip(rows.parts, per_part, strict=True) if _untouched(p, ks, multi)]
+    rows = rows.only(p for p in rows.parts if all(p is not a for a in adopted))
+    adopted_rows = sum(p.entry.rows for p in adopted if isinstance(p, DataFile))
+    del per_part
 
     def candidates() -> Iterator[pa.Table]:
         for rel in files:
@@ -367,6 +403,9 @@ def _publish_once(
     lineage = {positions[w]: v for w, v in dec.lineage.items()}
     also = {positions[w]: v for w, v in dec.also_seen_in.items()}
     n_winners = affected + found - n_quarantine - len(losers)
+    for p in adopted:
+        assert isinstance(p, DataFile)
+        txn.adopt("cables", Location.of(p.root), p.entry)
 
     # -- the rows, streamed: kept rows of rewritten files, winners, losers -> quarantine --------------
     kept = txn.writer("cables", tag="r", sort=_sorted_cables)
@@ -402,7 +441,7 @@ def _publish_once(
             kept.write(t.filter(pc.invert(hit)))
     for t in candidates():
         emit(t)
-    if (position != affected + found - n_quarantine or out.rows != n_winners
+    if (position + adopted_rows != affected + found - n_quarantine or out.rows + adopted_rows != n_winners
             or quar.rows != n_quarantine + len(losers)):
         raise ReconciliationError(
             f"run {run_id}: the rows changed while they were published ({position} read, "

@@ -14,13 +14,16 @@ lists them; a crash or a lost race leaves orphans that ``cablelake vacuum`` dele
 
 from __future__ import annotations
 
+import os
 import secrets
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from etl.lake import _delta
@@ -123,7 +126,7 @@ class TableWriter:
     same order give the same files.
     """
 
-    def __init__(self, txn: Transaction, table: str, tag: str,
+    def __init__(self, txn: FileSet, table: str, tag: str,
                  sort: Callable[[pa.Table], pa.Table] | None = None, buffer_bytes: int = BUFFER_BYTES) -> None:
         self.txn, self.table, self.tag, self.sort, self.buffer_bytes = txn, table, tag, sort, buffer_bytes
         self._buffers: dict[str, list[pa.Table]] = {}
@@ -181,30 +184,46 @@ class TableWriter:
         return out
 
 
-class Transaction:
+class FileSet:
+    """New data files of the lake's tables under ``root`` (each table's Hive layout), named uniquely.
+
+    A :class:`Transaction` is the file set of a commit; a parse worker writes the run's ``cables`` rows as a
+    file set in the run's staging folder, and the publish adopts those files as they are (:meth:`Transaction.adopt`).
+    """
+
+    def __init__(self, root: Path | str | Location, run_id: str) -> None:
+        self.loc = Location.of(root)
+        self.run_id = run_id
+        self.added: dict[str, list[FileEntry]] = {t: [] for t in TABLES}
+        self._seq = 0
+        self._token = secrets.token_hex(3)
+
+    def new_name(self, folder: str, tag: str) -> str:
+        """A file name no other file set uses (the same run may retry after a conflict)."""
+        self._seq += 1
+        return f"{folder}/{self.run_id}-{self._token}-{tag}{self._seq - 1:04d}.parquet"
+
+    def writer(self, table: str, tag: str = "", sort: Callable[[pa.Table], pa.Table] | None = None,
+               buffer_bytes: int = BUFFER_BYTES) -> TableWriter:
+        """A :class:`TableWriter` adding files to ``table`` (for rows too many to hold in memory at once)."""
+        return TableWriter(self, table, tag, sort, buffer_bytes)
+
+
+class Transaction(FileSet):
     """Stage file additions/removals against a lake version, then commit them as the next lake version."""
 
     def __init__(self, root: Path | str | Location, run_id: str, operation: str, *, base: Commit | None = None) -> None:
-        self.loc = Location.of(root)
-        self.run_id = run_id
+        super().__init__(root, run_id)
         self.operation = operation
         self.base = base or read_current(self.loc)
-        self.added: dict[str, list[FileEntry]] = {t: [] for t in TABLES}
         self.removed: dict[str, set[str]] = {t: set() for t in TABLES}
         self.replaced: set[str] = set()
         self.dumps: dict[str, dict[str, Any]] = {}
         self.reset_dumps = False
-        self._seq = 0
-        self._token = secrets.token_hex(3)
 
     @property
     def root(self) -> Path:
         return self.loc.local()
-
-    def new_name(self, folder: str, tag: str) -> str:
-        """A file name no other transaction uses (the same run may retry after a conflict)."""
-        self._seq += 1
-        return f"{folder}/{self.run_id}-{self._token}-{tag}{self._seq - 1:04d}.parquet"
 
     # -- staging changes -------------------------------------------------------------------------------
     def add(self, table: str, rows: pa.Table, tag: str = "") -> list[FileEntry]:
@@ -213,9 +232,24 @@ class Transaction:
         writer.write(rows)
         return writer.close()
 
-    def writer(self, table: str, tag: str = "", sort: Callable[[pa.Table], pa.Table] | None = None) -> TableWriter:
-        """A :class:`TableWriter` adding files to ``table`` (for rows too many to hold in memory at once)."""
-        return TableWriter(self, table, tag, sort)
+    def adopt(self, table: str, source: Location, entry: FileEntry) -> FileEntry:
+        """Make the finished data file ``entry`` of a :class:`FileSet` at ``source`` a new file of ``table``
+        without rewriting it: a hard link on the same local disk (the staged name stays, so a retry after a
+        conflict can adopt it again), else a byte copy (an upload to an object store)."""
+        folder = entry.path.rsplit("/", 1)[0]
+        rel = self.new_name(folder, "a")
+        src, dst = source.path(entry.path), self.loc.path(rel)
+        if not self.loc.remote and not source.remote:
+            Path(dst).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(src, dst)
+            except OSError:  # another file system: copy the bytes
+                shutil.copyfile(src, dst)
+        else:
+            pafs.copy_files(src, dst, source_filesystem=source.fs, destination_filesystem=self.loc.fs)
+        out = FileEntry(path=rel, rows=entry.rows, bytes=entry.bytes)
+        self.added[table].append(out)
+        return out
 
     def remove(self, table: str, rel: str) -> None:
         self.removed[table].add(rel)

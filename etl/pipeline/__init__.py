@@ -8,16 +8,21 @@ writes its outputs to the run's staging folder ``<lake>/_staging/<run_id>/``, wh
     start_run        -> run.json
     plan_run         -> the shards to parse (the dumps the lake has not ingested); skipped dumps into run.json;
                         a run with nothing new ends here, with the same noop runs row as the CLI's
-    parse_shard (xN) -> per shard: parsed/<shard>.parquet (cables rows) + rejected/<shard>.parquet
-                        (quarantine rows) + shards/<shard>.json (counts, lineage, failed dumps), written last;
-                        failed dumps also in <lake>/_failures/<run_id>/
+    parse_shard (xN) -> per shard, in worker processes that each read the dumps and take every n-th batch
+                        (work as a number, not as records): parse, validate (GX, chunk by chunk, on the
+                        narrow columns) and write once: parsed/<shard>/<part>/cables/year=Y/*.parquet (the
+                        validated rows as data files of the lake's cables table) + rejected/<shard>/<part>.parquet
+                        (quarantine rows) + shards/<shard>.json (counts, data files, validation counts,
+                        lineage, failed dumps), written last; failed dumps also in <lake>/_failures/<run_id>/
     finish_parsing   -> drops the output of parses that died (shards without a summary)
-    stage_replay     -> parsed/replay.parquet + rejected/replay.parquet (--replay-quarantine only)
-    order_for_dedup  -> parsed/!dups.parquet (the run's repeated cables, best copy first)
-    validate_run     -> validated/cables.parquet + validated/quarantine.parquet + validated/summary.json
+    stage_replay     -> the same for the replayed quarantine, as shard "replay" (--replay-quarantine only)
+    validate_run     -> validated/summary.json: the workers' rule counts summed, the run's repeated ids
+                        counted, thresholds checked run-wide
     publish_run      -> one atomic lake commit (Delta commits of cables, quarantine, runs, dumps, then the
-                        _lake row naming them): dedup against the lake, dump manifest, reconciliation checks;
-                        compaction (Delta optimize) past N files per partition
+                        _lake row naming them): dedup against the run and the lake on narrow columns; the
+                        data files no decision touches are committed as they are (add actions), those holding
+                        a repeated cable rewritten; dump manifest, reconciliation checks; compaction (Delta
+                        optimize) past N files per partition
     refresh_catalog  -> lake/cables.duckdb (views over the committed files), built aside and swapped
 """
 
@@ -36,7 +41,6 @@ if TYPE_CHECKING:
         start_run,
     )
     from etl.pipeline._config import RunConfig
-    from etl.pipeline._dedup import order_for_dedup
     from etl.pipeline._lineage import lineage_facts
     from etl.pipeline._maintain import compact_lake, vacuum_lake
     from etl.pipeline._parse import parse_dump, parse_record, parse_shard, quarantine_row
@@ -49,7 +53,7 @@ if TYPE_CHECKING:
 
 _HOME = {
     "ReconciliationError": "_common", "RunSummary": "_common", "event_extra": "_common", "find_dumps": "_common",
-    "new_run_id": "_common", "start_run": "_common", "RunConfig": "_config", "order_for_dedup": "_dedup",
+    "new_run_id": "_common", "start_run": "_common", "RunConfig": "_config",
     "lineage_facts": "_lineage", "compact_lake": "_maintain", "vacuum_lake": "_maintain", "parse_dump": "_parse",
     "parse_record": "_parse", "parse_shard": "_parse", "quarantine_row": "_parse", "cap_shards": "_plan",
     "landing_sources": "_plan", "plan_shards": "_plan", "shard_label": "_plan", "publish_run": "_publish",
@@ -84,7 +88,6 @@ __all__ = [
     "landing_sources",
     "lineage_facts",
     "new_run_id",
-    "order_for_dedup",
     "parse_dump",
     "parse_record",
     "parse_shard",

@@ -1,31 +1,31 @@
-"""Step parse_dump: read one dump, parse its records, stage cables rows and quarantine rows."""
+"""Step parse_dump: read a shard of dumps, parse and validate its records in worker processes, stage the
+cables rows as lake data files and the quarantine rows."""
 
 from __future__ import annotations
 
-import itertools
 import json
 import logging
 import multiprocessing
-import os
 import time
-from collections import Counter, deque
-from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from etl._century import century
+from etl.lake import FileSet, LakePaths, ParquetSink
 from etl.parse import PARSER_VERSION, cable_found, parse
-from etl.pipeline._common import BATCH_ROWS, RAW_CAP, json_default
+from etl.pipeline._common import RAW_CAP, json_default
 from etl.pipeline._config import RunConfig
 from etl.pipeline._staging import RunStaging, shard_id
+from etl.pipeline._validate import ChunkValidator
 from etl.progress import Progress
-from etl.schema import schema, staging_schema, to_table
+from etl.schema import schema, to_table
 from etl.sources import Dump, Lineage, RawRecord, discover, iter_records, landmarks
 
 log = logging.getLogger(__name__)
@@ -126,40 +126,32 @@ def parse_record(rec: RawRecord, run_id: str, ingested_at: datetime) -> tuple[st
     return "cables", row
 
 
-class _ShardWriter:
-    """Streams Arrow batches of one table into one Parquet file (bounded memory)."""
+class _RejectedWriter:
+    """Streams quarantine rows into one Parquet file (bounded memory), named only once finished."""
 
-    def __init__(self, path: Path, table: str, *, staging: bool = False) -> None:
+    def __init__(self, path: Path) -> None:
         self.path = path
-        self.schema = staging_schema(table) if staging else schema(table)
         self.count = 0
-        self._writer: pq.ParquetWriter | None = None
+        self._sink: ParquetSink | None = None
 
-    @property
-    def _part(self) -> Path:
-        return self.path.with_name(f".{self.path.name}.part")
-
-    def write(self, table: pa.Table) -> None:
-        if table.num_rows == 0:
+    def write(self, table: pa.Table | None) -> None:
+        if table is None or table.num_rows == 0:
             return
-        if self._writer is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._writer = pq.ParquetWriter(self._part, self.schema, compression="zstd")
-        self._writer.write_table(table)
+        if self._sink is None:
+            self._sink = ParquetSink(self.path.parent, self.path.name, schema("quarantine"))
+        self._sink.write(table)
         self.count += table.num_rows
 
     def close(self) -> None:
-        """Finish the file and give it its real name: a shard that died half-way never looks finished."""
-        if self._writer is not None:
-            self._writer.close()
-            os.replace(self._part, self.path)
+        if self._sink is not None:
+            self._sink.close()
 
 
 _Batch = tuple[pa.Table, pa.Table, dict[str, int]]
 
 
 def _parse_batch(records: list[RawRecord], run_id: str, ingested_at: datetime) -> _Batch:
-    """Parse a batch of records into (cables, quarantine, records per format); runs in pool workers."""
+    """Parse a batch of records into (cables, quarantine, records per format)."""
     rows: dict[str, list[dict[str, Any]]] = {"cables": [], "quarantine": []}
     per_format: Counter[str] = Counter()
     for rec in records:
@@ -190,92 +182,146 @@ def _records(dump: Dump, failed: list[dict[str, Any]]) -> Iterator[RawRecord]:
         yield RawRecord(lineage=lineage, error=f"dump_failed: {dump.uri}: reader raised after {n} record(s): {error}")
 
 
-def _batches(dumps: Sequence[Dump], per_dump: Counter[str], failed: list[dict[str, Any]]) -> Iterator[list[RawRecord]]:
+PARSE_BATCH = 500
+"""Records parsed at a time (their Python rows are the parse's working memory)."""
+
+
+def _batches(dumps: Sequence[Dump], per_dump: Counter[str], failed: list[dict[str, Any]], part: int = 0,
+             parts: int = 1) -> Iterator[list[RawRecord]]:
+    """Batches of ``PARSE_BATCH`` records of the dumps; with ``parts`` workers, only every ``parts``-th batch
+    from the ``part``-th on (every worker reads the dumps, each parses its own batches: a worker receives
+    its work as a number, never as records). ``per_dump`` counts every record read."""
     batch: list[RawRecord] = []
+    index = size = 0
     for dump in dumps:
         for rec in _records(dump, failed):
             per_dump[dump.uri] += 1
-            batch.append(rec)
-            if len(batch) >= BATCH_ROWS:
-                yield batch
-                batch = []
+            if index % parts == part:
+                batch.append(rec)
+            size += 1
+            if size == PARSE_BATCH:
+                if batch:
+                    yield batch
+                batch, size, index = [], 0, index + 1
     if batch:
         yield batch
 
 
-def _parsed_batches(
-    batches: Iterator[list[RawRecord]], run_id: str, ingested_at: datetime, workers: int
-) -> Iterator[_Batch]:
-    """Parse batches in order, in a process pool once the input proves larger than one batch."""
-    first = next(batches, None)
-    if first is None:
-        return
-    second = next(batches, None)
-    if second is None or workers <= 1:
-        yield _parse_batch(first, run_id, ingested_at)
-        if second is not None:
-            yield _parse_batch(second, run_id, ingested_at)
-            for b in batches:
-                yield _parse_batch(b, run_id, ingested_at)
-        return
+@dataclass(frozen=True)
+class _Unit:
+    """The work of one parse worker: the shard's dumps (described, not read) and which batches are its own."""
+
+    lake: str
+    run_id: str
+    shard: str
+    dumps: tuple[Dump, ...]
+    part: int
+    parts: int
+    label: str
+
+
+def write_records(
+    records: Iterable[list[RawRecord]], staging: RunStaging, shard: str, part: int, label: str
+) -> dict[str, Any]:
+    """Parse, validate and write batches of records as worker ``part`` of ``shard``: validated cables rows
+    as lake data files under :meth:`RunStaging.parsed`, quarantine rows into :meth:`RunStaging.rejected`.
+    Returns the worker's counts (records, per format, data files, validation counts)."""
+    from etl.validate import QualityConfig
+
+    run_id = staging.run_id
+    ingested_at = datetime.fromisoformat(staging.info()["started_at"])
+    quality = LakePaths(staging.lake).quality(run_id) / f"{shard}-{part}"
+    validator = ChunkValidator(FileSet(staging.parsed(shard, part), run_id), run_id, quality, QualityConfig.load())
+    rejected = _RejectedWriter(staging.rejected(shard, part))
+    per_format: Counter[str] = Counter()
+    with Progress(label, unit="records") as progress:
+        for batch in records:
+            cables, quarantine, formats = _parse_batch(batch, run_id, ingested_at)
+            rejected.write(quarantine)
+            rejected.write(validator.write(cables))
+            per_format.update(formats)
+            progress.update(len(batch), cables=cables.num_rows, quarantined=quarantine.num_rows)
+    rejected.write(validator.close())
+    rejected.close()
+    return {
+        "part": part,
+        "records": sum(per_format.values()),
+        "parsed": validator.rows - validator.rejected,
+        "rejected": rejected.count,
+        "per_format": dict(per_format),
+        "files": [{"part": part, **f.to_dict()} for f in validator.files],
+        "validation": validator.summary(),
+    }
+
+
+def _parse_part(unit: _Unit) -> dict[str, Any]:
+    """One parse worker (in a pool process, or in this one): read the dumps, parse and validate its own
+    batches, write them; returns only counts."""
+    staging = RunStaging(unit.lake, unit.run_id)
+    per_dump: Counter[str] = Counter()
+    failed: list[dict[str, Any]] = []
+    t0 = time.process_time()
+    out = write_records(_batches(unit.dumps, per_dump, failed, unit.part, unit.parts), staging, unit.shard,
+                        unit.part, unit.label)
+    return {**out, "per_dump": dict(per_dump), "failed": failed, "cpu": round(time.process_time() - t0, 3)}
+
+
+PARALLEL_MIN_BYTES = 8 << 20
+"""Shards smaller than this are parsed in this process: starting workers (and GX in each) costs seconds."""
+
+
+def _parse_parts(units: list[_Unit]) -> list[dict[str, Any]]:
+    if len(units) == 1:
+        return [_parse_part(units[0])]
     ctx = multiprocessing.get_context("forkserver")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        pending: deque[Future[_Batch]] = deque()
-        for b in itertools.chain([first, second], batches):
-            pending.append(pool.submit(_parse_batch, b, run_id, ingested_at))
-            while len(pending) > 2 * workers:  # bounded: memory does not grow with the input
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
+    with ProcessPoolExecutor(max_workers=len(units), mp_context=ctx) as pool:
+        return list(pool.map(_parse_part, units))
 
 
 def parse_dump(uri: str | Sequence[str], lake: str | Path, run_id: str, workers: int | None = None) -> str:
-    """Read and parse every record of one dump (or a shard: a list of dumps) into the run's staging folder.
+    """Read, parse and validate every record of one dump (or a shard: a list of dumps) into the run's
+    staging folder, in ``workers`` processes that each read the dumps and take every n-th batch.
 
-    Writes the shard's cables rows and quarantine rows (:class:`RunStaging` ``parsed``/``rejected``) and
-    returns the path of its summary (inputs with sha256 and record counts, per-format counts). A dump whose
-    reader raises does not stop the shard: it is listed under ``failed`` (not under ``inputs``, so the lake
-    does not count it as ingested and the next run reads it again), and its error record is a quarantine row.
+    Writes the shard's validated cables rows (lake data files) and quarantine rows and returns the path of
+    its summary (inputs with sha256 and record counts, per-format counts, data files, validation counts). A
+    dump whose reader raises does not stop the shard: it is listed under ``failed`` (not under ``inputs``,
+    so the lake does not count it as ingested and the next run reads it again), and its error record is a
+    quarantine row.
     """
     uris = [uri] if isinstance(uri, str) else list(uri)
     staging = RunStaging(lake, run_id)
-    ingested_at = datetime.fromisoformat(staging.info()["started_at"])
     dumps = discover(uris)
     shard = shard_id([d.uri for d in dumps])
+    staging.forget(staging.summary_path(shard))  # what an earlier attempt of this shard left
     t0 = time.perf_counter()
-    writers = {
-        "cables": _ShardWriter(staging.parsed(shard), "cables", staging=True),
-        "quarantine": _ShardWriter(staging.rejected(shard), "quarantine"),
-    }
-    per_format: Counter[str] = Counter()
-    per_dump: Counter[str] = Counter()
-    failed: list[dict[str, Any]] = []
-    batches = _batches(dumps, per_dump, failed)
+    n = RunConfig.from_env().parse_processes(workers)
+    if sum(d.size or 0 for d in dumps) < PARALLEL_MIN_BYTES:
+        n = 1
     label = f"parse {dumps[0].uri if len(dumps) == 1 else f'{len(dumps)} dumps'}"
-    with Progress(label, unit="records") as progress:
-        for cables, quarantine, formats in _parsed_batches(
-            batches, run_id, ingested_at, RunConfig.from_env().parse_processes(workers)
-        ):
-            writers["cables"].write(cables)
-            writers["quarantine"].write(quarantine)
-            per_format.update(formats)
-            progress.update(cables.num_rows + quarantine.num_rows, cables=cables.num_rows,
-                            quarantined=quarantine.num_rows)
-    for w in writers.values():
-        w.close()
+    units = [_Unit(str(lake), run_id, shard, tuple(dumps), k, n, label if n == 1 else f"{label} [{k + 1}/{n}]")
+             for k in range(n)]
+    parts = _parse_parts(units)
+    per_dump, failed = parts[0]["per_dump"], parts[0]["failed"]  # every worker read all the records
+    per_format: Counter[str] = Counter()
+    for p in parts:
+        per_format.update(p["per_format"])
     failed_uris = {f["uri"] for f in failed}
     return staging.write_summary({
         "shard": shard,
         "inputs": [
-            {"uri": d.uri, "sha256": d.sha256, "size": d.size, "records": per_dump[d.uri]}
+            {"uri": d.uri, "sha256": d.sha256, "size": d.size, "records": per_dump.get(d.uri, 0)}
             for d in dumps
             if d.uri not in failed_uris
         ],
-        "failed": [{**f, "records": per_dump[f["uri"]]} for f in failed],
-        "records": sum(per_format.values()),
-        "parsed": writers["cables"].count,
-        "rejected": writers["quarantine"].count,
+        "failed": [{**f, "records": per_dump.get(f["uri"], 0)} for f in failed],
+        "records": sum(p["records"] for p in parts),
+        "parsed": sum(p["parsed"] for p in parts),
+        "rejected": sum(p["rejected"] for p in parts),
         "per_format": dict(per_format),
+        "files": [f for p in parts for f in p["files"]],
+        "validation": [p["validation"] for p in parts],
+        "workers": n,
+        "cpu": sum(p["cpu"] for p in parts),
         "seconds": round(time.perf_counter() - t0, 3),
     })
 

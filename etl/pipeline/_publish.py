@@ -1,4 +1,5 @@
-"""Steps publish_run and refresh_catalog: reconcile, merge into the lake in one commit, record the run."""
+"""Steps publish_run and refresh_catalog: reconcile, commit the run's data files into the lake (dedup
+decided on narrow columns; only files holding a repeated cable rewritten) in one lake commit, record the run."""
 
 from __future__ import annotations
 
@@ -39,52 +40,7 @@ from etl.lake import (
 from etl.parse import PARSER_VERSION
 from etl.pipeline._common import RunSummary
 from etl.pipeline._staging import RunStaging
-from etl.schema import schema, staging_schema
-
-UNIQUE_RULE = "reference_id_unique"
-
-
-def _typed(value: Any, typ: pa.DataType) -> Any:
-    if value is None:
-        return None
-    if pa.types.is_timestamp(typ):
-        return datetime.fromisoformat(value)
-    if pa.types.is_date(typ):
-        return datetime.fromisoformat(value).date()
-    return value
-
-
-def _rescue_run_duplicates(quarantine: pa.Table) -> tuple[pa.Table, pa.Table]:
-    """Rows the validation set aside *only* because another row of the run has the same id.
-
-    Choosing among copies of a cable is the lake's job (it keeps the most complete copy and lists the others
-    in ``also_seen_in``), not "first row wins": such rows are turned back into cables rows (from their
-    ``record_json``) and handed to the lake's merge. Returns (rescued cables rows, remaining quarantine).
-    """
-    if quarantine.num_rows == 0:
-        return schema("cables").empty_table(), quarantine
-    reasons = quarantine.column("reasons").to_pylist()
-    records = quarantine.column("record_json").to_pylist()
-    stages = quarantine.column("stage").to_pylist()
-    sch = staging_schema("cables")
-    rescued: list[dict[str, Any]] = []
-    keep = []
-    for r, rec, st in zip(reasons, records, stages, strict=True):
-        ok = st == "validate" and r == [UNIQUE_RULE] and rec is not None
-        if ok:
-            try:
-                row = json.loads(rec)
-                rescued.append({f.name: _typed(row.get(f.name), f.type) for f in sch})
-            except (ValueError, TypeError):
-                ok = False
-        keep.append(not ok)
-    if not rescued:
-        return schema("cables").empty_table(), quarantine
-    try:
-        table = pa.Table.from_pylist(rescued, schema=sch).cast(schema("cables"))
-    except (pa.ArrowInvalid, pa.ArrowTypeError, ValueError):
-        return schema("cables").empty_table(), quarantine
-    return table, quarantine.filter(pa.array(keep, pa.bool_()))
+from etl.schema import schema
 
 
 def _keep_failed_replays(quarantine: pa.Table, keys: dict[str, list[Any]]) -> tuple[pa.Table, set[tuple[str, int]]]:
@@ -107,27 +63,29 @@ def _keep_failed_replays(quarantine: pa.Table, keys: dict[str, list[Any]]) -> tu
     return quarantine.filter(pa.array(keep, pa.bool_())), still
 
 
-def _stage_quarantine(staging: RunStaging, replay_keys: dict[str, list[Any]]) -> tuple[Path, Path, Counter[str], set[tuple[str, int]]]:
-    """Split the run's validated quarantine, batch by batch (never loaded whole), into the rows to publish
-    and the run-duplicates rescued as cables rows; drop the new rows of replayed records that failed again.
-
-    Returns (rescued cables file, quarantine file, quarantined rows per reason, replayed rows that stay)."""
-    src = staging.validated("quarantine.parquet")
-    out = staging.publish_dir
+def _stage_quarantine(
+    staging: RunStaging, replay_keys: dict[str, list[Any]]
+) -> tuple[tuple[Path, ...], Counter[str], set[tuple[str, int]]]:
+    """The run's quarantine files for the commit and their rows per reason (read from ``reasons`` alone).
+    A replay's quarantine is streamed, batch by batch, into one file without the new rows of replayed
+    records that failed again. Returns (files, quarantined rows per reason, replayed rows that stay)."""
+    files = tuple(staging.rejected_files())
+    qsch = schema("quarantine")
     per_reason: Counter[str] = Counter()
     still: set[tuple[str, int]] = set()
-    qsch = schema("quarantine")
-    with ParquetSink(out, "rescued.parquet", schema("cables")) as rescued, \
-            ParquetSink(out, "quarantine.parquet", qsch) as kept:
-        for batch in iter_file(src.parent, src.name, qsch, year_from_path=False):
-            saved, batch = _rescue_run_duplicates(batch)
-            rescued.write(saved)
-            batch, again = _keep_failed_replays(batch, replay_keys)
-            still |= again
+    if replay_keys:
+        with ParquetSink(staging.publish_dir, "quarantine.parquet", qsch) as kept:
+            for src in files:
+                for batch in iter_file(src.parent, src.name, qsch, year_from_path=False):
+                    batch, again = _keep_failed_replays(batch, replay_keys)
+                    still |= again
+                    kept.write(batch)
+        files = (staging.publish_dir / "quarantine.parquet",)
+    for src in files:
+        for batch in iter_file(src.parent, src.name, qsch, ["reasons"], year_from_path=False):
             for reasons in batch.column("reasons").to_pylist():
                 per_reason.update(reasons or [])
-            kept.write(batch)
-    return out / "rescued.parquet", out / "quarantine.parquet", per_reason, still
+    return files, per_reason, still
 
 
 def publish_run(lake: str | Path, run_id: str, lock_timeout: float | None = None) -> dict[str, Any]:
@@ -144,10 +102,11 @@ def publish_run(lake: str | Path, run_id: str, lock_timeout: float | None = None
     ingested_at = datetime.fromisoformat(info["started_at"])
     shards = staging.summaries()
     vsum = json.loads(staging.validated("summary.json").read_text(encoding="utf-8"))
-    # the run's rows are never read whole: etl.lake.publish streams them from the staged files
-    cables_path = staging.validated("cables.parquet")
-    n_cables = pq.ParquetFile(cables_path).metadata.num_rows
-    n_quarantine = pq.ParquetFile(staging.validated("quarantine.parquet")).metadata.num_rows
+    # the run's rows are never read whole: its validated cables are data files that etl.lake.publish
+    # commits as they are (only files holding a copy of a cable seen twice are rewritten)
+    data_files = staging.data_files()
+    n_cables = sum(f.entry.rows for f in data_files)
+    n_quarantine = sum(pq.ParquetFile(p).metadata.num_rows for p in staging.rejected_files())
 
     found = sum(s["records"] for s in shards)
     if found != n_cables + n_quarantine:
@@ -161,7 +120,7 @@ def publish_run(lake: str | Path, run_id: str, lock_timeout: float | None = None
         if s.get("replay"):
             replay_version = int(s["replay"]["version"])
             replay_keys.update(s["replay"]["keys"])
-    rescued, quarantine, per_reason, still = _stage_quarantine(staging, replay_keys)
+    quarantine, per_reason, still = _stage_quarantine(staging, replay_keys)
     replay: dict[str, list[int]] = {}
     for rel, index in replay_keys.values():
         if (rel, index) not in still:
@@ -183,7 +142,7 @@ def publish_run(lake: str | Path, run_id: str, lock_timeout: float | None = None
     t0 = time.perf_counter()
     with lake_lock(paths.root, what=f"cablelake publish {run_id}", timeout=lock_timeout):
         result = publish(
-            paths.lake, run_id, Rows("cables", (cables_path, rescued)), Rows("quarantine", (quarantine,)),
+            paths.lake, run_id, Rows("cables", tuple(data_files)), Rows("quarantine", quarantine),
             ingested_at=ingested_at, dumps=dumps, runs_row=row, full_refresh=full_refresh, replay=replay or None,
             replay_version=replay_version, lock_timeout=lock_timeout,
         )

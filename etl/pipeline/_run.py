@@ -82,7 +82,6 @@ def run(
             summary.timings["total"] = round(time.perf_counter() - t0, 3)
             return summary
         # there is work: only now the stages that do it are imported (parser, Great Expectations, DuckDB...)
-        from etl.pipeline._dedup import order_for_dedup
         from etl.pipeline._parse import parse_shard
         from etl.pipeline._publish import publish_run, refresh_catalog
         from etl.pipeline._replay import stage_replay
@@ -95,7 +94,6 @@ def run(
             parse_shard(shard, root, run_id, attempt)
         if replay_quarantine:
             stage_replay(root, run_id)
-        order_for_dedup(root, run_id)
         validate_run(root, run_id)
         result = publish_run(root, run_id)
         t1 = time.perf_counter()

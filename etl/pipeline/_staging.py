@@ -3,13 +3,15 @@
 A run's steps hand each other files under ``<lake>/_staging/<run_id>/``::
 
     run.json                       when the run started and with which options (start_run, plan_run)
-    parsed/<shard>.parquet         cables rows of a shard (parse_dump, stage_replay, order_for_dedup)
-    rejected/<shard>.parquet       quarantine rows of a shard
-    shards/<shard>.json            the shard's summary, written last: a shard is *finished* once it exists
-    validated/cables.parquet       what validate_run passed ...
-    validated/quarantine.parquet   ... what it set aside (with the rejected rows of every finished shard)
-    validated/summary.json         its rule counts and timings
-    publish/                       publish_run's split of the validated quarantine (rescued, kept)
+    parsed/<shard>/<part>/cables/year=YYYY/<file>.parquet
+                                   the validated cables rows of a shard's parse worker ``part``, as data
+                                   files of the lake's ``cables`` table (its layout and schema): the publish
+                                   commits them as they are (parse_dump, stage_replay)
+    rejected/<shard>/<part>.parquet   quarantine rows of that worker (parse and validate rejects)
+    shards/<shard>.json            the shard's summary, written last: a shard is *finished* once it exists;
+                                   it lists the data files and the validation counts of its workers
+    validated/summary.json         the run's rule counts and timings (validate_run: thresholds, run-wide)
+    publish/                       publish_run's quarantine of a replay (rows that failed again dropped)
 
 ``publish_run`` removes the folder once the run is committed. Failed dumps are recorded beside it, in
 ``<lake>/_failures/<run_id>/shard-<attempt>.json`` (``{"failed": [...], "done": [summary paths]}``), so a
@@ -23,11 +25,11 @@ import hashlib
 import json
 import re
 import shutil
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from etl.lake import LakePaths, atomic_write_text
+from etl.lake import DataFile, FileEntry, LakePaths, atomic_write_text
 
 PARSED = "parsed"
 REJECTED = "rejected"
@@ -38,7 +40,7 @@ FAILURES = "_failures"
 RUN_INFO = "run.json"
 
 SHARD_NAME = re.compile(r"[0-9a-f]{16}")
-"""Names of the shards parse_dump writes; other steps add shards with their own names (``!dups``, ``replay``)."""
+"""Names of the shards parse_dump writes; other steps add shards with their own names (``replay``)."""
 
 
 def shard_id(uris: Sequence[str]) -> str:
@@ -74,11 +76,12 @@ class RunStaging:
 
     # ------------------------------------------------------------------------------------------- shards
 
-    def parsed(self, shard: str) -> Path:
-        return self.root / PARSED / f"{shard}.parquet"
+    def parsed(self, shard: str, part: int) -> Path:
+        """Root of the data files (``cables/year=YYYY/...``) that worker ``part`` of ``shard`` writes."""
+        return self.root / PARSED / shard / str(part)
 
-    def rejected(self, shard: str) -> Path:
-        return self.root / REJECTED / f"{shard}.parquet"
+    def rejected(self, shard: str, part: int) -> Path:
+        return self.root / REJECTED / shard / f"{part}.parquet"
 
     def summary_path(self, shard: str) -> Path:
         return self.root / SHARDS / f"{shard}.json"
@@ -97,52 +100,50 @@ class RunStaging:
     def summaries(self) -> list[dict[str, Any]]:
         return [json.loads(p.read_text(encoding="utf-8")) for p in sorted((self.root / SHARDS).glob("*.json"))]
 
-    def parsed_files(self, also: Iterable[str] = ()) -> list[Path]:
-        """The cables rows of the finished shards (plus the shards named in ``also``), in name order."""
-        return self._finished_files(PARSED, also)
+    def data_files(self) -> list[DataFile]:
+        """The validated cables data files of the finished shards (named by their summaries), in order."""
+        return [
+            DataFile(str(self.parsed(s["shard"], f["part"])), FileEntry(f["path"], f["rows"], f["bytes"]))
+            for s in self.summaries()
+            for f in s.get("files", [])
+        ]
 
-    def rejected_files(self, also: Iterable[str] = ()) -> list[Path]:
-        return self._finished_files(REJECTED, also)
-
-    def all_parsed_files(self) -> list[Path]:
-        """Every Parquet file under ``parsed/``, finished or not (steps that rewrite shards in place)."""
-        return sorted((self.root / PARSED).glob("*.parquet"))
-
-    def _finished_files(self, folder: str, also: Iterable[str]) -> list[Path]:
-        wanted = self.finished() | set(also)
-        return sorted(p for p in (self.root / folder).glob("*.parquet") if p.stem in wanted)
+    def rejected_files(self) -> list[Path]:
+        """The quarantine rows of the finished shards, in order."""
+        return [p for shard in sorted(self.finished()) for p in sorted((self.root / REJECTED / shard).glob("*.parquet"))]
 
     def drop_unfinished(self) -> list[str]:
-        """Remove the ``parsed/`` and ``rejected/`` files of shards that have no summary; returns them.
+        """Remove the ``parsed/`` and ``rejected/`` folders of shards that have no summary; returns them.
 
         parse_dump writes its Parquet files first and the summary last, so a parse that died half-way
-        leaves Parquet files without a summary: they must not reach validation. Only files named like
+        leaves Parquet files without a summary: they must not reach the publish. Only folders named like
         parse_dump's shards are candidates (other steps name theirs otherwise).
         """
         done = self.finished()
         removed = []
         for folder in (PARSED, REJECTED):
-            for p in sorted((self.root / folder).glob("*.parquet")):
-                if SHARD_NAME.fullmatch(p.stem) and p.stem not in done:
-                    p.unlink()
+            for p in sorted((self.root / folder).glob("*")):
+                if SHARD_NAME.fullmatch(p.name) and p.name not in done:
+                    shutil.rmtree(p, ignore_errors=True)
                     removed.append(str(p))
         return removed
 
     def forget(self, summary: str | Path) -> None:
-        """Remove a finished shard: its summary and its Parquet files."""
+        """Remove a shard (finished or not): its summary and its files."""
         shard = Path(summary).stem
-        for p in (self.summary_path(shard), self.parsed(shard), self.rejected(shard)):
-            p.unlink(missing_ok=True)
+        self.summary_path(shard).unlink(missing_ok=True)
+        for folder in (PARSED, REJECTED):
+            shutil.rmtree(self.root / folder / shard, ignore_errors=True)
 
     # --------------------------------------------------------------------------------------- validated
 
     def validated(self, name: str) -> Path:
-        """``validated/<name>``: ``cables.parquet``, ``quarantine.parquet`` or ``summary.json``."""
+        """``validated/<name>``: ``summary.json``."""
         return self.root / VALIDATED / name
 
     @property
     def publish_dir(self) -> Path:
-        """``publish/``: the quarantine split for the commit (rows to publish, run-duplicates rescued)."""
+        """``publish/``: the quarantine of a replay for the commit (rows of records that failed again dropped)."""
         return self.root / PUBLISH
 
     # ----------------------------------------------------------------------------------------- failures

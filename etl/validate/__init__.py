@@ -17,7 +17,15 @@ Great Expectations is imported lazily, inside :func:`validate`.
 from __future__ import annotations
 
 from etl.validate._config import QualityConfig
-from etl.validate._core import ThresholdExceeded, Validation, check_thresholds, columns_read, validate
+from etl.validate._core import (
+    ThresholdExceeded,
+    Validation,
+    check_counts,
+    check_thresholds,
+    columns_read,
+    rule_stats,
+    validate,
+)
 from etl.validate._suite import Rule, SuiteError, load_suite, rules
 
 __all__ = [
@@ -26,9 +34,11 @@ __all__ = [
     "SuiteError",
     "ThresholdExceeded",
     "Validation",
+    "check_counts",
     "check_thresholds",
     "columns_read",
     "load_suite",
+    "rule_stats",
     "rules",
     "validate",
 ]

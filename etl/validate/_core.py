@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -186,22 +186,30 @@ def validate(
     reasons = [errors[i] for i in rejected_idx]
     details = _details(table, rejected_idx, reasons, {r.name: r for r in runnable})
 
+    stats = rule_stats(n, {name: len(rows) for name, rows in failed.items()}, skipped)
+    if cables.num_rows + rejected.num_rows != n:  # pragma: no cover - invariant
+        raise AssertionError("validate lost rows")
+    return Validation(cables=cables, rejected=rejected, reasons=reasons, details=details, rule_stats=stats,
+                      result_path=result_path, docs_index=docs_index, rows=n)
+
+
+def rule_stats(rows: int, failed: Mapping[str, int], skipped: Mapping[str, str], suite: str = SUITE) -> dict[str, dict[str, Any]]:
+    """Per rule of the suite: severity, column, expectation_type, failed (of ``rows``), failed_share, status
+    (``evaluated`` or why it was skipped), description. Counts of several validations (the chunks of a run's
+    parse workers) summed into ``failed`` give the run's figures."""
     stats: dict[str, dict[str, Any]] = {}
-    for rule in all_rules:
-        count = len(failed.get(rule.name, ()))
+    for rule in rules(load_suite(suite)):
+        count = int(failed.get(rule.name, 0))
         stats[rule.name] = {
             "severity": rule.severity,
             "column": rule.column,
             "expectation_type": rule.expectation_type,
             "failed": count,
-            "failed_share": round(count / n, 6) if n else 0.0,
+            "failed_share": round(count / rows, 6) if rows else 0.0,
             "status": skipped.get(rule.name, "evaluated"),
             "description": rule.description,
         }
-    if cables.num_rows + rejected.num_rows != n:  # pragma: no cover - invariant
-        raise AssertionError("validate lost rows")
-    return Validation(cables=cables, rejected=rejected, reasons=reasons, details=details, rule_stats=stats,
-                      result_path=result_path, docs_index=docs_index, rows=n)
+    return stats
 
 
 def _details(table: pa.Table, idx: list[int], reasons: list[list[str]], by_name: dict[str, Rule]) -> list[list[str]]:
@@ -225,14 +233,20 @@ def _details(table: pa.Table, idx: list[int], reasons: list[list[str]], by_name:
 
 def check_thresholds(validation: Validation, config: QualityConfig | None = None) -> None:
     """Raise :class:`ThresholdExceeded` when the quarantined share or a rule's failure share is too high."""
-    config = config or QualityConfig.load()
     n = validation.rows or (validation.cables.num_rows + validation.rejected.num_rows)
+    check_counts(n, validation.rejected.num_rows, validation.rule_stats, config)
+
+
+def check_counts(n: int, rejected: int, stats: Mapping[str, dict[str, Any]], config: QualityConfig | None = None) -> None:
+    """:func:`check_thresholds` on counts: ``rejected`` of ``n`` rows, ``stats`` from :func:`rule_stats` (the
+    whole run's, summed over the validations of its parse workers)."""
+    config = config or QualityConfig.load()
     breaches: list[str] = []
     if n:
-        share = validation.rejected.num_rows / n
+        share = rejected / n
         if share > config.max_quarantine_share:
             breaches.append(f"quarantined share {share:.1%} of {n} rows exceeds {config.max_quarantine_share:.1%}")
-    for name, st in validation.rule_stats.items():
+    for name, st in stats.items():
         if st["severity"] != "error" and name not in config.rule_max_share:
             continue  # a warning keeps its rows: only a limit set for it by name can fail a run
         limit = config.limit_for(name)

@@ -83,6 +83,48 @@ def test_publish_is_invisible_until_commit_and_replaces_better_copies(tmp_path: 
     assert v1 is not None and sorted(lake.read_table(root, "cables", v1).column("reference_id").to_pylist()) == ["A", "B"]
 
 
+def _data_files(where: Path, run: str, groups: list[list[dict[str, Any]]]) -> list[lake.DataFile]:
+    """Each group of rows as the data files of one FileSet (as a parse worker writes them)."""
+    out = []
+    for k, rows in enumerate(groups):
+        for r in rows:
+            r["run_id"], r["ingested_at"] = run, T0 + timedelta(days=1)
+        files = lake.FileSet(where / str(k), run)
+        writer = files.writer("cables", tag="w")
+        writer.write(to_table(rows, "cables"))
+        out += [lake.DataFile(str(where / str(k)), f) for f in writer.close()]
+    return out
+
+
+def test_data_files_are_committed_as_they_are_unless_a_decision_touches_them(tmp_path: Path) -> None:
+    """publish() adopts a run's data files without rewriting them (a hard link of the same bytes); only a
+    file that holds a copy of a cable seen twice (in the run or in the lake) is rewritten, with the same
+    decisions as for rows handed over in memory: the best copy kept, the loser quarantined."""
+    root = tmp_path / "lake"
+    publish(root, "r1", [cable("A")])
+    later = T0 + timedelta(days=1)
+    staged = _data_files(tmp_path / "stage", "r2", [
+        [cable("B", uri="/d/b.txt"), cable("C", uri="/d/b.txt", year=2008)],       # untouched: adopted
+        [cable("A", body="a much longer body", uri="/d/c.txt"), cable("D", uri="/d/c.txt")],  # A: rewritten
+        [cable("D", body="longest body of all D", uri="/d/d.txt")],                  # D twice in the run
+    ])
+    res = lake.publish(root, "r2", lake.Rows("cables", tuple(staged)), to_table([], "quarantine"), ingested_at=later,
+                       dumps={"sha-r2": {"uri": "r2"}}, runs_row={"run_id": "r2", "started_at": later})
+    assert (res.records, res.cables, res.duplicates, res.displaced) == (5, 4, 1, 1)
+    assert ids(root) == ["A", "B", "C", "D"]
+    committed = {f.path: f for f in lake.read_current(root).files("cables")}
+    adopted = [p for p in committed if "-a0" in p]
+    assert len(adopted) == 2 and all(committed[p].rows == 1 for p in adopted)  # file 0's two partitions
+    first = [f for f in staged if f.root.endswith("/0")]
+    assert sorted((root / p).stat().st_ino for p in adopted) == sorted(
+        (Path(f.root) / f.entry.path).stat().st_ino for f in first)  # the same bytes, not a copy
+    rows = {r["reference_id"]: r for r in lake.read_table(root, "cables").to_pylist()}
+    assert rows["A"]["source_uri"] == "/d/c.txt" and rows["D"]["source_uri"] == "/d/d.txt"
+    assert [s["source_uri"] for s in rows["D"]["also_seen_in"]] == ["/d/c.txt"]
+    q = sorted((r["source_uri"], r["reasons"]) for r in lake.read_table(root, "quarantine").to_pylist())
+    assert q == [("/d/a.txt", ["duplicate"]), ("/d/c.txt", ["duplicate"])]
+
+
 def test_a_writer_beaten_to_the_commit_decides_again(tmp_path: Path) -> None:
     """Two writers decide on the same lake version: the second one's commit is refused (nothing of it is
     visible), and publish() retries it on the new version, so both runs land and A is merged once."""

@@ -14,6 +14,8 @@ from _cables import REPO, Maker, many
 from _s3 import s3  # noqa: F401 - the fixture
 
 from etl import lake as lakelib
+from etl import pipeline
+from etl.catalog import connect
 from etl.cli import main
 
 
@@ -65,3 +67,33 @@ def test_two_runs_on_different_dumps_s3(s3: str, tmp_path: Path, make_dump: Make
     assert capsys.readouterr().out.split() == ["n", str(len(ids))]
     assert main(["sql", "--lake", s3, "--as-of", "1", "--format", "csv", "select count(*) as n from runs"]) == 0
     assert capsys.readouterr().out.split() == ["n", "1"]
+
+
+def test_two_parse_processes_give_the_rows_of_one(tmp_path: Path, make_dump: Maker,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each parse worker reads the dumps itself and parses, validates and writes only its share (every other
+    batch of 500 records); the parent gets counts back, no rows. Two processes give exactly the lake of one,
+    repeated cables (across the workers' files) deduplicated the same way."""
+    from etl.pipeline import _parse
+
+    monkeypatch.setattr(_parse, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setenv("CABLELAKE_SHARD_FILES", "2000")  # one shard: both workers have batches
+    make_dump("d", many(1100))
+    make_dump("e", many(3), paragraphs=3)  # the same three cables, longer, in other dumps
+    sql = ("select reference_id, source_uri, dq_warnings, list_transform(also_seen_in, lambda s: s.source_uri) "
+           "from cables order by reference_id; "
+           "select reasons, source_uri from quarantine order by source_uri")
+    out = {}
+    for workers in (1, 2):
+        monkeypatch.setenv("CABLELAKE_WORKERS", str(workers))
+        lake = tmp_path / f"lake{workers}"
+        s = pipeline.run([str(tmp_path / "d"), str(tmp_path / "e")], lake)
+        assert (s.records_found, s.cables, s.duplicates) == (1103, 1100, 3)
+        parts = {p.name[-2:] for p in (lake / "_quality" / s.run_id).iterdir() if p.is_dir()}
+        assert parts == {f"-{k}" for k in range(workers)}  # the results of each worker's validation
+        con = connect(lake)
+        try:
+            out[workers] = [con.execute(q).fetchall() for q in sql.split("; ")]
+        finally:
+            con.close()
+    assert out[1] == out[2] and len(out[2][0]) == 1100

@@ -19,7 +19,7 @@ from etl.lake import LakePaths
 
 REPO = Path(__file__).resolve().parents[2]
 HEAVY = ("great_expectations", "etl.validate", "etl.pipeline._parse", "etl.pipeline._validate",
-         "etl.pipeline._dedup", "etl.pipeline._replay")
+         "etl.pipeline._replay")
 
 def _fresh_run(lake: Path, *sources: str) -> tuple[dict[str, object], set[str]]:
     """``cablelake run`` in a new interpreter: its summary and the modules it had loaded at the end."""

@@ -12,11 +12,13 @@ from etl.validate import QualityConfig
 
 
 def _shard(staging: RunStaging, name: str, *, finished: bool) -> None:
-    for path in (staging.parsed(name), staging.rejected(name)):
+    data = staging.parsed(name, 0) / "cables" / "year=2007" / "f.parquet"
+    for path in (data, staging.rejected(name, 0)):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"PAR1")
     if finished:
-        staging.write_summary({"shard": name, "records": 0})
+        files = [{"part": 0, "path": "cables/year=2007/f.parquet", "rows": 3, "bytes": 4}]
+        staging.write_summary({"shard": name, "records": 0, "files": files})
 
 
 def test_unfinished_parse_shards_are_dropped_and_other_steps_files_kept(tmp_path: Path) -> None:
@@ -25,12 +27,15 @@ def test_unfinished_parse_shards_are_dropped_and_other_steps_files_kept(tmp_path
     done, dead = shard_id(["a"]), shard_id(["b"])
     _shard(staging, done, finished=True)
     _shard(staging, dead, finished=False)  # a parse that died before its summary
-    _shard(staging, "replay", finished=False)  # another step's file, not named like a parse shard
+    _shard(staging, "replay", finished=False)  # another step's folder, not named like a parse shard
     assert staging.finished() == {done}
-    assert sorted(staging.drop_unfinished()) == sorted([str(staging.parsed(dead)), str(staging.rejected(dead))])
-    assert [p.stem for p in staging.parsed_files()] == [done]
-    assert [p.stem for p in staging.parsed_files(also=["replay"])] == sorted([done, "replay"])
-    assert staging.rejected("replay").exists()
+    assert sorted(staging.drop_unfinished()) == sorted(
+        [str(staging.parsed(dead, 0).parent), str(staging.rejected(dead, 0).parent)])
+    assert not staging.parsed(dead, 0).exists()
+    assert [(Path(f.root), f.entry.path, f.entry.rows) for f in staging.data_files()] == [
+        (staging.parsed(done, 0), "cables/year=2007/f.parquet", 3)]  # the data files the summary names
+    assert staging.rejected_files() == [staging.rejected(done, 0)]
+    assert staging.rejected("replay", 0).exists()
 
 
 def test_failures_outlive_the_staging_folder(tmp_path: Path) -> None:
