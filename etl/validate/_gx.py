@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -114,7 +115,9 @@ def run_suite(
     validator = Validator(batch_definition=batch, batch_parameters={"dataframe": df},
                           result_format={"result_format": "COMPLETE"})
     result = validator.validate_expectation_suite(gx_suite, parameters)
-    gx_run_id = gx.RunIdentifier(run_name=run_id)
+    # run_time given: without it GX reads the run's name as a date, and dateutil takes a run id such as
+    # 20261206T170203Z-4484ad for a time at offset -44:84, which later fails to serialise (1 run in ~1,300)
+    gx_run_id = gx.RunIdentifier(run_name=run_id, run_time=datetime.now(UTC))
     result.meta.update({"run_id": gx_run_id, "validation_time": gx_run_id.run_time,
                         "batch_parameters": {"dataframe": "<cables of the run>"}})
 

@@ -23,6 +23,17 @@ from etl.validate import (
 TableFactory = Callable[..., pa.Table]
 
 
+def test_a_run_id_that_reads_as_a_date_with_a_wild_offset(make_table: TableFactory, tmp_path: Path) -> None:
+    """dateutil reads ``...Z-4484ad`` as a time at offset -44:84; GX must not take the run's time from its name
+    (it did: the result then failed to serialise, about one run in 1,300 with random run ids)."""
+    quality = tmp_path / "_quality" / "run"
+    v = validate(make_table(3), run_id="20261206T170203Z-4484ad", quality_dir=quality)
+    assert v.result_path is not None
+    meta = json.loads(v.result_path.read_text(encoding="utf-8"))["meta"]
+    assert meta["run_id"]["run_name"] == "20261206T170203Z-4484ad"
+    assert meta["run_id"]["run_time"].endswith("+00:00")
+
+
 def test_result_json_and_data_docs(make_table: TableFactory, tmp_path: Path) -> None:
     quality = tmp_path / "_quality" / "run-7"
     table = make_table(8, {2: {"dtg": "301341Z FEB 02"}, 5: {"eo": "12598"}})
