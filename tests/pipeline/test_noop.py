@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import Maker, many
+from _cables import Maker, many
 
 from etl import catalog, pipeline
 from etl import lake as lakelib

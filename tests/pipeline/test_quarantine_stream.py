@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from conftest import cable_text
+from _cables import cable_text
 
 from etl import lake as lakelib
 
