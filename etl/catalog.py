@@ -37,11 +37,11 @@ import duckdb
 from etl.lake import (
     Commit,
     LakePaths,
+    current_lake,
     fsspec_store,
     is_lake,
     is_remote,
     read_as_of,
-    read_current,
     reader_files,
 )
 from etl.schema import declaration, schema
@@ -68,15 +68,22 @@ def require_lake(lake: Path | str) -> bool:
     """Raise :class:`LakeNotFoundError`, naming ``lake`` and why, unless it is a lake to read: a local folder
     (a lake, or a hand-made folder of Parquet files), or an object-store prefix holding a lake commit.
     Returns whether it holds a lake commit (False: a local folder without one)."""
+    return lake_commit(lake) is not None
+
+
+def lake_commit(lake: Path | str) -> Commit | None:
+    """The live version of the lake (:func:`etl.lake.read_current`; None for a local folder without a lake
+    commit), raising :class:`LakeNotFoundError` as :func:`require_lake` does. On an object store, an unchanged
+    lake costs one LIST request of its ``_lake`` log."""
     paths = LakePaths(Path(lake))
     remote = is_remote(paths.lake)
     if not remote and not paths.root.is_dir():
         raise LakeNotFoundError(f"no lake at {lake} (give --lake DIR or set $CABLELAKE_LAKE; `cablelake run` makes one)")
     try:
-        found = is_lake(paths.lake)
+        found = current_lake(paths.lake)
     except OSError as exc:  # no credentials, no answer from the endpoint, ...
         raise LakeNotFoundError(f"cannot read the lake at {paths.lake}: {exc}") from exc
-    if remote and not found:
+    if remote and found is None:
         raise LakeNotFoundError(
             f"no lake at {paths.lake}: nothing was ever published there (no _lake table; "
             f"`cablelake run DUMPS --lake {paths.lake}` makes one)"
@@ -90,7 +97,8 @@ def require_lake(lake: Path | str) -> bool:
 def live_files(paths: LakePaths, table: str, version: Commit | None = None) -> list[Path] | list[str]:
     """The table's live Parquet files: those the lake's current version (or ``version``) lists (Delta tables
     pinned by the lake commit, :mod:`etl.lake`) when it has one, else every Parquet file under its folder."""
-    if version is not None or is_lake(paths.lake):
+    version = version if version is not None else current_lake(paths.lake)
+    if version is not None:
         return reader_files(paths.lake, table, version)
     d = paths.table_dir(table)
     return sorted(p.resolve() for p in d.rglob("*.parquet")) if d.is_dir() else []
@@ -433,8 +441,8 @@ def create_views(
     makes them over no files (empty, typed). ``only``: replace just the views of these base tables (none of
     them ``cables``, which the derived views and the summaries read) and ``catalog_info``; the others are
     kept as they are. ``materialize``: the :data:`SUMMARIES` become tables (else views)."""
-    if paths is not None and version is None and is_lake(paths.lake):
-        version = read_current(paths.lake)  # one snapshot for every table (and one read of the commit record)
+    if paths is not None and version is None:
+        version = current_lake(paths.lake)  # one snapshot for every table (and one read of the commit record)
     files = {t: live_files(paths, t, version) if paths is not None else [] for t in TABLES}
     if paths is not None:  # views are bound when created: the relative paths must resolve now
         attach_store(con, paths)
@@ -515,7 +523,7 @@ def _stale(paths: LakePaths) -> bool:
         return True
     try:
         info = con.execute("SELECT files_digest FROM catalog_info").fetchone()
-        commit = read_current(paths.lake) if is_lake(paths.lake) else None
+        commit = current_lake(paths.lake)
         files = {t: live_files(paths, t, commit) for t in TABLES}
         return info is None or info[0] != _digest(paths.root, files)
     except duckdb.Error:

@@ -283,9 +283,9 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 
     from etl.dashboard import build
 
-    if not Path(args.lake).is_dir():
-        sys.stderr.write(f"cablelake dashboard: no lake at {args.lake}\n")
-        return 1
+    problem = _no_lake("dashboard", args.lake)
+    if problem:
+        return _fail(problem, 1)
     t0 = time.perf_counter()
     index = build(args.lake, args.out)
     sys.stdout.write(f"dashboard written in {time.perf_counter() - t0:.2f}s: open {index.resolve().as_uri()}\n")
@@ -417,7 +417,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("dashboard", help="write the static HTML dashboard of the lake (works offline)")
     d.add_argument("--lake", default=default_lake, help=lake_help)
-    d.add_argument("--out", help="output folder (default <lake>/_dashboard)")
+    d.add_argument("--out", help="output folder (default <lake>/_dashboard; for a lake on an object store, in its "
+                   "local work folder)")
     d.set_defaults(func=cmd_dashboard)
 
     dd = sub.add_parser("dictionary", help="print the data dictionary of the catalog's views (Markdown)")

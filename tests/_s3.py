@@ -9,19 +9,59 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+REQUESTS: list[str] = []
+"""Every request the moto server of :func:`moto_lake` answered, as ``METHOD /bucket/key?query`` (cleared by
+:func:`requests_made`)."""
+
+
+def _counting_server() -> Any:
+    """moto's threaded S3 server with every request recorded in :data:`REQUESTS`."""
+    from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from werkzeug.serving import make_server
+
+    class Counting(ThreadedMotoServer):
+        def _server_entry(self) -> None:  # moto's own, with the app wrapped
+            app = DomainDispatcherApplication(create_backend_app)
+
+            def counted(environ: dict[str, Any], start_response: Any) -> Any:
+                query = environ.get("QUERY_STRING")
+                REQUESTS.append(f"{environ['REQUEST_METHOD']} {environ['PATH_INFO']}" + (f"?{query}" if query else ""))
+                return app(environ, start_response)
+
+            self._server = make_server(self._ip_address, self._port, counted, True, request_handler=MotoRequestHandler)
+            self._server_ready_event.set()
+            self._server.serve_forever()
+
+    return Counting(ip_address="127.0.0.1", port=0, verbose=False)
+
+
+@contextmanager
+def requests_made() -> Iterator[list[str]]:
+    """The requests the moto server answers while the block runs (the list is filled when the block ends)."""
+    REQUESTS.clear()
+    seen: list[str] = []
+    try:
+        yield seen
+    finally:
+        seen.extend(REQUESTS)
+        REQUESTS.clear()
 
 
 @contextmanager
 def moto_lake(work: Path | None = None) -> Iterator[str]:
     """A bucket on a moto S3 server on 127.0.0.1 (a random port), the environment pointing at it (and the
     lake's local work folder at ``work`` when given) while the block runs; yields the lake URI."""
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server = _counting_server()
     server.start()
     host, port = server.get_host_and_port()
     env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1",

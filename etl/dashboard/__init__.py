@@ -16,6 +16,7 @@ from pathlib import Path
 
 from etl.catalog import connect
 from etl.dashboard._data import TABLE_CAP, collect
+from etl.lake import LakePaths, remote_uri
 
 __all__ = ["TABLE_CAP", "build", "default_out"]
 
@@ -25,7 +26,9 @@ _COPIED = ("charts.js", "app.js", "style.css")
 
 
 def default_out(lake: Path | str) -> Path:
-    return Path(lake) / "_dashboard"
+    """``<lake>/_dashboard``; for a lake on an object store, in its local work folder (the store is not
+    written, and a page opened from ``file://`` needs a disk)."""
+    return LakePaths(Path(lake)).root / "_dashboard"
 
 
 def _write(path: Path, text: str) -> None:
@@ -35,13 +38,12 @@ def _write(path: Path, text: str) -> None:
 
 
 def build(lake: Path | str, out: Path | str | None = None) -> Path:
-    """Write the dashboard of ``lake`` into ``out`` (default ``<lake>/_dashboard``); returns ``index.html``."""
+    """Write the dashboard of ``lake`` into ``out`` (default :func:`default_out`); returns ``index.html``."""
     t0 = time.perf_counter()
-    lake = Path(lake)
     out_dir = Path(out) if out is not None else default_out(lake)
     con = connect(lake, read_only=True)
     try:
-        data = collect(con, str(lake.resolve()))
+        data = collect(con, remote_uri(lake) or str(Path(lake).resolve()))
     finally:
         con.close()
     (out_dir / "assets").mkdir(parents=True, exist_ok=True)

@@ -22,6 +22,7 @@ from __future__ import annotations
 from etl.lake._commit import (
     Commit,
     committed_files,
+    current_lake,
     history,
     is_lake,
     read_as_of,
@@ -59,6 +60,7 @@ from etl.lake._store import (
     atomic_write_text,
     fsspec_store,
     is_remote,
+    remote_uri,
     write_parquet,
 )
 from etl.lake._txn import FileSet, SchemaMismatchError, Transaction, iter_file, iter_parquet
@@ -85,12 +87,14 @@ __all__ = [
     "code_schema_versions",
     "collect_garbage",
     "committed_files",
+    "current_lake",
     "compact",
     "fsspec_store",
     "history",
     "holds_lock",
     "is_lake",
     "is_remote",
+    "remote_uri",
     "iter_file",
     "iter_parquet",
     "lake_lock",

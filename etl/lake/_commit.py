@@ -34,6 +34,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from etl.lake import _delta
@@ -160,20 +161,24 @@ def _latest_row(loc: Location) -> tuple[dict[str, Any] | None, int]:
 
 
 _HEADS: dict[str, tuple[tuple[object, ...], Commit]] = {}
-"""The last snapshot read of each local lake, with the head of its ``_lake`` log when it was read."""
+"""The last snapshot read of each lake, with the head of its ``_lake`` log when it was read."""
+
+
+def _is_commit_file(name: str) -> bool:
+    return name.endswith(".json") and name[:-5].isdigit()
 
 
 def _log_head(loc: Location) -> tuple[object, ...] | None:
-    """The newest commit file of a local lake's ``_lake`` log with its size, mtime and inode (None on an
-    object store or when there is none). Every lake commit writes a new one, so an equal head is an
-    unchanged lake; a lake removed and made again at the same path has new inodes and times."""
-    if loc.remote:
-        return None
+    """The newest commit file of the lake's ``_lake`` log with its size and time (and inode on a local disk;
+    None when there is none or the log cannot be listed). Every lake commit writes a new one, so an equal
+    head is an unchanged lake; a lake removed and made again at the same place has new inodes and times.
+    On an object store this is one LIST request (up to 1,000 log entries a page)."""
     try:
+        if loc.remote:
+            return _listed_head(loc)
         with os.scandir(os.path.join(loc.root, SNAPSHOTS, "_delta_log")) as it:
-            newest = max((e for e in it if e.name.endswith(".json") and e.name[:-5].isdigit()),
-                         key=lambda e: e.name, default=None)  # zero-padded: the longest name sorts last
-        if newest is None:
+            newest = max((e for e in it if _is_commit_file(e.name)), key=lambda e: e.name, default=None)
+        if newest is None:  # (zero-padded names: the newest sorts last)
             return None
         st = newest.stat()
     except OSError:
@@ -181,13 +186,34 @@ def _log_head(loc: Location) -> tuple[object, ...] | None:
     return newest.name, st.st_size, st.st_mtime_ns, st.st_ino
 
 
+def _listed_head(loc: Location) -> tuple[object, ...] | None:
+    """:func:`_log_head` of a lake on an object store (raises OSError when the store does not answer)."""
+    infos = loc.fs.get_file_info(pafs.FileSelector(loc.path(f"{SNAPSHOTS}/_delta_log"), allow_not_found=True))
+    last = max((i for i in infos if _is_commit_file(i.base_name)), key=lambda i: i.base_name, default=None)
+    return None if last is None else (last.base_name, last.size, last.mtime_ns)
+
+
 def read_current(root: Path | str | Location) -> Commit:
     """The live version of the lake (version 0, empty, when nothing was ever committed).
 
-    On a local disk the snapshot is read once per lake version in a process: a step that asks again (the
-    catalog, the search index, garbage collection) gets a copy of it while the log's head is unchanged."""
+    The snapshot is read once per lake version in a process: a step that asks again (the catalog, the search
+    index, garbage collection, each page of the reading room) gets a copy of it while the head of the
+    ``_lake`` log is unchanged, which costs one directory listing (one LIST request on an object store)."""
     loc = Location.of(root)
-    head = _log_head(loc)
+    return _current(loc, _log_head(loc))
+
+
+def current_lake(root: Path | str | Location) -> Commit | None:
+    """:func:`read_current` when ``root`` holds a lake (:func:`is_lake`), else None: on an object store with
+    the one LIST of the ``_lake`` log both need. Raises OSError when the store does not answer."""
+    loc = Location.of(root)
+    if not loc.remote:
+        return read_current(loc) if is_lake(loc) else None
+    head = _listed_head(loc)
+    return None if head is None else _current(loc, head)
+
+
+def _current(loc: Location, head: tuple[object, ...] | None) -> Commit:
     seen = _HEADS.get(loc.root)
     if head is not None and seen is not None and seen[0] == head:
         return _copy(seen[1])
@@ -286,4 +312,6 @@ def version_token(root: Path | str | Location) -> str:
 def is_lake(root: Path | str | Location) -> bool:
     """Whether ``root`` holds a lake with at least one commit (a ``_lake`` Delta table)."""
     loc = Location.of(root)
+    if loc.remote:  # one LIST (an object store has no folders: a log without commits is no table)
+        return _listed_head(loc) is not None
     return loc.exists(f"{SNAPSHOTS}/_delta_log")

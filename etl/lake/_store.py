@@ -295,8 +295,28 @@ def fsspec_store(root: str | Path | Location) -> Any:
     from fsspec.implementations.arrow import ArrowFSWrapper
 
     class LakeStore(ArrowFSWrapper):  # type: ignore[misc]
+        """The lake's files are written once under names never reused, so what a HEAD request told about
+        one (its size) holds for the life of the store: DuckDB's size checks of a file cost one HEAD in all
+        (opening it costs another: pyarrow's ``open_input_file`` takes no known size)."""
+
         protocol = (STORE_PROTOCOL,)
         cachable = False
+
+        def __init__(self, fs: pafs.FileSystem) -> None:
+            super().__init__(fs)
+            self._known: dict[str, pafs.FileInfo] = {}
+
+        def _file_info(self, path: str) -> pafs.FileInfo:
+            path = self._strip_protocol(path)
+            found = self._known.get(path)
+            if found is None:
+                [found] = self.fs.get_file_info([path])
+                if found.type == pafs.FileType.File:
+                    self._known[path] = found
+            return found
+
+        def info(self, path: str, **kwargs: Any) -> dict[str, Any]:
+            return dict(self._make_entry(self._file_info(path)))
 
         @classmethod
         def _strip_protocol(cls, path: Any) -> Any:

@@ -73,11 +73,12 @@ def lake_version(lake: Path | str) -> str:
     A lake with a commit record gives its version number; a hand-made lake without one (older layout,
     tests' synthetic lakes) gives a digest of its live Parquet files, so that changing them is seen too.
     """
-    from etl.lake import LakePaths, version_token
+    from etl.lake import LakePaths
 
     paths = LakePaths(Path(lake))
-    if catalog.require_lake(lake):  # (a missing folder or an object-store prefix without a lake: an error)
-        return f"v{version_token(paths.lake)}"
+    commit = catalog.lake_commit(lake)  # (a missing folder or an object-store prefix without a lake: an error)
+    if commit is not None:
+        return f"v{commit.token()}"
     files = {t: [Path(f) for f in catalog.live_files(paths, t)] for t in ("cables",)}
     stamp = {t: [(str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in fs] for t, fs in files.items()}
     import hashlib

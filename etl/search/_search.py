@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from etl.lake import remote_uri
 from etl.search._index import (
     SCHEMA_VERSION,
     analyze,
@@ -47,7 +48,7 @@ class SearchUnavailable(RuntimeError):
 
 
 @contextmanager
-def _writer_lock(lake: Path, timeout: float) -> Iterator[None]:
+def _writer_lock(lake: Path | str, timeout: float) -> Iterator[None]:
     """The lake's writer lock (the index is written by the lake's one writer only)."""
     from etl.lake import lake_lock
 
@@ -119,7 +120,7 @@ class Searcher:
     version, reloading the index when a publish moved it, and repairs the index when it is behind."""
 
     def __init__(self, lake: Path | str, *, repair: bool = True, wait: float = 30.0) -> None:
-        self.lake = Path(lake)
+        self.lake: Path | str = remote_uri(lake) or Path(lake)  # (Path() would make s3://b/x s3:/b/x)
         self.repair = repair
         self.wait = wait
         self._index: Any = None
@@ -358,7 +359,7 @@ _SEARCHERS_LOCK = threading.Lock()
 
 def searcher_for(lake: Path | str) -> Searcher:
     """One :class:`Searcher` per lake per process."""
-    key = str(Path(lake).resolve())
+    key = remote_uri(lake) or str(Path(lake).resolve())
     with _SEARCHERS_LOCK:
         if key not in _SEARCHERS:
             _SEARCHERS[key] = Searcher(lake)

@@ -17,13 +17,22 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from _s3 import LATE_ID, REPO, bucket_keys, publish_elsewhere, search_lake_on_s3
+from _s3 import LATE_ID, REPO, bucket_keys, publish_elsewhere, requests_made, search_lake_on_s3
 
 from etl.catalog import LakeNotFoundError
 from etl.cli import main
 from etl.lake import read_table
 from etl.lake._store import work_dir
-from etl.search import check, index_dir, index_ids, lake_version, search
+from etl.search import (
+    Searcher,
+    SearchUnavailable,
+    check,
+    index_dir,
+    index_ids,
+    lake_version,
+    search,
+    searcher_for,
+)
 
 
 @pytest.fixture(scope="module")
@@ -101,6 +110,27 @@ def test_a_url_that_is_no_lake(remote: tuple[str, Path], where: str, capsys: pyt
         search(bad, "x")
     if where != "no answer":
         assert not work_dir(bad).exists()  # nothing was cataloged or indexed for it
+
+
+def test_an_unchanged_lake_costs_one_list_request_per_version_check(remote: tuple[str, Path]) -> None:
+    """The lake's version is read once per lake version: then each check is one LIST of the ``_lake`` log
+    (a new commit there is a new newest log entry; the publish test below shows it is seen)."""
+    uri, _ = remote
+    version = lake_version(uri)
+    assert search(uri, "darfur").total == 3  # the searcher holds the index of this version
+    with requests_made() as seen:
+        assert lake_version(uri) == version
+        assert search(uri, "darfur").total == 3
+    assert len(seen) == 2 and all("list-type=2" in r and "_lake%2F_delta_log" in r for r in seen), seen
+
+
+def test_searchers_name_the_lake_by_its_uri(remote: tuple[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    uri, _ = remote
+    assert searcher_for(uri) is searcher_for(uri + "/") and searcher_for(uri).lake == uri
+    behind = Searcher(uri, repair=False, wait=0)
+    monkeypatch.setattr("etl.search._search.open_index", lambda _: None)  # an index that cannot be read
+    with pytest.raises(SearchUnavailable, match=f"the search index of {re.escape(uri)} is at nothing"):
+        behind.current()
 
 
 # a searcher on this machine: imports, says so, then searches (catching the index up) and prints the ids
