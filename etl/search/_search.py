@@ -271,7 +271,7 @@ class Searcher:
         """The lake rows of ``hits`` (``columns`` of them; all when None), by ``(file, row)``."""
         from etl.lake import LakePaths
 
-        return read_rows(LakePaths(self.lake).lake, [(h.file, h.row) for h in hits if h.file], columns)
+        return read_rows(LakePaths(Path(self.lake)).lake, [(h.file, h.row) for h in hits if h.file], columns)
 
     @staticmethod
     def _facets(searcher: Any, q: Any) -> dict[str, list[tuple[str, int]]]:
