@@ -127,8 +127,9 @@ class TableWriter:
     """
 
     def __init__(self, txn: FileSet, table: str, tag: str,
-                 sort: Callable[[pa.Table], pa.Table] | None = None, buffer_bytes: int = BUFFER_BYTES) -> None:
-        self.txn, self.table, self.tag, self.sort, self.buffer_bytes = txn, table, tag, sort, buffer_bytes
+                 sort: Callable[[pa.Table], pa.Table] | None = None, buffer_bytes: int | None = None) -> None:
+        self.txn, self.table, self.tag, self.sort = txn, table, tag, sort
+        self.buffer_bytes = BUFFER_BYTES if buffer_bytes is None else buffer_bytes  # (read when used)
         self._buffers: dict[str, list[pa.Table]] = {}
         self._sizes: dict[str, int] = {}
         self._open: dict[str, ParquetSink] = {}
@@ -204,7 +205,7 @@ class FileSet:
         return f"{folder}/{self.run_id}-{self._token}-{tag}{self._seq - 1:04d}.parquet"
 
     def writer(self, table: str, tag: str = "", sort: Callable[[pa.Table], pa.Table] | None = None,
-               buffer_bytes: int = BUFFER_BYTES) -> TableWriter:
+               buffer_bytes: int | None = None) -> TableWriter:
         """A :class:`TableWriter` adding files to ``table`` (for rows too many to hold in memory at once)."""
         return TableWriter(self, table, tag, sort, buffer_bytes)
 

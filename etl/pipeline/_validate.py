@@ -36,6 +36,8 @@ UNIQUE_HELPER = "_dq_reference_id_first"
 """The helper column of ``reference_id_unique``: a chunk cannot see the run, so the workers pass it as true
 and :func:`validate_run` counts the run's repeated ids itself; the lake's merge keeps the best copy."""
 CHUNK_ROWS = 4_000
+WORKER_BUFFER_BYTES = 24 << 20
+"""The rows a parse worker buffers before writing its data files (a worker holds little else)."""
 """Rows per validation (GX costs ~0.35 s a call plus ~60 us a row: larger chunks are cheaper, smaller ones
 hold less in memory)."""
 
@@ -131,12 +133,13 @@ class ChunkValidator:
     """
 
     def __init__(self, files: FileSet, run_id: str, quality_dir: Path | None, config: QualityConfig,
-                 chunk_rows: int = CHUNK_ROWS) -> None:
+                 chunk_rows: int | None = None) -> None:
         from etl.schema import staging_schema
 
-        self.run_id, self.config, self.chunk_rows = run_id, config, chunk_rows
+        self.run_id, self.config = run_id, config
+        self.chunk_rows = CHUNK_ROWS if chunk_rows is None else chunk_rows  # (the settings read when used)
         self._quality_dir = quality_dir  # the GX result and Data Docs of the worker's first chunk
-        self._writer = files.writer("cables", tag="w", sort=_sorted_by_id, buffer_bytes=24 << 20)
+        self._writer = files.writer("cables", tag="w", sort=_sorted_by_id, buffer_bytes=WORKER_BUFFER_BYTES)
         self._columns = validation_columns(staging_schema("cables").names)
         self._pending: list[pa.Table] = []
         self._pending_rows = 0

@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 ASSETS = Path(__file__).with_name("docs_assets")
 SHARED_DIR = "_docs_assets"  # beside the runs' quality folders
+QUALITY_FOLDER = "_quality"  # the lake's folder of quality results (etl.lake.LakePaths.quality)
 
 #: CDN URL in GE 1.24's Data Docs templates -> file under ``docs_assets/`` (npm package@version/path).
 CDN_FILES: dict[str, str] = {
@@ -105,14 +106,23 @@ def _verify_sri(html: str, page: Path) -> str:
     return _TAG.sub(check, html)
 
 
+def _shared_assets(docs_dir: Path) -> Path:
+    """``<lake>/_quality/_docs_assets`` for a site anywhere under ``<lake>/_quality/`` (a run's, or a parse
+    worker's ``_quality/<run>/<shard>-<part>/data_docs``): one copy for every run and worker."""
+    for folder in docs_dir.parents:
+        if folder.name == QUALITY_FOLDER:
+            return folder / SHARED_DIR
+    return docs_dir.parent.parent / SHARED_DIR
+
+
 def make_offline(docs_dir: Path, shared_assets: Path | None = None) -> list[str]:
     """Make the Data Docs site in ``docs_dir`` load nothing from the network; returns the resource URLs
     that stay external (none with the GE version this package pins).
 
-    ``shared_assets`` is where the vendor files go (default: ``<docs_dir>/../../_docs_assets``, i.e. beside
-    the runs' quality folders).
+    ``shared_assets`` is where the vendor files go (default: ``_docs_assets`` in the lake's ``_quality``
+    folder above ``docs_dir``, beside the runs' quality folders; else ``<docs_dir>/../../_docs_assets``).
     """
-    target = shared_assets or docs_dir.parent.parent / SHARED_DIR
+    target = shared_assets or _shared_assets(docs_dir)
     _sync_assets(target)
     logo = docs_dir / "static" / "images" / "logo-long.png"
     left: list[str] = []

@@ -28,17 +28,19 @@ JUNK = 4_000
 """Bytes of junk text per bad record."""
 
 _RUN = """
-import inspect, json, sys, tracemalloc
+import json, sys, tracemalloc
 import pyarrow as pa
 import etl.lake._ops, etl.lake._txn, etl.pipeline._common, etl.pipeline._parse, etl.pipeline._validate
 SMALL_ROWS, SMALL_BUFFER = 200, 1 << 20
-for module in (etl.pipeline._common, etl.pipeline._parse, etl.pipeline._validate, etl.lake._txn, etl.lake._ops):
-    assert hasattr(module, "BATCH_ROWS"), module  # _SMALL: the batch setting moved; update this test
-    module.BATCH_ROWS = SMALL_ROWS
-init = etl.lake._txn.TableWriter.__init__
-params = [p for p in inspect.signature(init).parameters.values() if p.default is not inspect.Parameter.empty]
-assert [p.name for p in params][-1] == "buffer_bytes"  # _SMALL: the writer's buffer setting moved
-init.__defaults__ = (*init.__defaults__[:-1], SMALL_BUFFER)
+SETTINGS = [  # (module, setting, small value): the batch and buffer sizes of every step the rows go through
+    (etl.pipeline._common, "BATCH_ROWS", SMALL_ROWS), (etl.pipeline._parse, "PARSE_BATCH", SMALL_ROWS),
+    (etl.pipeline._validate, "CHUNK_ROWS", SMALL_ROWS), (etl.pipeline._validate, "WORKER_BUFFER_BYTES", SMALL_BUFFER),
+    (etl.lake._txn, "BATCH_ROWS", SMALL_ROWS), (etl.lake._ops, "BATCH_ROWS", SMALL_ROWS),
+    (etl.lake._txn, "BUFFER_BYTES", SMALL_BUFFER),
+]
+for module, name, value in SETTINGS:
+    assert hasattr(module, name), (module, name)  # a setting moved or was renamed: update this test
+    setattr(module, name, value)
 import great_expectations  # noqa: F401 - its import (~100 MB of Python objects) would hide the rows' peak
 tracemalloc.start()
 from etl.pipeline import run
