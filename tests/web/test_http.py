@@ -46,23 +46,28 @@ def assert_inert(html: str) -> None:
     assert not [a for a in page.attributes() if a.lower().startswith("on")], page.attributes()
 
 
-def test_pages(server: Server) -> None:
-    status, html, headers = server.get("/")
-    assert status == 200 and 'name="q"' in html
-    assert "default-src 'none'" in headers["content-security-policy"]
-    assert headers["x-content-type-options"] == "nosniff"
+def search_then_read(server: Server) -> tuple[str, Tags]:
+    """The design cable found by a search (with its TAG facet), then its page: REF B (MOSCOW 5190) is in the
+    lake, a link; it is cited by the Paris cable, a backlink. Returns the cable page (html, parsed)."""
     status, html, _ = server.get("/?q=" + quote("darfur AND tag:PGOV"))
     page = Tags(html)
     assert status == 200 and [a["data-id"] for a in page.by_class("hit")] == ["07MOSCOW5349"]
     assert any(a.get("data-facet") == "tag" and a.get("data-value") == "KPKO" for a in page.by_class("facet-link"))
     status, html, _ = server.get("/cable/07MOSCOW5349")
     page = Tags(html)
-    assert status == 200
-    # REF B (MOSCOW 5190) is in the lake: a link; REF A (STATE 147667) is not: plain text
+    assert status == 200 and "RUSSIAN DFM SALTANOV ON DARFUR" in html
     assert [a["href"] for a in page.by_class("ref-link")] == ["/cable/07MOSCOW5190"]
-    assert len(page.by_class("ref-missing")) == 1
-    # cited by the Paris cable
     assert [a["href"] for a in page.by_class("backlink")] == ["/cable/08PARIS100"]
+    return html, page
+
+
+def test_pages(server: Server) -> None:
+    status, html, headers = server.get("/")
+    assert status == 200 and 'name="q"' in html
+    assert "default-src 'none'" in headers["content-security-policy"]
+    assert headers["x-content-type-options"] == "nosniff"
+    html, page = search_then_read(server)
+    assert len(page.by_class("ref-missing")) == 1  # REF A (STATE 147667) is not in the lake: plain text
     assert [a.get("id") for a in page.by_class("para")] == ["p1", "p2", "p3"]
     assert any("comment" in (a.get("class") or "") for a in page.by_class("para"))
     assert "source_uri" in html and "run_id" in html and "Raw text" in html

@@ -7,12 +7,11 @@ from __future__ import annotations
 import socket
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from _s3 import LATE_ID, publish_elsewhere, search_lake_on_s3
 from _server import Server
-from test_http import Tags
+from test_http import Tags, search_then_read
 
 from etl.lake import read_table
 
@@ -32,15 +31,7 @@ def remote(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
 
 def test_pages_of_a_lake_on_s3(remote: tuple[str, Path, Server]) -> None:
     uri, _, srv = remote
-    status, html, _ = srv.get("/?q=" + quote("darfur AND tag:PGOV"))
-    page = Tags(html)
-    assert status == 200 and [a["data-id"] for a in page.by_class("hit")] == ["07MOSCOW5349"]
-    assert any(a.get("data-facet") == "tag" and a.get("data-value") == "KPKO" for a in page.by_class("facet-link"))
-    status, html, _ = srv.get("/cable/07MOSCOW5349")
-    page = Tags(html)
-    assert status == 200 and "RUSSIAN DFM SALTANOV ON DARFUR" in html
-    assert [a["href"] for a in page.by_class("ref-link")] == ["/cable/07MOSCOW5190"]
-    assert [a["href"] for a in page.by_class("backlink")] == ["/cable/08PARIS100"]
+    search_then_read(srv)
     status, html, _ = srv.get("/quarantine")
     total = read_table(uri, "quarantine").num_rows
     assert status == 200 and total >= 1 and f'data-total="{total}"' in html
