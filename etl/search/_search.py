@@ -161,6 +161,12 @@ class Searcher:
                     )
                 time.sleep(0.1)
 
+    def at(self) -> Snapshot:
+        """The index at the lake's current version, checked once: every search of one snapshot sees the same
+        version (a page that searches several times checks the lake once; see ``etl.web``)."""
+        index, version = self.current()
+        return Snapshot(self, index, version)
+
     def search(
         self,
         query: str,
@@ -171,23 +177,66 @@ class Searcher:
         facets: bool = True,
         snippets: bool = True,
     ) -> SearchResult:
+        """Search at the lake's current version (see :meth:`Snapshot.search`)."""
         t0 = time.perf_counter()
-        if sort not in SORTS:
-            raise QueryError(f"unknown sort {sort!r} (one of {', '.join(SORTS)})")
-        cap = MAX_LIMIT if snippets else MAX_IDS
-        if not 0 <= limit <= cap:
-            raise QueryError(f"limit must be between 0 and {cap}" + (" (without snippets)" if not snippets else ""))
-        if not 0 <= offset <= MAX_OFFSET:
-            raise QueryError(f"offset must be between 0 and {MAX_OFFSET}")
-        tree = parse(query)
-        index, version = self.current()
+        _check(limit, offset, sort, snippets)
+        tree = parse(query)  # a bad query costs no version check
+        return self.at().run(query, tree, limit, offset, sort, facets=facets, snippets=snippets, t0=t0)
+
+    def rows(self, hits: list[Hit], columns: list[str] | None = None) -> dict[tuple[str, int], dict[str, Any]]:
+        """The lake rows of ``hits`` (``columns`` of them; all when None), by ``(file, row)``."""
+        from etl.lake import LakePaths
+
+        return read_rows(LakePaths(Path(self.lake)).lake, [(h.file, h.row) for h in hits if h.file], columns)
+
+
+def _check(limit: int, offset: int, sort: str, snippets: bool) -> None:
+    if sort not in SORTS:
+        raise QueryError(f"unknown sort {sort!r} (one of {', '.join(SORTS)})")
+    cap = MAX_LIMIT if snippets else MAX_IDS
+    if not 0 <= limit <= cap:
+        raise QueryError(f"limit must be between 0 and {cap}" + (" (without snippets)" if not snippets else ""))
+    if not 0 <= offset <= MAX_OFFSET:
+        raise QueryError(f"offset must be between 0 and {MAX_OFFSET}")
+
+
+class Snapshot:
+    """The index at one lake version (from :meth:`Searcher.at`): searches without checking the lake again."""
+
+    def __init__(self, owner: Searcher, index: Any, version: str) -> None:
+        self.owner = owner
+        self.index = index
+        self.version = version
+        self.searcher = index.searcher()
+
+    def rows(self, hits: list[Hit], columns: list[str] | None = None) -> dict[tuple[str, int], dict[str, Any]]:
+        """The lake rows of ``hits`` (see :meth:`Searcher.rows`)."""
+        return self.owner.rows(hits, columns)
+
+    def search(
+        self,
+        query: str,
+        *,
+        limit: int = 20,
+        offset: int = 0,
+        sort: str = "relevance",
+        facets: bool = True,
+        snippets: bool = True,
+    ) -> SearchResult:
+        """The hits of ``query`` (:mod:`etl.search._query`'s language) at this version; raises QueryError."""
+        t0 = time.perf_counter()
+        _check(limit, offset, sort, snippets)
+        return self.run(query, parse(query), limit, offset, sort, facets=facets, snippets=snippets, t0=t0)
+
+    def run(self, query: str, tree: Any, limit: int, offset: int, sort: str, *, facets: bool, snippets: bool,
+            t0: float) -> SearchResult:
         import tantivy as t
 
+        index, searcher = self.index, self.searcher
         tr = Translator(index.schema, analyze, fold)
         q = t.Query.boolean_query(
             [(t.Occur.Must, tr.build(tree)), (t.Occur.Must, t.Query.term_query(index.schema, "kind", "cable"))]
         )
-        searcher = index.searcher()
         n = max(limit, 1)  # tantivy wants a limit > 0: a count-only search asks for one hit and drops it
         if sort == "relevance":
             res = searcher.search(q, n, count=True, offset=offset)
@@ -198,7 +247,8 @@ class Searcher:
         if snippets and hits:
             self._snippets(index, searcher, q, hits, tree)
         fac = self._facets(searcher, q) if facets else {}
-        return SearchResult(query, int(res.count or 0), hits, fac, version, time.perf_counter() - t0, offset, sort)
+        return SearchResult(query, int(res.count or 0), hits, fac, self.version, time.perf_counter() - t0, offset,
+                            sort)
 
     @staticmethod
     def _hit(searcher: Any, key: Any, addr: Any, sort: str) -> Hit:
@@ -266,12 +316,6 @@ class Searcher:
                 h.snippet = " ".join(paras[: SNIPPET_CHARS * 2].split())[:SNIPPET_CHARS]
             # snippets are for reading: collapse the telegram's line breaks (offsets move with them)
             h.snippet, h.highlights = _squeeze(h.snippet, h.highlights)
-
-    def rows(self, hits: list[Hit], columns: list[str] | None = None) -> dict[tuple[str, int], dict[str, Any]]:
-        """The lake rows of ``hits`` (``columns`` of them; all when None), by ``(file, row)``."""
-        from etl.lake import LakePaths
-
-        return read_rows(LakePaths(Path(self.lake)).lake, [(h.file, h.row) for h in hits if h.file], columns)
 
     @staticmethod
     def _facets(searcher: Any, q: Any) -> dict[str, list[tuple[str, int]]]:

@@ -4,11 +4,13 @@ Everything a page shows comes from the lake and is untrusted: templates autoesca
 one piece of markup built in Python (snippet highlights) escapes the text itself. Pages load nothing from
 the network (our own CSS, no scripts of ours) and the Content-Security-Policy forbids it anyway. Only GET
 and HEAD are routed. Each request reads the lake's current version, so a publish while the server runs is
-picked up by the next request (the searcher reloads the index; the catalog is opened per request).
+picked up by the next request (the searcher reloads the index; the catalog is reopened). A request checks
+the lake's version once (one LIST on an object store) and every search of its page runs at that version.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import shutil
 import tempfile
@@ -18,7 +20,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 import anyio
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -31,6 +33,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from etl.lake import remote_uri
 from etl.search import FIELDS, QueryError, Searcher, SearchUnavailable, lake_version
 from etl.web import _data
 
@@ -56,6 +59,24 @@ def facet_query(q: str, facet: str, value: str) -> str:
     return f"({q}) AND {clause}" if q.strip() else clause
 
 
+def search_url(**params: Any) -> str:
+    """``/?`` and the non-empty ``params``, URL-encoded."""
+    return "/?" + urlencode({k: v for k, v in params.items() if v})
+
+
+@functools.lru_cache(maxsize=4096)
+def tag_url(tag: str) -> str:
+    """The search of one TAG (a hit list links every TAG of every hit: the same few hundred values)."""
+    return search_url(q=f"tag:{tag}")
+
+
+def facet_links(q: str, facets: dict[str, list[tuple[str, int]]]) -> list[tuple[str, list[tuple[str, int, str]]]]:
+    """Each facet's (value, count, link), the links built once here rather than a template call per value."""
+    prefix = f"({q}) AND " if q.strip() else ""
+    return [(name, [(str(v), n, "/?q=" + quote_plus(prefix + facet_query("", name, str(v)))) for v, n in values])
+            for name, values in facets.items() if values]
+
+
 class _Headers(BaseHTTPMiddleware):
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
         response = await call_next(request)
@@ -69,7 +90,7 @@ class _Headers(BaseHTTPMiddleware):
 
 class ReadingRoom:
     def __init__(self, lake: Path | str, *, budget: float = TIME_BUDGET) -> None:
-        self.lake = Path(lake)
+        self.lake: Path | str = remote_uri(lake) or Path(lake)  # (Path() would make s3://b/x s3:/b/x)
         self.budget = budget
         self.searcher = Searcher(self.lake, wait=budget)
         self.env = Environment(
@@ -78,8 +99,8 @@ class ReadingRoom:
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        self.env.globals["search_url"] = lambda **kw: "/?" + urlencode({k: v for k, v in kw.items() if v})
-        self.env.globals["facet_url"] = lambda q, f, v: "/?" + urlencode({"q": facet_query(q, f, str(v))})
+        self.env.globals["search_url"] = search_url
+        self.env.globals["tag_url"] = tag_url
         self.env.globals["fields"] = FIELDS
         self._con_lock = threading.Lock()
         self._con: Any = None
@@ -91,7 +112,10 @@ class ReadingRoom:
     # ------------------------------------------------------------------------------------ plumbing
 
     def render(self, name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
-        ctx.setdefault("lake_version", self._version())
+        """The page ``name``; the footer shows ``lake_version`` (the version the page was read at; checked
+        here only for a page that read nothing)."""
+        if ctx.get("lake_version") is None:
+            ctx["lake_version"] = self._version()
         return HTMLResponse(self.env.get_template(name).render(**ctx), status_code=status)
 
     def _version(self) -> str:
@@ -100,9 +124,10 @@ class ReadingRoom:
         except (OSError, ValueError):
             return "?"
 
-    def cursor(self) -> Any:
-        """A cursor on a catalog connection of the lake's current version (kept while the version holds:
-        opening the catalog costs tens of ms; a publish makes the next request open the new one)."""
+    def cursor(self) -> tuple[Any, str]:
+        """A cursor on a catalog connection of the lake's current version, and that version (the connection
+        is kept while the version holds: opening the catalog costs tens of ms; a publish makes the next request
+        open the new one)."""
         from etl import catalog
 
         with self._con_lock:
@@ -114,7 +139,7 @@ class ReadingRoom:
                 self._con_version = version
                 if old is not None:
                     old.close()
-            return self._con.cursor()
+            return self._con.cursor(), version
 
     async def _bounded(self, fn: Any, *args: Any) -> Any:
         """Run ``fn`` in a worker thread, answering 503 when it passes the time budget."""
@@ -149,20 +174,27 @@ class ReadingRoom:
             ctx["error"] = str(exc)
             return self.render("search.html", status=503, **ctx)
         pages = max(1, min(MAX_PAGE, -(-res.total // PAGE_SIZE)))
-        ctx.update(result=res, pages=pages)
+        ctx.update(result=res, pages=pages, facets=facet_links(q, res.facets), lake_version=res.version)
         return self.render("search.html", **ctx)
 
     async def cable_page(self, request: Request) -> Response:
         rid = request.path_params["rid"]
+
+        def read() -> _data.Cable | None:
+            snap = self.searcher.at()  # the page's one version check: its searches all run at that version
+            request.state.lake_version = snap.version
+            return _data.cable(snap, rid)
+
         try:
-            cab = await self._bounded(lambda: _data.cable(self.searcher, rid))
+            cab = await self._bounded(read)
         except SearchUnavailable as exc:
             raise HTTPException(503, str(exc)) from None
         if cab is None:
             raise HTTPException(404, f"no cable {rid!r} in the lake")
         if cab.row["reference_id"] != rid:  # reached by a canonical or PlusD id
             return RedirectResponse(f"/cable/{cab.row['reference_id']}", status_code=302)
-        return self.render("cable.html", c=cab, r=cab.row, raw_chars=_data.RAW_CHARS)
+        return self.render("cable.html", c=cab, r=cab.row, raw_chars=_data.RAW_CHARS,
+                           lake_version=request.state.lake_version)
 
     async def quarantine_page(self, request: Request) -> Response:
         reason = request.query_params.get("reason") or None
@@ -170,8 +202,9 @@ class ReadingRoom:
             page = int(request.query_params.get("page", "1"))
         except ValueError:
             page = 1
-        qp = await self._bounded(lambda: _data.quarantine(self.cursor(), page, reason))
-        return self.render("quarantine.html", qp=qp, reason=reason, raw_chars=_data.RAW_CHARS)
+        cur, version = await self._bounded(self.cursor)
+        qp = await self._bounded(lambda: _data.quarantine(cur, page, reason))
+        return self.render("quarantine.html", qp=qp, reason=reason, raw_chars=_data.RAW_CHARS, lake_version=version)
 
     async def dashboard(self, request: Request) -> Response:
         name = request.path_params.get("path") or "index.html"
@@ -206,7 +239,8 @@ class ReadingRoom:
             log.warning("reading room: %s on %s", detail, request.url.path)
         if status == 500:
             log.exception("reading room error on %s", request.url.path, exc_info=exc)
-        return self.render("error.html", status=status, status_code=status, detail=detail)
+        return self.render("error.html", status=status, status_code=status, detail=detail,
+                           lake_version=getattr(request.state, "lake_version", None))
 
     def close(self) -> None:
         shutil.rmtree(self._dash_dir, ignore_errors=True)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from etl.schema import declaration
-from etl.search import Searcher
+from etl.search import Snapshot
 
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 MAX_REFS = 60
@@ -58,9 +58,9 @@ def _mark(text: str, summary: str | None, comment: str | None) -> str:
     return ""
 
 
-def cable(searcher: Searcher, rid: str) -> Cable | None:
+def cable(searcher: Snapshot, rid: str) -> Cable | None:
     """The cable page's data, None when the lake has no cable ``rid`` (read from the index and the row's file,
-    not through the catalog)."""
+    not through the catalog; every search at the one version of ``searcher``)."""
     if not ID_RE.match(rid):
         return None
     found = searcher.search(f'id:"{rid}"', limit=1, facets=False, snippets=False)
