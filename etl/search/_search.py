@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import html
+import os
 import re
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -38,8 +41,10 @@ FACETS: dict[str, tuple[str, int]] = {  # facet -> (fast field, how many values)
     "tag": ("f_tag", 30),
 }
 SNIPPET_CHARS = 240
+CACHE_RESULTS = 256  # results a searcher keeps per lake version (see Searcher)
 _SPACES = re.compile(r"\s+")
 MAX_SNIPPET_TEXT = 30_000
+_FACETING = ThreadPoolExecutor(max_workers=2, thread_name_prefix="cablelake-facets")
 _FIRST_PARA = re.compile(r"(?m)^\s*1\.\s")  # where the numbered paragraphs start (after TAGS, SUBJECT, REF)
 
 
@@ -115,17 +120,53 @@ class SearchResult:
     sort: str = "relevance"
 
 
+def cache_size() -> int:
+    """Results a searcher keeps per lake version (``$CABLELAKE_SEARCH_CACHE``, default 256; 0: none)."""
+    try:
+        return max(0, int(os.environ.get("CABLELAKE_SEARCH_CACHE", "") or CACHE_RESULTS))
+    except ValueError:
+        return CACHE_RESULTS
+
+
 class Searcher:
     """A reader of one lake's index, reused across searches (the web app keeps one): it follows the lake's
-    version, reloading the index when a publish moved it, and repairs the index when it is behind."""
+    version, reloading the index when a publish moved it, and repairs the index when it is behind.
 
-    def __init__(self, lake: Path | str, *, repair: bool = True, wait: float = 30.0) -> None:
+    It keeps the results of its last ``cache`` searches (of up to ``MAX_LIMIT`` hits) at the lake's current
+    version: a page asked again (back, reload, a facet removed, the id lookups of cable pages) is not
+    searched nor read again. A new version empties it: a result is never served across versions."""
+
+    def __init__(self, lake: Path | str, *, repair: bool = True, wait: float = 30.0, cache: int | None = None) -> None:
         self.lake: Path | str = remote_uri(lake) or Path(lake)  # (Path() would make s3://b/x s3:/b/x)
         self.repair = repair
         self.wait = wait
+        self.cache = cache_size() if cache is None else cache
         self._index: Any = None
         self._version: str | None = None
         self._lock = threading.Lock()
+        self._results: OrderedDict[tuple[Any, ...], SearchResult] = OrderedDict()
+        self._results_version: str | None = None
+        self._results_lock = threading.Lock()
+
+    def cached(self, version: str, key: tuple[Any, ...]) -> SearchResult | None:
+        with self._results_lock:
+            if version != self._results_version:
+                return None
+            got = self._results.get(key)
+            if got is not None:
+                self._results.move_to_end(key)
+            return got
+
+    def remember(self, version: str, key: tuple[Any, ...], result: SearchResult) -> None:
+        if not self.cache:
+            return
+        with self._results_lock:
+            if version != self._results_version:
+                self._results.clear()
+                self._results_version = version
+            self._results[key] = result
+            while len(self._results) > self.cache:
+                self._results.popitem(last=False)
 
     def current(self) -> tuple[Any, str]:
         """(index, version) matching the lake's current version."""
@@ -230,6 +271,17 @@ class Snapshot:
 
     def run(self, query: str, tree: Any, limit: int, offset: int, sort: str, *, facets: bool, snippets: bool,
             t0: float) -> SearchResult:
+        key = (query, limit, offset, sort, facets, snippets)
+        kept = self.owner.cached(self.version, key)
+        if kept is not None:
+            return replace(kept, seconds=time.perf_counter() - t0)
+        res = self._run(query, tree, limit, offset, sort, facets=facets, snippets=snippets, t0=t0)
+        if limit <= MAX_LIMIT:  # (not the id lists of SQL: up to 100,000 hits)
+            self.owner.remember(self.version, key, res)
+        return res
+
+    def _run(self, query: str, tree: Any, limit: int, offset: int, sort: str, *, facets: bool, snippets: bool,
+             t0: float) -> SearchResult:
         import tantivy as t
 
         index, searcher = self.index, self.searcher
@@ -244,9 +296,15 @@ class Snapshot:
             order = t.Order.Desc if sort == "date" else t.Order.Asc
             res = searcher.search(q, n, count=True, order_by_field="sent", offset=offset, order=order)
         hits = [self._hit(searcher, key, addr, sort) for key, addr in res.hits[:limit]]
+        # the facets (tantivy, over every hit) are counted while the snippets' rows are read (pyarrow): both
+        # leave the GIL, so a page waits for the slower of the two rather than their sum
+        counting = _FACETING.submit(self._facets, searcher, q) if facets and snippets and hits else None
         if snippets and hits:
             self._snippets(index, searcher, q, hits, tree)
-        fac = self._facets(searcher, q) if facets else {}
+        if counting is not None:
+            fac = counting.result()
+        else:
+            fac = self._facets(searcher, q) if facets else {}
         return SearchResult(query, int(res.count or 0), hits, fac, self.version, time.perf_counter() - t0, offset,
                             sort)
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from _s3 import LATE_ID, publish_elsewhere, search_lake_on_s3
+from _s3 import LATE_ID, publish_elsewhere, requests_made, search_lake_on_s3
 from _server import Server
 from test_http import Tags, search_then_read
 
@@ -38,6 +38,19 @@ def test_pages_of_a_lake_on_s3(remote: tuple[str, Path, Server]) -> None:
     assert srv.get("/cable/07MOSCOW9999")[0] == 404
     status, html, _ = srv.get("/dashboard/")  # built into the server's own folder, not into the store
     assert status == 200 and "lake dashboard" in html
+
+
+def test_a_page_checks_the_lake_version_once(remote: tuple[str, Path, Server]) -> None:
+    """Each page lists the ``_lake`` log once (the cable page searches the index several times: the cable, its
+    REFs, its backlinks; all at that one version), and its footer shows that version."""
+    uri, _, srv = remote
+    for path in ("/cable/07MOSCOW5349", "/?q=darfur+AND+tag%3APGOV", "/quarantine", "/cable/07MOSCOW9999"):
+        with requests_made() as seen:
+            status, html, _ = srv.get(path)
+        assert status in (200, 404), (path, status)
+        checks = [r for r in seen if "_lake%2F_delta_log" in r]
+        assert len(checks) == 1 and "list-type=2" in checks[0], (path, seen)
+        assert 'id="lake-version">v' in html, path
 
 
 def test_a_store_that_stops_answering(remote: tuple[str, Path, Server], monkeypatch: pytest.MonkeyPatch) -> None:

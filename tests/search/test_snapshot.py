@@ -1,0 +1,72 @@
+"""A searcher's snapshot (one version check for several searches) and its results kept per lake version."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from _search_lakes import search_lake, telegram
+
+from etl.pipeline import run
+from etl.search import Searcher, Snapshot
+from etl.search import _search as searching
+
+
+def _count(monkeypatch: pytest.MonkeyPatch, name: str, where: object = searching) -> list[int]:
+    """Calls of ``where.name`` from now on, counted (the real function still runs)."""
+    real = getattr(where, name)
+    calls = [0]
+
+    def counted(*args: object, **kwargs: object) -> object:
+        calls[0] += 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(where, name, counted)
+    return calls
+
+
+def test_a_snapshot_checks_the_lake_once(lake: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    s = Searcher(lake, cache=0)
+    s.search("darfur")  # the index is open
+    checks = _count(monkeypatch, "lake_version")
+    snap = s.at()
+    assert checks[0] == 1
+    assert snap.search("darfur").total == 3 and snap.search('id:"07MOSCOW5349"', snippets=False).total == 1
+    assert snap.search('ref:"07MOSCOW5349"', sort="date", facets=False).version == snap.version
+    assert checks[0] == 1  # the snapshot's searches ran at its version without asking the lake again
+    s.search("darfur")
+    assert checks[0] == 2  # a search of the searcher itself checks
+
+
+def test_results_are_kept_per_lake_version(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    lake = search_lake(tmp_path)
+    s = Searcher(lake)
+    runs = _count(monkeypatch, "_run", Snapshot)
+    first = s.search("glaciers OR darfur")
+    again = s.search("glaciers OR darfur")
+    assert runs[0] == 1 and again.hits == first.hits and again.facets == first.facets
+    assert s.search("glaciers OR darfur", offset=1).hits == first.hits[1:] and runs[0] == 2  # another page
+    assert s.search("glaciers OR darfur", snippets=False).total == first.total and runs[0] == 3
+
+    # a publish: the kept result is of the old version, so the next search runs (and sees the new cable)
+    (tmp_path / "in" / "new.txt").write_text(telegram(
+        "OSLO", 79, 2009, 5, 5, tags="SENV NO", subject="FJORD CLIMATE PLAN", paragraphs=["Fjords and glaciers."]))
+    run([str(tmp_path / "in")], lake)
+    after = s.search("glaciers OR darfur")
+    assert runs[0] == 4 and after.version != first.version and after.total == first.total + 1
+    assert "09OSLO79" in {h.reference_id for h in after.hits}
+
+    # without a cache every search runs
+    bare = Searcher(lake, cache=0)
+    bare.search("glaciers")
+    bare.search("glaciers")
+    assert runs[0] == 6
+
+
+def test_cache_size_from_the_environment(monkeypatch: pytest.MonkeyPatch, lake: Path) -> None:
+    monkeypatch.setenv("CABLELAKE_SEARCH_CACHE", "0")
+    assert Searcher(lake).cache == 0
+    monkeypatch.setenv("CABLELAKE_SEARCH_CACHE", "7")
+    assert Searcher(lake).cache == 7
+    monkeypatch.setenv("CABLELAKE_SEARCH_CACHE", "many")
+    assert Searcher(lake).cache == searching.CACHE_RESULTS
