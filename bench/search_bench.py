@@ -7,7 +7,9 @@ serials), plus a second file of ``--nightly`` other cables, then measures:
 * building the index from scratch (``etl.search.sync(rebuild=True)``) in its own process: % of the baseline;
 * the nightly update: the pipeline publishes the second file (index off), then ``sync`` catches up;
 * 20 typical queries from Python (word, phrase, boolean, prefix, fielded, date-ranged; facets and snippets
-  on, 20 hits), repeated: median and p95;
+  on, 20 hits), repeated: median and p95. Every search is measured as a first one: the searchers' result
+  cache (``CABLELAKE_SEARCH_CACHE``, which serves a repeated query of the same lake version from memory) is
+  off here and in the server below unless the variable is set;
 * the search and cable pages through ``cablelake serve`` (real HTTP on 127.0.0.1): p95 render time;
 * the index's size on disk against the cables' Parquet files, on those rows and on a lake of the distinct real
   seed cables once each (the built rows repeat ~2,400 seed texts, which sorted by id sit side by side, so zstd
@@ -266,6 +268,7 @@ def measure(args: argparse.Namespace) -> dict[str, object]:
 
 def measure_reads(lake: Path, args: argparse.Namespace, figures: dict[str, object]) -> dict[str, object]:
     """Index size, query and page latency of the lake as it stands (what --keep-lake measures alone)."""
+    os.environ.setdefault("CABLELAKE_SEARCH_CACHE", "0")  # (the rounds repeat each query: see the module doc)
     from etl.search import index_dir
 
     parquet = _parquet_bytes(lake)

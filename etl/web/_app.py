@@ -202,8 +202,12 @@ class ReadingRoom:
             page = int(request.query_params.get("page", "1"))
         except ValueError:
             page = 1
-        cur, version = await self._bounded(self.cursor)
-        qp = await self._bounded(lambda: _data.quarantine(cur, page, reason))
+
+        def read() -> tuple[_data.QuarantinePage, str]:
+            cur, version = self.cursor()
+            return _data.quarantine(cur, page, reason), version
+
+        qp, version = await self._bounded(read)
         return self.render("quarantine.html", qp=qp, reason=reason, raw_chars=_data.RAW_CHARS, lake_version=version)
 
     async def dashboard(self, request: Request) -> Response:
