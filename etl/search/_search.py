@@ -328,12 +328,15 @@ class Snapshot:
         )
 
     def _snippets(self, index: Any, searcher: Any, q: Any, hits: list[Hit], tree: Any) -> None:
-        """Cut each hit's snippet from its body, read from the lake by a point lookup (the row group of the
+        """Cut each hit's snippet from its text, read from the lake by a point lookup (the row group of the
         file and row the index names; the index keeps no copy of the text).
 
-        tantivy's snippet generator tokenizes all the text it is given, which costs milliseconds on a long
-        cable: it is given a window around the first place a query word seems to be (found with a regex
-        on the words' stems), and the whole text only when that finds nothing."""
+        The summary is tried first: it is the cable's own precis (a paragraph of its body) and a few percent
+        of the body's bytes, so a hit whose summary holds a query word (or, for a query without words of the
+        text: TAG, id, date..., any hit with a summary: its opening lines) costs no read of its body; the
+        others are cut from the body's paragraphs. tantivy's snippet generator tokenizes all the text it is given, which
+        costs milliseconds on a long cable: it is given a window around the first place a query word seems
+        to be (found with a regex on the words' stems), and the whole text only when that finds nothing."""
         import tantivy as t
 
         gen = t.SnippetGenerator.create(searcher, q, index.schema, "body")
@@ -349,8 +352,30 @@ class Snapshot:
             frag = snip.fragment()
             return frag, _char_ranges(frag, [(r.start, r.end) for r in snip.highlighted()])
 
-        bodies = self.rows(hits, ["body"])
+        def around(m: re.Match[str]) -> tuple[str, list[tuple[int, int]]] | None:
+            assert near is not None
+            text = m.string
+            a = max(0, m.start() - SNIPPET_CHARS // 2)
+            if a:  # start at a word
+                a = next((i + 1 for i in range(a, m.start()) if text[i].isspace()), m.start())
+            window = text[a: m.start() + 2 * SNIPPET_CHARS]
+            return cut(window) or _regex_marks(window, near)  # prefixes: tantivy marks no word
+
+        summaries = self.rows(hits, ["summary"])
+        from_body = []
         for h in hits:
+            summary = summaries.get((h.file, h.row), {}).get("summary") or ""
+            if near is None and summary:  # no word to show (TAG, id, date...): the summary's opening lines
+                got: tuple[str, list[tuple[int, int]]] | None = (_opening(summary), [])
+            else:
+                m = near.search(summary) if near is not None and summary else None
+                got = around(m) if m is not None else None
+            if got is None:
+                from_body.append(h)
+            else:  # snippets are for reading: collapse the telegram's line breaks (offsets move with them)
+                h.snippet, h.highlights = _squeeze(*got)
+        bodies = self.rows(from_body, ["body"]) if from_body else {}
+        for h in from_body:
             body = bodies.get((h.file, h.row), {}).get("body") or ""
             if not body:
                 continue
@@ -359,20 +384,11 @@ class Snapshot:
             got = None
             if near is not None:  # else the query has no word of the text to show (TAG, id, date...)
                 m = near.search(paras) or (near.search(body) if start else None)
-                if m is not None:
-                    text = m.string
-                    a = max(0, m.start() - SNIPPET_CHARS // 2)
-                    if a:  # start at a word
-                        a = next((i + 1 for i in range(a, m.start()) if text[i].isspace()), m.start())
-                    window = text[a: m.start() + 2 * SNIPPET_CHARS]
-                    got = cut(window) or _regex_marks(window, near)  # prefixes: tantivy marks no word
-                else:
-                    got = cut(paras[:MAX_SNIPPET_TEXT])
+                got = around(m) if m is not None else cut(paras[:MAX_SNIPPET_TEXT])
             if got is not None:
                 h.snippet, h.highlights = got
             else:  # no word of the query is in the text (a hit on the subject, a TAG...): the opening lines
-                h.snippet = " ".join(paras[: SNIPPET_CHARS * 2].split())[:SNIPPET_CHARS]
-            # snippets are for reading: collapse the telegram's line breaks (offsets move with them)
+                h.snippet = _opening(paras)
             h.snippet, h.highlights = _squeeze(h.snippet, h.highlights)
 
     @staticmethod
@@ -404,6 +420,11 @@ def _near_pattern(tree: Any) -> re.Pattern[str] | None:
         return None
     alts = "|".join(sorted((re.escape(w) for w in stems), key=len, reverse=True))
     return re.compile(rf"(?<!\w)(?:{alts})", re.IGNORECASE)
+
+
+def _opening(text: str) -> str:
+    """The first ``SNIPPET_CHARS`` of ``text``, its whitespace runs squeezed."""
+    return " ".join(text[: SNIPPET_CHARS * 2].split())[:SNIPPET_CHARS]
 
 
 def _regex_marks(text: str, near: re.Pattern[str]) -> tuple[str, list[tuple[int, int]]] | None:

@@ -70,3 +70,35 @@ def test_cache_size_from_the_environment(monkeypatch: pytest.MonkeyPatch, lake: 
     assert Searcher(lake).cache == 7
     monkeypatch.setenv("CABLELAKE_SEARCH_CACHE", "many")
     assert Searcher(lake).cache == searching.CACHE_RESULTS
+
+
+def test_snippets_from_the_summary_read_no_body(lake: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A hit whose summary holds a query word is cut from its summary: only the hits without one read the
+    body column (the long one) of their row group."""
+    s = Searcher(lake, cache=0)
+    read: list[tuple[list[str], set[str]]] = []
+    real = Searcher.rows
+
+    def rows(self: Searcher, hits: list, columns: list[str] | None = None) -> dict:  # type: ignore[type-arg]
+        read.append((list(columns or []), {h.reference_id for h in hits}))
+        return real(self, hits, columns)
+
+    monkeypatch.setattr(Searcher, "rows", rows)
+    res = s.search("helicopters OR darfur")
+    by_id = {h.reference_id: h for h in res.hits}
+    assert {"07MOSCOW5190", "07MOSCOW5349"} <= set(by_id)
+    summary = real(s, [by_id["07MOSCOW5190"]], ["summary"])
+    text = next(iter(summary.values()))["summary"]
+    assert "heavy lift helicopters" in text
+    assert read[0] == (["summary"], set(by_id))
+    body_read = read[1][1] if len(read) > 1 else set()
+    assert read[1:2] in ([], [(["body"], body_read)]) and "07MOSCOW5190" not in body_read
+    hit = by_id["07MOSCOW5190"]
+    assert [hit.snippet[a:b].lower() for a, b in hit.highlights] == ["helicopters"] and hit.snippet in " ".join(text.split())
+    for h in res.hits:  # every hit has its snippet, from the summary or the body, with a query word marked
+        assert h.highlights and {h.snippet[a:b].lower() for a, b in h.highlights} <= {"helicopters", "darfur"}
+
+    read.clear()  # a TAG has no word to show: a hit with a summary shows its opening lines
+    tagged = {h.reference_id: h for h in s.search("tag:SU").hits}
+    assert "07MOSCOW5190" in tagged and tagged["07MOSCOW5190"].snippet == " ".join(text.split())[:240]
+    assert all("07MOSCOW5190" not in ids for cols, ids in read if cols == ["body"])
