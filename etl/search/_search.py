@@ -42,6 +42,7 @@ FACETS: dict[str, tuple[str, int]] = {  # facet -> (fast field, how many values)
 }
 SNIPPET_CHARS = 240
 CACHE_RESULTS = 256  # results a searcher keeps per lake version (see Searcher)
+CACHE_HITS = 20_000  # and hits in them at most (a result of 500 hits weighs 25 of 20)
 _SPACES = re.compile(r"\s+")
 MAX_SNIPPET_TEXT = 30_000
 _FACETING = ThreadPoolExecutor(max_workers=2, thread_name_prefix="cablelake-facets")
@@ -132,9 +133,10 @@ class Searcher:
     """A reader of one lake's index, reused across searches (the web app keeps one): it follows the lake's
     version, reloading the index when a publish moved it, and repairs the index when it is behind.
 
-    It keeps the results of its last ``cache`` searches (of up to ``MAX_LIMIT`` hits) at the lake's current
-    version: a page asked again (back, reload, a facet removed, the id lookups of cable pages) is not
-    searched nor read again. A new version empties it: a result is never served across versions."""
+    It keeps the results of its last ``cache`` searches (of up to ``MAX_LIMIT`` hits; ``CACHE_HITS`` hits in
+    all) at the lake's current version: a page asked again (back, reload, a facet removed, the id lookups of
+    cable pages) is not searched nor read again. A new version empties it: a result is never served across
+    versions."""
 
     def __init__(self, lake: Path | str, *, repair: bool = True, wait: float = 30.0, cache: int | None = None) -> None:
         self.lake: Path | str = remote_uri(lake) or Path(lake)  # (Path() would make s3://b/x s3:/b/x)
@@ -146,6 +148,7 @@ class Searcher:
         self._lock = threading.Lock()
         self._results: OrderedDict[tuple[Any, ...], SearchResult] = OrderedDict()
         self._results_version: str | None = None
+        self._results_hits = 0
         self._results_lock = threading.Lock()
 
     def cached(self, version: str, key: tuple[Any, ...]) -> SearchResult | None:
@@ -163,10 +166,13 @@ class Searcher:
         with self._results_lock:
             if version != self._results_version:
                 self._results.clear()
+                self._results_hits = 0
                 self._results_version = version
+            old = self._results.pop(key, None)
+            self._results_hits += len(result.hits) - (len(old.hits) if old is not None else 0)
             self._results[key] = result
-            while len(self._results) > self.cache:
-                self._results.popitem(last=False)
+            while len(self._results) > self.cache or (self._results_hits > CACHE_HITS and len(self._results) > 1):
+                self._results_hits -= len(self._results.popitem(last=False)[1].hits)
 
     def current(self) -> tuple[Any, str]:
         """(index, version) matching the lake's current version."""

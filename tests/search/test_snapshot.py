@@ -72,6 +72,19 @@ def test_cache_size_from_the_environment(monkeypatch: pytest.MonkeyPatch, lake: 
     assert Searcher(lake).cache == searching.CACHE_RESULTS
 
 
+def test_the_cache_is_bounded_in_hits(lake: Path) -> None:
+    s = Searcher(lake, cache=10**6)  # (bounded by hits only)
+    big = s.search("NOT id:none", limit=500, snippets=False)
+    assert len(big.hits) > 5
+    per = len(big.hits)
+    keep = searching.CACHE_HITS // per
+    for i in range(keep + 3):
+        s.remember(big.version, ("q", i), big)
+    assert len(s._results) == keep and s._results_hits == keep * per <= searching.CACHE_HITS
+    assert s.cached(big.version, ("q", keep + 2)) is big and s.cached(big.version, ("q", 0)) is None  # oldest out
+    assert s.cached("v-other", ("q", keep + 2)) is None  # never across versions
+
+
 def test_snippets_from_the_summary_read_no_body(lake: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A hit whose summary holds a query word is cut from its summary: only the hits without one read the
     body column (the long one) of their row group."""
