@@ -260,16 +260,8 @@ class Snapshot:
         """The lake rows of ``hits`` (see :meth:`Searcher.rows`)."""
         return self.owner.rows(hits, columns)
 
-    def search(
-        self,
-        query: str,
-        *,
-        limit: int = 20,
-        offset: int = 0,
-        sort: str = "relevance",
-        facets: bool = True,
-        snippets: bool = True,
-    ) -> SearchResult:
+    def search(self, query: str, *, limit: int = 20, offset: int = 0, sort: str = "relevance", facets: bool = True,
+               snippets: bool = True) -> SearchResult:
         """The hits of ``query`` (:mod:`etl.search._query`'s language) at this version; raises QueryError."""
         t0 = time.perf_counter()
         _check(limit, offset, sort, snippets)
