@@ -332,9 +332,12 @@ class Snapshot:
         The summary is tried first: it is the cable's own precis (a paragraph of its body) and a few percent
         of the body's bytes, so a hit whose summary holds a query word (or, for a query without words of the
         text: TAG, id, date..., any hit with a summary: its opening lines) costs no read of its body; the
-        others are cut from the body's paragraphs. tantivy's snippet generator tokenizes all the text it is given, which
-        costs milliseconds on a long cable: it is given a window around the first place a query word seems
-        to be (found with a regex on the words' stems), and the whole text only when that finds nothing."""
+        others are cut from the body's paragraphs (on an object store, where each read is a request, both
+        columns are read at once: the same snippets, one request per row group).
+
+        tantivy's snippet generator tokenizes all the text it is given, which costs milliseconds on a long
+        cable: it is given a window around the first place a query word seems to be (found with a regex on the
+        words' stems), and the whole text only when that finds nothing."""
         import tantivy as t
 
         gen = t.SnippetGenerator.create(searcher, q, index.schema, "body")
@@ -359,7 +362,9 @@ class Snapshot:
             window = text[a: m.start() + 2 * SNIPPET_CHARS]
             return cut(window) or _regex_marks(window, near)  # prefixes: tantivy marks no word
 
-        summaries = self.rows(hits, ["summary"])
+        # on an object store a read is a request whatever its size: the two columns are read at once there
+        remote = remote_uri(self.owner.lake) is not None
+        summaries = self.rows(hits, ["summary", "body"] if remote else ["summary"])
         from_body = []
         for h in hits:
             summary = summaries.get((h.file, h.row), {}).get("summary") or ""
@@ -372,7 +377,7 @@ class Snapshot:
                 from_body.append(h)
             else:  # snippets are for reading: collapse the telegram's line breaks (offsets move with them)
                 h.snippet, h.highlights = _squeeze(*got)
-        bodies = self.rows(from_body, ["body"]) if from_body else {}
+        bodies = summaries if remote else self.rows(from_body, ["body"]) if from_body else {}
         for h in from_body:
             body = bodies.get((h.file, h.row), {}).get("body") or ""
             if not body:
