@@ -128,6 +128,18 @@ def test_an_unchanged_lake_costs_one_list_request_per_version_check(remote: tupl
     assert len(version_checks) == 1 and all(".parquet" in r for r in seen if r not in version_checks), seen
 
 
+@pytest.mark.parametrize("query", ["helicopters OR darfur", "olive", "tag:PGOV", "NOT id:none"])
+def test_snippets_as_on_a_local_lake(remote: tuple[str, Path], lake: Path, query: str) -> None:
+    """The same cables on S3 and on a disk give the same snippets (the store reads summary and body at once,
+    a disk the summary first; both cut the snippet from the summary when it holds a query word)."""
+    uri, _ = remote
+    there = Searcher(uri, cache=0).search(query, sort="date", limit=50)
+    here = Searcher(lake, cache=0).search(query, sort="date", limit=50)
+    assert there.total == here.total > 0
+    assert [(h.reference_id, h.snippet, h.highlights) for h in there.hits] == \
+        [(h.reference_id, h.snippet, h.highlights) for h in here.hits]
+
+
 def test_searchers_name_the_lake_by_its_uri(remote: tuple[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
     uri, _ = remote
     assert searcher_for(uri) is searcher_for(uri + "/") and searcher_for(uri).lake == uri
