@@ -27,12 +27,16 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from etl.lake import (
     Commit,
@@ -132,20 +136,31 @@ def search_path_sql(root: Path) -> str:
     return f"SET GLOBAL file_search_path = {_lit(str(root.resolve()))}"  # GLOBAL: cursors inherit it
 
 
-def _empty_select(con: duckdb.DuckDBPyConnection, table: str) -> tuple[str, dict[str, str]]:
+@cache
+def _duckdb_types(arrow: pa.Schema) -> tuple[tuple[str, str], ...]:
+    """The DuckDB type of each column of ``arrow``: DuckDB's reading of an empty Parquet file of that schema,
+    as it reads the table's own files. (Handing DuckDB an Arrow table makes it import pandas to check what
+    kind of object it was given: about 0.3 s of a run with nothing to do.)"""
+    with tempfile.TemporaryDirectory(prefix="cablelake-") as folder:
+        path = os.path.join(folder, "empty.parquet")
+        pq.ParquetWriter(path, arrow).close()  # (pq.write_table would import pandas too)
+        con = duckdb.connect()
+        try:
+            cols = con.execute(f"DESCRIBE SELECT * FROM read_parquet({_lit(path)})").fetchall()
+        finally:
+            con.close()
+    return tuple((str(c[0]), str(c[1])) for c in cols)
+
+
+def _empty_select(table: str) -> tuple[str, dict[str, str]]:
     """``SELECT CAST(NULL AS type) AS col, ... WHERE false`` typed like ``schemas/<table>.json``, and the types."""
-    empty = schema(table).empty_table()
-    con.register("__cablelake_empty", empty)
-    try:
-        cols = con.execute("DESCRIBE SELECT * FROM __cablelake_empty").fetchall()
-    finally:
-        con.unregister("__cablelake_empty")
-    casts = ", ".join(f"CAST(NULL AS {ctype}) AS {_q(name)}" for name, ctype, *_ in cols)
-    return f"SELECT {casts} WHERE false", {str(c[0]): str(c[1]) for c in cols}
+    cols = _duckdb_types(schema(table))
+    casts = ", ".join(f"CAST(NULL AS {ctype}) AS {_q(name)}" for name, ctype in cols)
+    return f"SELECT {casts} WHERE false", dict(cols)
 
 
-def _base_view_sql(con: duckdb.DuckDBPyConnection, table: str, files: Sequence[str]) -> str:
-    sql, types = _empty_select(con, table)
+def _base_view_sql(table: str, files: Sequence[str]) -> str:
+    sql, types = _empty_select(table)
     if files:
         listing = "[" + ", ".join(_lit(f) for f in files) + "]"
         keys = [str(k) for k in declaration(table).get("partition_by") or []]
@@ -449,7 +464,7 @@ def create_views(
         con.execute(search_path_sql(paths.root))
     for table in only if only is not None else TABLES:
         names = [lake_relative(paths.root, f) for f in files[table]] if paths is not None else []
-        con.execute(f"CREATE OR REPLACE VIEW {_q(table)} AS\n{_base_view_sql(con, table, names)}")
+        con.execute(f"CREATE OR REPLACE VIEW {_q(table)} AS\n{_base_view_sql(table, names)}")
         desc = str(declaration(table).get("description", ""))
         if desc:
             con.execute(f"COMMENT ON VIEW {_q(table)} IS {_lit(desc)}")
