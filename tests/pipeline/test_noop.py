@@ -19,7 +19,12 @@ from etl.lake import LakePaths
 
 REPO = Path(__file__).resolve().parents[2]
 HEAVY = ("great_expectations", "etl.validate", "etl.pipeline._parse", "etl.pipeline._validate",
-         "etl.pipeline._replay")
+         "etl.pipeline._replay",
+         # pyarrow loads pandas (~0.3 s) on its first conversion of Python values, DuckDB on its first scan of
+         # a Python object: the lake's bookkeeping rows and the catalog's view types take other ways
+         "pandas",
+         # the parser's rules (compiled when loaded): a no-op records only the parser's version
+         "etl.parse._core")
 
 def _fresh_run(lake: Path, *sources: str) -> tuple[dict[str, object], set[str]]:
     """``cablelake run`` in a new interpreter: its summary and the modules it had loaded at the end."""
