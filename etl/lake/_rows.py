@@ -38,13 +38,17 @@ def _json_value(value: object) -> str:
 def rows_table(rows: Iterable[Mapping[str, Any]], schema: pa.Schema) -> pa.Table:
     """A table of ``schema`` from dict rows, like ``pa.Table.from_pylist(rows, schema=schema)`` (missing keys
     become nulls, extra keys are dropped; naive datetimes are taken as UTC), without loading pandas."""
-    lines = b"".join(json.dumps(r, default=_json_value, ensure_ascii=False).encode() + b"\n" for r in rows)
+    names = schema.names
+    lines = b"".join(
+        json.dumps({k: r[k] for k in names if k in r}, default=_json_value, ensure_ascii=False).encode() + b"\n"
+        for r in rows
+    )
     if not lines:
         return schema.empty_table()
     table = pj.read_json(
         io.BytesIO(lines),
         read_options=pj.ReadOptions(use_threads=False),
-        parse_options=pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore"),
+        parse_options=pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="error"),
     )
     return conform(table, schema)
 
