@@ -288,7 +288,20 @@ def write_commit(base: Commit, new: Commit) -> Commit:
         loc.fs.delete_file(loc.path(rel))  # never listed: nobody can need it
         raise
     new.root, new.log_version = loc.root, base.log_version + 1
+    _remember(loc, new)
     return new
+
+
+def _remember(loc: Location, new: Commit) -> None:
+    """Keep the commit just written as the lake's snapshot at the log head it made, so that the steps after
+    it (catalog, search index, garbage collection) do not read back from Delta what this process wrote: its
+    ``_lake`` row and the file lists it knows (a :class:`etl.lake.Transaction` knows every table's).
+    Only when the log's newest entry is this commit's own (no other writer committed after it)."""
+    head = _log_head(loc)
+    if head is None or head[0] != f"{new.log_version:020d}.json":
+        return
+    files = {t: sorted(fs, key=lambda f: f.path) for t, fs in new._files.items()}  # as _delta.files lists them
+    _HEADS[loc.root] = (head, replace(new, _files=files, _dumps=None))  # (the manifest: read when asked)
 
 
 def committed_files(root: Path | str | Location, table: str, commit: Commit | None = None) -> list[Path]:

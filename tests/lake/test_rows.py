@@ -9,7 +9,10 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from test_lake import cable, publish
 
+from etl import lake
+from etl.lake import _commit
 from etl.lake._commit import DUMPS_SCHEMA, SNAPSHOT_SCHEMA
 from etl.lake._rows import read_file, rows_table, to_rows
 from etl.schema import schema
@@ -64,3 +67,26 @@ def test_read_file_is_read_table_with_the_schema(tmp_path: Path) -> None:
     got = read_file(str(tmp_path / "old.parquet"), DUMPS_SCHEMA)
     assert got.equals(pq.read_table(tmp_path / "old.parquet", schema=DUMPS_SCHEMA))
     assert got.schema.equals(DUMPS_SCHEMA) and got.column("records").null_count == 2
+
+
+def _seen(commit: Any) -> tuple[Any, ...]:
+    tables = ("cables", "quarantine", "runs", "dumps")
+    return (commit.version, commit.run_id, commit.operation, commit.committed_at, commit.schema_versions,
+            commit.table_versions, commit.log_version, commit.token(), {t: commit.files(t) for t in tables},
+            commit.dumps)
+
+
+def test_the_snapshot_a_writer_remembers_is_the_one_read_back(tmp_path: Path) -> None:
+    """After each commit (publish, no-op, compaction) this process's snapshot equals a fresh read of the lake."""
+    root = tmp_path / "lake"
+    steps = [
+        lambda: publish(root, "r1", [cable("07A1"), cable("07A2", year=2008)]),
+        lambda: publish(root, "r2", [cable("07A3", uri="/d/b.txt"), cable("07A1", body="longer body")]),
+        lambda: lake.record_noop(root, "r3", {"run_id": "r3", "started_at": WHEN}),
+        lambda: lake.compact(root, "r4", force=True),
+    ]
+    for step in steps:
+        step()
+        remembered = _seen(lake.read_current(root))
+        _commit._HEADS.clear()
+        assert _seen(lake.read_current(root)) == remembered
