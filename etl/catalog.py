@@ -30,7 +30,6 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -136,31 +135,31 @@ def search_path_sql(root: Path) -> str:
     return f"SET GLOBAL file_search_path = {_lit(str(root.resolve()))}"  # GLOBAL: cursors inherit it
 
 
-@cache
-def _duckdb_types(arrow: pa.Schema) -> tuple[tuple[str, str], ...]:
+_TYPES: dict[pa.Schema, tuple[tuple[str, str], ...]] = {}
+
+
+def _duckdb_types(con: duckdb.DuckDBPyConnection, arrow: pa.Schema) -> tuple[tuple[str, str], ...]:
     """The DuckDB type of each column of ``arrow``: DuckDB's reading of an empty Parquet file of that schema,
-    as it reads the table's own files. (Handing DuckDB an Arrow table makes it import pandas to check what
-    kind of object it was given: about 0.3 s of a run with nothing to do.)"""
-    with tempfile.TemporaryDirectory(prefix="cablelake-") as folder:
-        path = os.path.join(folder, "empty.parquet")
-        pq.ParquetWriter(path, arrow).close()  # (pq.write_table would import pandas too)
-        con = duckdb.connect()
-        try:
+    as it reads the table's own files (once per schema in a process). Handing DuckDB an Arrow table instead
+    makes it import pandas to check what kind of object it was given: about 0.3 s of a run with nothing to do."""
+    if arrow not in _TYPES:
+        with tempfile.TemporaryDirectory(prefix="cablelake-") as folder:
+            path = os.path.join(folder, "empty.parquet")
+            pq.ParquetWriter(path, arrow).close()  # (pq.write_table would import pandas too)
             cols = con.execute(f"DESCRIBE SELECT * FROM read_parquet({_lit(path)})").fetchall()
-        finally:
-            con.close()
-    return tuple((str(c[0]), str(c[1])) for c in cols)
+        _TYPES[arrow] = tuple((str(c[0]), str(c[1])) for c in cols)
+    return _TYPES[arrow]
 
 
-def _empty_select(table: str) -> tuple[str, dict[str, str]]:
+def _empty_select(con: duckdb.DuckDBPyConnection, table: str) -> tuple[str, dict[str, str]]:
     """``SELECT CAST(NULL AS type) AS col, ... WHERE false`` typed like ``schemas/<table>.json``, and the types."""
-    cols = _duckdb_types(schema(table))
+    cols = _duckdb_types(con, schema(table))
     casts = ", ".join(f"CAST(NULL AS {ctype}) AS {_q(name)}" for name, ctype in cols)
     return f"SELECT {casts} WHERE false", dict(cols)
 
 
-def _base_view_sql(table: str, files: Sequence[str]) -> str:
-    sql, types = _empty_select(table)
+def _base_view_sql(con: duckdb.DuckDBPyConnection, table: str, files: Sequence[str]) -> str:
+    sql, types = _empty_select(con, table)
     if files:
         listing = "[" + ", ".join(_lit(f) for f in files) + "]"
         keys = [str(k) for k in declaration(table).get("partition_by") or []]
@@ -464,7 +463,7 @@ def create_views(
         con.execute(search_path_sql(paths.root))
     for table in only if only is not None else TABLES:
         names = [lake_relative(paths.root, f) for f in files[table]] if paths is not None else []
-        con.execute(f"CREATE OR REPLACE VIEW {_q(table)} AS\n{_base_view_sql(table, names)}")
+        con.execute(f"CREATE OR REPLACE VIEW {_q(table)} AS\n{_base_view_sql(con, table, names)}")
         desc = str(declaration(table).get("description", ""))
         if desc:
             con.execute(f"COMMENT ON VIEW {_q(table)} IS {_lit(desc)}")
