@@ -27,12 +27,15 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from etl.lake import (
     Commit,
@@ -132,16 +135,27 @@ def search_path_sql(root: Path) -> str:
     return f"SET GLOBAL file_search_path = {_lit(str(root.resolve()))}"  # GLOBAL: cursors inherit it
 
 
+_TYPES: dict[pa.Schema, tuple[tuple[str, str], ...]] = {}
+
+
+def _duckdb_types(con: duckdb.DuckDBPyConnection, arrow: pa.Schema) -> tuple[tuple[str, str], ...]:
+    """The DuckDB type of each column of ``arrow``: DuckDB's reading of an empty Parquet file of that schema,
+    as it reads the table's own files (once per schema in a process). Handing DuckDB an Arrow table instead
+    makes it import pandas to check what kind of object it was given: about 0.3 s of a run with nothing to do."""
+    if arrow not in _TYPES:
+        with tempfile.TemporaryDirectory(prefix="cablelake-") as folder:
+            path = os.path.join(folder, "empty.parquet")
+            pq.ParquetWriter(path, arrow).close()  # (pq.write_table would import pandas too)
+            cols = con.execute(f"DESCRIBE SELECT * FROM read_parquet({_lit(path)})").fetchall()
+        _TYPES[arrow] = tuple((str(c[0]), str(c[1])) for c in cols)
+    return _TYPES[arrow]
+
+
 def _empty_select(con: duckdb.DuckDBPyConnection, table: str) -> tuple[str, dict[str, str]]:
     """``SELECT CAST(NULL AS type) AS col, ... WHERE false`` typed like ``schemas/<table>.json``, and the types."""
-    empty = schema(table).empty_table()
-    con.register("__cablelake_empty", empty)
-    try:
-        cols = con.execute("DESCRIBE SELECT * FROM __cablelake_empty").fetchall()
-    finally:
-        con.unregister("__cablelake_empty")
-    casts = ", ".join(f"CAST(NULL AS {ctype}) AS {_q(name)}" for name, ctype, *_ in cols)
-    return f"SELECT {casts} WHERE false", {str(c[0]): str(c[1]) for c in cols}
+    cols = _duckdb_types(con, schema(table))
+    casts = ", ".join(f"CAST(NULL AS {ctype}) AS {_q(name)}" for name, ctype in cols)
+    return f"SELECT {casts} WHERE false", dict(cols)
 
 
 def _base_view_sql(con: duckdb.DuckDBPyConnection, table: str, files: Sequence[str]) -> str:

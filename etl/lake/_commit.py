@@ -35,10 +35,10 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.fs as pafs
-import pyarrow.parquet as pq
 
 from etl.lake import _delta
 from etl.lake._delta import ABSENT, FileEntry
+from etl.lake._rows import read_file, rows_table, to_rows
 from etl.lake._store import DUMPS, Location, ParquetSink, reader_path
 
 SNAPSHOTS = "_lake"
@@ -104,7 +104,7 @@ class Commit:
             out: dict[str, dict[str, Any]] = {}
             for f in self.files(DUMPS):
                 with self.loc.fs.open_input_file(self.loc.path(f.path)) as fh:
-                    for row in pq.read_table(fh, schema=DUMPS_SCHEMA).to_pylist():
+                    for row in read_file(fh, DUMPS_SCHEMA).to_pylist():
                         out[row.pop("sha256")] = row
             self._dumps = out
         return dict(self._dumps)
@@ -140,7 +140,7 @@ def _snapshot_rows(loc: Location, version: int | None = None) -> tuple[pa.Table,
     parts = []
     for f in _delta.files(loc, SNAPSHOTS, dt.version()):
         with loc.fs.open_input_file(loc.path(f.path)) as fh:
-            parts.append(pq.read_table(fh, schema=SNAPSHOT_SCHEMA))
+            parts.append(read_file(fh, SNAPSHOT_SCHEMA))
     table = pa.concat_tables(parts) if parts else SNAPSHOT_SCHEMA.empty_table()
     return table.sort_by("lake_version"), dt.version()
 
@@ -150,13 +150,13 @@ def _latest_row(loc: Location) -> tuple[dict[str, Any] | None, int]:
     dt = _delta.open_table(loc, SNAPSHOTS)
     if dt is None:
         return None, ABSENT
-    actions = pa.table(dt.get_add_actions(flatten=True))
+    actions = _delta.add_actions(dt)
     if actions.num_rows == 0:
         return None, dt.version()
     newest = pc.index(actions.column("max.lake_version"), pc.max(actions.column("max.lake_version"))).as_py()
     rel = actions.column("path")[newest].as_py()
     with loc.fs.open_input_file(loc.path(f"{SNAPSHOTS}/{rel}")) as fh:
-        rows = pq.read_table(fh, schema=SNAPSHOT_SCHEMA).sort_by("lake_version").to_pylist()
+        rows = to_rows(read_file(fh, SNAPSHOT_SCHEMA).sort_by("lake_version"))
     return rows[-1], dt.version()
 
 
@@ -234,7 +234,7 @@ def history(root: Path | str | Location) -> Iterator[Commit]:
     """Every lake version still recorded, oldest first."""
     loc = Location.of(root)
     rows, log_version = _snapshot_rows(loc)
-    for row in rows.to_pylist():
+    for row in to_rows(rows):
         yield Commit.from_row(row, loc.root, log_version)
 
 
@@ -276,7 +276,7 @@ def write_commit(base: Commit, new: Commit) -> Commit:
     new.committed_at = new.committed_at or datetime.now(UTC)
     rel = f"{SNAPSHOTS}/v{new.version:08d}-{new.run_id or 'lake'}.parquet"
     with ParquetSink(loc, rel, SNAPSHOT_SCHEMA) as sink:
-        sink.write(pa.Table.from_pylist([new.to_row()], schema=SNAPSHOT_SCHEMA))
+        sink.write(rows_table([new.to_row()], SNAPSHOT_SCHEMA))
     entry = FileEntry(path=rel, rows=1, bytes=sink.bytes)
     try:
         _delta.commit_files(
@@ -288,7 +288,20 @@ def write_commit(base: Commit, new: Commit) -> Commit:
         loc.fs.delete_file(loc.path(rel))  # never listed: nobody can need it
         raise
     new.root, new.log_version = loc.root, base.log_version + 1
+    _remember(loc, new)
     return new
+
+
+def _remember(loc: Location, new: Commit) -> None:
+    """Keep the commit just written as the lake's snapshot at the log head it made, so that the steps after
+    it (catalog, search index, garbage collection) do not read back from Delta what this process wrote: its
+    ``_lake`` row and the file lists it knows (a :class:`etl.lake.Transaction` knows every table's).
+    Only when the log's newest entry is this commit's own (no other writer committed after it)."""
+    head = _log_head(loc)
+    if head is None or head[0] != f"{new.log_version:020d}.json":
+        return
+    files = {t: sorted(fs, key=lambda f: f.path) for t, fs in new._files.items()}  # as _delta.files lists them
+    _HEADS[loc.root] = (head, replace(new, _files=files, _dumps=None))  # (the manifest: read when asked)
 
 
 def committed_files(root: Path | str | Location, table: str, commit: Commit | None = None) -> list[Path]:

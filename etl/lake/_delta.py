@@ -79,12 +79,19 @@ def latest_version(loc: Location, table: str) -> int:
     return ABSENT if dt is None else dt.version()
 
 
+def add_actions(dt: DeltaTable) -> pa.Table:
+    """The add actions of ``dt``'s live files, one row each (flattened: ``path``, ``num_records``,
+    ``size_bytes``, ``min.<col>``...), taken over as an Arrow C stream. (``pa.table`` would first
+    ask whether it was given a pandas DataFrame, which imports pandas: ~0.3 s for a run with nothing to do.)"""
+    return pa.RecordBatchReader.from_stream(dt.get_add_actions(flatten=True)).read_all()
+
+
 def files(loc: Location, table: str, version: int) -> list[FileEntry]:
     """The live files of ``table`` at ``version`` (paths relative to the lake root), in path order."""
     dt = open_table(loc, table, version)
     if dt is None:
         return []
-    actions = pa.table(dt.get_add_actions(flatten=True))
+    actions = add_actions(dt)
     paths = actions.column("path").to_pylist()
     rows = actions.column("num_records").to_pylist()
     sizes = actions.column("size_bytes").to_pylist()

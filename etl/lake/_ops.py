@@ -38,6 +38,7 @@ from etl.lake._merge import (
     set_also_seen_in,
     to_quarantine,
 )
+from etl.lake._rows import rows_table
 from etl.lake._store import ROW_GROUP_ROWS, LakePaths, Location
 from etl.lake._txn import BATCH_ROWS, Transaction, check_schema, iter_file, read_file
 from etl.schema import schema, schema_version, to_table
@@ -229,7 +230,7 @@ def _outcome(row: dict[str, Any], preview: Commit, *, operation: str, found: int
         duplicates=duplicates, displaced=displaced, replayed=replayed, lake_cables=preview.rows("cables"),
         lake_quarantine=preview.rows("quarantine"), schema_version=schema_version("cables"),
     )
-    return to_table([out], "runs")
+    return rows_table([out], schema("runs"))
 
 
 def _sorted_quarantine(table: pa.Table) -> pa.Table:

@@ -16,15 +16,26 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from etl.parse._core import PARSER_VERSION, parse_parts
-from etl.parse._layout import split_cable
+from etl.parse._version import PARSER_VERSION
 
 if TYPE_CHECKING:
+    from etl.parse._layout import split_cable
     from etl.sources import RawRecord
 
 __all__ = ["PARSER_VERSION", "cable_found", "parse", "parse_text", "split_cable"]
 
 _CABLE_FIELDS = ("reference_id", "dtg", "origin", "banner_level", "eo_raw", "tags_raw", "transmission_id", "de_serial")
+
+
+def __getattr__(name: str) -> Any:
+    """:func:`split_cable`, imported when first asked for: the parser's modules compile their rules when
+    loaded (about 0.1 s), which a run that parses nothing (it records only :data:`PARSER_VERSION`) skips."""
+    if name == "split_cable":
+        from etl.parse._layout import split_cable
+
+        globals()[name] = split_cable
+        return split_cable
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def cable_found(fields: Mapping[str, Any]) -> bool:
@@ -39,10 +50,14 @@ def parse(record: RawRecord) -> dict[str, Any]:
     body = getattr(record, "body", "") or ""
     meta = getattr(record, "meta", None) or {}
     fmt = getattr(getattr(record, "lineage", None), "format", None)
+    from etl.parse._core import parse_parts  # (loaded on the first call; see __getattr__)
+
     return parse_parts(header if isinstance(header, str) else "", body if isinstance(body, str) else "",
                        meta if isinstance(meta, Mapping) else {}, fmt if isinstance(fmt, str) else None)
 
 
 def parse_text(text: str, meta: Mapping[str, str] | None = None, source_format: str | None = None) -> dict[str, Any]:
     """Fields of a whole telegram given as one text (routing header + body, anything around them)."""
+    from etl.parse._core import parse_parts
+
     return parse_parts("", text if isinstance(text, str) else "", meta or {}, source_format)

@@ -12,8 +12,6 @@ from etl.parse import _body, _classif, _decl, _dtg, _header, _ids, _layout, _par
 from etl.parse._lines import line_matches, line_search
 from etl.parse._text import normalize
 
-PARSER_VERSION = "0.2.0"
-
 _ID_POST_CLEAN = re.compile(r"[^A-Z0-9]")
 _TAGS_SPLIT = re.compile(r"\s*(?:\b|(?<=\d))TAGS?\s*:", re.I)
 _ID_YEAR = re.compile(r"^(\d{2})[A-Z]")

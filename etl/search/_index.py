@@ -32,6 +32,7 @@ from __future__ import annotations
 import bisect
 import json
 import logging
+import os
 import shutil
 import threading
 import time
@@ -211,8 +212,17 @@ def open_index(path: Path) -> Any | None:
         return None
 
 
-def read_meta(index: Any) -> dict[str, Any]:
-    """The meta document of the index's last commit ({} when there is none)."""
+VERSION_NOTE = "lake_version.json"
+"""A lake commit that leaves the ``cables`` files as they were (a run with nothing new adds only its ``runs``
+row) moves the index to the new lake version by this note beside it, not by a tantivy commit (which syncs
+a new segment to disk): ``{"version": <new>, "base": <version of the index's last commit>}``. It counts only
+while the index's last commit is at ``base``; a lost or torn note makes the index look behind, and the next
+sync writes it again."""
+
+
+def read_meta(index: Any, path: Path | None = None) -> dict[str, Any]:
+    """The meta document of the index's last commit ({} when there is none); given the index's ``path``,
+    with the lake version its :data:`VERSION_NOTE` moved it to (and that commit's version as ``base``)."""
     import tantivy as t
 
     index.reload()
@@ -225,6 +235,14 @@ def read_meta(index: Any) -> dict[str, Any]:
         meta: dict[str, Any] = json.loads(doc.get_first("meta") or "{}")
     except ValueError:
         return {}
+    if path is None:
+        return meta
+    try:
+        note = json.loads((path / VERSION_NOTE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return meta
+    if isinstance(note, dict) and meta.get("version") and note.get("base") == meta["version"]:
+        return {**meta, "version": note.get("version"), "base": meta["version"]}
     return meta
 
 
@@ -472,7 +490,7 @@ def sync(lake: Path | str, *, rebuild: bool = False, heap: int = WRITER_HEAP, th
     meta: dict[str, Any] = {}
     if index is not None:
         try:
-            meta = read_meta(index)
+            meta = read_meta(index, path)
         except (OSError, ValueError) as exc:
             log.warning("search index at %s unreadable (%s): rebuilding", path, exc)
             index = None
@@ -487,6 +505,13 @@ def sync(lake: Path | str, *, rebuild: bool = False, heap: int = WRITER_HEAP, th
         mark = now
 
     state = lake_state(root)
+    if have is not None and meta.get("version") != state.version and have == state.files:
+        note = path / VERSION_NOTE  # the same cables files: the documents stand, the version moves on
+        tmp = note.with_name(f".{note.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({"version": state.version, "base": meta.get("base", meta.get("version"))}),
+                       encoding="utf-8")
+        os.replace(tmp, note)
+        meta["version"] = state.version
     if have is not None and meta.get("version") == state.version:
         return SyncResult(state.version, "current", docs=int(meta.get("docs", 0)), seconds=time.perf_counter() - t0)
     operation = "update"

@@ -183,8 +183,9 @@ class Searcher:
             deadline = time.monotonic() + self.wait
             problem = ""
             while True:
-                index = open_index(index_dir(self.lake))
-                meta = read_meta(index) if index is not None else {}
+                path = index_dir(self.lake)
+                index = open_index(path)
+                meta = read_meta(index, path) if index is not None else {}
                 version = lake_version(self.lake)
                 if index is not None and meta.get("version") == version and meta.get("schema") == SCHEMA_VERSION:
                     self._index, self._version = index, version
@@ -499,8 +500,9 @@ def search(lake: Path | str, query: str, **kwargs: Any) -> SearchResult:
 
 def check(lake: Path | str) -> dict[str, Any]:
     """Is the index at the lake's version? ``{"lake": ..., "index": ..., "current": bool}``."""
-    index = open_index(index_dir(lake))
-    meta = read_meta(index) if index is not None else {}
+    path = index_dir(lake)
+    index = open_index(path)
+    meta = read_meta(index, path) if index is not None else {}
     lv = lake_version(lake)
     current = meta.get("version") == lv and meta.get("schema") == SCHEMA_VERSION
     return {"lake": lv, "index": meta.get("version"), "docs": meta.get("docs"), "current": current}
