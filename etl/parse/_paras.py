@@ -213,19 +213,20 @@ def _mark(mark: str | None) -> str | None:
     return mark if _MARK_OK.match(mark) else None
 
 
-def _has_rule(body: str) -> bool:
-    """A rule's characters occur in the text (else no paragraph of it has a rule line to drop)."""
-    return contains(body, "---") or contains(body, "===") or contains(body, "___")
+def _rule_literals(body: str) -> tuple[str, ...]:
+    """The rule literals (``---``, ``===``, ``___``) the text holds: a paragraph without them has no rule line."""
+    return tuple(lit for lit in ("---", "===", "___") if contains(body, lit))
 
 
 def _para_texts(body: str, spans: list[tuple[int, int]]) -> list[str]:
     """The squashed text of each ``body[start:end]`` (rule lines dropped). Rule lines are looked for only in the
-    spans that hold a rule's characters; with plain spaces, all spans are squashed in one pass (joined by a NUL,
-    which no run of spaces crosses)."""
+    spans that hold a rule's characters; when only spaces and line breaks separate words, all spans are squashed
+    in one pass (joined by a NUL, which no run of spaces crosses)."""
     pieces = [body[a:b] for a, b in spans]
-    if _has_rule(body):
+    lits = _rule_literals(body)
+    if lits:  # each span is searched only for the literals the whole text holds
         for n, (a, b) in enumerate(spans):
-            if contains(body, "---", a, b) or contains(body, "===", a, b) or contains(body, "___", a, b):
+            if any(contains(body, lit, a, b) for lit in lits):
                 pieces[n] = line_sub(_RULE, " ", pieces[n], _RULE_FIRST)
     if len(pieces) > 1 and plain_spaces(body) and "\0" not in body:
         return [t.strip(" ") for t in squash("\0".join(pieces), True).split("\0")]
