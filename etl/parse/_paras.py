@@ -158,8 +158,9 @@ def paragraphs(body: str, start: int = 0) -> list[dict[str, object]]:
     ``(C) text`` (number null)."""
     found = list(line_matches(_PARA, body, _PARA_FIRST, start))
     line_starts = {m.start() for m in found}
-    if "(" in body:
-        found += [m for m in _mid_line_paras(body, start) if m.start() not in line_starts]
+    mid = [m for m in _mid_line_paras(body, start) if m.start() not in line_starts] if "(" in body else []
+    if mid:  # else the line matches are already in text order
+        found += mid
         found.sort(key=lambda m: m.start())
     first = next((i for i, m in enumerate(found) if m.group("num") == "1"), 0)
     starts: list[re.Match[str]] = []
@@ -228,8 +229,10 @@ def _para_texts(body: str, spans: list[tuple[int, int]]) -> list[str]:
     lits = _rule_literals(body)
     if lits:  # each span is searched only for the literals the whole text holds
         for n, (a, b) in enumerate(spans):
-            if any(contains(body, lit, a, b) for lit in lits):
-                pieces[n] = line_sub(_RULE, " ", pieces[n], _RULE_FIRST)
+            for lit in lits:
+                if contains(body, lit, a, b):
+                    pieces[n] = line_sub(_RULE, " ", pieces[n], _RULE_FIRST)
+                    break
     if len(pieces) > 1 and plain_spaces(body) and "\0" not in body:
         return [t.strip(" ") for t in squash("\0".join(pieces), True).split("\0")]
     return [squash(t) for t in pieces]
