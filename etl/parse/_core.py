@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from etl.parse import _body, _classif, _decl, _dtg, _header, _ids, _layout, _paras, _refs, _tags, _vocab
@@ -41,8 +42,11 @@ _LIST_FIELDS = ("tags", "relay_ris", "to_addressees", "info_addressees", "caveat
                 "classification_reasons", "paragraphs")
 
 
+_EMPTY_ROW: dict[str, Any] = dict.fromkeys(FIELDS)
+
+
 def empty_row() -> dict[str, Any]:
-    row: dict[str, Any] = dict.fromkeys(FIELDS)
+    row = _EMPTY_ROW.copy()  # a copy of the all-None row, then a fresh list for each list field
     for f in _LIST_FIELDS:
         row[f] = []
     row["_problems"] = []
@@ -272,13 +276,19 @@ def _body_header(row: dict[str, Any], cable: _Cable) -> None:
     tags_raw = _body.find_tags(top)
     if tags_raw is not None:
         row["tags_raw"] = tags_raw
-        details = _vocab.fix_tags(_tags.split_tags(tags_raw))
-        row["tag_details"] = details
-        row["tags"] = [d["tag"] for d in details]
+        details = _tag_details(tags_raw)
+        row["tag_details"] = [{"tag": tag, "kind": kind, "raw": raw} for tag, kind, raw in details]
+        row["tags"] = [d[0] for d in details]
     row["subject_raw"], row["subject"], row["subject_portion_mark"] = _body.find_subject(top)
     if row["subject"] is None and cable.preamble.get("subject"):
         row["subject"] = " ".join(cable.preamble["subject"].split())
     row["references_raw"] = _body.find_references(top)
+
+
+@lru_cache(maxsize=4096)
+def _tag_details(tags_raw: str) -> tuple[tuple[str, str, str], ...]:
+    """(tag, kind, raw token) of each clean tag of a TAGS value (cached: a post's cables repeat their TAGS)."""
+    return tuple((d["tag"], d["kind"], d["raw"]) for d in _vocab.fix_tags(_tags.split_tags(tags_raw)))
 
 
 def _derived_id(banner: _body.Banner | None, year: int | None) -> str | None:

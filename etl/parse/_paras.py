@@ -158,8 +158,9 @@ def paragraphs(body: str, start: int = 0) -> list[dict[str, object]]:
     ``(C) text`` (number null)."""
     found = list(line_matches(_PARA, body, _PARA_FIRST, start))
     line_starts = {m.start() for m in found}
-    if "(" in body:
-        found += [m for m in _mid_line_paras(body, start) if m.start() not in line_starts]
+    mid = [m for m in _mid_line_paras(body, start) if m.start() not in line_starts] if "(" in body else []
+    if mid:  # else the line matches are already in text order
+        found += mid
         found.sort(key=lambda m: m.start())
     first = next((i for i, m in enumerate(found) if m.group("num") == "1"), 0)
     starts: list[re.Match[str]] = []
@@ -213,20 +214,25 @@ def _mark(mark: str | None) -> str | None:
     return mark if _MARK_OK.match(mark) else None
 
 
-def _has_rule(body: str) -> bool:
-    """A rule's characters occur in the text (else no paragraph of it has a rule line to drop)."""
-    return contains(body, "---") or contains(body, "===") or contains(body, "___")
+def _rule_literals(body: str) -> tuple[str, ...]:
+    """The rule literals (``---``, ``===``, ``___``) the text holds: a paragraph without them has no rule line.
+    Each is looked for only when its character occurs (a one-character scan, much faster: ``=`` and ``_`` are
+    rare)."""
+    return tuple(lit for lit in ("---", "===", "___") if lit[0] in body and contains(body, lit))
 
 
 def _para_texts(body: str, spans: list[tuple[int, int]]) -> list[str]:
     """The squashed text of each ``body[start:end]`` (rule lines dropped). Rule lines are looked for only in the
-    spans that hold a rule's characters; with plain spaces, all spans are squashed in one pass (joined by a NUL,
-    which no run of spaces crosses)."""
+    spans that hold a rule's characters; when only spaces and line breaks separate words, all spans are squashed
+    in one pass (joined by a NUL, which no run of spaces crosses)."""
     pieces = [body[a:b] for a, b in spans]
-    if _has_rule(body):
+    lits = _rule_literals(body)
+    if lits:  # each span is searched only for the literals the whole text holds
         for n, (a, b) in enumerate(spans):
-            if contains(body, "---", a, b) or contains(body, "===", a, b) or contains(body, "___", a, b):
-                pieces[n] = line_sub(_RULE, " ", pieces[n], _RULE_FIRST)
+            for lit in lits:
+                if contains(body, lit, a, b):
+                    pieces[n] = line_sub(_RULE, " ", pieces[n], _RULE_FIRST)
+                    break
     if len(pieces) > 1 and plain_spaces(body) and "\0" not in body:
         return [t.strip(" ") for t in squash("\0".join(pieces), True).split("\0")]
     return [squash(t) for t in pieces]

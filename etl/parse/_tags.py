@@ -115,7 +115,7 @@ def split_tags(raw: str) -> list[str]:
     out: list[str] = []
     seen: set[str] = set()
     for _, tag in sorted(found, key=lambda pt: pt[0]):
-        if not tag or not any(c.isalnum() for c in tag) or tag in _DROP or tag in seen:
+        if not tag or not (tag.isalnum() or any(c.isalnum() for c in tag)) or tag in _DROP or tag in seen:
             continue
         seen.add(tag)
         out.append(tag)

@@ -65,10 +65,15 @@ _SPACE_RUN = re.compile("   *")
 one-space prefix and stops at every word break)."""
 
 
+_WIDE_SPACES = "\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+"""The whitespace characters beyond ASCII (``str.isspace``; ``str.split`` splits at these too)."""
+
+
 def plain_spaces(text: str) -> bool:
-    """Only spaces and line breaks separate the words of ``text`` (ASCII, no tab, CR, form feed...): then
-    :func:`squash` of any part of it may take the fast way."""
-    return text.isascii() and not any(c in text for c in _ODD_SPACES)
+    """Only spaces and line breaks separate the words of ``text`` (no tab, CR, form feed, no-break space...):
+    then :func:`squash` of any part of it may take the fast way. Each character is looked for by its own
+    one-character scan (a character-class regex is tried at every position)."""
+    return not any(c in text for c in _ODD_SPACES) and (text.isascii() or not any(c in text for c in _WIDE_SPACES))
 
 
 def squash(text: str, plain: bool = False) -> str:
