@@ -4,6 +4,10 @@ The schema of each table is declared once, in ``schemas/<table>.json`` (name, ty
 description per column). This module turns those declarations into :class:`pyarrow.Schema` objects
 (descriptions become field metadata, the schema version goes into the schema metadata and so into every
 Parquet file) and builds tables from parsed records.
+
+A column declared ``"statistics": false`` (long free text: bodies, raw records) gets no min/max statistics
+in the Parquet files (:func:`statistics_columns`): nothing filters on them, and for such text they were a
+third of each row group's footer entry, which every reader parses and every writer holds until it closes.
 """
 
 from __future__ import annotations
@@ -56,8 +60,13 @@ def _arrow_type(decl: Any) -> pa.DataType:
     raise ValueError(f"unknown column type {decl!r} in schemas/")
 
 
+NO_STATISTICS = b"cablelake.statistics"  # field metadata key of a column declared "statistics": false
+
+
 def _arrow_field(col: Mapping[str, Any]) -> pa.Field:
-    meta = {"description": col["description"]} if col.get("description") else None
+    meta = {"description": col["description"]} if col.get("description") else {}
+    if col.get("statistics", True) is False:
+        meta[NO_STATISTICS.decode()] = "false"
     return pa.field(col["name"], _arrow_type(col["type"]), nullable=col.get("nullable", True), metadata=meta)
 
 
@@ -84,6 +93,24 @@ def schema(table: str) -> pa.Schema:
         "cablelake.schema_version": decl["version"],
     }
     return pa.schema(fields, metadata=meta)
+
+
+def _leaves(name: str, typ: pa.DataType) -> list[str]:
+    """The Parquet leaf column paths of an Arrow column (``tags.list.element``, ``paragraphs.list.element.text``)."""
+    if pa.types.is_list(typ) or pa.types.is_large_list(typ):
+        return _leaves(f"{name}.list.element", typ.value_type)
+    if pa.types.is_struct(typ):
+        return [leaf for i in range(typ.num_fields) for leaf in _leaves(f"{name}.{typ.field(i).name}", typ.field(i).type)]
+    return [name]
+
+
+def statistics_columns(sch: pa.Schema) -> list[str] | bool:
+    """What to give a Parquet writer as ``write_statistics`` for ``sch``: every leaf column except those of
+    fields declared ``"statistics": false`` (True when there is none)."""
+    off = [f for f in sch if f.metadata and f.metadata.get(NO_STATISTICS) == b"false"]
+    if not off:
+        return True
+    return [leaf for f in sch if f not in off for leaf in _leaves(f.name, f.type)]
 
 
 @cache

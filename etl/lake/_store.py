@@ -21,6 +21,8 @@ import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
+from etl.schema import statistics_columns
+
 CABLES = "cables"
 QUARANTINE = "quarantine"
 RUNS = "runs"
@@ -217,7 +219,7 @@ class ParquetSink:
             self._tmp = f"{head}/.{name}.{os.getpid()}.tmp"
         self._final = final
         self._writer: pq.ParquetWriter | None = pq.ParquetWriter(
-            self._tmp, schema, compression=COMPRESSION, filesystem=fs
+            self._tmp, schema, compression=COMPRESSION, filesystem=fs, write_statistics=statistics_columns(schema)
         )
 
     def write(self, table: pa.Table) -> None:
