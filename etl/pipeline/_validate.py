@@ -40,9 +40,10 @@ CHUNK_ROWS = 4_000
 hold less in memory)."""
 WORKER_BUFFER_BYTES = 24 << 20
 """The rows a parse worker buffers before writing its data files (a worker holds little else)."""
-WORKER_OPEN_ROWS = 32_000
+WORKER_OPEN_ROWS = 16_000
 """The rows a parse worker's open data files hold together before the largest is finished: an open file keeps
-its row groups' metadata (~12 MB for 32,000 rows), which would otherwise grow with the run."""
+its row groups' metadata (~6 MB for 16,000 rows), which would otherwise grow with the run (~45 MB per worker
+at 251k rows)."""
 
 
 def _rejected_rows(
