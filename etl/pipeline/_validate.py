@@ -40,10 +40,12 @@ CHUNK_ROWS = 4_000
 hold less in memory)."""
 WORKER_BUFFER_BYTES = 24 << 20
 """The rows a parse worker buffers before writing its data files (a worker holds little else)."""
-WORKER_OPEN_ROWS = 16_000
+WORKER_OPEN_ROWS = 48_000
 """The rows a parse worker's open data files hold together before the largest is finished: an open file keeps
-its row groups' metadata (~6 MB for 16,000 rows), which would otherwise grow with the run (~45 MB per worker
-at 251k rows)."""
+its row groups' metadata (~24 MB for 48,000 rows), which would otherwise grow with the run (~60 MB per worker
+at 251k rows, without bound beyond). Each early finish adds a file to a partition, and a partition of more than
+``COMPACT_THRESHOLD`` files is rewritten after the publish: 16,000 split 2009 into 23 files at 251k rows (a
+compaction), 48,000 gives at most 8."""
 
 
 def _rejected_rows(
