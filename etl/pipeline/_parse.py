@@ -126,6 +126,11 @@ def parse_record(rec: RawRecord, run_id: str, ingested_at: datetime) -> tuple[st
     return "cables", row
 
 
+REJECTED_BUFFER_BYTES = 4 << 20
+"""Quarantine rows a parse worker buffers before writing them (a few rows per batch of records would
+otherwise each make a row group, whose metadata the open file keeps until it is closed)."""
+
+
 class _RejectedWriter:
     """Streams quarantine rows into one Parquet file (bounded memory), named only once finished."""
 
@@ -133,16 +138,26 @@ class _RejectedWriter:
         self.path = path
         self.count = 0
         self._sink: ParquetSink | None = None
+        self._buffer: list[pa.Table] = []
 
     def write(self, table: pa.Table | None) -> None:
         if table is None or table.num_rows == 0:
             return
+        self._buffer.append(table)
+        self.count += table.num_rows
+        if sum(t.nbytes for t in self._buffer) >= REJECTED_BUFFER_BYTES:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self._buffer:
+            return
         if self._sink is None:
             self._sink = ParquetSink(self.path.parent, self.path.name, schema("quarantine"))
-        self._sink.write(table)
-        self.count += table.num_rows
+        self._sink.write(pa.concat_tables(self._buffer))
+        self._buffer = []
 
     def close(self) -> None:
+        self._flush()
         if self._sink is not None:
             self._sink.close()
 

@@ -65,7 +65,11 @@ PROSE = "en_stem"  # tantivy's built-in English analyzer: simple tokens, long on
 # tokens are most of the index build.
 EXACT = "exact_fold"  # the whole value, lowercase, ASCII folding
 BATCH_ROWS = 2_000
-WRITER_HEAP = 256_000_000
+WRITER_HEAP = 128_000_000
+"""tantivy's indexing budget (all threads). The pipeline syncs in its own process after the workers, and the
+sync is that process's peak. Against 256 MB: 50k rows, sync alone 757 vs 818 MiB and in the pipeline 764 vs
+843; 251k rows, 1,121 vs 1,427 MiB (different runs); 100k rows, one merge's mapped segments spiked it to 1,091
+vs 954 MiB (a smaller heap makes more segments to merge)."""
 READ_THREADS = 4  # row groups read at once by a point lookup (pyarrow decodes without the GIL)
 OPEN_FILES = 256  # Parquet footers kept open for point lookups (files are immutable: safe to cache)
 

@@ -96,6 +96,27 @@ def _data_files(where: Path, run: str, groups: list[list[dict[str, Any]]]) -> li
     return out
 
 
+def test_writer_bounds_the_rows_of_its_open_files(tmp_path: Path) -> None:
+    """With ``open_rows``, the writer finishes its largest open file whenever the open files hold more rows
+    than that (an open Parquet file keeps every row group's metadata): every row is written once, a large
+    partition gets several files, and the open files never hold more than the bound after a write."""
+    years = [2009] * 5 + [2008] * 3 + [1999]  # a skewed run: most rows in one partition
+    rows = [cable(f"{i:05d}", year=years[i % len(years)], body="x" * (i % 97)) for i in range(3_000)]
+    files = lake.FileSet(tmp_path / "stage", "r1")
+    writer = files.writer("cables", tag="w", buffer_bytes=20_000, open_rows=700)
+    for start in range(0, len(rows), 150):
+        writer.write(to_table(rows[start:start + 150], "cables"))
+        assert writer.open_file_rows <= 700
+    written = writer.close()
+    assert sum(f.rows for f in written) == 3_000 and all(f.rows <= 700 + 150 for f in written)
+    per_year = {y: [f for f in written if f"year={y}/" in f.path] for y in (2009, 2008, 1999)}
+    assert len(per_year[2009]) > len(per_year[1999]) >= 1
+    back = duckdb.sql(f"SELECT reference_id, year FROM read_parquet('{tmp_path / 'stage'}/cables/*/*.parquet', "
+                      "hive_partitioning = true) ORDER BY 1").fetchall()
+    assert back == [(r["reference_id"], r["year"]) for r in rows]
+    assert not list((tmp_path / "stage").rglob("*.tmp"))
+
+
 def test_data_files_are_committed_as_they_are_unless_a_decision_touches_them(tmp_path: Path) -> None:
     """publish() adopts a run's data files without rewriting them (a hard link of the same bytes); only a
     file that holds a copy of a cable seen twice (in the run or in the lake) is rewritten, with the same

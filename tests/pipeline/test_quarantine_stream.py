@@ -36,7 +36,7 @@ SETTINGS = [  # (module, setting, small value): the batch and buffer sizes of ev
     (etl.pipeline._common, "BATCH_ROWS", SMALL_ROWS), (etl.pipeline._parse, "PARSE_BATCH", SMALL_ROWS),
     (etl.pipeline._validate, "CHUNK_ROWS", SMALL_ROWS), (etl.pipeline._validate, "WORKER_BUFFER_BYTES", SMALL_BUFFER),
     (etl.lake._txn, "BATCH_ROWS", SMALL_ROWS), (etl.lake._ops, "BATCH_ROWS", SMALL_ROWS),
-    (etl.lake._txn, "BUFFER_BYTES", SMALL_BUFFER),
+    (etl.lake._txn, "BUFFER_BYTES", SMALL_BUFFER), (etl.pipeline._parse, "REJECTED_BUFFER_BYTES", SMALL_BUFFER),
 ]
 for module, name, value in SETTINGS:
     assert hasattr(module, name), (module, name)  # a setting moved or was renamed: update this test
