@@ -167,7 +167,7 @@ def classify(field: str, meta: dict[str, str], row: dict[str, Any], rec: Rec) ->
 
 def agreement(recs: list[Rec]) -> None:
     fields = ("reference_id", "classification", "origin", "created")
-    stats = {f: collections.Counter() for f in fields}
+    stats: dict[str, collections.Counter[str]] = {f: collections.Counter() for f in fields}
     details: dict[tuple[str, str], collections.Counter[str]] = collections.defaultdict(collections.Counter)
     examples: dict[tuple[str, ...], list[str]] = collections.defaultdict(list)
     pages = 0
