@@ -34,7 +34,6 @@ from __future__ import annotations
 import bisect
 import json
 import logging
-import os
 import shutil
 import threading
 import time
@@ -347,7 +346,7 @@ def _documents(prepared: pa.Table) -> Iterator[Any]:
         for name in ("subject", "body", "summary", "comment"):
             text = c[name][i]
             if text:
-                d.add_text(name, text if text.isascii() else prose_text(text))
+                d.add_text(name, prose_text(text))
         for name, values in (("id", {c["id1"][i], c["id2"][i], c["id3"][i]}), ("tag", c["tags_f"][i] or ()),
                              ("f_tag", c["tags"][i] or ()), ("ref", c["refs_f"][i] or ()),
                              ("origin", {c["origin1"][i], c["origin2"][i], c["origin3"][i]})):
@@ -532,11 +531,10 @@ def sync(lake: Path | str, *, rebuild: bool = False, heap: int = WRITER_HEAP, th
 
     state = lake_state(root)
     if have is not None and meta.get("version") != state.version and have == state.files:
-        note = path / VERSION_NOTE  # the same cables files: the documents stand, the version moves on
-        tmp = note.with_name(f".{note.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({"version": state.version, "base": meta.get("base", meta.get("version"))}),
-                       encoding="utf-8")
-        os.replace(tmp, note)
+        from etl.lake._store import atomic_write_text  # the same cables files: the documents stand, the
+        # version moves on
+        atomic_write_text(path / VERSION_NOTE,
+                          json.dumps({"version": state.version, "base": meta.get("base", meta.get("version"))}))
         meta["version"] = state.version
     if have is not None and meta.get("version") == state.version:
         return SyncResult(state.version, "current", docs=int(meta.get("docs", 0)), seconds=time.perf_counter() - t0)
