@@ -112,9 +112,23 @@ def _near_title(word: str) -> bool:
         return True
     if len(w) < 4:
         return False
-    allowed = 1 if len(w) < 8 else 2
-    return any(osa_distance(w, t, allowed + 1) <= allowed
-               for t in _NEAR_TITLES_BY_LETTER.get(w[0], ()) if abs(len(t) - len(w)) <= allowed)
+    if len(w) < 8:  # one edit allowed: checked in one pass, without the distance table
+        return any(one_edit(w, t) for t in _NEAR_TITLES_BY_LETTER.get(w[0], ()) if abs(len(t) - len(w)) <= 1)
+    return any(osa_distance(w, t, 3) <= 2 for t in _NEAR_TITLES_BY_LETTER.get(w[0], ()) if abs(len(t) - len(w)) <= 2)
+
+
+def one_edit(a: str, b: str) -> bool:
+    """``osa_distance(a, b) <= 1``: equal, or one substitution, insertion, deletion or swap of neighbours apart."""
+    if len(a) == len(b):
+        diff = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+        return len(diff) <= 1 or (len(diff) == 2 and diff[1] == diff[0] + 1
+                                   and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+    if len(a) < len(b):
+        a, b = b, a
+    if len(a) != len(b) + 1:
+        return False
+    i = next((k for k, (x, y) in enumerate(zip(a, b)) if x != y), len(b))  # noqa: B905 - b is one shorter
+    return a[i + 1:] == b[i:]
 
 
 @lru_cache(maxsize=16384)

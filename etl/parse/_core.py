@@ -288,7 +288,7 @@ def _body_header(row: dict[str, Any], cable: _Cable) -> None:
 @lru_cache(maxsize=4096)
 def _tag_details(tags_raw: str) -> tuple[tuple[str, str, str], ...]:
     """(tag, kind, raw token) of each clean tag of a TAGS value (cached: a post's cables repeat their TAGS)."""
-    return tuple((d["tag"], d["kind"], d["raw"]) for d in _vocab.fix_tags(_tags.split_tags(tags_raw)))
+    return _vocab.tag_details(_tags.split_tags(tags_raw))
 
 
 def _derived_id(banner: _body.Banner | None, year: int | None) -> str | None:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+
+from etl.parse._vocab import split_glued, vocabulary
 
 PAGE_BREAK_LINE = re.compile(
     r"""^[ \t]*(?:$                                                        # a blank line
@@ -28,6 +31,8 @@ _CODE = re.compile(r"^[A-Z0-9][A-Z0-9&\-]*$")
 _DROP = frozenset({"SIPDIS", "TAGS", "TAG", "AND", "NOFORN"})
 
 
+_PLAIN_CODES = re.compile(r"[A-Z0-9 \t\n,]*")
+"""A TAGS value of upper-case codes, blanks and commas only (most are): its tags are its words, as written."""
 _CODE_SHAPE = re.compile(r"^(?:[A-Z]{2}|K[A-Z]{3}|[ABCELMOPST][A-Z]{3})$")
 
 
@@ -40,8 +45,6 @@ def _phrases(raw: str) -> list[tuple[int, int, str | None]]:
     topic phrases of non-code words (``INDIAN DOMESTIC POLITICS``, ``GOI EXTERNAL``) and person tags
     ``SURNAME, GIVEN NAMES`` (``STEINBERG, JAMES B.``). Items whose words are codes (``KPKO UN SU RS``) are
     left to be split."""
-    from etl.parse._vocab import split_glued, vocabulary
-
     vocab = vocabulary()
     if "," not in raw:  # space-separated words are separate tags, as the publisher links them (golden review)
         return []
@@ -97,8 +100,13 @@ def split_tags(raw: str) -> list[str]:
     """
     if "PAGE" in raw or "OF" in raw or "CONF" in raw or "SECRET" in raw or "UNCLAS" in raw:
         raw = _PAGE_BREAK_TEXT.sub(lambda m: " " * len(m.group(0)), raw)
+    if _PLAIN_CODES.fullmatch(raw):  # capitals, digits, blanks and commas only (most values)
+        words = raw.replace(",", " ").split()
+        if "," not in raw or all(_is_code(w, vocabulary()) for w in words):
+            return _unique(words)  # no phrase (one is a comma-separated item of words that are not codes)
+    phrases = _phrases(raw)
     found: list[tuple[int, str]] = []
-    for start, end, override in _phrases(raw):
+    for start, end, override in phrases:
         text = raw[start:end]
         tag = override or _keep_initial(", ".join(" ".join(part.split()) for part in text.split(",")).strip(" ,:-").upper())
         found.append((start, tag))
@@ -112,10 +120,16 @@ def split_tags(raw: str) -> list[str]:
         tag = tag.replace("(", "").replace(")", "")
         tag = tag.strip(" ,:;-") if _ENDS_IN_INITIAL.search(tag) else tag.strip(" ,.:;-")
         found.append((m.start(), tag))
+    return _unique(tag for _, tag in sorted(found, key=lambda pt: pt[0])
+                   if tag and (tag.isalnum() or any(c.isalnum() for c in tag)))
+
+
+def _unique(tags: Iterable[str]) -> list[str]:
+    """The tags in order, without repeats and without the words that are not tags (SIPDIS, TAGS, AND...)."""
     out: list[str] = []
     seen: set[str] = set()
-    for _, tag in sorted(found, key=lambda pt: pt[0]):
-        if not tag or not (tag.isalnum() or any(c.isalnum() for c in tag)) or tag in _DROP or tag in seen:
+    for tag in tags:
+        if tag in _DROP or tag in seen:
             continue
         seen.add(tag)
         out.append(tag)

@@ -67,15 +67,25 @@ def split_glued(tag: str, vocab: dict[str, str]) -> list[str] | None:
 
 def fix_tags(tags: list[str]) -> list[dict[str, str]]:
     """tag_details: each clean tag with its kind and the raw token it came from (glued/typo tokens fixed)."""
+    return [{"tag": tag, "kind": kind, "raw": raw} for tag, kind, raw in tag_details(tags)]
+
+
+def tag_details(tags: list[str]) -> tuple[tuple[str, str, str], ...]:
+    """(tag, kind, raw token) of each clean tag: the rows of :func:`fix_tags`."""
     vocab = vocabulary()
-    out: list[dict[str, str]] = []
+    out: list[tuple[str, str, str]] = []
     seen: set[str] = set()
     for raw in tags:
         fixed = TYPOS.get(raw)
+        if not fixed and raw in vocab:  # a known tag as written (most): its kind from the vocabulary
+            if raw not in seen:
+                seen.add(raw)
+                out.append((raw, vocab[raw], raw))
+            continue
         parts: list[str]
         if fixed:
             parts = fixed.split()
-        elif raw in vocab or not vocab:
+        elif not vocab:
             parts = [raw]
         else:
             parts = split_glued(raw, vocab) or [raw]
@@ -83,5 +93,5 @@ def fix_tags(tags: list[str]) -> list[dict[str, str]]:
             if tag in seen:
                 continue
             seen.add(tag)
-            out.append({"tag": tag, "kind": kind_of(tag), "raw": raw})
-    return out
+            out.append((tag, kind_of(tag), raw))
+    return tuple(out)
