@@ -223,12 +223,27 @@ _TRAILING_PORTION_MARK = re.compile(r"[ \t]*\((?P<mark>U|C|S|SBU|TS|S/NF|C/NF|SB
 """A portion mark written after the subject instead of before it (``SUBJECT: VISIT OF X (C)``)."""
 
 
-def find_subject(top: str, preview: bool = False) -> tuple[str | None, str | None, str | None]:
-    """(subject_raw, subject, portion mark) from the SUBJECT line(s)."""
-    m = line_search(SUBJECT_LINE, top, SUBJECT_FIRST) or SUBJECT_GLUED.search(top)
-    if not m:
-        return None, None, None
-    lines = _subject_lines(top, m)
+SubjectBlock = tuple[re.Match[str] | None, list[str]]
+"""The SUBJECT line's match (at a line start) and the lines of the subject it opens (:func:`subject_block`)."""
+
+
+def subject_block(top: str) -> SubjectBlock:
+    """The SUBJECT line at a line start and its lines: read once, for the SUBJECT and for a REF block
+    squashed onto it."""
+    m = line_search(SUBJECT_LINE, top, SUBJECT_FIRST)
+    return m, (_subject_lines(top, m) if m else [])
+
+
+def find_subject(top: str, preview: bool = False, block: SubjectBlock | None = None
+                 ) -> tuple[str | None, str | None, str | None]:
+    """(subject_raw, subject, portion mark) from the SUBJECT line(s). ``block``: :func:`subject_block` of
+    ``top``, when the caller has it."""
+    m, lines = block if block is not None else subject_block(top)
+    if m is None:
+        m = SUBJECT_GLUED.search(top)
+        if not m:
+            return None, None, None
+        lines = _subject_lines(top, m)
     raw = "\n".join(line.rstrip() for line in lines).strip()
     low = raw.lower()
     for cut, hint in ((_INLINE_REF, "ref" in low), (_SUBJECT_SQUASHED, _squashed_hint(raw, low))):
@@ -378,18 +393,19 @@ _CLASSIFIED_BY_WORDS = re.compile(r"\bCLASSIFIED[ \t]+BY\b", re.I)
 """Where a REF block squashed onto the SUBJECT line ends: Classified By."""
 
 
-def find_references(top: str) -> str | None:
+def find_references(top: str, block: SubjectBlock | None = None) -> str | None:
     """The REF block as written: the REF line, then lettered items and continuation lines up to a landmark
     (a paragraph, Classified By, SUMMARY, a metadata or routing line, the next body-header keyword) or a line
     of prose. Blank lines are not block ends (layouts add and drop them). A block cut short by a preview
-    (``REF: A. 07 QUITO...``) gives way to the full block repeated further down."""
+    (``REF: A. 07 QUITO...``) gives way to the full block repeated further down. ``block``:
+    :func:`subject_block` of ``top``, when the caller has it."""
     m = line_search(REF_LINE, top, _REF_FIRST)
     if not m:
-        subj = line_search(SUBJECT_LINE, top, SUBJECT_FIRST)
-        block = " ".join(_subject_lines(top, subj)) if subj else ""
-        inline = _INLINE_REF.search(block) if "ref" in block.lower() else None
+        subj, lines = block if block is not None else subject_block(top)
+        joined = " ".join(lines) if subj else ""
+        inline = _INLINE_REF.search(joined) if "ref" in joined.lower() else None
         if inline:  # a REF block squashed onto the SUBJECT line
-            refs = block[inline.end():]
+            refs = joined[inline.end():]
             cut = _CLASSIFIED_BY_WORDS.search(refs)
             return " ".join(refs[: cut.start() if cut else len(refs)].split()) or None
         return None

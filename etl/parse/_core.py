@@ -279,10 +279,11 @@ def _body_header(row: dict[str, Any], cable: _Cable) -> None:
         details = _tag_details(tags_raw)
         row["tag_details"] = [{"tag": tag, "kind": kind, "raw": raw} for tag, kind, raw in details]
         row["tags"] = [d[0] for d in details]
-    row["subject_raw"], row["subject"], row["subject_portion_mark"] = _body.find_subject(top)
+    subject = _body.subject_block(top)
+    row["subject_raw"], row["subject"], row["subject_portion_mark"] = _body.find_subject(top, block=subject)
     if row["subject"] is None and cable.preamble.get("subject"):
         row["subject"] = " ".join(cable.preamble["subject"].split())
-    row["references_raw"] = _body.find_references(top)
+    row["references_raw"] = _body.find_references(top, subject)
 
 
 @lru_cache(maxsize=4096)
