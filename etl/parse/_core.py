@@ -399,6 +399,15 @@ _EO_OR_SUBJECT = re.compile(r"^[ \t]*(?:E\.?[ \t]?O\.?[ \t]*\d|SUBJ)", re.M | re
 _PARTIAL = re.compile(r"partial extract", re.I)
 
 
+def _partial_notice(head: str) -> bool:
+    """The publisher's notice in ``head``. ASCII text is lower-cased and searched for the words (a case-blind
+    pattern is tried at every character); other text keeps the pattern (``re.I`` matches more than ASCII
+    cases there: the Kelvin sign for k, the long s...)."""
+    if head.isascii():
+        return "partial extract" in head.lower()
+    return _PARTIAL.search(head) is not None
+
+
 def _routing_details(row: dict[str, Any], cable: _Cable) -> None:
     """The routing header line by line (transmission id, relay, DE and ZNY lines) and the TO/INFO addressees."""
     row.update(_header.routing(cable.header))
@@ -457,7 +466,7 @@ def _body_fields(row: dict[str, Any], cable: _Cable) -> None:
     row["comment"] = _paras.comment(b, cable.low)
     row["signature"] = _paras.signature(b)
     row["redaction_count"] = _paras.redaction_count(b, cable.low)
-    row["is_partial"] = bool(cable.meta.get("partial") == "1" or _PARTIAL.search(cable.header[:400]))
+    row["is_partial"] = cable.meta.get("partial") == "1" or _partial_notice(cable.header[:400])
     row["body_length"] = len(row["body"] or "")
 
 

@@ -120,61 +120,90 @@ _MIXED_NOT_NAMES = frozenset(
 _OPERATOR_NOTE = re.compile(r"^[ \t]*NOTE[ \t]+BY[ \t]+(?:OC/T|OCT|S/S-O|S/S|OPERATOR|PASSING|THE[ \t]+OC)\b.*", re.M | re.S)
 _ONE_WORD_PERIOD = re.compile(r"^[A-Z][A-Z'\-]{2,}\.$")
 _END_PREFIX = re.compile(r"^END[ \t]+(?:OF[ \t]+)?(?:COMMENT|SUMMARY|TEXT|QUOTE)\.?[ \t]*")
+_SIGNER_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ'-. \t"
+"""The characters of an _UPPER_CASE_SIGNER match (the name's capitals, apostrophes, hyphens and initials' periods,
+the blanks around it)."""
 _UPPER_CASE_SIGNER = re.compile(r"(?:^|(?<=[.!?\"')*/])[ \t]+)(?P<sig>[A-Z][A-Z'\-]+(?:[ \t]+(?:[A-Z][A-Z'\-]+|[A-Z]\.)){0,3})[ \t]*$")
+
+
+def _word_start(word: str) -> str:
+    """``\\bWORD`` for a word that opens with a word character, written literal first (``WORD(?<!\\wWORD)``): a
+    pattern that opens with ``\\b`` is tried at every character, one that opens with a literal is scanned for."""
+    return rf"{word}(?<!\w{word})"
 
 
 def _whole_word(name: str) -> tuple[str, str, re.Pattern[str]]:
     """A caveat written as one word: its name is both the prefilter literal and the pattern (``\\bNAME\\b``)."""
-    return name, name, re.compile(rf"\b{name}\b")
+    return name, name, re.compile(_word_start(name) + r"(?!\w)")
 
 
 CAVEATS = (
     # (canonical name, a literal every match contains - a cheap prefilter -, the pattern); the order is the
     # order of a row's caveats
     _whole_word("SIPDIS"),
-    ("NOFORN", "NO", re.compile(r"\bNOFORN\b|\bNOT[ \t]+RELEASABLE[ \t]+TO[ \t]+FOREIGN[ \t]+NATIONALS\b")),
+    ("NOFORN", "NO", re.compile(_word_start("NO") + r"(?:FORN|T[ \t]+RELEASABLE[ \t]+TO[ \t]+FOREIGN[ \t]+NATIONALS)(?!\w)")),
     _whole_word("EXDIS"),
     _whole_word("NODIS"),
     _whole_word("LIMDIS"),
     _whole_word("STADIS"),
     ("SENSITIVE", "SENSITIVE", re.compile(r"^[ \t]*SENSITIVE\b", re.M)),
     _whole_word("EFTO"),
-    ("FOR OFFICIAL USE ONLY", "OFFICIAL", re.compile(r"\bFOR[ \t]+OFFICIAL[ \t]+USE[ \t]+ONLY\b")),
+    ("FOR OFFICIAL USE ONLY", "OFFICIAL", re.compile(_word_start("FOR") + r"[ \t]+OFFICIAL[ \t]+USE[ \t]+ONLY(?!\w)")),
     _whole_word("FGI"),
     _whole_word("WNINTEL"),
-    ("NOCONTRACT", "CONTRACT", re.compile(r"\bNO[ \t]?CONTRACT\b")),
+    ("NOCONTRACT", "CONTRACT", re.compile(_word_start("NO") + r"[ \t]?CONTRACT(?!\w)")),
     _whole_word("ORCON"),
-    ("ROGER CHANNEL", "ROGER", re.compile(r"\bROGER\b")),
-    ("CORRECTED COPY", "CORRECTED", re.compile(r"\bCORRECTEDCOPY\b|\bCORRECTED[ \t]+COPY\b")),
+    ("ROGER CHANNEL", "ROGER", re.compile(_word_start("ROGER") + r"(?!\w)")),
+    ("CORRECTED COPY", "CORRECTED", re.compile(_word_start("CORRECTED") + r"[ \t]*COPY(?!\w)")),
     _whole_word("CHEROKEE"),
-    ("DISSENT CHANNEL", "DISSENT", re.compile(r"\bDISSENT[ \t]+CHANNEL\b")),
+    ("DISSENT CHANNEL", "DISSENT", re.compile(_word_start("DISSENT") + r"[ \t]+CHANNEL(?!\w)")),
 )
-_REL_TO = re.compile(r"\bREL(?:EASABLE)?[ \t]+TO[ \t]+(?P<to>[A-Z ,]{2,60})")
+_REL_TO = re.compile(_word_start("REL") + r"(?:EASABLE)?[ \t]+TO[ \t]+(?P<to>[A-Z ,]{2,60})")
+
+
+_PARA_NL = re.compile(r"\n(?=[ \t]*[0-9(])" + _PARA.pattern.removeprefix("^"), re.M)
+"""_PARA after a line break: one scan finds the paragraph lines (the engine looks for the ``\\n`` at C speed;
+a _PARA match never spans a line, so the matches are those of :func:`line_matches`)."""
+_Para = tuple[int, int, str, str | None]
+"""A paragraph start: (start, end of its number and mark, the number, the portion mark as written)."""
+
+
+def _line_paras(body: str, start: int) -> list[_Para]:
+    """The _PARA matches at line starts from ``start`` on (``line_matches(_PARA, body, _PARA_FIRST, start)``)."""
+    out: list[_Para] = []
+    if start == 0 or (0 < start <= len(body) and body[start - 1] == "\n"):
+        m = _PARA.match(body, start)
+        if m:
+            out.append((m.start(), m.end(), m.group("num"), m.group("mark") or m.group("mark1")))
+    for m in _PARA_NL.finditer(body, start):
+        out.append((m.start() + 1, m.end(), m.group("num"), m.group("mark") or m.group("mark1")))
+    return out
 
 
 def paragraphs(body: str, start: int = 0) -> list[dict[str, object]]:
     """Numbered paragraphs ``N. (X) text`` / ``(X) N. text`` / ``N) text`` in sequence (an excerpt may start
     at any number; numbers out of sequence are text). Without numbers: paragraphs opened by a portion mark
     ``(C) text`` (number null)."""
-    found = list(line_matches(_PARA, body, _PARA_FIRST, start))
-    line_starts = {m.start() for m in found}
-    mid = [m for m in _mid_line_paras(body, start) if m.start() not in line_starts] if "(" in body else []
+    found = _line_paras(body, start)
+    line_starts = {p[0] for p in found}
+    mid = [(m.start(), m.end(), m.group("num"), m.group("mark")) for m in _mid_line_paras(body, start)
+           if m.start() not in line_starts] if "(" in body else []
     if mid:  # else the line matches are already in text order
         found += mid
-        found.sort(key=lambda m: m.start())
-    first = next((i for i, m in enumerate(found) if m.group("num") == "1"), 0)
-    starts: list[re.Match[str]] = []
+        found.sort(key=lambda p: p[0])
+    first = next((i for i, p in enumerate(found) if p[2] == "1"), 0)
+    starts: list[_Para] = []
     expect = -1
-    for m in found[first:]:
-        n = int(m.group("num"))
-        if m.start() not in line_starts:  # mid-line: strictly the next number
+    for p in found[first:]:
+        n = int(p[2])
+        if p[0] not in line_starts:  # mid-line: strictly the next number
             ok = n == expect or (expect < 0 and n == 1)
         else:  # a gap in the numbering (paragraphs withheld, 8 -> 16) only with a portion mark
             ok = expect < 0 or n == expect or n == expect + 1 or (
-                expect < n <= expect + 15 and (m.group("mark") or m.group("mark1")) is not None
+                expect < n <= expect + 15 and p[3] is not None
             ) or (n == expect - 1 and n > 1)  # a number typed twice (6., 6., 7.)
         if ok:
-            starts.append(m)
+            starts.append(p)
             expect = n + 1
     if not starts:
         unnumbered = _pairs(list(line_matches(_UNNUMBERED, body, "(", start)), len(body))
@@ -182,16 +211,13 @@ def paragraphs(body: str, start: int = 0) -> list[dict[str, object]]:
             {"number": None, "portion_mark": _mark(m.group("mark")), "text": text}
             for (m, _), text in zip(unnumbered, _para_texts(body, [(m.end(), nxt) for m, nxt in unnumbered]), strict=True)
         ]
-    pairs = _pairs(starts, len(body))
-    texts = _para_texts(body, [(m.end(), nxt) for m, nxt in pairs])
+    ends = [p[0] for p in starts[1:]]
+    ends.append(len(body))
+    texts = _para_texts(body, [(p[1], e) for p, e in zip(starts, ends, strict=True)])
     return [
-        {"number": int(m.group("num")), "portion_mark": _mark(m.group("mark") or _group(m, "mark1")), "text": text}
-        for (m, _), text in zip(pairs, texts, strict=True)
+        {"number": int(p[2]), "portion_mark": _mark(p[3]), "text": text}
+        for p, text in zip(starts, texts, strict=True)
     ]
-
-
-def _group(m: re.Match[str], name: str) -> str | None:
-    return m.group(name) if name in m.re.groupindex else None
 
 
 def _pairs(ms: list[re.Match[str]], end: int) -> list[tuple[re.Match[str], int]]:
@@ -348,7 +374,8 @@ def signature(body: str) -> str | None:
     if _ONE_WORD_PERIOD.match(lines[-1]) and (len(lines) == 1 or lines[-2][-1:] in ".!?\"')"):
         lines[-1] = lines[-1][:-1]  # MCNAMARA. under a finished sentence (not a sentence's last word wrapped)
     last = lines[-1]
-    m = _UPPER_CASE_SIGNER.search(last)
+    # every match lies in the line's tail of capitals, apostrophes, hyphens, periods and blanks: searched from there
+    m = _UPPER_CASE_SIGNER.search(last, len(last.rstrip(_SIGNER_CHARS)))
     if not m:
         mixed = _MIXED_CASE_SIGNER.search(last)
         if (
