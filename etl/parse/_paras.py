@@ -31,9 +31,6 @@ _PARA_MID = re.compile(
 )
 
 
-_NUM_BEFORE_PAREN = re.compile(r"\d{1,3}[.)][ \t]*$")
-
-
 def _mid_line_paras(body: str, start: int) -> list[re.Match[str]]:
     """_PARA_MID matches, found from the opening parentheses (a regex scan from every digit is slow)."""
     out = []
@@ -43,12 +40,16 @@ def _mid_line_paras(body: str, start: int) -> list[re.Match[str]]:
         k = i - 1
         while k > j and body[k] in " \t":
             k -= 1
-        # cheap test first: a "." or ")" right before (blanks aside), a digit before that
-        nb = _NUM_BEFORE_PAREN.search(body, j, i) if k > j and body[k] in ".)" and body[k - 1].isdigit() else None
-        if nb and _mid_line(body, nb.start()):  # most are paragraphs at a line start: no regex for them
-            m = _PARA_MID.match(body, nb.start())
-            if m:
-                out.append(m)
+        # a "." or ")" right before (blanks aside), one to three digits before that (from ``j`` on): the number
+        if k > j and body[k] in ".)" and body[k - 1].isdecimal():
+            at = k - 1
+            first = max(j, k - 3)
+            while at > first and body[at - 1].isdecimal():
+                at -= 1
+            if _mid_line(body, at):  # most are paragraphs at a line start: no regex for them
+                m = _PARA_MID.match(body, at)
+                if m:
+                    out.append(m)
         i = body.find("(", i + 1)
     return out
 
