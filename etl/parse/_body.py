@@ -264,7 +264,7 @@ def find_subject(top: str, preview: bool = False, block: SubjectBlock | None = N
         mark = re.sub(r"[ \t]", "", pm.group("mark")).upper()
         joined = joined[pm.end():]
     else:
-        tm = _TRAILING_PORTION_MARK.search(joined)
+        tm = _TRAILING_PORTION_MARK.search(joined) if joined.endswith(")") else None  # (joined: one line)
         if tm:
             mark = tm.group("mark")
             joined = joined[: tm.start()]

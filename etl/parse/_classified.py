@@ -38,7 +38,9 @@ REASON_START = re.compile(
     )""",
     re.I | re.X,
 )
-_SECTION = re.compile(r"(?<![\d.])1[ \t]*[.,][ \t]*(?P<s>[45])(?!\d)")
+_SECTION = re.compile(r"1(?<![\d.]1)[ \t]*[.,][ \t]*(?P<s>[45])(?!\d)")
+"""The E.O. section 1.4 / 1.5 (``1`` first, its look-behind after it: a pattern that opens with a look-behind is
+tried at every character, one that opens with a literal is scanned for)."""
 _LETTER = re.compile(r"(?<![A-Za-z])([a-hA-H])(?![A-Za-z])")
 _WRAP_WIDTH = (70, 71, 72)
 _WHOLE_WORD_OPENS = re.compile(r"(?:for|per|and|under|based|due|reasons?|e\.o\.)\b", re.I)
@@ -73,7 +75,7 @@ _NEAR_TITLES_BY_LETTER: dict[str, tuple[str, ...]] = {}
 for _t in sorted(w for w in TITLE_WORDS if len(w) >= 5 and w.isalpha()):
     _NEAR_TITLES_BY_LETTER[_t[0]] = (*_NEAR_TITLES_BY_LETTER.get(_t[0], ()), _t)
 _PAREN = re.compile(r"\([^)]{0,20}\)")
-_A_I = re.compile(r"(?<![A-Za-z])a\.?[ \t]?i\.?(?![A-Za-z])")
+_A_I = re.compile(r"a(?<![A-Za-z]a)\.?[ \t]?i\.?(?![A-Za-z])")
 # A title glued to the name by a colon or slash: AMB:RCROCKER, Acting DCM/Ted Osius (not Pol/Econ, A/DCM).
 _GLUED_NAME = re.compile(r"(?<=[A-Za-z])(?P<sep>:(?=[A-Z])|/(?=[A-Z][a-z]+\b))(?P<right>(?<=:)[A-Z][A-Za-z]*|(?<=/)[A-Z][a-z]+)")
 _SENTENCE_END = re.compile(r"(?<=[a-z]{2})\.[ \t]+(?=[A-Z])")
@@ -254,11 +256,12 @@ def split_who(who: str) -> tuple[str | None, str | None]:
     """(name, title) of the "who" part of a Classified By line."""
     who = _PAREN.sub(" ", who.replace("\\", ""))
     who = _A_I.sub(lambda m: " " + m.group(0).replace(" ", "") + " ", who)  # "a. i." -> one token
-    who = _GLUED_NAME.sub(lambda m: m.group(0) if is_title(m.group("right"), True) else m.group("sep") + " " + m.group("right"),
-                         who)
+    if ":" in who or "/" in who:  # (every _GLUED_NAME match holds one)
+        who = _GLUED_NAME.sub(lambda m: m.group(0) if is_title(m.group("right"), True) else m.group("sep") + " " + m.group("right"),
+                             who)
     mixed = any(c.islower() for c in who)
     cut = next((m for m in _SENTENCE_END.finditer(who)
-                if not is_title(who[: m.start()].split()[-1], mixed)), None)
+                if not is_title(who[: m.start()].split()[-1], mixed)), None) if "." in who else None
     if cut:
         who = who[: cut.start()]
     who = who.strip(" ,;:.-")
@@ -321,7 +324,7 @@ def parse_line(chunk: str, offset: int = 0) -> tuple[str | None, str | None, str
             if x not in letters:
                 letters.append(x)
     name, title = split_who(who.strip(" ,;:.-"))
-    if name and _JUNIOR_SENIOR.search(name):  # the period of "Jr." was taken for the end of a sentence
+    if name and name.endswith(("r", "R")) and _JUNIOR_SENIOR.search(name):  # the period of "Jr." was taken for the end of a sentence
         name += "."
     if name and len(name.split()) > 6:
         return None, who.strip() or None, section, letters

@@ -18,6 +18,16 @@ _TAGS_SPLIT = re.compile(r"\s*(?:\b|(?<=\d))TAGS?\s*:", re.I)
 _ID_YEAR = re.compile(r"^(\d{2})[A-Z]")
 _ID_SERIAL = re.compile(r"(\d+)$")
 
+
+def _serial(ref: str) -> str | None:
+    """The digits that end ``ref`` (``_ID_SERIAL``'s group; ASCII without a line break: read by hand, the pattern
+    is tried at every character)."""
+    if ref.isascii() and "\n" not in ref:
+        serial = ref[len(ref.rstrip("0123456789")):]
+        return serial or None
+    m = _ID_SERIAL.search(ref)
+    return m.group(1) if m else None
+
 FIELDS: tuple[str, ...] = (
     "reference_id", "reference_id_source", "dtg", "sent_at", "sent_at_source", "precedence_raw", "precedence",
     "origin", "classification_raw", "classification", "eo_raw", "eo", "decl_raw", "decl_date", "tags_raw",
@@ -260,7 +270,9 @@ def _eo_and_decl(row: dict[str, Any], cable: _Cable) -> None:
     if eo_m:
         line = eo_m.group(0).strip()
         num, rest = _decl.eo_parts(line)
-        row["eo_raw"] = _TAGS_SPLIT.split(line, maxsplit=1)[0].rstrip()
+        # every _TAGS_SPLIT match holds "tag" (ASCII text: in any case); the pattern is tried at every character
+        glued = not line.isascii() or "tag" in line.lower()
+        row["eo_raw"] = (_TAGS_SPLIT.split(line, maxsplit=1)[0] if glued else line).rstrip()
         row["eo"] = num
         row["decl_raw"] = _decl.decl_value(rest)
         kind, d, problem = _decl.classify_decl(row["decl_raw"], cable.year)
@@ -304,9 +316,9 @@ _FOUR_DIGIT_ID_YEAR = re.compile(r"^(?:19|20)(\d{2})")
 
 def _id_conflict(stated: str, banner: _body.Banner | None, year: int | None) -> str | None:
     """How a stated id disagrees with the text: its serial with the banner's, its year with the record's date."""
-    serial = _ID_SERIAL.search(stated)
-    if serial and banner is not None and banner.serial and int(serial.group(1)) != int(banner.serial):
-        return f"serial {int(serial.group(1))} vs the banner's {banner.post or ''} {banner.serial}".replace("  ", " ")
+    serial = _serial(stated)
+    if serial and banner is not None and banner.serial and int(serial) != int(banner.serial):
+        return f"serial {int(serial)} vs the banner's {banner.post or ''} {banner.serial}".replace("  ", " ")
     yy = _ID_YEAR.match(stated) or _FOUR_DIGIT_ID_YEAR.match(stated)
     if yy and year is not None and int(yy.group(1)) != year % 100:
         return f"year {yy.group(1)} vs the record's date {year}"
@@ -442,10 +454,10 @@ def _references(row: dict[str, Any], cable: _Cable) -> None:
         # Some exports put a REF id in ``_id``: the dump's id is one of the cable's own references and the
         # banner serial says otherwise -> the text's id wins (85STATE323960 is BAGHDAD 3988).
         stated = row["reference_id"]
-        serial = _ID_SERIAL.search(stated or "")
+        serial = _serial(stated or "")
         refs_all = (
             _refs.parse_references(row["references_raw"], year)
-            if serial and int(serial.group(1)) != int(banner.serial) and row["references_raw"]
+            if serial and int(serial) != int(banner.serial) and row["references_raw"]
             else []
         )
         if any(r["reference_id"] == stated for r in refs_all):
@@ -494,9 +506,9 @@ def _flags(row: dict[str, Any], level: str | None, meta_cls: str | None) -> None
     rid = row["canonical_id"] or ""
     id_m = _ID_YEAR.match(rid)
     row["flag_id_year_mismatch"] = (f"{sent.year % 100:02d}" != id_m.group(1)) if (sent and id_m) else None
-    id_serial = _ID_SERIAL.search(rid)
+    id_serial = _serial(rid)
     row["flag_serial_mismatch"] = (
-        int(row["de_serial"]) != int(id_serial.group(1)) if (row["de_serial"] and id_serial) else None
+        int(row["de_serial"]) != int(id_serial) if (row["de_serial"] and id_serial) else None
     )
     decl = row["decl_date"]
     when = row["sent_at"]

@@ -63,7 +63,10 @@ def eo_parts(line: str) -> tuple[str | None, str]:
     m = EO_LINE.match(line) or EO_ANY.search(line)
     if not m:
         return None, ""
-    rest = _TAGS_GLUE.sub("", m.group("rest")).strip()
+    rest = m.group("rest")
+    if not rest.isascii() or "ag" in rest.lower():  # every _TAGS_GLUE match holds "ag" (ASCII text: in any case)
+        rest = _TAGS_GLUE.sub("", rest)
+    rest = rest.strip()
     return m.group("num"), rest
 
 

@@ -68,7 +68,9 @@ def canonical_id(ref: str | None) -> str | None:
     m = re.match(r"^(\d{2})\1(?=[A-Z])", rid)  # 7575LIBREVILLE1895
     if m:
         rid = rid[2:]
-    rid = _GARBLED_SECTION.sub("", rid, count=1)
+    garbled = _GARBLED_SECTION.match(rid, 2)  # the pattern's only place: after the two digits of the year
+    if garbled:
+        rid = rid[:2] + rid[garbled.end():]
     dup = _TRAILING_MARKER.match(rid)
     if dup:
         rid = dup.group(1)

@@ -472,7 +472,7 @@ _CB_LETTERS = re.compile(
     r"(?:[.;,]?[ \t]*$|[.;][ \t]+\S)"
 )
 """A line holding only reason letters (`` (b) and (d).``, ``AND (D)``): the letters wrapped onto the next line."""
-_CB_SECTION = re.compile(r"(?<![\d.])1[ \t]*[.,][ \t]*[2-6](?!\d)")
+_CB_SECTION = re.compile(r"1(?<![\d.]1)[ \t]*[.,][ \t]*[2-6](?!\d)")
 
 
 def _classified_chunk(body: str, start: int) -> str:
