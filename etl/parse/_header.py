@@ -12,7 +12,9 @@ FM_FIRST = "F"
 
 
 # ----------------------------------------------------------------------------- routing header fields
-_VZCZC = re.compile(r"\b(VZCZC[A-Z]{3}\d*)")
+_VZCZC = re.compile(r"(VZCZC(?<!\wVZCZC)[A-Z]{3}\d*)")
+"""The transmission id (``\\bVZCZC...`` written literal first: a pattern that opens with ``\\b`` is tried at
+every character)."""
 _PROSIGN_LINE = re.compile(r"^[ \t]*(?P<pro>[ZOPR]{2})[ \t]+(?P<ris>R[A-Z0-9]{3,8}(?:[ \t]+R[A-Z0-9]{3,8})*)[ \t]*$", re.M)
 _RI_LINE = re.compile(r"^[ \t]*R[A-Z0-9]{3,8}(?:[ \t]+R[A-Z0-9]{3,8})*[ \t]*$")
 DE_LINE = re.compile(

@@ -175,9 +175,11 @@ def _line_paras(body: str, start: int) -> list[_Para]:
     if start == 0 or (0 < start <= len(body) and body[start - 1] == "\n"):
         m = _PARA.match(body, start)
         if m:
-            out.append((m.start(), m.end(), m.group("num"), m.group("mark") or m.group("mark1")))
+            num, mark, mark1 = m.group("num", "mark", "mark1")
+            out.append((m.start(), m.end(), num, mark or mark1))
     for m in _PARA_NL.finditer(body, start):
-        out.append((m.start() + 1, m.end(), m.group("num"), m.group("mark") or m.group("mark1")))
+        num, mark, mark1 = m.group("num", "mark", "mark1")
+        out.append((m.start() + 1, m.end(), num, mark or mark1))
     return out
 
 
