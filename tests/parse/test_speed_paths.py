@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
+import re
 import sys
 
 import pytest
 
-from etl.parse import _core, _tags, _text, _vocab, parse_text
+from etl.parse import _classif, _classified, _core, _header, _paras, _tags, _text, _vocab, parse_text
 
 
 def test_wide_spaces_are_every_whitespace_beyond_ascii() -> None:
@@ -34,3 +36,64 @@ def test_tag_details_cached_rows_do_not_share_lists() -> None:
     assert parse_text(cable)["tag_details"][0]["tag"] == "PREL"
     assert parse_text(cable)["tags"] == ["PREL", "PGOV", "IT"]
     assert _core._tag_details.cache_info().hits >= 2
+
+
+def _texts(pieces: tuple[str, ...], n: int) -> list[str]:
+    """Every text of up to ``n`` pieces (a small, complete grid of the cases a rule can meet)."""
+    return ["".join(p) for k in range(n + 1) for p in itertools.product(pieces, repeat=k)]
+
+
+def test_one_edit_is_distance_one() -> None:
+    words = _texts(("A", "B", "C"), 4)
+    assert all(_classified.one_edit(a, b) == (_classified.osa_distance(a, b, 2) <= 1) for a in words for b in words)
+
+
+# (the pattern as the rule reads, the pattern the parser runs): literal-first forms of ``\b``/look-behind patterns
+_REWRITTEN = [
+    (r"\bSIPDIS\b", dict((n, rx) for n, _, rx in _paras.CAVEATS)["SIPDIS"]),
+    (r"\bNOFORN\b|\bNOT[ \t]+RELEASABLE[ \t]+TO[ \t]+FOREIGN[ \t]+NATIONALS\b",
+     dict((n, rx) for n, _, rx in _paras.CAVEATS)["NOFORN"]),
+    (r"\bNO[ \t]?CONTRACT\b", dict((n, rx) for n, _, rx in _paras.CAVEATS)["NOCONTRACT"]),
+    (r"\bCORRECTEDCOPY\b|\bCORRECTED[ \t]+COPY\b", dict((n, rx) for n, _, rx in _paras.CAVEATS)["CORRECTED COPY"]),
+    (r"\bREL(?:EASABLE)?[ \t]+TO[ \t]+(?P<to>[A-Z ,]{2,60})", _paras._REL_TO),
+    (r"(?<![\d.])1[ \t]*[.,][ \t]*(?P<s>[45])(?!\d)", _classified._SECTION),
+    (r"(?<![A-Za-z])a\.?[ \t]?i\.?(?![A-Za-z])", _classified._A_I),
+    (r"\b(VZCZC[A-Z]{3}\d*)", _header._VZCZC),
+]
+
+
+@pytest.mark.parametrize(("rule", "fast"), _REWRITTEN, ids=[r[0][:24] for r in _REWRITTEN])
+def test_literal_first_patterns_match_as_written(rule: str, fast: re.Pattern[str]) -> None:
+    rx = re.compile(rule)
+    words = ("SIPDIS", "NO", "FORN", "T RELEASABLE TO FOREIGN NATIONALS", "CONTRACT", "CORRECTED", "COPY", "REL",
+             "EASABLE", "TO", "USA", "VZCZC", "ABC", "1", ".", ",", "4", "a", "i", " ", "\t", "X", "_", "9", "\u00e9")
+    for text in _texts(words, 3):
+        assert [(m.span(), m.groups()) for m in rx.finditer(text)] == [(m.span(), m.groups()) for m in fast.finditer(text)]
+
+
+def test_despace_as_one_substitution() -> None:
+    def whole(text: str) -> str:
+        return _classif._SPACED.sub(lambda m: m.group(0).replace(" ", ""), text)
+    for text in _texts(("a", "B", " ", "\n", ".", "\u00e9", "xy"), 6):
+        assert _classif.despace(text) == whole(text)
+
+
+def test_plain_code_tags_as_the_token_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    values = ["PREL, PGOV, IT", "PREL PGOV\nKDEM", "PREL, INDIAN DOMESTIC POLITICS, IN", "SIPDIS, TAGS PREL, PREL",
+              "STEINBERG, JAMES, PREL", "PHUM,, ECON 123", "ECONEFIN, PGOVPREL", "", " , "]
+    fast = [_tags.split_tags(v) for v in values]
+    monkeypatch.setattr(_tags, "_PLAIN_CODES", re.compile(r"(?!)"))  # every value through phrases and tokens
+    assert fast == [_tags.split_tags(v) for v in values]
+
+
+@pytest.mark.parametrize("ref", ["07MOSCOW5349", "07MOSCOW", "", "5349", "07MOSCOW5349\n", "07MOSCOW\u0665\u0663", "A1B22"])
+def test_serial_as_the_pattern(ref: str) -> None:
+    m = _core._ID_SERIAL.search(ref)
+    assert _core._serial(ref) == (m.group(1) if m else None)
+
+
+def test_upper_case_signer_searched_from_the_name_tail() -> None:
+    for line in _texts(("BURNS", "VAN", "O'NEIL", "J.", " ", ".", ")", "x", "Doe", "\u00c9"), 4):
+        tail = len(line.rstrip(_paras._SIGNER_CHARS))
+        a, b = _paras._UPPER_CASE_SIGNER.search(line), _paras._UPPER_CASE_SIGNER.search(line, tail)
+        assert (a and (a.span(), a.group("sig"))) == (b and (b.span(), b.group("sig")))
