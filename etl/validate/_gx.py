@@ -106,16 +106,16 @@ class _Session:
             .add_batch_definition_whole_dataframe("run")
         self._graphs: dict[str, tuple[list[Any], list[Any], list[Any]]] = {}
 
-    def validate(self, df: pd.DataFrame, parameters: dict[str, Any]) -> tuple[Any, str | None]:
-        """The suite's result on ``df`` (every expectation's COMPLETE result) and GX's batch id."""
+    def validate(self, df: pd.DataFrame, parameters: dict[str, Any], result_format: dict[str, Any]) -> tuple[Any, str | None]:
+        """The suite's result on ``df`` and GX's batch id."""
         from great_expectations.validator.v1_validator import Validator
 
         # The v1 Validator directly (what ValidationDefinition.run wraps): run() would also serialise the
         # COMPLETE result into the in-memory store, which costs more than validating.
         validator = Validator(batch_definition=self.batch, batch_parameters={"dataframe": df},
-                              result_format={"result_format": "COMPLETE"})
+                              result_format=result_format)
         wrapped = validator._wrapped_validator
-        key = json.dumps(parameters, sort_keys=True, default=str)
+        key = json.dumps([parameters, result_format], sort_keys=True, default=str)
         build = wrapped._generate_metric_dependency_subgraphs_for_each_expectation_configuration
 
         def graphs(*, processed_configurations: list[Any], **kwargs: Any) -> tuple[list[Any], list[Any], list[Any]]:
@@ -182,13 +182,18 @@ def run_suite(
     )
 
     docs_dir = quality_dir / DOCS_DIR if (quality_dir is not None and data_docs) else None
+    # COMPLETE: every failing row's index (unexpected_index_list), the only part used when nothing is
+    # written; then GX need not also spell the indices out as a query (two more takes of the frame a rule)
+    result_format: dict[str, Any] = {"result_format": "COMPLETE"}
+    if quality_dir is None:
+        result_format["return_unexpected_index_query"] = False
     if docs_dir is not None:
         session = _Session(suite, docs_dir)
-        result, batch_id = session.validate(df, parameters)
+        result, batch_id = session.validate(df, parameters, result_format)
     else:
         with _LOCK:
             session = _session(suite)
-            result, batch_id = session.validate(df, parameters)
+            result, batch_id = session.validate(df, parameters, result_format)
     # run_time given: without it GX reads the run's name as a date, and dateutil takes a run id such as
     # 20261206T170203Z-4484ad for a time at offset -44:84, which later fails to serialise (1 run in ~1,300)
     gx_run_id = gx.RunIdentifier(run_name=run_id, run_time=datetime.now(UTC))
