@@ -73,7 +73,7 @@ def _trim(result: Any, cap: int) -> None:
         for key in _TRIMMED_KEYS:
             if isinstance(res.get(key), list) and len(res[key]) > cap:
                 res[key] = res[key][:cap]
-        if "unexpected_index_query" in res:
+        if "unexpected_index_list" in res:  # (GX was asked for no query: see run_suite)
             res["unexpected_index_query"] = "(omitted: see the quarantine table)"
 
 
@@ -96,10 +96,10 @@ class _Session:
     suite parameters; only the metrics are computed again for each chunk's data.
     """
 
-    def __init__(self, suite: dict[str, Any], docs_dir: Path | None) -> None:
+    def __init__(self, suite: dict[str, Any]) -> None:
         import great_expectations as gx
 
-        self.context = _context(docs_dir)
+        self.context = _context(None)
         self.suite = self.context.suites.add(gx.ExpectationSuite(
             name=suite["name"], expectations=suite["expectations"], meta=suite.get("meta") or {}))
         self.batch = self.context.data_sources.add_pandas("cablelake").add_dataframe_asset(suite["name"]) \
@@ -153,7 +153,7 @@ _LOCK = threading.Lock()
 def _session(suite: dict[str, Any]) -> _Session:
     """The kept session of ``suite`` (no Data Docs site), made on first use; a few suites are kept."""
     key = json.dumps(suite, sort_keys=True, default=str)
-    session = _SESSIONS.pop(key, None) or _Session(suite, None)
+    session = _SESSIONS.pop(key, None) or _Session(suite)
     _SESSIONS[key] = session  # most recently used last
     while len(_SESSIONS) > _MAX_SESSIONS:
         del _SESSIONS[next(iter(_SESSIONS))]
@@ -172,8 +172,8 @@ def run_suite(
 ) -> SuiteRun:
     """Validate ``df`` against ``suite`` (a suite dict); write result JSON and Data Docs when asked.
 
-    Without Data Docs the GX session of the suite is kept for the next call (:class:`_Session`); a call
-    that builds Data Docs has a context of its own, with the site in ``quality_dir``.
+    The GX session of the suite is kept for the next call (:class:`_Session`); Data Docs are built by a
+    context of their own, with the site in ``quality_dir``.
     """
     import great_expectations as gx
     from great_expectations.data_context.types.resource_identifiers import (
@@ -182,18 +182,12 @@ def run_suite(
     )
 
     docs_dir = quality_dir / DOCS_DIR if (quality_dir is not None and data_docs) else None
-    # COMPLETE: every failing row's index (unexpected_index_list), the only part used when nothing is
-    # written; then GX need not also spell the indices out as a query (two more takes of the frame a rule)
-    result_format: dict[str, Any] = {"result_format": "COMPLETE"}
-    if quality_dir is None:
-        result_format["return_unexpected_index_query"] = False
-    if docs_dir is not None:
-        session = _Session(suite, docs_dir)
+    # COMPLETE: every failing row's index (unexpected_index_list). GX need not also spell the indices out as
+    # a query (two more takes of the frame a rule): the written result only says where they are (_trim).
+    result_format = {"result_format": "COMPLETE", "return_unexpected_index_query": False}
+    with _LOCK:
+        session = _session(suite)
         result, batch_id = session.validate(df, parameters, result_format)
-    else:
-        with _LOCK:
-            session = _session(suite)
-            result, batch_id = session.validate(df, parameters, result_format)
     # run_time given: without it GX reads the run's name as a date, and dateutil takes a run id such as
     # 20261206T170203Z-4484ad for a time at offset -44:84, which later fails to serialise (1 run in ~1,300)
     gx_run_id = gx.RunIdentifier(run_name=run_id, run_time=datetime.now(UTC))
@@ -218,11 +212,14 @@ def run_suite(
         result_path = quality_dir / RESULT_FILE
         result_path.write_text(json.dumps(result.to_json_dict(), indent=1, default=str), encoding="utf-8")
         if docs_dir is not None:
+            docs = _context(docs_dir)  # a context of its own, with the site in quality_dir
+            docs.suites.add(gx.ExpectationSuite(
+                name=suite["name"], expectations=suite["expectations"], meta=suite.get("meta") or {}))
             suite_id = ExpectationSuiteIdentifier(name=suite["name"])
             key = ValidationResultIdentifier(expectation_suite_identifier=suite_id, run_id=gx_run_id,
                                              batch_identifier=batch_id)
-            session.context.validation_results_store.set(key, result)
-            session.context.build_data_docs(site_names=[_SITE])
+            docs.validation_results_store.set(key, result)
+            docs.build_data_docs(site_names=[_SITE])
             make_offline(docs_dir)  # CDN links -> the packaged copies (before pruning: keeps GE's logo)
             _prune_static(docs_dir)
             docs_index = docs_dir / "index.html"
