@@ -130,9 +130,10 @@ class _Session:
         wrapped._generate_metric_dependency_subgraphs_for_each_expectation_configuration = graphs  # type: ignore[method-assign,assignment]
         try:
             result = validator.validate_expectation_suite(self.suite, parameters)
+            batch_id = validator.active_batch_id
         finally:
             _forget(wrapped)
-        return result, validator.active_batch_id
+        return result, batch_id
 
 
 def _forget(wrapped: Any) -> None:
