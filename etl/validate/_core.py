@@ -95,16 +95,10 @@ def _frame(cols: dict[str, pa.ChunkedArray], runnable: list[Rule]) -> Any:
     (pandas Categorical): GX filters the whole frame once per metric, and taking int codes is much cheaper
     than taking Arrow strings (about a quarter of GX's time on 250k rows)."""
     unsafe = {c for r in runnable if r.expectation_type not in _CATEGORICAL_SAFE for c in r.columns}
-    frame = pa.table({
+    return pa.table({
         name: pc.dictionary_encode(col) if pa.types.is_string(col.type) and name not in unsafe else col
         for name, col in cols.items()
     }).to_pandas()
-    # The other strings as Python objects, not pandas' Arrow-backed ``str``: GX takes the whole frame's rows
-    # once per metric (~100 times a call), and taking an Arrow string column costs ~3x a numpy one. Its
-    # regex metric converts the column back (``astype(str)``), so the regexes still run in Arrow.
-    for name in [n for n, col in cols.items() if pa.types.is_string(col.type) and n in unsafe]:
-        frame[name] = frame[name].astype(object)
-    return frame
 
 
 def _fmt(value: Any) -> str:
