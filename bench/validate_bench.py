@@ -220,9 +220,9 @@ def child(args: argparse.Namespace) -> None:
     per_size = {}
     for n in (SMALL_CHUNK, CHUNK_ROWS):
         times = []
-        for i in range(3):
+        for i in range(5):  # the best of 5 (other jobs share the cores)
             c0 = time.process_time()
-            validate(table.slice(i * n, n), run_id="bench", config=config)
+            validate(table.slice(i * n % max(1, table.num_rows - n + 1), n), run_id="bench", config=config)
             times.append(time.process_time() - c0)
         per_size[n] = min(times)
     row = (per_size[CHUNK_ROWS] - per_size[SMALL_CHUNK]) / (CHUNK_ROWS - SMALL_CHUNK)
