@@ -86,6 +86,14 @@ def _prune_static(docs_dir: Path) -> None:
             f.unlink()
 
 
+def _add_suite(context: Any, suite: dict[str, Any]) -> Any:
+    """The suite dict added to ``context`` as a GX ExpectationSuite."""
+    import great_expectations as gx
+
+    return context.suites.add(gx.ExpectationSuite(
+        name=suite["name"], expectations=suite["expectations"], meta=suite.get("meta") or {}))
+
+
 class _Session:
     """A GX context with the suite, a pandas data source and its whole-dataframe batch definition, kept for
     the next validation of the same suite in this process (a parse worker validates chunk after chunk).
@@ -93,15 +101,12 @@ class _Session:
     Building them costs ~30 ms a call, and GX's metric dependency graph of the suite (~35 % of a call on a
     4,000-row chunk: thousands of pydantic dumps of the same expectation configurations) is the same for every
     chunk, since the batch id is the same. The graph is built on the first chunk and kept, keyed by the
-    suite parameters; only the metrics are computed again for each chunk's data.
+    suite parameters and the result format; only the metrics are computed again for each chunk's data.
     """
 
     def __init__(self, suite: dict[str, Any]) -> None:
-        import great_expectations as gx
-
         self.context = _context(None)
-        self.suite = self.context.suites.add(gx.ExpectationSuite(
-            name=suite["name"], expectations=suite["expectations"], meta=suite.get("meta") or {}))
+        self.suite = _add_suite(self.context, suite)
         self.batch = self.context.data_sources.add_pandas("cablelake").add_dataframe_asset(suite["name"]) \
             .add_batch_definition_whole_dataframe("run")
         self._graphs: dict[str, tuple[list[Any], list[Any], list[Any]]] = {}
@@ -214,8 +219,7 @@ def run_suite(
         result_path.write_text(json.dumps(result.to_json_dict(), indent=1, default=str), encoding="utf-8")
         if docs_dir is not None:
             docs = _context(docs_dir)  # a context of its own, with the site in quality_dir
-            docs.suites.add(gx.ExpectationSuite(
-                name=suite["name"], expectations=suite["expectations"], meta=suite.get("meta") or {}))
+            _add_suite(docs, suite)  # (its page is part of the site)
             suite_id = ExpectationSuiteIdentifier(name=suite["name"])
             key = ValidationResultIdentifier(expectation_suite_identifier=suite_id, run_id=gx_run_id,
                                              batch_identifier=batch_id)
