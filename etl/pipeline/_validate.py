@@ -36,8 +36,9 @@ UNIQUE_HELPER = "_dq_reference_id_first"
 """The helper column of ``reference_id_unique``: a chunk cannot see the run, so the workers pass it as true
 and :func:`validate_run` counts the run's repeated ids itself; the lake's merge keeps the best copy."""
 CHUNK_ROWS = 4_000
-"""Rows per validation (GX costs ~0.35 s a call plus ~60 us a row: larger chunks are cheaper, smaller ones
-hold less in memory)."""
+"""Rows per validation. A GX call costs ~0.1 s of CPU plus ~5-10 us a row (``bench/validate_bench.py``; it was
+~0.2 s before the GX session and its metric graph were kept from chunk to chunk): larger chunks are cheaper,
+smaller ones hold less in memory (a chunk of full rows, ~17 KB each with body and paragraphs, waits for it)."""
 WORKER_BUFFER_BYTES = 24 << 20
 """The rows a parse worker buffers before writing its data files (a worker holds little else)."""
 WORKER_OPEN_ROWS = 48_000

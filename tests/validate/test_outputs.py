@@ -186,3 +186,30 @@ def test_suite_without_severity_is_refused(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.setenv("CABLELAKE_EXPECTATIONS_DIR", str(tmp_path))
     with pytest.raises(SuiteError, match="severity"):
         load_suite()
+
+
+def test_chunk_after_chunk_in_one_process_as_in_a_fresh_one(make_table: TableFactory) -> None:
+    """validate() keeps its GX session and the suite's metric graph from one call to the next (a parse worker
+    validates chunk after chunk): each call still judges its own rows only, and other suite parameters get a
+    graph of their own."""
+    from etl.validate import _gx
+
+    config = QualityConfig(data_docs=False)
+    first = make_table(8, {1: {"dtg": "bogus"}, 4: {"eo": "12598"}, 6: {"classification": "HUSH"}})
+    second = make_table(6, {2: {"classification": "HUSH"}, 5: {"tags": ["QQQQ"]}})
+    _gx._SESSIONS.clear()
+    fresh = validate(second, run_id="r", config=config)
+    _gx._SESSIONS.clear()
+    before = validate(first, run_id="r", config=config)
+    kept = validate(second, run_id="r", config=config)
+    [session] = _gx._SESSIONS.values()  # both calls were served by one session
+    assert sorted(before.reasons) == [["classification_known"], ["dtg_format"]]
+    assert kept.reasons == fresh.reasons == [["classification_known"]]
+    assert kept.details == fresh.details
+    assert kept.rejected["reference_id"].to_pylist() == fresh.rejected["reference_id"].to_pylist()
+    assert kept.cables["dq_warnings"].to_pylist() == fresh.cables["dq_warnings"].to_pylist()
+    assert kept.cables["dq_warnings"].to_pylist()[-1] == ["tags_known"]
+    assert {k: s["failed"] for k, s in kept.rule_stats.items()} == {k: s["failed"] for k, s in fresh.rule_stats.items()}
+    narrower = validate(second, run_id="r", config=QualityConfig(archive_first_year=2005, data_docs=False))
+    assert narrower.rule_stats["sent_at_in_archive"]["failed"] == 5  # cables of 2000..2005
+    assert len(session._graphs) == 2
