@@ -166,6 +166,24 @@ def _session(suite: dict[str, Any]) -> _Session:
     return session
 
 
+def docs_run_name(run_id: str) -> str:
+    """The run's name as GX's Data Docs are given it: the run id, unless dateutil reads it as a time that cannot
+    be compared (``20261206T170203Z-4484ad``: 17:02:03 at offset -44:84, ``ad`` read as the era); GX's page
+    compares the name read as a date with the run's time, which then raises and leaves the site without the
+    validation page. Such a name gets a word in front, which no date reading accepts."""
+    from dateutil.parser import parse
+
+    try:
+        when = parse(run_id)
+    except (ValueError, OverflowError):  # not a date (most run ids): GX shows the name as it is
+        return run_id
+    try:
+        when.utcoffset()
+    except ValueError:
+        return f"run {run_id}"
+    return run_id
+
+
 def run_suite(
     df: pd.DataFrame,
     suite: dict[str, Any],
@@ -221,7 +239,9 @@ def run_suite(
             docs = _context(docs_dir)  # a context of its own, with the site in quality_dir
             _add_suite(docs, suite)  # (its page is part of the site)
             suite_id = ExpectationSuiteIdentifier(name=suite["name"])
-            key = ValidationResultIdentifier(expectation_suite_identifier=suite_id, run_id=gx_run_id,
+            docs_run = gx.RunIdentifier(run_name=docs_run_name(run_id), run_time=gx_run_id.run_time)
+            result.meta["run_id"] = docs_run  # (the result JSON above keeps the run's own name)
+            key = ValidationResultIdentifier(expectation_suite_identifier=suite_id, run_id=docs_run,
                                              batch_identifier=batch_id)
             docs.validation_results_store.set(key, result)
             docs.build_data_docs(site_names=[_SITE])

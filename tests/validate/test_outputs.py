@@ -32,6 +32,11 @@ def test_a_run_id_that_reads_as_a_date_with_a_wild_offset(make_table: TableFacto
     meta = json.loads(v.result_path.read_text(encoding="utf-8"))["meta"]
     assert meta["run_id"]["run_name"] == "20261206T170203Z-4484ad"
     assert meta["run_id"]["run_time"].endswith("+00:00")
+    # and its Data Docs hold the validation page (GX's page read the name as a date and failed on the offset)
+    assert v.docs_index is not None
+    pages = list((quality / "data_docs" / "validations").rglob("*.html"))
+    assert len(pages) == 1, pages
+    assert "20261206T170203Z-4484ad" in pages[0].read_text(encoding="utf-8")
 
 
 def test_result_json_and_data_docs(make_table: TableFactory, tmp_path: Path) -> None:
