@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
 from functools import lru_cache
 
 from etl.parse import _classified
 from etl.parse._classif import despace
 from etl.parse._lines import line_matches, line_search, line_sub, word_search
-from etl.parse._text import plain_spaces, squash
+from etl.parse._text import contains, plain_spaces, squash
 
 _PORTION_MARK = r"[A-Za-z]{1,4}(?:[ \t]*/{1,2}[ \t]*(?:REL[ \t]+(?:TO[ \t]+)?[A-Za-z][A-Za-z ,]{1,40}?|[A-Za-z]{1,6})){0,3}"
 _PARA = re.compile(
@@ -244,34 +243,25 @@ def _mark(mark: str | None) -> str | None:
     return mark if _MARK_OK.match(mark) else None
 
 
-_RULE_LINE = re.compile(r"\n[ \t]*[-=_]{3}")
-"""A line that may be a rule (_RULE's line start; the engine scans for the ``\\n`` at C speed)."""
-_RULE_HEAD = re.compile(r"[ \t]*[-=_]{3}")
-
-
-def _rule_spans(body: str, spans: list[tuple[int, int]]) -> set[int]:
-    """The spans (by index) a _RULE match of the span's own text can lie in: those holding a line (or a span
-    start) that opens with three rule characters after blanks. One scan of the text for such lines, each placed
-    in its span by bisection (a superset: the rule itself is matched on the span's text)."""
-    out = {n for n, (a, b) in enumerate(spans) if _RULE_HEAD.match(body, a, b)}
-    lo, hi = spans[0][0], spans[-1][1]
-    starts = [a for a, _ in spans]
-    for m in _RULE_LINE.finditer(body, max(lo - 1, 0), hi):
-        c = m.start() + 1
-        n = bisect_right(starts, c) - 1
-        if n >= 0 and c < spans[n][1]:
-            out.add(n)
-    return out
+def _rule_literals(body: str) -> tuple[str, ...]:
+    """The rule literals (``---``, ``===``, ``___``) the text holds: a paragraph without them has no rule line.
+    Each is looked for only when its character occurs (a one-character scan, much faster: ``=`` and ``_`` are
+    rare)."""
+    return tuple(lit for lit in ("---", "===", "___") if lit[0] in body and contains(body, lit))
 
 
 def _para_texts(body: str, spans: list[tuple[int, int]]) -> list[str]:
     """The squashed text of each ``body[start:end]`` (rule lines dropped). Rule lines are looked for only in the
-    spans that hold a line opening with a rule's characters (:func:`_rule_spans`); when only spaces and line
-    breaks separate words, all spans are squashed in one pass (joined by a NUL, which no run of spaces crosses)."""
+    spans that hold a rule's characters; when only spaces and line breaks separate words, all spans are squashed
+    in one pass (joined by a NUL, which no run of spaces crosses)."""
     pieces = [body[a:b] for a, b in spans]
-    if pieces:
-        for n in _rule_spans(body, spans):
-            pieces[n] = line_sub(_RULE, " ", pieces[n], _RULE_FIRST)
+    lits = _rule_literals(body)
+    if lits:  # each span is searched only for the literals the whole text holds
+        for n, (a, b) in enumerate(spans):
+            for lit in lits:
+                if contains(body, lit, a, b):
+                    pieces[n] = line_sub(_RULE, " ", pieces[n], _RULE_FIRST)
+                    break
     if len(pieces) > 1 and plain_spaces(body) and "\0" not in body:
         return [t.strip(" ") for t in squash("\0".join(pieces), True).split("\0")]
     return [squash(t) for t in pieces]
