@@ -39,6 +39,9 @@ _DISTRIBUTION = re.compile(r"^[ \t]*(?:[A-Z][A-Z0-9]{0,6}-\d{2,3}[ \t]+)+(?:[A-Z
                            r"(?:[ \t]+[RW])?[ \t]*$|^[ \t]*(?:[A-Z][A-Z0-9]{0,6}-\d{2,3})[ \t]*$|^[ \t]*-{5,}")
 _ROUTING_LINE = re.compile(r"^[ \t]*(?:FM[ \t]+\S|[ZOPR](?:[ \t]+[ZOPR])?[ \t]+\d{6}[ \t]?Z\b)")
 _ROUTING_FIRST = frozenset("FZOPR")
+_ROUTING_SECOND = frozenset(" \tM")
+"""The character after a routing line's first (``FM``, or a prosign and a blank): an addressee's routing
+indicator (``RUEHC/...``) is not tried."""
 # Lines that end an addressee list: lower-case text, a line without letters (a number, a date), a cable id (a database row or
 # preamble leaked after the header: ``50972`` / ``2006-01-27 20:41:00`` / ``06MEXICO456`` / ``Embassy Mexico``).
 _NOT_ADDRESS = re.compile(r"[ \t]*(?:\d{4}-\d\d-\d\d|\d{1,2}/\d{1,2}/\d{2,4}\b|\d{2}[A-Z]{2,}\d+[ \t]*$)")
@@ -142,7 +145,7 @@ def addressees(header: str) -> tuple[list[dict[str, object]], list[dict[str, obj
             continue
         first_char = word[:1]
         if (
-            ("-" in word and _DISTRIBUTION.match(line)) or (first_char in _ROUTING_FIRST and _ROUTING_LINE.match(line))
+            ("-" in word and _DISTRIBUTION.match(line)) or (first_char in _ROUTING_FIRST and word[1:2] in _ROUTING_SECOND and _ROUTING_LINE.match(line))
             or (not line.isupper() and line.strip()) or (first_char.isdigit() and _NOT_ADDRESS.match(line))
         ):
             current = None  # the office distribution block (INFO LOG-00 NP-00 ...), a DTG or FM line
