@@ -39,6 +39,9 @@ _DISTRIBUTION = re.compile(r"^[ \t]*(?:[A-Z][A-Z0-9]{0,6}-\d{2,3}[ \t]+)+(?:[A-Z
                            r"(?:[ \t]+[RW])?[ \t]*$|^[ \t]*(?:[A-Z][A-Z0-9]{0,6}-\d{2,3})[ \t]*$|^[ \t]*-{5,}")
 _ROUTING_LINE = re.compile(r"^[ \t]*(?:FM[ \t]+\S|[ZOPR](?:[ \t]+[ZOPR])?[ \t]+\d{6}[ \t]?Z\b)")
 _ROUTING_FIRST = frozenset("FZOPR")
+_ROUTING_SECOND = frozenset(" \tM")
+"""The character after a routing line's first (``FM``, or a prosign and a blank): an addressee's routing
+indicator (``RUEHC/...``) is not tried."""
 # Lines that end an addressee list: lower-case text, a line without letters (a number, a date), a cable id (a database row or
 # preamble leaked after the header: ``50972`` / ``2006-01-27 20:41:00`` / ``06MEXICO456`` / ``Embassy Mexico``).
 _NOT_ADDRESS = re.compile(r"[ \t]*(?:\d{4}-\d\d-\d\d|\d{1,2}/\d{1,2}/\d{2,4}\b|\d{2}[A-Z]{2,}\d+[ \t]*$)")
@@ -57,14 +60,48 @@ def addressee(line: str) -> dict[str, object]:
     return {"routing_indicator": ri, "address": addr, "precedence": prec, "mcn": mcn, "excluded": []}
 
 
+_RI_PART = re.compile(r"(?P<ri>R[A-Z0-9]{3,8})[ \t]*/[ \t]*")
+_PRECEDENCES = frozenset(("FLASH", "IMMEDIATE", "PRIORITY", "PIORITY", "ROUTINE"))
+
+
+def _last_word(text: str, end: int) -> tuple[int, int]:
+    """(start of the blank run before the last word of ``text[:end]``, start of that word); (-1, 0) without a
+    blank (blanks: space and tab, as in _ADDR)."""
+    j = max(text.rfind(" ", 0, end), text.rfind("\t", 0, end))
+    if j < 0:
+        return -1, 0
+    k = j
+    while k > 0 and text[k - 1] in " \t":
+        k -= 1
+    return k, j + 1
+
+
+def _address_split(line: str) -> tuple[str | None, str, str | None, str | None]:
+    """``_ADDR.match(line)``'s (ri, addr, prec, mcn) for a stripped line, read from the right: the lazy address
+    of _ADDR ends where the shortest tail ``[blanks PREC][blanks MCN]`` that ends the line starts (the pattern
+    tries that tail after every character)."""
+    r = _RI_PART.match(line)
+    rest = line[r.end():] if r else line
+    cut, prec, mcn = len(rest), None, None
+    k, w = _last_word(rest, cut)
+    if k > 0 and len(rest) - w >= 4 and rest[w:].isdecimal():
+        mcn, cut = rest[w:], k
+        k, w = _last_word(rest, cut)
+    if k > 0 and rest[w:cut] in _PRECEDENCES:
+        prec, start = rest[w:cut], k
+        if prec == "IMMEDIATE":  # NIACT IMMEDIATE: the earlier start wins
+            k2, w2 = _last_word(rest, k)
+            if k2 > 0 and rest[w2:k] == "NIACT":
+                prec, start = rest[w2:cut], k2
+        cut = start
+    return (r.group("ri") if r else None), rest[:cut], prec, mcn
+
+
 @lru_cache(maxsize=8192)
 def _address_parts(line: str) -> tuple[str | None, str | None, str | None, str | None]:
     """(routing indicator, address, precedence, MCN) of a stripped addressee line (cached: collectives and
     posts repeat from cable to cable)."""
-    m = _ADDR.match(line)
-    assert m is not None  # the pattern matches any line
-    prec = m.group("prec")
-    addr, mcn = m.group("addr"), m.group("mcn")
+    ri, addr, prec, mcn = _address_split(line)
     if mcn is None and prec is None:  # a 3-digit MCN (1970s): "SECSTATE WASHDC 475", not "CTF 164"
         words = addr.split()
         if len(words) >= 3 and len(words[-1]) == 3 and words[-1].isdigit():
@@ -73,7 +110,7 @@ def _address_parts(line: str) -> tuple[str | None, str | None, str | None, str |
         prec = " ".join(prec.split())
         if prec == "PIORITY":
             prec = "PRIORITY"
-    return m.group("ri"), " ".join(addr.split()) or None, prec, mcn
+    return ri, " ".join(addr.split()) or None, prec, mcn
 
 
 def addressees(header: str) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
@@ -108,7 +145,7 @@ def addressees(header: str) -> tuple[list[dict[str, object]], list[dict[str, obj
             continue
         first_char = word[:1]
         if (
-            ("-" in word and _DISTRIBUTION.match(line)) or (first_char in _ROUTING_FIRST and _ROUTING_LINE.match(line))
+            ("-" in word and _DISTRIBUTION.match(line)) or (first_char in _ROUTING_FIRST and word[1:2] in _ROUTING_SECOND and _ROUTING_LINE.match(line))
             or (not line.isupper() and line.strip()) or (first_char.isdigit() and _NOT_ADDRESS.match(line))
         ):
             current = None  # the office distribution block (INFO LOG-00 NP-00 ...), a DTG or FM line

@@ -97,3 +97,25 @@ def test_upper_case_signer_searched_from_the_name_tail() -> None:
         tail = len(line.rstrip(_paras._SIGNER_CHARS))
         a, b = _paras._UPPER_CASE_SIGNER.search(line), _paras._UPPER_CASE_SIGNER.search(line, tail)
         assert (a and (a.span(), a.group("sig"))) == (b and (b.span(), b.group("sig")))
+
+
+def test_address_read_from_the_right_as_the_pattern() -> None:
+    """Every line of up to three words (and separators) from a grid of routing indicators, precedences, MCNs
+    of 3/4/5 digits (ASCII and other decimal digits), words and odd whitespace: the hand split gives the
+    groups of _ADDR (the address as the field keeps it: blanks squashed)."""
+    words = ["RUEHC/", "R1234567/ ", "R123456789/", "SECSTATE", "NIACT", "IMMEDIATE", "PRIORITY", "PIORITY",
+             "FLASH", "ROUTINE", "1234", "475", "\u0661\u0662\u0663\u0664", "\u00b2\u00b3\u00b9\u2074", "X1234",
+             "PRIORITY1234", "/", "A\x0bB"]
+    seps = [" ", "  ", "\t", " \t ", ""]
+    pieces = [w + s for w in words for s in seps]
+    checked = 0
+    for k in range(4):
+        for combo in itertools.product(pieces, repeat=k):
+            line = "".join(combo).strip()
+            m = _header._ADDR.match(line)
+            assert m is not None
+            ri, addr, prec, mcn = _header._address_split(line)
+            assert (ri, prec, mcn) == m.group("ri", "prec", "mcn"), line
+            assert addr.split() == m.group("addr").split(), line
+            checked += 1
+    assert checked > 700_000
