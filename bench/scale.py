@@ -189,7 +189,7 @@ class _RssSampler:
                     st = {"VmRSS": p.memory_info().rss}
                 except psutil.Error:
                     continue
-            if p.pid not in self._roles:
+            if self._roles.get(p.pid, "other") == "other":  # (a child just forked has its parent's cmdline)
                 self._roles[p.pid] = _role(p, self.proc, self._forkserver)
             row = {"pid": p.pid, "role": self._roles[p.pid], "rss": st["VmRSS"], "anon": st.get("RssAnon", 0),
                    "file": st.get("RssFile", 0), "shmem": st.get("RssShmem", 0)}
