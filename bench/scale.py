@@ -35,7 +35,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 REPO = Path(__file__).resolve().parents[1]
 FULL_ROWS = 251_287
@@ -119,34 +119,98 @@ def build_csv(path: Path, rows: int, seeds: list[list[str]], start: int = 0) -> 
     return {"seconds": time.perf_counter() - t0, "bytes": path.stat().st_size, "seeds": len(seeds)}
 
 
-class _RssSampler:
-    """Peak RSS of a process and all its descendants, sampled every 50 ms (psutil)."""
+def _status_kb(pid: int) -> dict[str, int]:
+    """RSS and its kinds (anonymous, file-backed, shared memory) of one process, in bytes, from
+    ``/proc/PID/status`` (empty where there is no /proc)."""
+    out: dict[str, int] = {}
+    try:
+        with open(f"/proc/{pid}/status", "rb") as fh:
+            for line in fh:
+                key, _, value = line.partition(b":")
+                if key in (b"VmRSS", b"RssAnon", b"RssFile", b"RssShmem"):
+                    out[key.decode()] = int(value.split()[0]) * 1024
+    except (OSError, ValueError):
+        pass
+    return out
 
-    def __init__(self, pid: int) -> None:
+
+def _role(p: Any, root: Any, forkserver: set[int]) -> str:
+    """What a process of the tree is: the run itself, multiprocessing's helpers, or a parse worker."""
+    try:
+        if p.pid == root.pid:
+            return "parent"
+        cmd = " ".join(p.cmdline())
+        if "forkserver" in cmd and p.ppid() == root.pid:
+            forkserver.add(p.pid)
+            return "forkserver"
+        if "resource_tracker" in cmd:
+            return "resource_tracker"
+        if p.ppid() in forkserver:
+            return "worker"
+    except Exception:  # psutil.Error: the process is gone
+        pass
+    return "other"
+
+
+class _RssSampler:
+    """Peak RSS of a process and all its descendants, sampled every 50 ms (psutil), with what each process
+    held at that peak (RSS, anonymous and file-backed) and each process's own peak. With ``trace`` (a path),
+    every sample is appended there as a JSON line (seconds, then pid, role, rss, anon, file per process)."""
+
+    def __init__(self, pid: int, trace: Path | None = None) -> None:
         import psutil
 
         self.proc = psutil.Process(pid)
         self.peak = 0
         self.procs = 1
         """The most processes seen in the tree at once (the children are counted, not only the parent)."""
+        self.at_peak: list[dict[str, Any]] = []
+        """Each process at the tree's peak: pid, role, rss, anon, file (bytes)."""
+        self.own_peaks: dict[int, dict[str, Any]] = {}
+        """Each process's own peak RSS (with its kinds at that moment), by pid."""
+        self._roles: dict[int, str] = {}
+        self._forkserver: set[int] = set()
+        self._trace = trace.open("w") if trace else None
+        self._t0 = time.perf_counter()
         self._stop = threading.Event()
         self._t = threading.Thread(target=self._run, daemon=True)
         self._t.start()
+
+    def _sample(self) -> None:
+        import psutil
+
+        procs = [self.proc, *self.proc.children(recursive=True)]
+        self.procs = max(self.procs, len(procs))
+        rows = []
+        for p in procs:
+            st = _status_kb(p.pid)
+            if "VmRSS" not in st:
+                try:
+                    st = {"VmRSS": p.memory_info().rss}
+                except psutil.Error:
+                    continue
+            if self._roles.get(p.pid, "other") == "other":  # (a child just forked has its parent's cmdline)
+                self._roles[p.pid] = _role(p, self.proc, self._forkserver)
+            row = {"pid": p.pid, "role": self._roles[p.pid], "rss": st["VmRSS"], "anon": st.get("RssAnon", 0),
+                   "file": st.get("RssFile", 0), "shmem": st.get("RssShmem", 0)}
+            rows.append(row)
+            own = self.own_peaks.get(p.pid)
+            if own is None or row["rss"] > own["rss"]:
+                self.own_peaks[p.pid] = row
+        total = sum(r["rss"] for r in rows)
+        if total > self.peak:
+            self.peak, self.at_peak = total, rows
+        if self._trace:
+            self._trace.write(json.dumps([round(time.perf_counter() - self._t0, 2),
+                                          *[[r["pid"], r["role"], r["rss"], r["anon"], r["file"]] for r in rows]])
+                              + "\n")
 
     def _run(self) -> None:
         import psutil
 
         while not self._stop.is_set():
             try:
-                procs = [self.proc, *self.proc.children(recursive=True)]
-                self.procs = max(self.procs, len(procs))
-                total = 0
-                for p in procs:
-                    try:
-                        total += p.memory_info().rss
-                    except psutil.Error:
-                        pass
-                self.peak = max(self.peak, total)
+                self._sample()
             except psutil.Error:
                 pass
             self._stop.wait(0.05)
@@ -155,22 +219,41 @@ class _RssSampler:
         """(peak RSS summed over the tree, most processes seen at once)."""
         self._stop.set()
         self._t.join()
+        if self._trace:
+            self._trace.close()
         return self.peak, self.procs
 
+    def breakdown(self) -> dict[str, Any]:
+        """The processes at the tree's peak and each process's own peak, largest first."""
+        return {"at_peak": sorted(self.at_peak, key=lambda r: -r["rss"]),
+                "own_peaks": sorted(self.own_peaks.values(), key=lambda r: -r["rss"])}
 
-def _measure(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int, str, int]:
-    """Run ``cmd`` (with ``env`` added to this environment); return (wall seconds, peak RSS bytes of its
-    process tree, stdout, the most processes of the tree seen at once)."""
+
+class _Measured(NamedTuple):
+    wall: float
+    """Seconds."""
+    peak: int
+    """Peak RSS of the process tree (bytes)."""
+    out: str
+    procs: int
+    """The most processes of the tree seen at once."""
+    rss: dict[str, Any]
+    """Per process: at the tree's peak, and each one's own peak (:meth:`_RssSampler.breakdown`)."""
+
+
+def _measure(cmd: list[str], env: dict[str, str] | None = None, trace: Path | None = None) -> _Measured:
+    """Run ``cmd`` (with ``env`` added to this environment) and sample the RSS of its process tree (every
+    sample into ``trace`` if given)."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, **(env or {})}, cwd=REPO)
-    sampler = _RssSampler(proc.pid)
+    sampler = _RssSampler(proc.pid, trace)
     out, err = proc.communicate()
     wall = time.perf_counter() - t0
     peak, procs = sampler.stop()
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{err[-4000:]}")
-    return wall, peak, out, procs
+    return _Measured(wall, peak, out, procs, sampler.breakdown())
 
 
 _FLOOR = r"""
@@ -194,8 +277,8 @@ print(n)
 
 def io_floor(csv_path: Path, work: Path) -> dict[str, float]:
     out = work / "floor.parquet"
-    wall, peak, stdout, _ = _measure([sys.executable, "-c", _FLOOR, str(csv_path), str(out)])
-    return {"seconds": wall, "peak_rss": peak, "rows": int(stdout.strip())}
+    m = _measure([sys.executable, "-c", _FLOOR, str(csv_path), str(out)])
+    return {"seconds": m.wall, "peak_rss": m.peak, "rows": int(m.out.strip())}
 
 
 _MINIMAL = (  # what a minimal peer extracts: DTG, FM, banner, TAGS, SUBJECT, one regex each
@@ -234,24 +317,23 @@ def cpu_budget(csv_path: Path, floor_seconds: float, rows: int, sample: int = 5_
     return {"parse_us": full * 1e6, "minimal_us": minimal * 1e6, "budget_us": budget * 1e6}
 
 
-def pipeline_run(csv_path: Path, lake: Path, workers: int) -> dict[str, Any]:
+def pipeline_run(csv_path: Path, lake: Path, workers: int, trace: Path | None = None) -> dict[str, Any]:
     cmd = [sys.executable, "-m", "etl.cli", "run", str(csv_path), "--lake", str(lake), "--json"]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    wall, peak, stdout, procs = _measure(cmd, {"CABLELAKE_WORKERS": str(workers)})
+    m = _measure(cmd, {"CABLELAKE_WORKERS": str(workers)}, trace)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
-    summary = json.loads(stdout)
-    return {"seconds": wall, "cpu_seconds": cpu, "peak_rss": peak, "processes": procs, "workers": workers,
-            "summary": summary,
-            "cables_per_s": summary.get("records_found", 0) / wall}
+    summary = json.loads(m.out)
+    return {"seconds": m.wall, "cpu_seconds": cpu, "peak_rss": m.peak, "processes": m.procs, "workers": workers,
+            "rss": m.rss, "summary": summary, "cables_per_s": summary.get("records_found", 0) / m.wall}
 
 
 def stage_cpu(csv_path: Path, lake: Path) -> dict[str, Any]:
     """One parse process, CPU seconds per stage (bench/_stages.py), in a subprocess of its own."""
-    wall, peak, stdout, _ = _measure([sys.executable, str(REPO / "bench" / "_stages.py"), str(csv_path), str(lake)])
-    out: dict[str, Any] = json.loads(stdout)
+    m = _measure([sys.executable, str(REPO / "bench" / "_stages.py"), str(csv_path), str(lake)])
+    out: dict[str, Any] = json.loads(m.out)
     n = max(1, int(out["records"]))
-    out.update(seconds=wall, peak_rss=peak, cables_per_s=n / wall,
+    out.update(seconds=m.wall, peak_rss=m.peak, cables_per_s=n / m.wall,
                us_per_cable={k: v / n * 1e6 for k, v in out["cpu"].items()})
     return out
 
@@ -286,8 +368,7 @@ print(json.dumps(out))
 
 def csv_readers(csv_path: Path) -> dict[str, Any]:
     """Records/s (CPU, one thread) of the csv reader's C++ path, of the tokenizer alone, of pyarrow's raw read."""
-    _, _, stdout, _ = _measure([sys.executable, "-c", _READERS, str(csv_path), str(REPO)])
-    out: dict[str, Any] = json.loads(stdout)
+    out: dict[str, Any] = json.loads(_measure([sys.executable, "-c", _READERS, str(csv_path), str(REPO)]).out)
     for v in out.values():
         v["records_per_s"] = v["records"] / max(v["cpu"], 1e-9)
     return out
@@ -411,6 +492,20 @@ def compare(new: dict[str, Any], old: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _procs(rows: list[dict[str, Any]]) -> str:
+    return ", ".join(f"{r['role']} {_mb(r['rss'])} (anon {r['anon'] / 2**20:,.0f}, file {r['file'] / 2**20:,.0f})"
+                     for r in rows)
+
+
+def _rss_lines(run: dict[str, Any], rows: int) -> list[str]:
+    """Which processes made the peak of a run, and each one's own peak (RSS, anonymous and file-backed)."""
+    rss = run.get("rss")
+    if not rss:
+        return []
+    return [f"   at the {rows:,} peak: {_procs(rss['at_peak'])}",
+            f"   own peaks: {_procs(rss['own_peaks'][:4])}"]
+
+
 def report(f: dict[str, Any]) -> list[str]:
     """The figures as printed lines."""
     rows, small = f["rows"], f["small_rows"]
@@ -453,6 +548,8 @@ def report(f: dict[str, Any]) -> list[str]:
         "processes summed; target <= 1.5 GiB)",
         f"peak RSS {small:,}     {_mb(part['peak_rss']):>12}   ratio = {f['rss_ratio']:.2f}x  (target <= 1.1x)"
         f"   (1 process: {_mb(st['peak_rss'])})",
+        *_rss_lines(full, rows),
+        *_rss_lines(part, small),
         f"CPU per cable        parse() {f['cpu']['parse_us']:6.0f} us   minimal 5-regex pass "
         f"{f['cpu']['minimal_us']:4.0f} us   (target parse() <= 150 us)",
         f"no-op rerun          {f['noop']['seconds']:8.2f} s   (CPU {f['noop']['cpu_seconds']:.2f} s; "

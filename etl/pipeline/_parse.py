@@ -235,6 +235,35 @@ class _Unit:
     label: str
 
 
+class _Gate:
+    """A lock the parse workers share around their memory peaks (a chunk validated and written, the files
+    finished), so that the peaks of two workers come one after the other instead of adding up. Best effort:
+    a worker that waited ``GATE_TIMEOUT`` seconds goes on without it, so a worker killed while holding it
+    cannot stall the others."""
+
+    def __init__(self, lock: Any) -> None:
+        self.lock = lock
+        self._held = False
+
+    def __enter__(self) -> None:
+        self._held = bool(self.lock.acquire(timeout=GATE_TIMEOUT))
+
+    def __exit__(self, *_: object) -> None:
+        if self._held:
+            self._held = False
+            self.lock.release()
+
+
+GATE_TIMEOUT = 300.0
+_GATE: _Gate | None = None
+"""This worker process's share of the workers' gate (``None`` when the shard is parsed in this process)."""
+
+
+def _init_worker(lock: Any) -> None:
+    global _GATE
+    _GATE = _Gate(lock)
+
+
 def write_records(
     records: Iterable[list[RawRecord]], staging: RunStaging, shard: str, part: int, label: str
 ) -> dict[str, Any]:
@@ -246,7 +275,8 @@ def write_records(
     run_id = staging.run_id
     ingested_at = datetime.fromisoformat(staging.info()["started_at"])
     quality = LakePaths(staging.lake).quality(run_id) / f"{shard}-{part}"
-    validator = ChunkValidator(FileSet(staging.parsed(shard, part), run_id), run_id, quality, QualityConfig.load())
+    validator = ChunkValidator(FileSet(staging.parsed(shard, part), run_id), run_id, quality, QualityConfig.load(),
+                               gate=_GATE)
     rejected = _RejectedWriter(staging.rejected(shard, part))
     per_format: Counter[str] = Counter()
     with Progress(label, unit="records") as progress:
@@ -289,7 +319,8 @@ def _parse_parts(units: list[_Unit]) -> list[dict[str, Any]]:
     if len(units) == 1:
         return [_parse_part(units[0])]
     ctx = multiprocessing.get_context("forkserver")
-    with ProcessPoolExecutor(max_workers=len(units), mp_context=ctx) as pool:
+    with ProcessPoolExecutor(max_workers=len(units), mp_context=ctx, initializer=_init_worker,
+                             initargs=(ctx.Lock(),)) as pool:
         return list(pool.map(_parse_part, units))
 
 

@@ -14,6 +14,7 @@ import ctypes
 import json
 import time
 from collections.abc import Iterator
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -140,9 +141,12 @@ class ChunkValidator:
     """
 
     def __init__(self, files: FileSet, run_id: str, quality_dir: Path | None, config: QualityConfig,
-                 chunk_rows: int | None = None) -> None:
+                 chunk_rows: int | None = None, gate: AbstractContextManager[Any] | None = None) -> None:
         from etl.schema import staging_schema
 
+        self._gate = gate if gate is not None else nullcontext()
+        """Held while a chunk is validated and written, and while the files are finished (the worker's memory
+        peaks): the parse workers share one, so that their peaks come one after the other, never together."""
         self.run_id, self.config = run_id, config
         self.chunk_rows = CHUNK_ROWS if chunk_rows is None else chunk_rows  # (the settings read when used)
         self._quality_dir = quality_dir  # the GX result and Data Docs of the worker's first chunk
@@ -162,11 +166,15 @@ class ChunkValidator:
         if cables.num_rows:
             self._pending.append(cables)
             self._pending_rows += cables.num_rows
-        return self._flush() if self._pending_rows >= self.chunk_rows else None
+        if self._pending_rows < self.chunk_rows:
+            return None
+        with self._gate:
+            return self._flush()
 
     def close(self) -> pa.Table | None:
-        out = self._flush()
-        self.files = self._writer.close()
+        with self._gate:
+            out = self._flush()
+            self.files = self._writer.close()
         return out
 
     def _flush(self) -> pa.Table | None:

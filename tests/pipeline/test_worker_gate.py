@@ -1,0 +1,94 @@
+"""The parse workers' gate: each worker holds it while it validates and writes a chunk and while it finishes its
+files (its memory peaks), so that two workers' peaks come one after the other instead of adding up."""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from _cables import Maker, many
+
+from etl import pipeline
+
+
+class _RecordingGate:
+    def __init__(self) -> None:
+        self.held = False
+        self.entered = 0
+
+    def __enter__(self) -> None:
+        assert not self.held, "the gate is not re-entrant: a worker never waits for itself"
+        self.held = True
+        self.entered += 1
+
+    def __exit__(self, *_: object) -> None:
+        self.held = False
+
+
+def test_a_worker_validates_and_finishes_its_files_only_inside_the_gate(
+    tmp_path: Path, make_dump: Maker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import etl.validate
+    from etl.lake._txn import TableWriter
+    from etl.pipeline import _parse, _validate
+
+    gate = _RecordingGate()
+    monkeypatch.setattr(_parse, "_GATE", gate)
+    monkeypatch.setattr(_validate, "CHUNK_ROWS", 120)
+    monkeypatch.setenv("CABLELAKE_WORKERS", "1")
+    monkeypatch.setenv("CABLELAKE_SHARD_FILES", "2000")  # one shard: one worker's validator
+    seen: list[tuple[str, bool]] = []
+    validate, close = etl.validate.validate, TableWriter.close
+
+    def validate_spy(*args: Any, **kwargs: Any) -> Any:
+        seen.append(("validate", gate.held))
+        return validate(*args, **kwargs)
+
+    def close_spy(self: TableWriter) -> Any:
+        if self.tag == "w":  # the worker's writer of its validated cables rows
+            seen.append(("close", gate.held))
+        return close(self)
+
+    monkeypatch.setattr(etl.validate, "validate", validate_spy)
+    monkeypatch.setattr(TableWriter, "close", close_spy)
+    make_dump("d", many(1100))
+    s = pipeline.run([str(tmp_path / "d")], tmp_path / "lake")
+    assert (s.records_found, s.cables) == (1100, 1100)
+    # batches of 500 records: a chunk after each full batch, the last 100 rows at close, then the files finished
+    assert seen == [("validate", True)] * 3 + [("close", True)]
+    assert gate.entered == 3
+
+
+def test_the_gate_lets_a_worker_go_on_when_its_holder_never_lets_go(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker killed while holding the gate must not stall the others for good: after ``GATE_TIMEOUT`` they
+    go on without it (and do not release a lock they do not hold)."""
+    from etl.pipeline import _parse
+
+    monkeypatch.setattr(_parse, "GATE_TIMEOUT", 0.2)
+    lock = multiprocessing.get_context("forkserver").Lock()
+    lock.acquire()  # the dead holder
+    t0 = time.perf_counter()
+    with _parse._Gate(lock):
+        waited = time.perf_counter() - t0
+    assert 0.15 <= waited < 5
+    assert not lock.acquire(block=False)  # still the holder's: nobody released it
+    lock.release()
+
+
+def test_the_gate_makes_a_second_worker_wait_for_the_first() -> None:
+    from etl.pipeline import _parse
+
+    lock = multiprocessing.get_context("forkserver").Lock()
+    first, second = _parse._Gate(lock), _parse._Gate(lock)
+    order: list[str] = []
+    with first:
+        t = threading.Thread(target=lambda: (second.__enter__(), order.append("second in"), second.__exit__()))
+        t.start()
+        time.sleep(0.2)
+        order.append("first out")
+    t.join(5)
+    assert order == ["first out", "second in"]
