@@ -427,18 +427,37 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+class Terminated(SystemExit):
+    """The run was asked to stop (SIGTERM): raised where it is, so that it unwinds as after Ctrl-C (the parse
+    workers are stopped, the lake lock released; the lake keeps its last commit, the next run recovers)."""
+
+
+def _terminate(signum: int, _frame: Any) -> None:
+    raise Terminated(128 + signum)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    import signal
+    import threading
+
+    # (only as the process's own command, in its main thread: `serve`'s server installs its own when it starts)
+    mine = threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+    if mine:
+        signal.signal(signal.SIGTERM, _terminate)
     try:
         rc: int = args.func(args)
     except BrokenPipeError:  # `cablelake sql ... | head`: the reader left, which is not an error
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
+    finally:
+        if mine:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
     return rc
 
 

@@ -4,6 +4,7 @@
     CABLELAKE_PARSE_WORKERS=1    the same for the DAG's mapped parse_dump tasks (parallelism comes from shards)
     CABLELAKE_SHARD_FILES=500    at most this many dumps in one shard
     CABLELAKE_MAX_SHARDS=256     at most this many shards (mapped parse tasks) in one DAG run
+    CABLELAKE_PARALLEL_MIN_BYTES=8388608  smaller shards are parsed in one process (workers cost seconds to start)
 
 The data-quality settings (thresholds, ``CABLELAKE_THRESHOLD_MIN_ROWS``) are in
 :class:`etl.validate.QualityConfig`, the reader limits in :class:`etl.sources.Limits`.
@@ -37,6 +38,8 @@ class RunConfig:
     """At most this many bytes of dumps in one shard (a single larger dump makes a shard of its own)."""
     max_shards: int = 256
     """At most this many shards in one DAG run (more dumps are merged into the shards round-robin)."""
+    parallel_min_bytes: int | None = None
+    """Shards of fewer bytes are parsed in the run's own process; ``None``: ``PARALLEL_MIN_BYTES`` (8 MiB)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> RunConfig:

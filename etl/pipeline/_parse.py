@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import logging
 import multiprocessing
+import os
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -259,9 +261,44 @@ _GATE: _Gate | None = None
 """This worker process's share of the workers' gate (``None`` when the shard is parsed in this process)."""
 
 
-def _init_worker(lock: Any) -> None:
+ORPHAN_POLL = 1.0
+"""Seconds between a parse worker's looks at whether the process that started it is still there."""
+
+
+def _init_worker(lock: Any, parent: int) -> None:
     global _GATE
     _GATE = _Gate(lock)
+    threading.Thread(target=_exit_when_orphaned, args=(parent,), name="cablelake-parent-watch", daemon=True).start()
+
+
+def _exit_when_orphaned(parent: int) -> None:
+    """Stop this worker once the run that started it is gone (killed by SIGKILL, or by a SIGTERM sent to it
+    alone): the workers are children of multiprocessing's forkserver, not of the run, so nothing else would stop
+    them, and they would parse their shard to the end for nobody, in a staging folder the next run recovers.
+    Leaving mid-write is what a SIGKILL of the whole run does too: the lake never sees a worker's files
+    before the run's own commit."""
+    while True:
+        time.sleep(ORPHAN_POLL)
+        if not _alive(parent):
+            log.warning("the run (pid %d) is gone: parse worker %d stops", parent, os.getpid())
+            os._exit(70)  # (EX_SOFTWARE) no cleanup: the staging folder is the next run's to recover
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie, dead but not yet reaped by its parent, does not)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[-1].split()[0] not in (b"Z", b"X")
+    except FileNotFoundError:
+        return False
+    except OSError:  # no /proc: ask the kernel whether the pid exists
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
 
 
 def write_records(
@@ -320,8 +357,20 @@ def _parse_parts(units: list[_Unit]) -> list[dict[str, Any]]:
         return [_parse_part(units[0])]
     ctx = multiprocessing.get_context("forkserver")
     with ProcessPoolExecutor(max_workers=len(units), mp_context=ctx, initializer=_init_worker,
-                             initargs=(ctx.Lock(),)) as pool:
-        return list(pool.map(_parse_part, units))
+                             initargs=(ctx.Lock(), os.getpid())) as pool:
+        try:
+            return list(pool.map(_parse_part, units))
+        except BaseException:  # a worker failed, or the run was interrupted (Ctrl-C, SIGTERM: see etl.cli)
+            _stop_workers(pool)
+            raise
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Stop the pool's workers now: leaving the ``with`` block would wait for each to finish its shard."""
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in list((getattr(pool, "_processes", None) or {}).values()):  # (Python 3.14 has terminate_workers)
+        if proc.is_alive():
+            proc.terminate()
 
 
 def parse_dump(uri: str | Sequence[str], lake: str | Path, run_id: str, workers: int | None = None) -> str:
@@ -340,8 +389,10 @@ def parse_dump(uri: str | Sequence[str], lake: str | Path, run_id: str, workers:
     shard = shard_id([d.uri for d in dumps])
     staging.forget(staging.summary_path(shard))  # what an earlier attempt of this shard left
     t0 = time.perf_counter()
-    n = RunConfig.from_env().parse_processes(workers)
-    if sum(d.size or 0 for d in dumps) < PARALLEL_MIN_BYTES:
+    config = RunConfig.from_env()
+    n = config.parse_processes(workers)
+    min_bytes = PARALLEL_MIN_BYTES if config.parallel_min_bytes is None else config.parallel_min_bytes
+    if sum(d.size or 0 for d in dumps) < min_bytes:
         n = 1
     label = f"parse {dumps[0].uri if len(dumps) == 1 else f'{len(dumps)} dumps'}"
     units = [_Unit(str(lake), run_id, shard, tuple(dumps), k, n, label if n == 1 else f"{label} [{k + 1}/{n}]")
