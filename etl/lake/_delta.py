@@ -18,15 +18,17 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
-from deltalake import CommitProperties, DeltaTable, Transaction
-from deltalake import Schema as DeltaSchema
-from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
-from deltalake.transaction import AddAction, RemoveAction, create_table_with_add_actions
 
 from etl.lake._store import Location
+
+if TYPE_CHECKING:
+    from deltalake import DeltaTable
+    from deltalake.transaction import AddAction, RemoveAction
+# (deltalake itself is imported where a table is opened or committed: a parse worker, which only writes data
+# files, never loads it: ~17 MiB of a process's resident size, see bench/scale.py's per-process figures)
 
 APP_ID = "cablelake"
 PARTITION_KEY = "year"
@@ -68,6 +70,9 @@ def open_table(loc: Location, table: str, version: int | None = None) -> DeltaTa
     """The Delta table ``table`` at ``version`` (latest when None); None when it does not exist."""
     if version == ABSENT:
         return None
+    from deltalake import DeltaTable
+    from deltalake.exceptions import TableNotFoundError
+
     try:
         return DeltaTable(loc.uri(table), version=version, storage_options=loc.storage_options())
     except TableNotFoundError:
@@ -122,6 +127,11 @@ def commit_files(
     """Commit ``adds``/``removes`` to ``table`` as its version ``expected + 1``; returns that version.
 
     Raises :class:`ConflictError` when another commit took that version (or created the table) first."""
+    from deltalake import CommitProperties, Transaction
+    from deltalake import Schema as DeltaSchema
+    from deltalake.exceptions import CommitFailedError, DeltaError
+    from deltalake.transaction import AddAction, RemoveAction, create_table_with_add_actions
+
     now = int(time.time() * 1000)
     add_actions: list[AddAction | RemoveAction] = [
         AddAction(_rel(table, f), f.bytes, _partition_values(table, f, schema), now, data_change,
@@ -169,6 +179,7 @@ def _evolve(dt: DeltaTable, schema: pa.Schema) -> bool:
     have = {f.name for f in pa.schema(dt.schema())}
     missing = [f for f in schema if f.name not in have]
     if missing:
+        from deltalake import CommitProperties
         from deltalake.schema import Field
 
         dt.alter.add_columns([Field.from_arrow(f) for f in missing],

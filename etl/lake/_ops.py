@@ -17,13 +17,11 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from deltalake import CommitProperties, WriterProperties
-from deltalake import Transaction as AppTransaction
 
 from etl.lake import _delta
 from etl.lake._commit import SNAPSHOTS, TABLES, Commit, history, read_current, write_commit
@@ -42,6 +40,9 @@ from etl.lake._rows import rows_table
 from etl.lake._store import ROW_GROUP_ROWS, LakePaths, Location
 from etl.lake._txn import BATCH_ROWS, Transaction, check_schema, iter_file, read_file
 from etl.schema import schema, schema_version, to_table
+
+if TYPE_CHECKING:
+    from deltalake import CommitProperties  # (imported where a compaction commits: see etl.lake._delta)
 
 COMPACT_THRESHOLD = 8
 """A partition with more live files than this is compacted after a publish."""
@@ -546,6 +547,9 @@ def compact(
     ``threshold`` files (``force``: more than one), as one lake commit. Returns what was merged."""
 
     def attempt(base: Commit) -> dict[str, Any]:
+        from deltalake import CommitProperties
+        from deltalake import Transaction as AppTransaction
+
         check_schema(base, code_schema_versions(), base.root)
         loc = base.loc
         new = Commit(version=base.version + 1, run_id=run_id, operation="compact",
@@ -581,6 +585,8 @@ def compact(
 def _optimize(loc: Location, table: str, version: int, props: CommitProperties) -> int:
     """Delta ``optimize`` (bin-packing) of ``table`` as the version right after ``version``; returns the
     version it made. Raises :class:`ConflictError` when another commit came first."""
+    from deltalake import WriterProperties
+
     dt = _delta.open_table(loc, table, version)
     assert dt is not None
     try:

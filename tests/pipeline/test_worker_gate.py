@@ -4,13 +4,14 @@ files (its memory peaks), so that two workers' peaks come one after the other in
 from __future__ import annotations
 
 import multiprocessing
+import os
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from _cables import Maker, many
+from _cables import REPO, Maker, many
 
 from etl import pipeline
 
@@ -92,3 +93,29 @@ def test_the_gate_makes_a_second_worker_wait_for_the_first() -> None:
         order.append("first out")
     t.join(5)
     assert order == ["first out", "second in"]
+
+
+def test_a_parse_worker_does_not_load_deltalake(tmp_path: Path) -> None:
+    """A parse worker writes data files only; the Delta commits are the run's. deltalake is ~17 MiB of a
+    process's resident size, so a worker must not import it (it did, through etl.lake's imports)."""
+    import subprocess
+    import sys
+
+    code = """
+import sys
+from datetime import UTC, datetime
+from etl.pipeline import _parse  # what a worker imports to run its part
+from etl.lake import FileSet
+from etl.schema import schema, to_table
+sch = schema("cables")
+row = {f.name: "x" for f in sch if str(f.type) == "string"}
+row.update(reference_id="07MOSCOW5349", year=2007, ingested_at=datetime.now(UTC))
+writer = FileSet(sys.argv[1], "run").writer("cables", tag="w", open_rows=10)
+writer.write(to_table([row], "cables").select(sch.names).cast(sch))
+assert len(writer.close()) == 1
+print(sorted(m for m in sys.modules if m.split(".")[0] == "deltalake"))
+"""
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
