@@ -68,41 +68,30 @@ def _cpu() -> float:
 
 
 LAST_CPU = [0.0]  # CPU seconds of the last _run: its whole process tree
-_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-
-
-def _proc_cpu() -> dict[int, tuple[int, float]]:
-    """Every process's (parent, CPU seconds so far) from ``/proc`` (empty where there is none)."""
-    out: dict[int, tuple[int, float]] = {}
-    for name in os.listdir("/proc") if os.path.isdir("/proc") else ():
-        if name.isdigit():
-            try:
-                stat = Path(f"/proc/{name}/stat").read_text()
-            except OSError:
-                continue
-            fields = stat[stat.rindex(")") + 2:].split()  # after "pid (comm) "
-            out[int(name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / _TICK)
-    return out
 
 
 def _tree_cpu(root: int, seen: dict[int, float]) -> None:
-    """Record in ``seen`` the CPU so far of ``root`` and its live descendants (the pipeline's parse workers
-    are children of its forkserver, which nobody waits for: the children's rusage misses them)."""
-    procs = _proc_cpu()
-    tree, todo = {root}, [root]
-    while todo:
-        parent = todo.pop()
-        for pid, (ppid, _) in procs.items():
-            if ppid == parent and pid not in tree:
-                tree.add(pid)
-                todo.append(pid)
-    for pid in tree & procs.keys():
-        seen[pid] = procs[pid][1]
+    """Record in ``seen`` the CPU so far (user + system) of ``root`` and its live descendants (psutil, as
+    bench/scale.py samples memory): the pipeline's parse workers are children of its forkserver, which nobody
+    waits for, so the children's rusage misses them."""
+    import psutil
+
+    try:
+        top = psutil.Process(root)
+        procs = [top, *top.children(recursive=True)]
+    except psutil.Error:  # finished meanwhile
+        return
+    for p in procs:
+        try:
+            t = p.cpu_times()
+        except psutil.Error:
+            continue
+        seen[p.pid] = t.user + t.system
 
 
 def _run(args: list[str], index: bool = False) -> tuple[float, str]:
     """Run ``python ARGS`` of the measured code; its wall seconds and stdout. ``LAST_CPU``: the CPU of its
-    process tree (sampled from /proc every 0.2 s, or the children's rusage when that is more)."""
+    process tree (sampled every 0.2 s, or the children's rusage when that is more)."""
     import tempfile
 
     t0, c0 = time.perf_counter(), _cpu()

@@ -141,13 +141,15 @@ class _RejectedWriter:
         self.count = 0
         self._sink: ParquetSink | None = None
         self._buffer: list[pa.Table] = []
+        self._buffered = 0  # bytes in _buffer
 
     def write(self, table: pa.Table | None) -> None:
         if table is None or table.num_rows == 0:
             return
         self._buffer.append(table)
+        self._buffered += table.nbytes
         self.count += table.num_rows
-        if sum(t.nbytes for t in self._buffer) >= REJECTED_BUFFER_BYTES:
+        if self._buffered >= REJECTED_BUFFER_BYTES:
             self._flush()
 
     def _flush(self) -> None:
@@ -156,7 +158,7 @@ class _RejectedWriter:
         if self._sink is None:
             self._sink = ParquetSink(self.path.parent, self.path.name, schema("quarantine"))
         self._sink.write(pa.concat_tables(self._buffer))
-        self._buffer = []
+        self._buffer, self._buffered = [], 0
 
     def close(self) -> None:
         self._flush()
