@@ -1,9 +1,13 @@
 """The search index the lake keeps: ``<lake>/_search/``, a tantivy index of the ``cables`` view.
 
-What is indexed: prose fields (subject, body, summary, comment) with English stemming and ASCII folding
-(tantivy's built-in ``en_stem`` analyzer, whose filters are compiled together, on text ASCII-folded first by
-:func:`prose_text`: a chain of Python-registered filters costs ~15 % more per token, see ``PROSE``);
-exact fields (ids, TAGS, origin, classification, cited ids) as whole values, case-folded; the date sent
+What is indexed: prose fields (subject, body, summary, comment) as their words are written, lower-cased and
+ASCII-folded (tantivy's built-in ``default`` analyzer, one compiled chain, on text folded first by
+:func:`prose_text`); English stemming is applied when searching, not when indexing: a query word is matched by
+every form of it the index holds (:func:`forms`: the terms with the word's stem, found in the term dictionary
+by the prefix they share), so ``negotiations`` still finds ``negotiated``. Stemming every token of every body
+was ~55 % of the index build's CPU (tantivy's en_stem: 361 vs 157 us per cable for subject and body on
+30,000 bench cables); the forms of a query word cost a term-dictionary walk and stemming a few hundred terms.
+Exact fields (ids, TAGS, origin, classification, cited ids) are whole values, case-folded; the date sent
 (fast field, for ranges and sorting) and the year; raw-valued fast fields for facets. Only what a hit list
 shows is stored (id, subject, date, origin, classification, TAGS) plus where the row lives in the lake
 (``file``, ``row``): snippets and the cable page read the body/row back from that Parquet file by a point
@@ -55,13 +59,19 @@ from etl import catalog
 log = logging.getLogger(__name__)
 
 INDEX_DIR = "_search"
-SCHEMA_VERSION = "cablelake-search/6"
+SCHEMA_VERSION = "cablelake-search/7"
 META_KEY = "__meta__"
-PROSE = "en_stem"  # tantivy's built-in English analyzer: simple tokens, long ones dropped, lowercase, stemmer.
+PROSE = "default"  # tantivy's built-in: simple tokens, long ones dropped, lower case (no stemming)
+STEM = "en_stem"  # the same plus the English stemmer: what relates a query word to the forms the index holds
 # ASCII folding is applied to the text before (prose_text(), on non-ASCII text only, with tantivy's own
-# folding filter): the built-in analyzer is one compiled chain, ~15 % cheaper per token than the same
-# filters plus ascii_fold registered from Python (boxed, one dynamic call per filter and token); the body's
-# tokens are most of the index build.
+# folding filter): a built-in analyzer is one compiled chain, ~15 % cheaper per token than the same filters
+# plus ascii_fold registered from Python (boxed, one dynamic call per filter and token); the body's tokens
+# are most of the index build.
+STEM_REACH = 2
+"""How many of a stem's last characters may differ from a word it comes from (English Snowball: happy ->
+happi, ties -> tie, hoping -> hope, dying -> die): every word with stem ``s`` starts with
+``s[:len(s) - STEM_REACH]`` (at least its first character), the prefix :func:`forms` walks."""
+MAX_FORMS = 256  # forms of one query word searched at most (the most frequent first)
 EXACT = "exact_fold"  # the whole value, lowercase, ASCII folding
 BATCH_ROWS = 2_000
 WRITER_HEAP = 128_000_000
@@ -147,16 +157,13 @@ FOLD = "ascii_fold"  # (not a field's tokenizer) the whole text, ASCII-folded: w
 def _analyzers() -> dict[str, Any]:
     import tantivy as t
 
-    prose = (  # the same filters as tantivy's built-in en_stem (tokenizer/mod.rs), for query words
-        t.TextAnalyzerBuilder(t.Tokenizer.simple())
-        .filter(t.Filter.remove_long(40))
-        .filter(t.Filter.lowercase())
-        .filter(t.Filter.stemmer("english"))
-        .build()
-    )
+    def plain() -> Any:  # the same filters as tantivy's built-in "default" (tokenizer/mod.rs)
+        return t.TextAnalyzerBuilder(t.Tokenizer.simple()).filter(t.Filter.remove_long(40)).filter(t.Filter.lowercase())
+
+    stem = plain().filter(t.Filter.stemmer("english")).build()  # = tantivy's en_stem
     exact = t.TextAnalyzerBuilder(t.Tokenizer.raw()).build()  # values are folded by fold() before
     folding = t.TextAnalyzerBuilder(t.Tokenizer.raw()).filter(t.Filter.ascii_fold()).build()
-    return {PROSE: prose, EXACT: exact, FOLD: folding}
+    return {PROSE: plain().build(), STEM: stem, EXACT: exact, FOLD: folding}
 
 
 _ANALYZERS: dict[str, Any] = {}
@@ -177,10 +184,35 @@ def prose_text(text: str) -> str:
     return str(folded[0]) if folded else text
 
 
-def analyze(text: str) -> list[str]:
-    """The prose analyzer's tokens of ``text`` (what a word of a query must be turned into): the same as the
-    index's (:func:`prose_text`, then ``en_stem``)."""
+def words(text: str) -> list[str]:
+    """The words of ``text`` as the prose fields index them (:func:`prose_text`, then ``default``)."""
     return list(analyzers()[PROSE].analyze(prose_text(text)))
+
+
+def stems(terms: list[str]) -> list[str]:
+    """The English stem of each word of ``terms`` (words as :func:`words` makes them), in one call."""
+    if not terms:
+        return []
+    got = list(analyzers()[STEM].analyze(" ".join(terms)))
+    if len(got) == len(terms):  # a word is one token again (letters and digits only)
+        return got
+    return [next(iter(analyzers()[STEM].analyze(w)), w) for w in terms]  # pragma: no cover (never seen)
+
+
+def analyze(text: str) -> list[str]:
+    """The stems of the words of ``text``."""
+    return stems(words(text))
+
+
+def forms(searcher: Any, field: str, word: str) -> list[str]:
+    """The terms of prose ``field`` in the index that have ``word``'s stem (``word`` as :func:`words` makes
+    it): the forms a query word matches (``negotiations``: negotiate, negotiated, negotiating...), the most
+    frequent first, at most ``MAX_FORMS``. Found by walking the term dictionary from the prefix every word of
+    that stem starts with (see ``STEM_REACH``), then stemming what the walk found."""
+    stem = stems([word])[0]
+    prefix = stem[: max(len(stem) - STEM_REACH, 1)]
+    terms = [str(term) for term, _ in searcher.terms_with_prefix(field, prefix)]
+    return [term for term, s in zip(terms, stems(terms), strict=True) if s == stem][:MAX_FORMS]
 
 
 def build_schema() -> Any:
@@ -208,7 +240,7 @@ def build_schema() -> Any:
 
 
 def _register(index: Any) -> Any:
-    # only the exact analyzer: registering PROSE would replace tantivy's compiled en_stem by a boxed copy
+    # only the exact analyzer: registering PROSE would replace tantivy's compiled "default" by a boxed copy
     index.register_tokenizer(EXACT, analyzers()[EXACT])
     return index
 

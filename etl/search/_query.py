@@ -39,7 +39,7 @@ class FieldSpec:
 
     name: str
     index_fields: tuple[str, ...]
-    kind: str  # "prose" (stemmed words), "exact" (whole value, case-folded), "date"
+    kind: str  # "prose" (words, matched by their stems), "exact" (whole value, case-folded), "date"
     help: str
 
 
@@ -328,24 +328,23 @@ def parse(text: str) -> Node:
 # --------------------------------------------------------------------------------------- to tantivy
 
 
-# endings a prefix may be completed with, to find what the stemmer makes of the words it starts
-_SUFFIXES = ("", "e", "s", "es", "ed", "ing", "ion", "ions", "ation", "ive", "ate", "al", "ly", "ment", "er", "y")
-
-
 def _ts(d: date) -> datetime:
     return datetime(d.year, d.month, d.day, tzinfo=UTC)
 
 
 class Translator:
-    """Builds tantivy queries from trees for one index schema; ``analyze(text)`` is the prose analyzer
-    (the index's own) and ``fold(text)`` the normalizer of exact fields."""
+    """Builds tantivy queries from trees for one index (its ``schema``). ``words(text)`` gives the words of a
+    text as the prose fields index them, ``forms(field, word)`` the forms of a word that prose ``field``
+    holds (the terms with its stem: the index is not stemmed, the query is), ``fold(text)`` normalizes exact
+    fields' values."""
 
-    def __init__(self, schema: Any, analyze: Any, fold: Any) -> None:
+    def __init__(self, schema: Any, words: Any, forms: Any, fold: Any) -> None:
         import tantivy
 
         self.t = tantivy
         self.schema = schema
-        self.analyze = analyze
+        self.words = words
+        self.forms = forms
         self.fold = fold
 
     def prose_fields(self, fname: str | None) -> list[tuple[str, str, float]]:
@@ -376,24 +375,32 @@ class Translator:
             if node.op == "prefix":
                 return Q.regex_query(self.schema, fld, re.escape(value) + ".*")
             return Q.term_query(self.schema, fld, value)
-        # prose
-        if node.op == "prefix":  # the stems the prefix's words may have: negotiat* -> negoti (negotiations)
-            folded = self.fold(node.text)
-            stems = {folded}
-            for suffix in _SUFFIXES:
-                words = self.analyze(folded + suffix)
-                if len(words) == 1 and len(words[0]) >= max(MIN_PREFIX, len(folded) - 3):
-                    stems.add(words[0])
-            pats = "|".join(sorted(re.escape(s) for s in stems if s))
-            return Q.regex_query(self.schema, fld, f"({pats}).*") if pats else None
-        words = self.analyze(node.text)
+        # prose: the index holds words as written, so a prefix is one (negotiat* -> negotiated, negotiations)
+        words = self.words(node.text)
+        if node.op == "prefix":
+            start = words[0] if len(words) == 1 else self.fold(node.text)
+            return Q.regex_query(self.schema, fld, re.escape(start) + ".*") if start else None
         if not words:
             return None
+        alts = [self.forms(fld, w) for w in words]  # each word: the forms of it this field holds
         if len(words) == 1:
-            return Q.term_query(self.schema, fld, words[0])
+            return self._any_of(fld, alts[0])
         if fld in NO_POSITIONS:  # all the words
-            return Q.boolean_query([(self.t.Occur.Must, Q.term_query(self.schema, fld, w)) for w in words])
-        return Q.phrase_query(self.schema, fld, words)
+            return Q.boolean_query([(self.t.Occur.Must, self._any_of(fld, a)) for a in alts])
+        if not all(alts):  # a word the field never holds: no phrase can match
+            return Q.empty_query()
+        if all(len(a) == 1 for a in alts):
+            return Q.phrase_query(self.schema, fld, [a[0] for a in alts])
+        return Q.regex_phrase_query(self.schema, fld, ["|".join(re.escape(f) for f in a) for a in alts])
+
+    def _any_of(self, fld: str, terms: list[str]) -> Any:
+        """A document holding any of ``terms`` (ranked by BM25 over the ones it holds)."""
+        Q = self.t.Query
+        if not terms:
+            return Q.empty_query()
+        if len(terms) == 1:
+            return Q.term_query(self.schema, fld, terms[0])
+        return Q.boolean_query([(self.t.Occur.Should, Q.term_query(self.schema, fld, w)) for w in terms])
 
     def build(self, node: Node) -> Any:
         Q, Occur = self.t.Query, self.t.Occur

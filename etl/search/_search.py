@@ -21,12 +21,14 @@ from etl.search._index import (
     SCHEMA_VERSION,
     analyze,
     fold,
+    forms,
     index_dir,
     lake_version,
     open_index,
     read_meta,
     read_rows,
     sync,
+    words,
 )
 from etl.search._query import QueryError, Translator, highlight_terms, parse
 
@@ -34,6 +36,7 @@ SORTS = ("relevance", "date", "oldest")
 MAX_LIMIT = 500  # hits per call with snippets
 MAX_IDS = 100_000  # hits per call without snippets (ids for SQL)
 MAX_OFFSET = 10_000
+FORMS_KEPT = 4_096  # query words whose forms a searcher keeps (per lake version)
 FACETS: dict[str, tuple[str, int]] = {  # facet -> (fast field, how many values)
     "year": ("year", 60),
     "classification": ("f_class", 20),
@@ -150,6 +153,25 @@ class Searcher:
         self._results_version: str | None = None
         self._results_hits = 0
         self._results_lock = threading.Lock()
+        self._forms: OrderedDict[tuple[str, str, str], list[str]] = OrderedDict()  # (version, field, word)
+
+    def forms(self, searcher: Any, version: str, fld: str, word: str) -> list[str]:
+        """The forms of ``word`` in prose field ``fld`` at ``version`` (see :func:`etl.search._index.forms`),
+        the last ``FORMS_KEPT`` words' kept (a version's terms never change; a short stem walks many terms)."""
+        key = (version, fld, word)
+        with self._results_lock:
+            got = self._forms.get(key)
+            if got is not None:
+                self._forms.move_to_end(key)
+                return got
+        got = forms(searcher, fld, word)
+        with self._results_lock:
+            if self._forms and next(iter(self._forms))[0] != version:
+                self._forms.clear()
+            self._forms[key] = got
+            while len(self._forms) > FORMS_KEPT:
+                self._forms.popitem(last=False)
+        return got
 
     def cached(self, version: str, key: tuple[Any, ...]) -> SearchResult | None:
         with self._results_lock:
@@ -284,7 +306,7 @@ class Snapshot:
         import tantivy as t
 
         index, searcher = self.index, self.searcher
-        tr = Translator(index.schema, analyze, fold)
+        tr = Translator(index.schema, words, lambda fld, w: self.owner.forms(searcher, self.version, fld, w), fold)
         q = t.Query.boolean_query(
             [(t.Occur.Must, tr.build(tree)), (t.Occur.Must, t.Query.term_query(index.schema, "kind", "cable"))]
         )
