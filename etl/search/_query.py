@@ -63,7 +63,8 @@ FIELDS: dict[str, FieldSpec] = {
 }
 NO_POSITIONS = frozenset({"summary", "comment"})  # index fields without positions: a phrase is all its words
 ALIASES = {"tags": "tag", "class": "classification", "date": "sent", "from": "origin", "post": "origin"}
-# bare words and phrases search these (prose fields are stemmed; exact ones make ids and TAGS work bare)
+# bare words and phrases search these (prose words match every form of their stem; exact fields make ids and
+# TAGS work bare)
 DEFAULT_FIELDS: tuple[tuple[str, float], ...] = (("subject", 2.0), ("body", 1.0), ("id", 3.0), ("tag", 1.5))
 
 
