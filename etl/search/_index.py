@@ -67,10 +67,6 @@ STEM = "en_stem"  # the same plus the English stemmer: what relates a query word
 # folding filter): a built-in analyzer is one compiled chain, ~15 % cheaper per token than the same filters
 # plus ascii_fold registered from Python (boxed, one dynamic call per filter and token); the body's tokens
 # are most of the index build.
-STEM_REACH = 2
-"""How many of a stem's last characters may differ from a word it comes from (English Snowball: happy ->
-happi, ties -> tie, hoping -> hope, dying -> die): every word with stem ``s`` starts with
-``s[:len(s) - STEM_REACH]`` (at least its first character), the prefix :func:`forms` walks."""
 MAX_FORMS = 256  # forms of one query word searched at most (the most frequent first)
 EXACT = "exact_fold"  # the whole value, lowercase, ASCII folding
 BATCH_ROWS = 2_000
@@ -204,13 +200,22 @@ def analyze(text: str) -> list[str]:
     return stems(words(text))
 
 
+def walk_prefix(stem: str) -> str:
+    """The prefix every word with English stem ``stem`` starts with: the English Snowball stemmer changes at
+    most the last character of a stem against the word it comes from (happy -> happi, hoping -> hope,
+    possibility -> possibl), except y -> ie (dying -> die, vying -> vie); never the first one. The shorter
+    the prefix, the more of the term dictionary :func:`forms` walks."""
+    reach = 2 if stem.endswith("ie") else 1
+    return stem[: max(len(stem) - reach, 1)]
+
+
 def forms(searcher: Any, field: str, word: str) -> list[str]:
     """The terms of prose ``field`` in the index that have ``word``'s stem (``word`` as :func:`words` makes
     it): the forms a query word matches (``negotiations``: negotiate, negotiated, negotiating...), the most
     frequent first, at most ``MAX_FORMS``. Found by walking the term dictionary from the prefix every word of
-    that stem starts with (see ``STEM_REACH``), then stemming what the walk found."""
+    that stem starts with (:func:`walk_prefix`), then stemming what the walk found."""
     stem = stems([word])[0]
-    prefix = stem[: max(len(stem) - STEM_REACH, 1)]
+    prefix = walk_prefix(stem)
     terms = [str(term) for term, _ in searcher.terms_with_prefix(field, prefix)]
     return [term for term, s in zip(terms, stems(terms), strict=True) if s == stem][:MAX_FORMS]
 
