@@ -75,6 +75,10 @@ WRITER_HEAP = 128_000_000
 sync is that process's peak. Against 256 MB: 50k rows, sync alone 757 vs 818 MiB and in the pipeline 764 vs
 843; 251k rows, 1,121 vs 1,427 MiB (different runs); 100k rows, one merge's mapped segments spiked it to 1,091
 vs 954 MiB (a smaller heap makes more segments to merge)."""
+ONE_THREAD_ROWS = 50_000
+"""An update adding at most this many rows indexes them in one thread, into one segment: tantivy's merge
+policy merges a level of its smallest segments once it holds 8, so a nightly that made one segment per
+indexing thread would fill it twice as fast (and each merge re-reads every segment of that level)."""
 READ_THREADS = 4  # row groups read at once by a point lookup (pyarrow decodes without the GIL)
 OPEN_FILES = 256  # Parquet footers kept open for point lookups (files are immutable: safe to cache)
 
@@ -588,7 +592,8 @@ def sync(lake: Path | str, *, rebuild: bool = False, heap: int = WRITER_HEAP, th
     drop = sorted(set(have) - set(state.files))
     add = sorted(set(state.files) - set(have))
     phase("open")
-    writer = index.writer(heap, threads)
+    small = operation == "update" and sum(state.files[f] for f in add) <= ONE_THREAD_ROWS
+    writer = index.writer(heap, threads or (1 if small else 0))
     try:
         if operation == "rebuild":
             writer.delete_all_documents()

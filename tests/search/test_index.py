@@ -242,3 +242,24 @@ def test_sigkill_during_index_build(tmp_path: Path) -> None:
         proc.communicate()
         assert {h.reference_id for h in Searcher(lake).search("NOT id:none", limit=50).hits} == cables_ids(lake)
         assert check(lake)["current"] and index_ids(lake) == cables_ids(lake)
+
+
+def test_a_small_update_adds_one_segment(tmp_path: Path) -> None:
+    """A nightly's rows go into one segment (one indexing thread), not one per thread: the smallest level of
+    tantivy's merge policy fills, and is merged, no faster than one segment a run."""
+    import json
+
+    lake = search_lake(tmp_path)
+
+    def segments() -> int:
+        return len(json.loads((lake / "_search" / "meta.json").read_text())["segments"])
+
+    before = segments()
+    for n in range(40):
+        (tmp_path / "in" / f"new{n}.txt").write_text(telegram(
+            "ROME", 100 + n, 2008, 2, 2, tags="PREL IT", subject=f"ROME NOTE {n}",
+            paragraphs=[f"Pasta diplomacy, course {n}. " * 20]))
+    run([str(tmp_path / "in")], lake)
+    assert check(lake)["current"]
+    assert segments() <= before + 1
+    assert len(index_ids(lake)) == len(cables_ids(lake))
