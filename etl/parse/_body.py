@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from etl.parse._classif import LEVEL
-from etl.parse._lines import keyword_search, line_matches, line_search
+from etl.parse._lines import BodyLines, keyword_search, line_matches, line_search
 from etl.parse._tags import PAGE_BREAK_LINE
 
 BANNER = re.compile(r"^[ \t]*(?P<level>" + LEVEL + r")(?P<rest>.*)$", re.M | re.I)
@@ -110,9 +110,14 @@ def find_banner(body: str) -> Banner | None:
     return banner_from(m2) if m2 else None
 
 
-def top_of(body: str) -> str:
-    """The part of the body before the first numbered paragraph (the body header), at most 6000 chars."""
-    m = line_search(FIRST_PARA, body, "1", 0, 8000)
+def top_of(body: str, lines: BodyLines | None = None) -> str:
+    """The part of the body before the first numbered paragraph (the body header), at most 6000 chars.
+    ``lines``: the body's typed lines (a FIRST_PARA line is a paragraph line numbered 1), when the caller has them."""
+    if lines is None:
+        m = line_search(FIRST_PARA, body, "1", 0, 8000)
+    else:
+        m = next((m for p in lines.paras if p[0] < 8000 and p[2] == "1"
+                  for m in (FIRST_PARA.match(body, p[0], 8000),) if m), None)
     end = m.start() if m else 6000
     return body[: max(end, 200)]
 
