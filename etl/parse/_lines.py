@@ -166,15 +166,30 @@ class BodyLines:
         self.rules = rules
 
     def paras_from(self, pos: int) -> list[Para]:
-        """The paragraph starts whose line starts at ``pos`` or later (``line_matches(PARA, text, PARA_FIRST, pos)``)."""
-        return self.paras[bisect_left(self.para_starts, pos):] if pos > 0 else self.paras
+        """The paragraph starts whose line starts at ``pos`` or later: ``line_matches(PARA, text, PARA_FIRST, pos)``
+        (like it, PARA is also tried at ``pos`` itself when a line starts there, whatever its first character)."""
+        if pos <= 0:
+            return self.paras
+        k = bisect_left(self.para_starts, pos)
+        found = self.paras[k:]
+        text = self.text
+        if pos <= len(text) and text[pos - 1] == "\n" and (k == len(self.paras) or self.para_starts[k] != pos):
+            m = PARA.match(text, pos)
+            if m:
+                found.insert(0, (pos, m.end(), m.group("num"), m.group("mark") or m.group("mark1")))
+        return found
 
     def para_search(self, pos: int = 0, endpos: int | None = None) -> re.Match[str] | None:
-        """``line_search(PARA, text, PARA_FIRST, pos, endpos)``: PARA tried only on the paragraph lines (a match
-        inside ``endpos`` is also one in the whole text: the pattern has no end anchor or negative look-around)."""
+        """``line_search(PARA, text, PARA_FIRST, pos, endpos)``: PARA tried at ``pos`` when a line starts there,
+        then only on the paragraph lines after it (a match inside ``endpos`` is also one in the whole text: the
+        pattern has no end anchor or negative look-around)."""
         text = self.text
         end = len(text) if endpos is None else min(endpos, len(text))
-        for k in range(bisect_left(self.para_starts, pos), len(self.paras)):
+        if pos == 0 or (0 < pos <= len(text) and text[pos - 1] == "\n"):
+            m = PARA.match(text, pos, end)
+            if m:
+                return m
+        for k in range(bisect_left(self.para_starts, pos + 1), len(self.paras)):
             start = self.para_starts[k]
             if start >= end:
                 break
