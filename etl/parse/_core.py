@@ -183,7 +183,8 @@ def _locate(row: dict[str, Any], header: str, body: str, meta: Mapping[str, str]
     row["header"] = header
     row["body"] = body
     h = _layout.strip_page_breaks(_layout.untab(normalize(header)))
-    b = _layout.restore_blocks(_layout.strip_page_breaks(_layout.untab(normalize(body))))
+    lines = BodyLines(body)  # the typed lines of the body as written: most bodies need no rewriting
+    b = _layout.restore_blocks(_layout.strip_page_breaks(_layout.untab(normalize(body, lines)), lines))
     end = _layout.text_end(b)  # NNNN, export and page furniture after the cable's last line are not text
     if end < len(b.rstrip()):
         b = b[:end] + "\n"
@@ -199,7 +200,9 @@ def _locate(row: dict[str, Any], header: str, body: str, meta: Mapping[str, str]
         if glued is not None:
             problems.append(f"body: another cable glued on at character {glued[0]} ({glued[1]}); cut there")
             b = b[: glued[0]]
-    return _Cable(header=h, body=b, banner=banner, meta=meta, preamble=pmeta, lines=BodyLines(b), low=b.lower())
+    if lines.text is not b:  # rewritten or cut: its own typed lines
+        lines = BodyLines(b)
+    return _Cable(header=h, body=b, banner=banner, meta=meta, preamble=pmeta, lines=lines, low=b.lower())
 
 
 def _routing(row: dict[str, Any], cable: _Cable) -> None:

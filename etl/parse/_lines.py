@@ -125,13 +125,18 @@ RULE_FIRST = "-=_"
 _RULE_HERE = re.compile(RULE.pattern.removeprefix("^"), re.M)
 """RULE without its line-start anchor: a rule from a given place (the start of a piece cut out mid-line)."""
 
+_PAGE_AT = r"(?:PAGE[ \t]+(?!0*1\b)\d|Page[ \t]+\d)"
+"""A teletype page header from page 2 on (``PAGE 02``) or a printed page number (``Page 2``), at a line's start."""
+_PAGE_LINE = re.compile(r"[^\S\n]*" + _PAGE_AT)
 _KINDS = re.compile(
-    r"\n(?=[ \t]*[-=_0-9(])(?:(?P<para>" + PARA.pattern.removeprefix("^") + r")|(?P<rule>[ \t]*[-=_]{3,}[ \t]*$))",
+    r"\n(?=[^\S\n]*[-=_0-9(P])(?:(?P<para>" + PARA.pattern.removeprefix("^") + r")|(?P<rule>[ \t]*[-=_]{3,}[ \t]*$)"
+    r"|(?P<list>- )|(?P<page>[^\S\n]*" + _PAGE_AT + r"))",
     re.M,
 )
 """The typed lines after a line break, one scan for all kinds (the engine looks for the ``\\n`` at C speed, a
-line's first written character sends it to the one kind that can start so): a paragraph start (PARA) or a
-rule line (RULE). A match never spans a line, so every line is seen."""
+line's first written character sends it to the kinds that can start so): a paragraph start (PARA), a rule line
+(RULE), a Markdown list line (``- `` at the line's very start) or a page break line (page 2 on, blanks before it
+allowed). A match never spans a line, so every line is seen."""
 
 Para = tuple[int, int, str, "str | None"]
 """A paragraph start: (its line's start, the end of its number and mark, the number, the portion mark as written)."""
@@ -142,12 +147,16 @@ class BodyLines:
     the paragraph starts (the paragraphs, the end of the body header, the paragraph after a summary or
     comment heading) and the rule lines (dropped from the paragraph texts)."""
 
-    __slots__ = ("text", "paras", "para_starts", "rules")
+    __slots__ = ("text", "paras", "para_starts", "rules", "list_line", "page_break")
 
     def __init__(self, text: str) -> None:
         self.text = text
         paras: list[Para] = []
         rules: list[tuple[int, int]] = []
+        self.list_line = False
+        """A line after the first opens with ``- `` (a Markdown list line: ``"\\n- " in text``)."""
+        self.page_break = _PAGE_LINE.match(text) is not None
+        """A line opens (after whitespace) with a page header from page 2 on or a printed page number."""
         m = PARA.match(text)
         if m:
             paras.append((0, m.end(), m.group("num"), m.group("mark") or m.group("mark1")))
@@ -156,11 +165,16 @@ class BodyLines:
             if r:
                 rules.append((0, r.end()))
         for m in _KINDS.finditer(text):
-            if m.lastgroup == "rule":
-                rules.append((m.start() + 1, m.end()))
-            else:
+            kind = m.lastgroup
+            if kind == "para":
                 num, mark, mark1 = m.group("num", "mark", "mark1")
                 paras.append((m.start() + 1, m.end(), num, mark or mark1))
+            elif kind == "rule":
+                rules.append((m.start() + 1, m.end()))
+            elif kind == "list":
+                self.list_line = True
+            else:
+                self.page_break = True
         self.paras = paras
         self.para_starts = [p[0] for p in paras]
         self.rules = rules

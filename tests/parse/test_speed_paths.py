@@ -151,3 +151,15 @@ def test_typed_lines_as_the_line_rules() -> None:
                         == _lines.line_sub(_lines.RULE, " ", text[a:b], _lines.RULE_FIRST)), (text, a, b)
                 checked += 1
     assert checked > 100_000
+
+
+def test_typed_lines_know_list_and_page_break_lines() -> None:
+    """The typed lines' Markdown-list and page-break facts are the checks :func:`etl.parse._text.normalize` and
+    :func:`etl.parse._layout.strip_page_breaks` make on a text without them, on every text of up to four pieces."""
+    from etl.parse import _layout, _lines
+
+    pieces = ("- ", "-", "--- ", "PAGE 2", "Page 1", "PAGE 01", "PAGE 1", "P", "\n", " ", "\x0b", "\u00a0", "x", "1. ")
+    for text in _texts(pieces, 4):
+        lines = _lines.BodyLines(text)
+        assert lines.list_line == ("\n- " in text), text
+        assert lines.page_break == _layout._has_page_break(text), text
