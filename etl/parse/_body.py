@@ -177,6 +177,10 @@ _MIXED_CASE_WORD = re.compile(r"[a-z]{3}")
 """Three lower-case letters in a row: the text is not all upper case (an upper-case subject does not go on into prose)."""
 
 
+_LOWER_LETTER = re.compile(r"[a-z]")
+_BLANK = re.compile(r"[ \t]")
+
+
 def _subject_lines(top: str, m: re.Match[str]) -> list[str]:
     first = m.group("v").rstrip()
     following = top[m.end():].split("\n")[1:]
@@ -219,7 +223,7 @@ def _subject_lines(top: str, m: re.Match[str]) -> list[str]:
         upper = not _MIXED_CASE_WORD.search(" ".join(lines))
         if (k < len(following) and following[k].strip() and _SUBJECT_END.match(following[k]) and not _SUBJECT_END.match(line)
                 and len(line.strip()) <= 70 and not line.rstrip().endswith(".")
-                and (not upper or not re.search(r"[a-z]", line)) and not _PROSE.match(line)):
+                and (not upper or not _LOWER_LETTER.search(line)) and not _PROSE.match(line)):
             lines.append(line.rstrip())
     return lines
 
@@ -266,7 +270,7 @@ def find_subject(top: str, preview: bool = False, block: SubjectBlock | None = N
     mark = None
     pm = PORTION_PREFIX.match(joined)
     if pm:
-        mark = re.sub(r"[ \t]", "", pm.group("mark")).upper()
+        mark = _BLANK.sub("", pm.group("mark")).upper()
         joined = joined[pm.end():]
     else:
         tm = _TRAILING_PORTION_MARK.search(joined) if joined.endswith(")") else None  # (joined: one line)

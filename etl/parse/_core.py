@@ -98,6 +98,9 @@ _TAGS_OR_SUBJECT_LINE = re.compile(r"^[ \t]*(?:TAGS|SUBJ(?:ECT)?)\b", re.M)
 """A TAGS or SUBJECT line: a body header follows the banner before it."""
 
 
+_NOT_DIGIT = re.compile(r"\D")
+
+
 def _glued_cable(b: str, banner: _body.Banner, stated_id: str | None) -> tuple[int, str] | None:
     own_serial = int(banner.serial) if banner.serial else None
     after = banner.start + len(banner.raw)
@@ -109,7 +112,7 @@ def _glued_cable(b: str, banner: _body.Banner, stated_id: str | None) -> tuple[i
         if m is None:
             continue
         rid = m.group("id")
-        serial = int(re.sub(r"\D", "", rid[-7:]) or 0)
+        serial = int(_NOT_DIGIT.sub("", rid[-7:]) or 0)
         if (stated_id and rid != stated_id) or (own_serial is not None and serial != own_serial):
             return m.start(), rid
     for m in line_matches(_body.BANNER, b, _body.BANNER_FIRST, after):
