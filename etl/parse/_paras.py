@@ -10,7 +10,6 @@ from etl.parse._classif import despace
 from etl.parse._lines import (
     PARA,
     PARA_FIRST,
-    PORTION_MARK,
     RULE,
     RULE_FIRST,
     BodyLines,
@@ -21,7 +20,6 @@ from etl.parse._lines import (
 )
 from etl.parse._text import plain_spaces, squash
 
-_PARA, _PARA_FIRST, _PORTION_MARK = PARA, PARA_FIRST, PORTION_MARK
 _KNOWN_PORTION_MARK = r"U|C|S|TS|SBU|LOU|(?:U|C|S|TS|SBU)[ \t]*/{1,2}[ \t]*(?:NF|FOUO|N|REL[A-Z ,]*|FGI)(?:/{1,2}NF)?"
 # A paragraph that starts mid-line, after the end of a sentence or a rule (``...Russia. 2. (C/NF) text``,
 # ``----- 12. (C) text``, a paragraph glued onto the Classified By line): taken only with a known portion
@@ -71,7 +69,6 @@ _UNNUMBERED = re.compile(
     re.M,
 )
 _MARK_OK = re.compile(r"^(?:U|C|S|TS|SBU|LOU|FOUO|NF|N|REL|FGI|ORCON|[A-Z]{1,4})(?:/{1,2}[A-Z]{1,6}){0,3}$")
-_RULE, _RULE_FIRST = RULE, RULE_FIRST
 _REDACTION = re.compile(r"xxxxx+")
 """The publisher's runs (XXXXXXXXXXXX, also xxxxxxxxxxxx and xxxxx in some pages), matched on the lower-cased
 text: the literal prefix is scanned at C speed, where ``[Xx]{5,}`` is tried at every character."""
@@ -242,8 +239,8 @@ _LEADING_PORTION_MARK = re.compile(r"^[ \t]*\((?:U|C|S|SBU|TS|[A-Z]{1,4}/{1,2}[A
 
 
 def _clean_span(text: str) -> str:
-    text = line_sub(_RULE, " ", text, _RULE_FIRST)
-    text = line_sub(_PARA, " ", text, _PARA_FIRST)
+    text = line_sub(RULE, " ", text, RULE_FIRST)
+    text = line_sub(PARA, " ", text, PARA_FIRST)
     text = _LEADING_PORTION_MARK.sub("", text.strip())
     return " ".join(text.split()).strip(" :.-")
 
