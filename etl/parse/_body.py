@@ -113,7 +113,7 @@ def find_banner(body: str) -> Banner | None:
 def top_of(body: str, lines: BodyLines | None = None) -> str:
     """The part of the body before the first numbered paragraph (the body header), at most 6000 chars.
     ``lines``: the body's typed lines (a FIRST_PARA line is a paragraph line numbered 1), when the caller has them."""
-    if lines is None:
+    if lines is None or lines.text is not body:
         m = line_search(FIRST_PARA, body, "1", 0, 8000)
     else:
         m = next((m for p in lines.paras if p[0] < 8000 and p[2] == "1"

@@ -161,12 +161,16 @@ CAVEATS = (
 _REL_TO = re.compile(_word_start("REL") + r"(?:EASABLE)?[ \t]+TO[ \t]+(?P<to>[A-Z ,]{2,60})")
 
 
+def _lines_of(body: str, lines: BodyLines | None) -> BodyLines:
+    """The caller's typed lines when they are those of ``body``, else found now."""
+    return lines if lines is not None and lines.text is body else BodyLines(body)
+
+
 def paragraphs(body: str, start: int = 0, lines: BodyLines | None = None) -> list[dict[str, object]]:
     """Numbered paragraphs ``N. (X) text`` / ``(X) N. text`` / ``N) text`` in sequence (an excerpt may start
     at any number; numbers out of sequence are text). Without numbers: paragraphs opened by a portion mark
     ``(C) text`` (number null). ``lines``: the body's typed lines, when the caller has them."""
-    if lines is None:
-        lines = BodyLines(body)
+    lines = _lines_of(body, lines)
     found = lines.paras_from(start)
     line_starts = {p[0] for p in found}
     mid = [(m.start(), m.end(), m.group("num"), m.group("mark")) for m in _mid_line_paras(body, start)
@@ -268,7 +272,7 @@ def summary(body: str, low: str | None = None, lines: BodyLines | None = None) -
             return None
         # "END SUMMARY." without a start: the body text from its first paragraph (or, without a numbered
         # paragraph before the marker, the paragraph that ends with it) to the marker
-        lines = lines or BodyLines(body)
+        lines = _lines_of(body, lines)
         first = lines.para_search(0, e.start())
         while first and first.group("num") != "1":
             first = lines.para_search(first.end(), e.start())
@@ -284,7 +288,7 @@ def summary(body: str, low: str | None = None, lines: BodyLines | None = None) -
     if e and e.start() - m.end() < 8000:
         text = body[m.end():e.start()]
     else:
-        lines = lines or BodyLines(body)
+        lines = _lines_of(body, lines)
         nxt = lines.para_search(m.end() + 1)
         blank = body.find("\n\n", m.end() + 1)
         ends = [x for x in (nxt.start() if nxt else -1, blank) if x > m.end()]
@@ -316,7 +320,7 @@ def comment(body: str, low: str | None = None, lines: BodyLines | None = None) -
         if e:
             text = _clean_span(body[m.end():e.start()])
         else:
-            lines = lines or BodyLines(body)
+            lines = _lines_of(body, lines)
             nxt = lines.para_search(m.end() + 1)
             text = _clean_span(body[m.end():nxt.start() if nxt else len(body)])
         if text:
