@@ -186,7 +186,9 @@ def _locate(row: dict[str, Any], header: str, body: str, meta: Mapping[str, str]
     row["header"] = header
     row["body"] = body
     h = _layout.strip_page_breaks(_layout.untab(normalize(header)))
-    lines = BodyLines(body)  # the typed lines of the body as written: most bodies need no rewriting
+    # the typed lines of the body as written, read by the rewriting steps and kept when they change nothing
+    # (most bodies); a body with CR line ends or tabs is rewritten: its lines are found once, after
+    lines = BodyLines(body) if "\r" not in body and "\t" not in body else None
     b = _layout.restore_blocks(_layout.strip_page_breaks(_layout.untab(normalize(body, lines)), lines))
     end = _layout.text_end(b)  # NNNN, export and page furniture after the cable's last line are not text
     if end < len(b.rstrip()):
@@ -203,7 +205,7 @@ def _locate(row: dict[str, Any], header: str, body: str, meta: Mapping[str, str]
         if glued is not None:
             problems.append(f"body: another cable glued on at character {glued[0]} ({glued[1]}); cut there")
             b = b[: glued[0]]
-    if lines.text is not b:  # rewritten or cut: its own typed lines
+    if lines is None or lines.text is not b:  # rewritten or cut: its own typed lines
         lines = BodyLines(b)
     return _Cable(header=h, body=b, banner=banner, meta=meta, preamble=pmeta, lines=lines, low=b.lower())
 
