@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from etl.parse._classif import LEVEL
-from etl.parse._lines import keyword_search, line_matches, line_search
+from etl.parse._lines import BodyLines, keyword_search, line_matches, line_search
 from etl.parse._tags import PAGE_BREAK_LINE
 
 BANNER = re.compile(r"^[ \t]*(?P<level>" + LEVEL + r")(?P<rest>.*)$", re.M | re.I)
@@ -110,9 +110,14 @@ def find_banner(body: str) -> Banner | None:
     return banner_from(m2) if m2 else None
 
 
-def top_of(body: str) -> str:
-    """The part of the body before the first numbered paragraph (the body header), at most 6000 chars."""
-    m = line_search(FIRST_PARA, body, "1", 0, 8000)
+def top_of(body: str, lines: BodyLines | None = None) -> str:
+    """The part of the body before the first numbered paragraph (the body header), at most 6000 chars.
+    ``lines``: the body's typed lines (a FIRST_PARA line is a paragraph line numbered 1), when the caller has them."""
+    if lines is None or lines.text is not body:
+        m = line_search(FIRST_PARA, body, "1", 0, 8000)
+    else:
+        m = next((m for p in lines.paras if p[0] < 8000 and p[2] == "1"
+                  for m in (FIRST_PARA.match(body, p[0], 8000),) if m), None)
     end = m.start() if m else 6000
     return body[: max(end, 200)]
 
@@ -172,6 +177,10 @@ _MIXED_CASE_WORD = re.compile(r"[a-z]{3}")
 """Three lower-case letters in a row: the text is not all upper case (an upper-case subject does not go on into prose)."""
 
 
+_LOWER_LETTER = re.compile(r"[a-z]")
+_BLANK = re.compile(r"[ \t]")
+
+
 def _subject_lines(top: str, m: re.Match[str]) -> list[str]:
     first = m.group("v").rstrip()
     following = top[m.end():].split("\n")[1:]
@@ -214,7 +223,7 @@ def _subject_lines(top: str, m: re.Match[str]) -> list[str]:
         upper = not _MIXED_CASE_WORD.search(" ".join(lines))
         if (k < len(following) and following[k].strip() and _SUBJECT_END.match(following[k]) and not _SUBJECT_END.match(line)
                 and len(line.strip()) <= 70 and not line.rstrip().endswith(".")
-                and (not upper or not re.search(r"[a-z]", line)) and not _PROSE.match(line)):
+                and (not upper or not _LOWER_LETTER.search(line)) and not _PROSE.match(line)):
             lines.append(line.rstrip())
     return lines
 
@@ -261,7 +270,7 @@ def find_subject(top: str, preview: bool = False, block: SubjectBlock | None = N
     mark = None
     pm = PORTION_PREFIX.match(joined)
     if pm:
-        mark = re.sub(r"[ \t]", "", pm.group("mark")).upper()
+        mark = _BLANK.sub("", pm.group("mark")).upper()
         joined = joined[pm.end():]
     else:
         tm = _TRAILING_PORTION_MARK.search(joined) if joined.endswith(")") else None  # (joined: one line)

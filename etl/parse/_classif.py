@@ -47,12 +47,16 @@ def despace(text: str) -> str:
     return "".join(out)
 
 
+_BLANKS = re.compile(r"[ \t]+")
+_MARK_SEP = re.compile(r"[/ -]")
+
+
 def level_of(text: str) -> str | None:
     """Normalized level named at the start of ``text`` (a banner), or None."""
     m = LEVEL_RE.match(text.strip())
     if not m:
         return None
-    word = re.sub(r"[ \t]+", " ", despace(m.group(0))).upper()
+    word = _BLANKS.sub(" ", despace(m.group(0))).upper()
     word = word.replace(" ", "") if word.replace(" ", "") in ("TOPSECRET",) else word
     if word.startswith("UU"):  # a doubled first letter: UUNCLAS
         word = word[1:]
@@ -78,7 +82,7 @@ _MARK_LEVEL = {
 @lru_cache(maxsize=4096)
 def mark_level(mark: str) -> str | None:
     """Level of a portion mark (``S/NF`` -> SECRET, ``SBU`` -> UNCLASSIFIED, ``U//FOUO``...)."""
-    head = re.split(r"[/ -]", mark.strip().upper(), maxsplit=1)[0]
+    head = _MARK_SEP.split(mark.strip().upper(), maxsplit=1)[0]
     return _MARK_LEVEL.get(head)
 
 

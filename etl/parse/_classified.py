@@ -159,13 +159,18 @@ def _is_suffix(token: str) -> bool:
     return token.strip(" .,").upper() in _SUFFIXES
 
 
+_NAME_WORD = re.compile(r"^[A-Za-z][A-Za-z'\-.0]*$")
+_INITIAL = re.compile(r"^[A-Z]\.$")
+_WHO_SEP = re.compile(r"[,;]")
+
+
 def _name_like(token: str, mixed_case: bool) -> bool:
     bare = token.strip(".,;:\"")
     if not bare or not bare[0].isalpha():
         return False
     if mixed_case and bare[0].islower():
         return False
-    return bool(re.match(r"^[A-Za-z][A-Za-z'\-.0]*$", bare)) or set(bare) == {"X"}
+    return bool(_NAME_WORD.match(bare)) or set(bare) == {"X"}
 
 
 def _connector(token: str) -> bool:
@@ -190,7 +195,7 @@ def name_of(segment: str, mixed_case: bool) -> tuple[str | None, int]:
     # trailing words that cannot end a name: lower-case fragments, connectors, numbers, titles (``..., ACTING``)
     while end and (not _name_like(tokens[end - 1], mixed_case) or _connector(tokens[end - 1])
                    or (is_title(tokens[end - 1], mixed_case) and not _is_suffix(tokens[end - 1]))):
-        if end >= 2 and _name_like(tokens[end - 1], mixed_case) and re.match(r"^[A-Z]\.$", tokens[end - 2]):
+        if end >= 2 and _name_like(tokens[end - 1], mixed_case) and _INITIAL.match(tokens[end - 2]):
             break  # Damian R. Leader: a title word after an initial is the surname
         end -= 1
     i = end
@@ -267,7 +272,7 @@ def split_who(who: str) -> tuple[str | None, str | None]:
     who = who.strip(" ,;:.-")
     if not who:
         return None, None
-    segments = [s for s in re.split(r"[,;]", who)]
+    segments = _WHO_SEP.split(who)
     for k, seg in enumerate(segments):
         name, start = name_of(seg, mixed)
         if name is None:

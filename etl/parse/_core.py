@@ -10,7 +10,7 @@ from functools import lru_cache
 from typing import Any
 
 from etl.parse import _body, _classif, _decl, _dtg, _header, _ids, _layout, _paras, _refs, _tags, _vocab
-from etl.parse._lines import line_matches, line_search
+from etl.parse._lines import BodyLines, line_matches, line_search
 from etl.parse._text import normalize
 
 _ID_POST_CLEAN = re.compile(r"[^A-Z0-9]")
@@ -98,6 +98,9 @@ _TAGS_OR_SUBJECT_LINE = re.compile(r"^[ \t]*(?:TAGS|SUBJ(?:ECT)?)\b", re.M)
 """A TAGS or SUBJECT line: a body header follows the banner before it."""
 
 
+_NOT_DIGIT = re.compile(r"\D")
+
+
 def _glued_cable(b: str, banner: _body.Banner, stated_id: str | None) -> tuple[int, str] | None:
     own_serial = int(banner.serial) if banner.serial else None
     after = banner.start + len(banner.raw)
@@ -109,7 +112,7 @@ def _glued_cable(b: str, banner: _body.Banner, stated_id: str | None) -> tuple[i
         if m is None:
             continue
         rid = m.group("id")
-        serial = int(re.sub(r"\D", "", rid[-7:]) or 0)
+        serial = int(_NOT_DIGIT.sub("", rid[-7:]) or 0)
         if (stated_id and rid != stated_id) or (own_serial is not None and serial != own_serial):
             return m.start(), rid
     for m in line_matches(_body.BANNER, b, _body.BANNER_FIRST, after):
@@ -138,6 +141,8 @@ class _Cable:
     """The dump's own metadata (a page's table, a csv row's columns)."""
     preamble: Mapping[str, str]
     """Metadata read from a preamble above the cable text (headerless layouts)."""
+    lines: BodyLines
+    """The body's typed lines (paragraph starts, rule lines), found once for every rule that reads them."""
     low: str = ""
     """The body lower-cased once, for the cheap word scans of the body rules (summary, comment, Classified By)."""
     top: str = ""
@@ -181,7 +186,10 @@ def _locate(row: dict[str, Any], header: str, body: str, meta: Mapping[str, str]
     row["header"] = header
     row["body"] = body
     h = _layout.strip_page_breaks(_layout.untab(normalize(header)))
-    b = _layout.restore_blocks(_layout.strip_page_breaks(_layout.untab(normalize(body))))
+    # the typed lines of the body as written, read by the rewriting steps and kept when they change nothing
+    # (most bodies); a body with CR line ends or tabs is rewritten: its lines are found once, after
+    lines = BodyLines(body) if "\r" not in body and "\t" not in body else None
+    b = _layout.restore_blocks(_layout.strip_page_breaks(_layout.untab(normalize(body, lines)), lines))
     end = _layout.text_end(b)  # NNNN, export and page furniture after the cable's last line are not text
     if end < len(b.rstrip()):
         b = b[:end] + "\n"
@@ -197,7 +205,9 @@ def _locate(row: dict[str, Any], header: str, body: str, meta: Mapping[str, str]
         if glued is not None:
             problems.append(f"body: another cable glued on at character {glued[0]} ({glued[1]}); cut there")
             b = b[: glued[0]]
-    return _Cable(header=h, body=b, banner=banner, meta=meta, preamble=pmeta, low=b.lower())
+    if lines is None or lines.text is not b:  # rewritten or cut: its own typed lines
+        lines = BodyLines(b)
+    return _Cable(header=h, body=b, banner=banner, meta=meta, preamble=pmeta, lines=lines, low=b.lower())
 
 
 def _routing(row: dict[str, Any], cable: _Cable) -> None:
@@ -239,7 +249,7 @@ def _banner(row: dict[str, Any], cable: _Cable) -> None:
     if banner:
         row["classification_raw"] = banner.raw
         cable.level = _classif.level_of(banner.level_raw)
-    cable.top = _body.top_of(b)
+    cable.top = _body.top_of(b, cable.lines)
     meta_cls = _meta(cable.meta, "classification")
     if meta_cls:
         row["classification"] = " ".join(meta_cls.upper().split())
@@ -469,13 +479,13 @@ def _references(row: dict[str, Any], cable: _Cable) -> None:
 def _body_fields(row: dict[str, Any], cable: _Cable) -> None:
     """The body: paragraphs and their portion marks, summary, comment, signature, redactions, partial extract."""
     b = cable.body
-    paras = _paras.paragraphs(b, cable.banner.start if cable.banner is not None else 0)
+    paras = _paras.paragraphs(b, cable.banner.start if cable.banner is not None else 0, cable.lines)
     row["paragraphs"] = paras
     levels = [lv for p in paras if isinstance(p["portion_mark"], str)
               for lv in [_classif.mark_level(p["portion_mark"])] if lv]
     row["max_portion_level"] = max(levels, key=lambda lv: _classif.RANK[lv]) if levels else None
-    row["summary"] = _paras.summary(b, cable.low)
-    row["comment"] = _paras.comment(b, cable.low)
+    row["summary"] = _paras.summary(b, cable.low, cable.lines)
+    row["comment"] = _paras.comment(b, cable.low, cable.lines)
     row["signature"] = _paras.signature(b)
     row["redaction_count"] = _paras.redaction_count(b, cable.low)
     row["is_partial"] = cable.meta.get("partial") == "1" or _partial_notice(cable.header[:400])

@@ -55,17 +55,22 @@ _STATION_FIX = {"SECTSTATE": "STATE", "SECSTATE": "STATE", "PAUP": "PORTAUPRINCE
                 "PORT-OF-SPAIN": "PORTOFSPAIN", "TAIPEI": "AITTAIPEI", "USUN": "USUNNEWYORK"}
 
 
+_SPACES = re.compile(r"\s+")
+_DOUBLED_YEAR = re.compile(r"^(\d{2})\1(?=[A-Z])")
+_PLUSD_AS_PUBLISHED = re.compile(r"^\d{4}[A-Z]+\d+_[a-z]$")
+
+
 def canonical_id(ref: str | None) -> str | None:
     """Canonical reference id: known malformed forms repaired (``08SECTION01OF02MANAMA492`` -> 08MANAMA492)."""
     if not ref:
         return None
-    rid = re.sub(r"\s+", "", ref.upper())
+    rid = _SPACES.sub("", ref.upper())
     plusd = _PLUSD_ID.match(rid)  # 1974ATHENS02959_b -> 74ATHENS2959 (PlusD truncates long posts to 5 letters)
     if plusd:
         return f"{plusd.group('yyyy')[2:]}{plusd.group('station')}{int(plusd.group('serial'))}"
     if rid in MALFORMED:
         return MALFORMED[rid]
-    m = re.match(r"^(\d{2})\1(?=[A-Z])", rid)  # 7575LIBREVILLE1895
+    m = _DOUBLED_YEAR.match(rid)  # 7575LIBREVILLE1895
     if m:
         rid = rid[2:]
     garbled = _GARBLED_SECTION.match(rid, 2)  # the pattern's only place: after the two digits of the year
@@ -88,7 +93,7 @@ def canonical_id(ref: str | None) -> str | None:
 
 def plusd_id(canonical: str | None, meta_id: str | None = None) -> str | None:
     """PlusD canonical id: a PlusD id as published (``1974ATHENS02959_b``), else ``<cablegate id>_a``."""
-    if meta_id and re.match(r"^\d{4}[A-Z]+\d+_[a-z]$", meta_id):
+    if meta_id and _PLUSD_AS_PUBLISHED.match(meta_id):
         return meta_id
     return f"{canonical}_a" if canonical else None
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from etl.parse._body import BANNER, BANNER_FIRST, banner_from
 from etl.parse._classif import LEVEL, level_of
-from etl.parse._lines import line_matches, line_sub
+from etl.parse._lines import BodyLines, line_matches, line_sub
 
 _ROUTING = re.compile(
     r"[ \t]*(?:VZCZC|[ZOPR]{2}[ \t]+R[A-Z]{3,}|DE[ \t]+R[A-Z]{3,}|ZN[YR][ \t]+[A-Z]{5}"
@@ -425,11 +425,12 @@ def restore_blocks(text: str) -> str:
     return _BLOCK_START.sub("\n\n", text)
 
 
-def strip_page_breaks(text: str) -> str:
+def strip_page_breaks(text: str, lines: BodyLines | None = None) -> str:
     """Text without page furniture: a teletype page header from page 2 on (``PAGE 02 MADRID 00640 02 OF 09
     091341Z``) or a printed ``Page 2 of 5``, with the classification line printed beside it. Page 1's header
-    stays (partial extracts are identified by it). Only the parsed view is cleaned; header/body keep it."""
-    if not _has_page_break(text):
+    stays (partial extracts are identified by it). Only the parsed view is cleaned; header/body keep it.
+    ``lines``: the text's typed lines, when the caller has them (they know its page break lines)."""
+    if not (lines.page_break if lines is not None and lines.text is text else _has_page_break(text)):
         return text
     return line_sub(_PAGE_BREAK, "", text, _PAGE_BREAK_FIRST)
 

@@ -11,6 +11,7 @@ to the next, and the rule itself is matched only there. The matches are the rule
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterator
 from functools import cache
 
@@ -104,3 +105,140 @@ def word_search(rx: re.Pattern[str], text: str, low: str | None, word: str, pos:
             return m
         i = low.find(word, i + 1, end)
     return None
+
+
+# ----------------------------------------------------------------------------- the typed lines of a body
+PORTION_MARK = r"[A-Za-z]{1,4}(?:[ \t]*/{1,2}[ \t]*(?:REL[ \t]+(?:TO[ \t]+)?[A-Za-z][A-Za-z ,]{1,40}?|[A-Za-z]{1,6})){0,3}"
+PARA = re.compile(
+    r"^[ \t]*(?:\((?P<mark1>" + PORTION_MARK + r")\)[ \t]*)?(?P<num>\d{1,3})[ \t]*[.)]"
+    r"(?:[ \t]+|(?=\(" + PORTION_MARK + r"\))|(?=[A-Z][a-z]))"  # "2. Text", "2.(C) Text", "6.Request feedback"
+    r"(?:\((?P<mark>" + PORTION_MARK + r")\)[ \t]*)?",
+    re.M,
+)
+"""A numbered paragraph's line: ``N. (X) text`` / ``(X) N. text`` / ``N) text`` (the number and marks; never
+spans a line)."""
+PARA_FIRST = "0-9("
+"""The characters a paragraph line starts with (a number or the portion mark before it)."""
+RULE = re.compile(r"^[ \t]*[-=_]{3,}[ \t]*$", re.M)
+"""A rule line (``-----``, ``=====``, ``_____``)."""
+RULE_FIRST = "-=_"
+_RULE_HERE = re.compile(RULE.pattern.removeprefix("^"), re.M)
+"""RULE without its line-start anchor: a rule from a given place (the start of a piece cut out mid-line)."""
+
+_PAGE_AT = r"(?:PAGE[ \t]+(?!0*1\b)\d|Page[ \t]+\d)"
+"""A teletype page header from page 2 on (``PAGE 02``) or a printed page number (``Page 2``), at a line's start."""
+_PAGE_LINE = re.compile(r"[^\S\n]*" + _PAGE_AT)
+_KINDS = re.compile(
+    r"\n(?=[^\S\n]*[-=_0-9(P])(?:(?P<para>" + PARA.pattern.removeprefix("^") + r")|(?P<rule>[ \t]*[-=_]{3,}[ \t]*$)"
+    r"|(?P<list>- )|(?P<page>[^\S\n]*" + _PAGE_AT + r"))",
+    re.M,
+)
+"""The typed lines after a line break, one scan for all kinds (the engine looks for the ``\\n`` at C speed, a
+line's first written character sends it to the kinds that can start so): a paragraph start (PARA), a rule line
+(RULE), a Markdown list line (``- `` at the line's very start) or a page break line (page 2 on, blanks before it
+allowed). A match never spans a line, so every line is seen."""
+
+Para = tuple[int, int, str, "str | None"]
+"""A paragraph start: (its line's start, the end of its number and mark, the number, the portion mark as written)."""
+
+
+class BodyLines:
+    """The typed lines of a cable's body, found once (:data:`_KINDS`) and read by every rule that wants them:
+    the paragraph starts (the paragraphs, the end of the body header, the paragraph after a summary or
+    comment heading) and the rule lines (dropped from the paragraph texts)."""
+
+    __slots__ = ("text", "paras", "para_starts", "rules", "list_line", "page_break")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        paras: list[Para] = []
+        rules: list[tuple[int, int]] = []
+        self.list_line = False
+        """A line after the first opens with ``- `` (a Markdown list line: ``"\\n- " in text``)."""
+        self.page_break = _PAGE_LINE.match(text) is not None
+        """A line opens (after whitespace) with a page header from page 2 on or a printed page number."""
+        m = PARA.match(text)
+        if m:
+            paras.append((0, m.end(), m.group("num"), m.group("mark") or m.group("mark1")))
+        else:
+            r = RULE.match(text)
+            if r:
+                rules.append((0, r.end()))
+        for m in _KINDS.finditer(text):
+            kind = m.lastgroup
+            if kind == "para":
+                num, mark, mark1 = m.group("num", "mark", "mark1")
+                paras.append((m.start() + 1, m.end(), num, mark or mark1))
+            elif kind == "rule":
+                rules.append((m.start() + 1, m.end()))
+            elif kind == "list":
+                self.list_line = True
+            else:
+                self.page_break = True
+        self.paras = paras
+        self.para_starts = [p[0] for p in paras]
+        self.rules = rules
+
+    def paras_from(self, pos: int) -> list[Para]:
+        """The paragraph starts whose line starts at ``pos`` or later: ``line_matches(PARA, text, PARA_FIRST, pos)``
+        (like it, PARA is also tried at ``pos`` itself when a line starts there, whatever its first character)."""
+        if pos <= 0:
+            return self.paras
+        k = bisect_left(self.para_starts, pos)
+        found = self.paras[k:]
+        text = self.text
+        if pos <= len(text) and text[pos - 1] == "\n" and (k == len(self.paras) or self.para_starts[k] != pos):
+            m = PARA.match(text, pos)
+            if m:
+                found.insert(0, (pos, m.end(), m.group("num"), m.group("mark") or m.group("mark1")))
+        return found
+
+    def para_search(self, pos: int = 0, endpos: int | None = None) -> re.Match[str] | None:
+        """``line_search(PARA, text, PARA_FIRST, pos, endpos)``: PARA tried at ``pos`` when a line starts there,
+        then only on the paragraph lines after it (a match inside ``endpos`` is also one in the whole text: the
+        pattern has no end anchor or negative look-around)."""
+        text = self.text
+        end = len(text) if endpos is None else min(endpos, len(text))
+        if pos == 0 or (0 < pos <= len(text) and text[pos - 1] == "\n"):
+            m = PARA.match(text, pos, end)
+            if m:
+                return m
+        for k in range(bisect_left(self.para_starts, pos + 1), len(self.paras)):
+            start = self.para_starts[k]
+            if start >= end:
+                break
+            m = PARA.match(text, start, end)
+            if m:
+                return m
+        return None
+
+    def without_rules(self, a: int, b: int) -> str:
+        """``line_sub(RULE, " ", text[a:b], RULE_FIRST)``: the piece with each rule line written as one space
+        (its first line is the piece's own, cut at ``a``)."""
+        text, rules = self.text, self.rules
+        first = _RULE_HERE.match(text, a, b) if text[a:a + 1] in " \t-=_" else None
+        k = bisect_left(rules, (a + 1,)) if rules else 0
+        # a piece that ends mid-line (before a paragraph that starts mid-line): its last line, cut at ``b``, may
+        # be a rule where the whole line is not
+        tail = None
+        if b < len(text) and text[b - 1] != "\n":
+            s = text.rfind("\n", a, b) + 1
+            if s > a and text[s:b].lstrip(" \t")[:1] in ("-", "=", "_"):
+                tail = RULE.match(text, s, b)
+        if first is None and tail is None and (k == len(rules) or rules[k][0] >= b):
+            return text[a:b]
+        out: list[str] = []
+        last = a
+        if first is not None:
+            out += (" ",)
+            last = first.end()
+        while k < len(rules) and rules[k][0] < b:
+            s, e = rules[k]
+            if s >= last and e <= b:
+                out += (text[last:s], " ")
+                last = e
+            k += 1
+        if tail is not None and tail.start() >= last:
+            out += (text[last:tail.start()], " ")
+            last = tail.end()
+        return "".join(out) + text[last:b]

@@ -7,18 +7,19 @@ from functools import lru_cache
 
 from etl.parse import _classified
 from etl.parse._classif import despace
-from etl.parse._lines import line_matches, line_search, line_sub, word_search
-from etl.parse._text import contains, plain_spaces, squash
-
-_PORTION_MARK = r"[A-Za-z]{1,4}(?:[ \t]*/{1,2}[ \t]*(?:REL[ \t]+(?:TO[ \t]+)?[A-Za-z][A-Za-z ,]{1,40}?|[A-Za-z]{1,6})){0,3}"
-_PARA = re.compile(
-    r"^[ \t]*(?:\((?P<mark1>" + _PORTION_MARK + r")\)[ \t]*)?(?P<num>\d{1,3})[ \t]*[.)]"
-    r"(?:[ \t]+|(?=\(" + _PORTION_MARK + r"\))|(?=[A-Z][a-z]))"  # "2. Text", "2.(C) Text", "6.Request feedback"
-    r"(?:\((?P<mark>" + _PORTION_MARK + r")\)[ \t]*)?",
-    re.M,
+from etl.parse._lines import (
+    PARA,
+    PARA_FIRST,
+    RULE,
+    RULE_FIRST,
+    BodyLines,
+    Para,
+    line_matches,
+    line_sub,
+    word_search,
 )
-_PARA_FIRST = "0-9("
-"""The characters a paragraph line starts with (a number or the portion mark before it): the lines _PARA tries."""
+from etl.parse._text import plain_spaces, squash
+
 _KNOWN_PORTION_MARK = r"U|C|S|TS|SBU|LOU|(?:U|C|S|TS|SBU)[ \t]*/{1,2}[ \t]*(?:NF|FOUO|N|REL[A-Z ,]*|FGI)(?:/{1,2}NF)?"
 # A paragraph that starts mid-line, after the end of a sentence or a rule (``...Russia. 2. (C/NF) text``,
 # ``----- 12. (C) text``, a paragraph glued onto the Classified By line): taken only with a known portion
@@ -68,8 +69,6 @@ _UNNUMBERED = re.compile(
     re.M,
 )
 _MARK_OK = re.compile(r"^(?:U|C|S|TS|SBU|LOU|FOUO|NF|N|REL|FGI|ORCON|[A-Z]{1,4})(?:/{1,2}[A-Z]{1,6}){0,3}$")
-_RULE = re.compile(r"^[ \t]*[-=_]{3,}[ \t]*$", re.M)
-_RULE_FIRST = "-=_"
 _REDACTION = re.compile(r"xxxxx+")
 """The publisher's runs (XXXXXXXXXXXX, also xxxxxxxxxxxx and xxxxx in some pages), matched on the lower-cased
 text: the literal prefix is scanned at C speed, where ``[Xx]{5,}`` is tried at every character."""
@@ -162,40 +161,25 @@ CAVEATS = (
 _REL_TO = re.compile(_word_start("REL") + r"(?:EASABLE)?[ \t]+TO[ \t]+(?P<to>[A-Z ,]{2,60})")
 
 
-_PARA_NL = re.compile(r"\n(?=[ \t]*[0-9(])" + _PARA.pattern.removeprefix("^"), re.M)
-"""_PARA after a line break: one scan finds the paragraph lines (the engine looks for the ``\\n`` at C speed;
-a _PARA match never spans a line, so the matches are those of :func:`line_matches`)."""
-_Para = tuple[int, int, str, str | None]
-"""A paragraph start: (start, end of its number and mark, the number, the portion mark as written)."""
+def _lines_of(body: str, lines: BodyLines | None) -> BodyLines:
+    """The caller's typed lines when they are those of ``body``, else found now."""
+    return lines if lines is not None and lines.text is body else BodyLines(body)
 
 
-def _line_paras(body: str, start: int) -> list[_Para]:
-    """The _PARA matches at line starts from ``start`` on (``line_matches(_PARA, body, _PARA_FIRST, start)``)."""
-    out: list[_Para] = []
-    if start == 0 or (0 < start <= len(body) and body[start - 1] == "\n"):
-        m = _PARA.match(body, start)
-        if m:
-            num, mark, mark1 = m.group("num", "mark", "mark1")
-            out.append((m.start(), m.end(), num, mark or mark1))
-    for m in _PARA_NL.finditer(body, start):
-        num, mark, mark1 = m.group("num", "mark", "mark1")
-        out.append((m.start() + 1, m.end(), num, mark or mark1))
-    return out
-
-
-def paragraphs(body: str, start: int = 0) -> list[dict[str, object]]:
+def paragraphs(body: str, start: int = 0, lines: BodyLines | None = None) -> list[dict[str, object]]:
     """Numbered paragraphs ``N. (X) text`` / ``(X) N. text`` / ``N) text`` in sequence (an excerpt may start
     at any number; numbers out of sequence are text). Without numbers: paragraphs opened by a portion mark
-    ``(C) text`` (number null)."""
-    found = _line_paras(body, start)
+    ``(C) text`` (number null). ``lines``: the body's typed lines, when the caller has them."""
+    lines = _lines_of(body, lines)
+    found = lines.paras_from(start)
     line_starts = {p[0] for p in found}
     mid = [(m.start(), m.end(), m.group("num"), m.group("mark")) for m in _mid_line_paras(body, start)
            if m.start() not in line_starts] if "(" in body else []
     if mid:  # else the line matches are already in text order
-        found += mid
+        found = found + mid
         found.sort(key=lambda p: p[0])
     first = next((i for i, p in enumerate(found) if p[2] == "1"), 0)
-    starts: list[_Para] = []
+    starts: list[Para] = []
     expect = -1
     for p in found[first:]:
         n = int(p[2])
@@ -212,11 +196,11 @@ def paragraphs(body: str, start: int = 0) -> list[dict[str, object]]:
         unnumbered = _pairs(list(line_matches(_UNNUMBERED, body, "(", start)), len(body))
         return [
             {"number": None, "portion_mark": _mark(m.group("mark")), "text": text}
-            for (m, _), text in zip(unnumbered, _para_texts(body, [(m.end(), nxt) for m, nxt in unnumbered]), strict=True)
+            for (m, _), text in zip(unnumbered, _para_texts(lines, [(m.end(), nxt) for m, nxt in unnumbered]), strict=True)
         ]
     ends = [p[0] for p in starts[1:]]
     ends.append(len(body))
-    texts = _para_texts(body, [(p[1], e) for p, e in zip(starts, ends, strict=True)])
+    texts = _para_texts(lines, [(p[1], e) for p, e in zip(starts, ends, strict=True)])
     return [
         {"number": int(p[2]), "portion_mark": _mark(p[3]), "text": text}
         for p, text in zip(starts, texts, strict=True)
@@ -243,25 +227,12 @@ def _mark(mark: str | None) -> str | None:
     return mark if _MARK_OK.match(mark) else None
 
 
-def _rule_literals(body: str) -> tuple[str, ...]:
-    """The rule literals (``---``, ``===``, ``___``) the text holds: a paragraph without them has no rule line.
-    Each is looked for only when its character occurs (a one-character scan, much faster: ``=`` and ``_`` are
-    rare)."""
-    return tuple(lit for lit in ("---", "===", "___") if lit[0] in body and contains(body, lit))
-
-
-def _para_texts(body: str, spans: list[tuple[int, int]]) -> list[str]:
-    """The squashed text of each ``body[start:end]`` (rule lines dropped). Rule lines are looked for only in the
-    spans that hold a rule's characters; when only spaces and line breaks separate words, all spans are squashed
-    in one pass (joined by a NUL, which no run of spaces crosses)."""
-    pieces = [body[a:b] for a, b in spans]
-    lits = _rule_literals(body)
-    if lits:  # each span is searched only for the literals the whole text holds
-        for n, (a, b) in enumerate(spans):
-            for lit in lits:
-                if contains(body, lit, a, b):
-                    pieces[n] = line_sub(_RULE, " ", pieces[n], _RULE_FIRST)
-                    break
+def _para_texts(lines: BodyLines, spans: list[tuple[int, int]]) -> list[str]:
+    """The squashed text of each ``body[start:end]`` (rule lines dropped: the typed lines know them). When only
+    spaces and line breaks separate words, all spans are squashed in one pass (joined by a NUL, which no run
+    of spaces crosses)."""
+    body = lines.text
+    pieces = [lines.without_rules(a, b) for a, b in spans]
     if len(pieces) > 1 and plain_spaces(body) and "\0" not in body:
         return [t.strip(" ") for t in squash("\0".join(pieces), True).split("\0")]
     return [squash(t) for t in pieces]
@@ -272,8 +243,8 @@ _LEADING_PORTION_MARK = re.compile(r"^[ \t]*\((?:U|C|S|SBU|TS|[A-Z]{1,4}/{1,2}[A
 
 
 def _clean_span(text: str) -> str:
-    text = line_sub(_RULE, " ", text, _RULE_FIRST)
-    text = line_sub(_PARA, " ", text, _PARA_FIRST)
+    text = line_sub(RULE, " ", text, RULE_FIRST)
+    text = line_sub(PARA, " ", text, PARA_FIRST)
     text = _LEADING_PORTION_MARK.sub("", text.strip())
     return " ".join(text.split()).strip(" :.-")
 
@@ -290,8 +261,9 @@ def _find_word(body: str, low: str, word: str, limit: int) -> re.Match[str] | No
     return None
 
 
-def summary(body: str, low: str | None = None) -> str | None:
-    """Text between SUMMARY and END SUMMARY (or the end of that paragraph)."""
+def summary(body: str, low: str | None = None, lines: BodyLines | None = None) -> str | None:
+    """Text between SUMMARY and END SUMMARY (or the end of that paragraph). ``low``, ``lines``: the body
+    lower-cased and its typed lines, when the caller has them."""
     low = low if low is not None else body.lower()
     m = _find_word(body, low, "summary", max(6000, len(body) // 2))
     if not m:
@@ -300,9 +272,10 @@ def summary(body: str, low: str | None = None) -> str | None:
             return None
         # "END SUMMARY." without a start: the body text from its first paragraph (or, without a numbered
         # paragraph before the marker, the paragraph that ends with it) to the marker
-        first = line_search(_PARA, body, _PARA_FIRST, 0, e.start())
+        lines = _lines_of(body, lines)
+        first = lines.para_search(0, e.start())
         while first and first.group("num") != "1":
-            first = line_search(_PARA, body, _PARA_FIRST, first.end(), e.start())
+            first = lines.para_search(first.end(), e.start())
         if first:
             para_start = first.start()
         else:  # after the body header's last line (TAGS / SUBJECT / Classified By), or the last blank line
@@ -315,21 +288,22 @@ def summary(body: str, low: str | None = None) -> str | None:
     if e and e.start() - m.end() < 8000:
         text = body[m.end():e.start()]
     else:
-        nxt = line_search(_PARA, body, _PARA_FIRST, m.end() + 1)
+        lines = _lines_of(body, lines)
+        nxt = lines.para_search(m.end() + 1)
         blank = body.find("\n\n", m.end() + 1)
         ends = [x for x in (nxt.start() if nxt else -1, blank) if x > m.end()]
         text = body[m.end():min(ends) if ends else len(body)]
         if not _clean_span(text) and nxt:  # a SUMMARY heading over a rule: the paragraph under it
-            after = line_search(_PARA, body, _PARA_FIRST, nxt.end() + 1)
+            after = lines.para_search(nxt.end() + 1)
             blank = body.find("\n\n", nxt.end() + 1)
             ends = [x for x in (after.start() if after else -1, blank) if x > nxt.end()]
             text = body[nxt.end():min(ends) if ends else len(body)]
     return _clean_span(text) or None
 
 
-def comment(body: str, low: str | None = None) -> str | None:
-    """Text between COMMENT and END COMMENT (the first one whose end is found), else the paragraph. ``low``:
-    the body lower-cased, when the caller has it."""
+def comment(body: str, low: str | None = None, lines: BodyLines | None = None) -> str | None:
+    """Text between COMMENT and END COMMENT (the first one whose end is found), else the paragraph. ``low``,
+    ``lines``: the body lower-cased and its typed lines, when the caller has them."""
     if low is not None and len(low) == len(body):  # one scan of the lower-cased text, then the case checked
         starts = [i for i in _all(low, "comment") if body[i:i + 7] in ("COMMENT", "Comment")]
     else:
@@ -346,7 +320,8 @@ def comment(body: str, low: str | None = None) -> str | None:
         if e:
             text = _clean_span(body[m.end():e.start()])
         else:
-            nxt = line_search(_PARA, body, _PARA_FIRST, m.end() + 1)
+            lines = _lines_of(body, lines)
+            nxt = lines.para_search(m.end() + 1)
             text = _clean_span(body[m.end():nxt.start() if nxt else len(body)])
         if text:
             return text

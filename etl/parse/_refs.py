@@ -91,6 +91,9 @@ _NOT_A_CABLE = re.compile(r"\bDTG\b|E-?MAIL|@|TELCON|\bOSC\b")
 """A reference that is no cable: a DTG, an e-mail, a telephone call (TELCON), an OSC report."""
 
 
+_SERIAL_DIGITS = re.compile(r"\d{1,7}")
+
+
 def parse_references(block: str | None, cable_year: int | None, self_id: str | None = None) -> list[dict[str, object]]:
     """References of a REF block: letter, raw text, resolved reference_id, kind (cable/other)."""
     if not block:
@@ -126,7 +129,7 @@ def parse_references(block: str | None, cable_year: int | None, self_id: str | N
             yy = _year(m.group("yy") or m.group("yy2") or m.group("yy3"), cable_year)
             if yy is None:
                 continue
-            serials = [m.group("serial")] + re.findall(r"\d{1,7}", m.group("more") or "")
+            serials = [m.group("serial")] + _SERIAL_DIGITS.findall(m.group("more") or "")
             if "/" in (m.group("more") or "") and _DATE.search(raw):
                 serials = serials[:1]
             for serial in serials:

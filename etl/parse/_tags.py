@@ -40,6 +40,10 @@ def _is_code(word: str, vocab: dict[str, str]) -> bool:
     return word in vocab or bool(_CODE_SHAPE.match(word))
 
 
+_ITEM_WORD = re.compile(r"[^\s,;()]+")
+"""A word of a TAGS item (the text between commas)."""
+
+
 def _phrases(raw: str) -> list[tuple[int, int, str | None]]:
     """Spans of comma-separated items that are one tag although they hold several words or a comma:
     topic phrases of non-code words (``INDIAN DOMESTIC POLITICS``, ``GOI EXTERNAL``) and person tags
@@ -51,7 +55,7 @@ def _phrases(raw: str) -> list[tuple[int, int, str | None]]:
     items: list[tuple[int, int, list[str]]] = []
     pos = 0
     for item in raw.split(","):
-        words = [w.strip(".:-").upper() for w in re.findall(r"[^\s,;()]+", item)]
+        words = [w.strip(".:-").upper() for w in _ITEM_WORD.findall(item)]
         items.append((pos, pos + len(item), [] if "(" in item or ")" in item else words))
         pos += len(item) + 1
 

@@ -6,7 +6,7 @@ import re
 import sys
 from functools import cache
 
-from etl.parse._lines import line_search
+from etl.parse._lines import BodyLines, line_search
 
 # Markdown residue: <u> tags, a bold paragraph number (**1**), a list-numbered line (- 1. text); each looked
 # for by its own literal (one pattern of the three alternatives is tried at every character)
@@ -36,8 +36,9 @@ def _markdown(text: str) -> bool:
             or line_search(_MD_LIST_LINE, text, "-") is not None)
 
 
-def normalize(text: str) -> str:
-    """Plain-text form of a cable part: ``\\n`` line ends, no pilcrows, no Markdown/HTML residue."""
+def normalize(text: str, lines: BodyLines | None = None) -> str:
+    """Plain-text form of a cable part: ``\\n`` line ends, no pilcrows, no Markdown/HTML residue. ``lines``: the
+    part's typed lines, when the caller has them (they tell whether a line opens a Markdown list)."""
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     # one-character checks first (a memchr scan); a longer literal's scan is several times slower
@@ -46,7 +47,10 @@ def normalize(text: str) -> str:
     lt = "<" in text
     if lt:
         text = _HTML_TAG.sub("", text)
-    if ((lt and "<u>" in text) or ("*" in text and "**" in text) or ("-" in text and contains(text, "\n- "))
+    if lines is not None and lines.text is not text:  # the typed lines are those of the text as it came
+        lines = None
+    list_line = lines.list_line if lines is not None else "-" in text and contains(text, "\n- ")
+    if ((lt and "<u>" in text) or ("*" in text and "**" in text) or list_line
             or text.startswith("- ")) and _markdown(text):
         text = _MD_U.sub("", text)
         text = _MD_BOLD.sub("", text)

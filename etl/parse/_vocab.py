@@ -29,13 +29,16 @@ def vocabulary() -> dict[str, str]:
         return {}
 
 
+_PROGRAM = re.compile(r"K[A-Z]{3}")
+
+
 def kind_of(tag: str) -> str:
     vocab = vocabulary()
     if tag in vocab:
         return vocab[tag]
     if _PERSON.match(tag):
         return "person"
-    if re.fullmatch(r"K[A-Z]{3}", tag):
+    if _PROGRAM.fullmatch(tag):
         return "program"
     return "other"
 

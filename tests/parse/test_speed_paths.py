@@ -119,3 +119,47 @@ def test_address_read_from_the_right_as_the_pattern() -> None:
             assert addr.split() == m.group("addr").split(), line
             checked += 1
     assert checked > 700_000
+
+
+def _match_key(m: re.Match[str] | None) -> object:
+    return m and (m.span(), m.groupdict())
+
+
+def test_typed_lines_as_the_line_rules() -> None:
+    """Every text of up to four pieces (paragraph numbers and marks, rules, blanks, line breaks, words): the
+    typed lines of :class:`etl.parse._lines.BodyLines` are the line-anchored PARA and RULE matches; its
+    paragraph search, its rule dropping from a piece (cut at any place, also mid-line) and the body header's
+    end read from it give what the plain scans of the text give."""
+    from etl.parse import _body, _lines
+
+    pieces = ("1. ", "12) ", "(C) ", "(S/NF)", "---", "=_=", " ", "\n", "x", "Ab", "\u0661. ")
+    checked = 0
+    for text in _texts(pieces, 4):
+        lines = _lines.BodyLines(text)
+        assert lines.paras == [(m.start(), m.end(), m.group("num"), m.group("mark") or m.group("mark1"))
+                               for m in _lines.line_matches(_lines.PARA, text, _lines.PARA_FIRST)], text
+        assert lines.rules == [m.span() for m in _lines.line_matches(_lines.RULE, text, _lines.RULE_FIRST)], text
+        assert _body.top_of(text, lines) == _body.top_of(text), text
+        n = len(text)
+        for a in range(n + 1):
+            assert lines.paras_from(a) == [(m.start(), m.end(), m.group("num"), m.group("mark") or m.group("mark1"))
+                                           for m in _lines.line_matches(_lines.PARA, text, _lines.PARA_FIRST, a)]
+            for b in {a, min(n, a + 3), min(n, a + 7), n}:
+                assert (_match_key(lines.para_search(a, b))
+                        == _match_key(_lines.line_search(_lines.PARA, text, _lines.PARA_FIRST, a, b))), (text, a, b)
+                assert (lines.without_rules(a, b)
+                        == _lines.line_sub(_lines.RULE, " ", text[a:b], _lines.RULE_FIRST)), (text, a, b)
+                checked += 1
+    assert checked > 100_000
+
+
+def test_typed_lines_know_list_and_page_break_lines() -> None:
+    """The typed lines' Markdown-list and page-break facts are the checks :func:`etl.parse._text.normalize` and
+    :func:`etl.parse._layout.strip_page_breaks` make on a text without them, on every text of up to four pieces."""
+    from etl.parse import _layout, _lines
+
+    pieces = ("- ", "-", "--- ", "PAGE 2", "Page 1", "PAGE 01", "PAGE 1", "P", "\n", " ", "\x0b", "\u00a0", "x", "1. ")
+    for text in _texts(pieces, 4):
+        lines = _lines.BodyLines(text)
+        assert lines.list_line == ("\n- " in text), text
+        assert lines.page_break == _layout._has_page_break(text), text
