@@ -20,6 +20,8 @@ under ``.bench/runs/``), so that runs can be compared:
     python bench/scale.py --rows 20000 --small 5000            # a quick look
     python bench/scale.py --compare .bench/runs/OLD.json       # print new/old ratios after the run
     python bench/scale.py --compare-only NEW.json OLD.json     # compare two saved runs, run nothing
+    python bench/scale.py --memory --keep                      # only the peak RSS at both sizes, its ratio
+    python bench/scale.py --memory --against ../main --keep    # the same, this code and another checkout's
 """
 
 from __future__ import annotations
@@ -241,12 +243,13 @@ class _Measured(NamedTuple):
     """Per process: at the tree's peak, and each one's own peak (:meth:`_RssSampler.breakdown`)."""
 
 
-def _measure(cmd: list[str], env: dict[str, str] | None = None, trace: Path | None = None) -> _Measured:
-    """Run ``cmd`` (with ``env`` added to this environment) and sample the RSS of its process tree (every
-    sample into ``trace`` if given)."""
+def _measure(cmd: list[str], env: dict[str, str] | None = None, trace: Path | None = None,
+             cwd: Path = REPO) -> _Measured:
+    """Run ``cmd`` (with ``env`` added to this environment) in ``cwd`` and sample the RSS of its process tree
+    (every sample into ``trace`` if given)."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, **(env or {})}, cwd=REPO)
+                            env={**os.environ, **(env or {})}, cwd=cwd)
     sampler = _RssSampler(proc.pid, trace)
     out, err = proc.communicate()
     wall = time.perf_counter() - t0
@@ -317,10 +320,13 @@ def cpu_budget(csv_path: Path, floor_seconds: float, rows: int, sample: int = 5_
     return {"parse_us": full * 1e6, "minimal_us": minimal * 1e6, "budget_us": budget * 1e6}
 
 
-def pipeline_run(csv_path: Path, lake: Path, workers: int, trace: Path | None = None) -> dict[str, Any]:
+def pipeline_run(csv_path: Path, lake: Path, workers: int, trace: Path | None = None,
+                 code: Path = REPO) -> dict[str, Any]:
+    """``cablelake run`` as a user runs it, with the ``etl`` package of the checkout ``code``."""
     cmd = [sys.executable, "-m", "etl.cli", "run", str(csv_path), "--lake", str(lake), "--json"]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    m = _measure(cmd, {"CABLELAKE_WORKERS": str(workers)}, trace)
+    env = {"CABLELAKE_WORKERS": str(workers), "PYTHONPATH": str(code)}
+    m = _measure(cmd, env, trace, cwd=code)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     summary = json.loads(m.out)
@@ -456,6 +462,43 @@ def dashboard_queries(lake: Path, rounds: int = 5) -> dict[str, Any]:
     return {"dashboard": dashboard, "dashboard_max": max(dashboard.values()), "adhoc": adhoc}
 
 
+def memory_runs(big: Path, small: Path, work: Path, against: Path | None = None) -> dict[str, Any]:
+    """Peak RSS of the process tree (2 parse processes) at both sizes and their ratio; with ``against`` (another
+    checkout), the same runs of its code, each size run by both one after the other (a same-run A/B)."""
+    import shutil
+
+    code = {"this": REPO, **({"against": against.resolve()} if against else {})}
+    out: dict[str, Any] = {name: {"code": str(path)} for name, path in code.items()}
+    for size, csv_path in (("small", small), ("full", big)):
+        for name, path in code.items():
+            lake = work / f"lake-memory-{name}"
+            shutil.rmtree(lake, ignore_errors=True)
+            out[name][size] = run = pipeline_run(csv_path, lake, 2, code=path)
+            shutil.rmtree(lake, ignore_errors=True)
+            print(f"{name} {size}: {run['seconds']:.1f}s wall, peak RSS {_mb(run['peak_rss'])}", flush=True)
+    for runs in out.values():
+        runs["rss_ratio"] = runs["full"]["peak_rss"] / runs["small"]["peak_rss"]
+    return out
+
+
+def memory_report(m: dict[str, Any], rows: int, small: int) -> list[str]:
+    lines = ["=" * 96]
+    for name, runs in m.items():
+        full, part = runs["full"], runs["small"]
+        lines += [f"{name} ({runs['code']}):",
+                  f"peak RSS {rows:,}    {_mb(full['peak_rss']):>12}   wall {full['seconds']:6.1f} s   "
+                  "(whole process tree, 2 parse processes; target <= 1.5 GB)",
+                  f"peak RSS {small:,}     {_mb(part['peak_rss']):>12}   wall {part['seconds']:6.1f} s   "
+                  f"ratio = {runs['rss_ratio']:.3f}x  (target <= 1.1x)",
+                  *_rss_lines(full, rows), *_rss_lines(part, small)]
+    if "against" in m:
+        new, old = m["this"], m["against"]
+        lines.append("this / against: " + "   ".join(
+            f"{k} {new[k]['peak_rss'] / old[k]['peak_rss']:.3f}" for k in ("full", "small"))
+            + f"   ratio {new['rss_ratio']:.3f} vs {old['rss_ratio']:.3f}")
+    return [*lines, "=" * 96]
+
+
 def _mb(b: float) -> str:
     return f"{b / 2**20:,.0f} MiB"
 
@@ -575,6 +618,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--keep", action="store_true", help="keep the generated csv files for the next run")
     ap.add_argument("--compare", type=Path, help="a saved run (JSON) to print ratios against")
     ap.add_argument("--compare-only", nargs=2, type=Path, metavar=("NEW", "OLD"), help="compare two saved runs")
+    ap.add_argument("--memory", action="store_true",
+                    help="only the peak RSS of the pipeline at --rows and --small rows and their ratio")
+    ap.add_argument("--against", type=Path, metavar="CHECKOUT",
+                    help="with --memory: also run another checkout's code, size by size (a same-run A/B)")
     args = ap.parse_args(argv)
     if args.compare_only:
         new, old = (json.loads(p.read_text()) for p in args.compare_only)
@@ -596,6 +643,10 @@ def main(argv: list[str] | None = None) -> int:
             info = build_csv(path, n, seeds)
             print(f"built {path.name}: {n:,} rows, {_mb(info['bytes'])} in {info['seconds']:.1f}s", flush=True)
     f["csv_bytes"] = size = big.stat().st_size
+    if args.memory:
+        f["memory"] = memory_runs(big, small, work, args.against)
+        print("\n".join(memory_report(f["memory"], args.rows, args.small)))
+        return _save(f, work, args, [big, small])
 
     f["floor"] = floor = io_floor(big, work)
     print(f"I/O floor (pyarrow stream csv -> zstd parquet): {floor['seconds']:.1f}s, "
@@ -621,6 +672,11 @@ def main(argv: list[str] | None = None) -> int:
     f["load_after"] = os.getloadavg()[0]
     print()
     print("\n".join(report(f)))
+    return _save(f, work, args, [big, small, work / "floor.parquet"])
+
+
+def _save(f: dict[str, Any], work: Path, args: argparse.Namespace, scratch: list[Path]) -> int:
+    """Write the figures to ``work/last.json`` and ``work/runs/``, compare, remove the scratch files."""
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     saved: dict[str, Any] = {"timestamp": stamp, "commit": _git_commit(), "figures": f}
     text = json.dumps(saved, default=str, indent=2)
@@ -631,9 +687,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.compare:
         print("\n".join(compare(saved, json.loads(args.compare.read_text()))))
     if not args.keep:
-        big.unlink(missing_ok=True)
-        small.unlink(missing_ok=True)
-        (work / "floor.parquet").unlink(missing_ok=True)
+        for path in scratch:
+            path.unlink(missing_ok=True)
     return 0
 
 

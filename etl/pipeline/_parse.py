@@ -368,9 +368,12 @@ def _parse_parts(units: list[_Unit]) -> list[dict[str, Any]]:
 
 
 def _stop_workers(pool: ProcessPoolExecutor) -> None:
-    """Stop the pool's workers now: leaving the ``with`` block would wait for each to finish its shard."""
+    """Stop the pool's workers now: leaving the ``with`` block (or the interpreter's exit, which joins the pool's
+    manager thread) would wait for each to finish its shard. The workers are taken before the shutdown, which
+    forgets them."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())  # (Python 3.14 has terminate_workers)
     pool.shutdown(wait=False, cancel_futures=True)
-    for proc in list((getattr(pool, "_processes", None) or {}).values()):  # (Python 3.14 has terminate_workers)
+    for proc in procs:
         if proc.is_alive():
             proc.terminate()
 

@@ -11,9 +11,11 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from etl import lake
+from etl.lake import _txn
 from etl.lake._merge import merge
 from etl.schema import to_table
 
@@ -115,6 +117,31 @@ def test_writer_bounds_the_rows_of_its_open_files(tmp_path: Path) -> None:
                       "hive_partitioning = true) ORDER BY 1").fetchall()
     assert back == [(r["reference_id"], r["year"]) for r in rows]
     assert not list((tmp_path / "stage").rglob("*.tmp"))
+
+
+def test_writer_joins_the_tables_it_buffers_for_a_partition(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every write leaves one table per partition in the buffer, and each keeps ~100-200 KB of structure
+    whatever its rows, which the byte bound does not see: a partition that is never flushed would gather a table
+    per write until the close. The writer joins a partition's tables every ``MERGE_PARTS`` writes; the rows
+    come out as written, in the files the same rows would give written at once."""
+    monkeypatch.setattr(_txn, "MERGE_PARTS", 4)
+    years = [2009] * 6 + [2008, 1999]
+    rows = [cable(f"{i:05d}", year=years[i % len(years)], body="x" * (i % 31)) for i in range(1_200)]
+    writer = lake.FileSet(tmp_path / "small", "r1").writer("cables", tag="w", buffer_bytes=1 << 40)
+    for start in range(0, len(rows), 8):
+        writer.write(to_table(rows[start:start + 8], "cables"))
+        assert max(len(tables) for tables in writer._buffers.values()) < 4
+    small = writer.close()
+    once = lake.FileSet(tmp_path / "once", "r1").writer("cables", tag="w", buffer_bytes=1 << 40)
+    once.write(to_table(rows, "cables"))
+    whole = once.close()
+    assert [(Path(f.path).parent, f.rows) for f in small] == [(Path(f.path).parent, f.rows) for f in whole]
+    assert len(small) == 3
+    for a, b in zip(small, whole, strict=True):
+        assert pq.read_table(tmp_path / "small" / a.path).equals(pq.read_table(tmp_path / "once" / b.path))
+    back = duckdb.sql(f"SELECT reference_id, year FROM read_parquet('{tmp_path / 'small'}/cables/*/*.parquet', "
+                      "hive_partitioning = true) ORDER BY 1").fetchall()
+    assert back == [(r["reference_id"], r["year"]) for r in rows]
 
 
 def test_data_files_are_committed_as_they_are_unless_a_decision_touches_them(tmp_path: Path) -> None:

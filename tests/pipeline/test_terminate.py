@@ -88,3 +88,23 @@ def test_a_worker_stops_when_its_run_is_gone() -> None:
             if p.is_alive():
                 p.kill()
         pool.shutdown(wait=False, cancel_futures=True)
+
+
+def test_stopping_the_pool_stops_its_busy_workers() -> None:
+    """What the run does on SIGTERM or a failed worker: the workers stop now, not when their shard is done (the
+    pool's shutdown forgets its processes, so they must be taken first)."""
+    ctx = multiprocessing.get_context("forkserver")
+    pool = ProcessPoolExecutor(2, mp_context=ctx, initializer=_parse._init_worker,
+                               initargs=(ctx.Lock(), os.getpid()))
+    jobs = [pool.submit(time.sleep, 120) for _ in range(2)]  # two shards that would take minutes
+    assert _wait(lambda: all(j.running() for j in jobs), 60)
+    workers = list(pool._processes.values())
+    try:
+        _parse._stop_workers(pool)
+        for worker in workers:
+            worker.join(timeout=15)
+        assert [w.exitcode for w in workers] == [-signal.SIGTERM] * 2
+    finally:
+        for w in workers:
+            if w.is_alive():
+                w.kill()
