@@ -45,7 +45,13 @@ if TYPE_CHECKING:
     from deltalake import CommitProperties  # (imported where a compaction commits: see etl.lake._delta)
 
 COMPACT_THRESHOLD = 8
-"""A partition with more live files than this is compacted after a publish."""
+"""A partition with more live files under ``COMPACT_TARGET_BYTES`` than this is compacted after a publish."""
+COMPACT_TARGET_BYTES = 32 << 20
+"""The size Delta's bin-packing joins small files up to; a file of this size or more is never rewritten. A
+compaction thus joins a nightly's small files (a few hundred rows per partition) and leaves the large files of
+a first load alone: when it rewrote every file under Delta's 100 MiB default, the first nightly after a
+251,287-row load rewrote (and the search index re-read) 115,000 rows, and left the largest partition over the
+threshold for the next night to rewrite again."""
 STAGING = "_staging"
 CATALOG_STATE = "_catalog.json"
 RETRIES = 30
@@ -533,18 +539,26 @@ def _groups(commit: Commit, table: str) -> dict[str, list[FileEntry]]:
     return out
 
 
-def needs_compaction(commit: Commit, threshold: int = COMPACT_THRESHOLD) -> bool:
+def _small(files: list[FileEntry], target_bytes: int) -> list[FileEntry]:
+    """The files a compaction may join (a file of unknown size counts as small)."""
+    return [f for f in files if f.bytes < target_bytes]
+
+
+def needs_compaction(commit: Commit, threshold: int = COMPACT_THRESHOLD,
+                     target_bytes: int = COMPACT_TARGET_BYTES) -> bool:
     if len(_delta.files(commit.loc, SNAPSHOTS, commit.log_version)) > threshold:
         return True
-    return any(len(fs) > threshold for t in TABLES for fs in _groups(commit, t).values())
+    return any(len(_small(fs, target_bytes)) > threshold for t in TABLES for fs in _groups(commit, t).values())
 
 
 def compact(
     root: Path | str | Location, run_id: str, *, threshold: int = COMPACT_THRESHOLD, force: bool = False,
-    lock_timeout: float | None = None,
+    lock_timeout: float | None = None, target_bytes: int = COMPACT_TARGET_BYTES,
 ) -> dict[str, Any]:
     """Delta ``optimize`` (bin-packing, row order kept) of each table with a partition of more than
-    ``threshold`` files (``force``: more than one), as one lake commit. Returns what was merged."""
+    ``threshold`` files under ``target_bytes``, joining adjacent files under that size into files of up to it,
+    as one lake commit (``force``: of each table with a partition of more than one file, with Delta's default
+    target). Returns what was merged: the partitions over the threshold and their files."""
 
     def attempt(base: Commit) -> dict[str, Any]:
         from deltalake import CommitProperties
@@ -562,11 +576,17 @@ def compact(
             max_commit_retries=0, app_transactions=[AppTransaction(APP_ID, new.version)],
         )
         for table in TABLES:
-            groups = {k: len(v) for k, v in _groups(base, table).items() if len(v) > (1 if force else threshold)}
+            if force:
+                groups = {k: len(v) for k, v in _groups(base, table).items() if len(v) > 1}
+            else:
+                groups = {k: n for k, v in _groups(base, table).items() if (n := len(_small(v, target_bytes))) > threshold}
             if not groups:
                 continue
-            new.table_versions[table] = _optimize(loc, table, _delta.base_for(loc, table, base.table_versions[table]), props)
-            merged.update(groups)
+            before = _delta.base_for(loc, table, base.table_versions[table])
+            after = _optimize(loc, table, before, props, None if force else target_bytes)
+            new.table_versions[table] = after
+            if after != before:  # (else nothing to join: its small files are not next to each other)
+                merged.update(groups)
         if not merged:
             return {"version": base.version, "merged": {}}
         for table in TABLES:
@@ -582,9 +602,10 @@ def compact(
     return optimistic(root, f"cablelake compact {run_id}", attempt, lock_timeout)
 
 
-def _optimize(loc: Location, table: str, version: int, props: CommitProperties) -> int:
-    """Delta ``optimize`` (bin-packing) of ``table`` as the version right after ``version``; returns the
-    version it made. Raises :class:`ConflictError` when another commit came first."""
+def _optimize(loc: Location, table: str, version: int, props: CommitProperties, target_bytes: int | None = None) -> int:
+    """Delta ``optimize`` (bin-packing into files of up to ``target_bytes``, None: Delta's default) of ``table``
+    as the version right after ``version``; returns the version it made. Raises :class:`ConflictError` when
+    another commit came first."""
     from deltalake import WriterProperties
 
     dt = _delta.open_table(loc, table, version)
@@ -592,7 +613,7 @@ def _optimize(loc: Location, table: str, version: int, props: CommitProperties) 
     try:
         # the lake's own Parquet layout: zstd, small row groups (point lookups of search read one of them)
         layout = WriterProperties(compression="ZSTD", max_row_group_size=ROW_GROUP_ROWS)  # = COMPRESSION
-        dt.optimize.compact(commit_properties=props, writer_properties=layout)
+        dt.optimize.compact(target_size=target_bytes, commit_properties=props, writer_properties=layout)
     except Exception as exc:  # delta-rs raises CommitFailedError, or a generic error on a lost race
         raise ConflictError(f"{table}: optimize lost a race ({exc})") from exc
     return dt.version()

@@ -314,3 +314,37 @@ def test_empty_lake_reads_as_empty(tmp_path: Path) -> None:
     assert lake.read_current(tmp_path).version == 0
     assert lake.read_table(tmp_path, "cables").num_rows == 0
     assert isinstance(lake.read_table(tmp_path, "quarantine"), pa.Table)
+
+
+def test_compaction_joins_small_files_and_leaves_large_ones(tmp_path: Path) -> None:
+    """Only files under the target size are rewritten: a first load's large files stay as they are (their
+    paths, so the search index keeps their documents), a nightly's small ones are joined; large files do not
+    count towards the threshold."""
+    import random
+    import string
+
+    rnd = random.Random(7)
+    root = tmp_path / "lake"
+    with lake.lake_lock(root):
+        for i in range(3):  # "large": many rows with long bodies that do not compress
+            publish(root, f"big{i}", [cable(f"B{i}-{n:03d}", year=2008,
+                                            body="".join(rnd.choices(string.ascii_letters + " ", k=3000)))
+                                      for n in range(200)])
+        for i in range(9):
+            publish(root, f"small{i}", [cable(f"S{i}", year=2008)])
+        before = lake.read_current(root)
+        files = before.files("cables")
+        large = [f for f in files if f.path.split("/")[-1].startswith("big")] or files[:3]
+        small = [f for f in files if f not in large]
+        assert len(large) == 3 and len(small) == 9
+        target = (max(f.bytes for f in small) + min(f.bytes for f in large)) // 2
+        assert max(f.bytes for f in small) < target < min(f.bytes for f in large)
+        assert lake.needs_compaction(before, threshold=8, target_bytes=target)
+        res = lake.compact(root, "k1", target_bytes=target)
+        assert res["merged"]["cables/year=2008"] == 9
+        after = lake.read_current(root)
+        kept = {f.path for f in after.files("cables")}
+        assert {f.path for f in large} <= kept  # not rewritten
+        assert not {f.path for f in small} & kept and len(kept) < len(files)
+        assert after.rows("cables") == before.rows("cables") == 609
+        assert not lake.needs_compaction(after, threshold=8, target_bytes=target)
