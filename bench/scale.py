@@ -658,6 +658,7 @@ def main(argv: list[str] | None = None) -> int:
     shutil.rmtree(lake, ignore_errors=True)
     f["pipeline"] = full = pipeline_run(big, lake, 2)
     print(f"pipeline ({args.rows:,} rows): {full['seconds']:.1f}s wall, peak RSS {_mb(full['peak_rss'])}", flush=True)
+    os.sync()  # the run just wrote ~2 GB: its writeback is not the no-op's (it once made a 0.5 s no-op take 2.1 s)
     f["noop"] = pipeline_run(big, lake, 2)
     for name, runner in (("small_2_workers", lambda d: pipeline_run(small, d, 2)),
                          ("small_1_worker", lambda d: stage_cpu(small, d))):
