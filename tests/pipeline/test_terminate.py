@@ -15,7 +15,6 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
-import pytest
 from _cables import REPO, Maker, many
 from test_crash import check_lake
 
@@ -72,12 +71,14 @@ def test_sigterm_stops_the_run_and_its_parse_workers(tmp_path: Path, make_dump: 
     assert check_lake(lake, expected) == expected
 
 
-def test_a_worker_stops_when_its_run_is_gone(capfd: pytest.CaptureFixture[str]) -> None:
+def test_a_worker_stops_when_its_run_is_gone() -> None:
     """SIGKILL leaves the run no say: each worker watches the process that started it.
 
-    The worker's exit code is not asserted: the pool's own management thread reads it from the forkserver's pipe
-    at the same time as ``join`` here, and the loser of that race sees 255 (CPython's "forkserver gone" code).
-    The watch's own message, written just before its ``os._exit(70)``, names the worker instead."""
+    The worker's exit code (the watch's 70) is not asserted: the pool's own management thread reads it from the
+    forkserver's pipe at the same time as ``join`` here, and the loser of that race sees 255 (CPython's
+    "forkserver gone" code). Nor is the watch's message: the worker writes it to the stderr the forkserver was
+    started with, which an earlier test may own. What is asserted is the behaviour: gone within seconds of its
+    run, while its shard would have kept it busy for two minutes."""
     stand_in = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
     ctx = multiprocessing.get_context("forkserver")
     pool = ProcessPoolExecutor(1, mp_context=ctx, initializer=_parse._init_worker, initargs=(ctx.Lock(), stand_in.pid))
@@ -91,8 +92,6 @@ def test_a_worker_stops_when_its_run_is_gone(capfd: pytest.CaptureFixture[str]) 
         assert pid is not None
         assert _wait(lambda: not _parse._alive(pid), 15)  # stopped long before the sleep's end
         assert isinstance(job.exception(timeout=15), BrokenProcessPool)
-        err = capfd.readouterr().err
-        assert f"the run (pid {stand_in.pid}) is gone: parse worker {pid} stops" in err, err
     finally:
         for p in pool._processes.values():
             if p.is_alive():
