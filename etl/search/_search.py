@@ -18,6 +18,7 @@ from typing import Any
 
 from etl.lake import remote_uri
 from etl.search._index import (
+    FIRST_PARA,
     SCHEMA_VERSION,
     analyze,
     fold,
@@ -27,6 +28,7 @@ from etl.search._index import (
     open_index,
     read_meta,
     read_rows,
+    split_lead,
     sync,
     words,
 )
@@ -49,7 +51,6 @@ CACHE_HITS = 20_000  # and hits in them at most (a result of 500 hits weighs 25 
 _SPACES = re.compile(r"\s+")
 MAX_SNIPPET_TEXT = 30_000
 _FACETING = ThreadPoolExecutor(max_workers=2, thread_name_prefix="cablelake-facets")
-_FIRST_PARA = re.compile(r"(?m)^\s*1\.\s")  # where the numbered paragraphs start (after TAGS, SUBJECT, REF)
 
 
 class SearchUnavailable(RuntimeError):
@@ -316,12 +317,13 @@ class Snapshot:
         else:
             order = t.Order.Desc if sort == "date" else t.Order.Asc
             res = searcher.search(q, n, count=True, order_by_field="sent", offset=offset, order=order)
-        hits = [self._hit(searcher, key, addr, sort) for key, addr in res.hits[:limit]]
+        docs = [(key, searcher.doc(addr)) for key, addr in res.hits[:limit]]
+        hits = [self._hit(d, key, sort) for key, d in docs]
         # the facets (tantivy, over every hit) are counted while the snippets' rows are read (pyarrow): both
         # leave the GIL, so a page waits for the slower of the two rather than their sum
         counting = _FACETING.submit(self._facets, searcher, q) if facets and snippets and hits else None
         if snippets and hits:
-            self._snippets(index, searcher, q, hits, tree)
+            self._snippets(index, searcher, q, hits, [d.get_first("lead") for _, d in docs], tree)
         if counting is not None:
             fac = counting.result()
         else:
@@ -330,8 +332,7 @@ class Snapshot:
                             sort)
 
     @staticmethod
-    def _hit(searcher: Any, key: Any, addr: Any, sort: str) -> Hit:
-        d = searcher.doc(addr)
+    def _hit(d: Any, key: Any, sort: str) -> Hit:
         sent = d.get_first("sent")
         if isinstance(sent, datetime) and sent.tzinfo is None:
             sent = sent.replace(tzinfo=UTC)
@@ -348,15 +349,16 @@ class Snapshot:
             row=int(d.get_first("row") or 0),
         )
 
-    def _snippets(self, index: Any, searcher: Any, q: Any, hits: list[Hit], tree: Any) -> None:
-        """Cut each hit's snippet from its text, read from the lake by a point lookup (the row group of the
-        file and row the index names; the index keeps no copy of the text).
+    def _snippets(self, index: Any, searcher: Any, q: Any, hits: list[Hit], leads: list[bytes | None],
+                  tree: Any) -> None:
+        """Cut each hit's snippet from its lead, stored in the index, or else from its body, read from the lake
+        by a point lookup (the row group of the file and row the index names).
 
-        The summary is tried first: it is the cable's own precis (a paragraph of its body) and a few percent
-        of the body's bytes, so a hit whose summary holds a query word (or, for a query without words of the
-        text: TAG, id, date..., any hit with a summary: its opening lines) costs no read of its body; the
-        others are cut from the body's paragraphs (on an object store, where each read is a request, both
-        columns are read at once: the same snippets, one request per row group).
+        The lead (``etl.search._index.snippet_lead``) is the cable's summary (its own precis, a paragraph of
+        its body), or when it has none the opening of its paragraphs, up to ``LEAD_CHARS``. A hit whose lead
+        holds a query word, or any hit of a query without words of the text (TAG, id, date...: the lead's
+        opening lines), costs no read; the others are cut from the body's paragraphs, read from the lake (a
+        row group's body column: ~2 MB of text to decode, the most expensive part of a search).
 
         tantivy's snippet generator tokenizes all the text it is given, which costs milliseconds on a long
         cable: it is given a window around the first place a query word seems to be (found with a regex on the
@@ -385,27 +387,28 @@ class Snapshot:
             window = text[a: m.start() + 2 * SNIPPET_CHARS]
             return cut(window) or _regex_marks(window, near)  # prefixes: tantivy marks no word
 
-        # on an object store a read is a request whatever its size: the two columns are read at once there
-        remote = remote_uri(self.owner.lake) is not None
-        summaries = self.rows(hits, ["summary", "body"] if remote else ["summary"])
         from_body = []
-        for h in hits:
-            summary = summaries.get((h.file, h.row), {}).get("summary") or ""
-            if near is None and summary:  # no word to show (TAG, id, date...): the summary's opening lines
-                got: tuple[str, list[tuple[int, int]]] | None = (_opening(summary), [])
-            else:
-                m = near.search(summary) if near is not None and summary else None
-                got = around(m) if m is not None else None
+        for h, raw in zip(hits, leads, strict=True):
+            lead = split_lead(raw)
+            got: tuple[str, list[tuple[int, int]]] | None = None
+            if lead is not None:
+                _, text, whole = lead
+                if near is None:  # no word to show (TAG, id, date...): the lead's opening lines
+                    got = (_opening(text), [])
+                else:  # a match too near the end of a cut lead may lack its context: the body has it
+                    m = near.search(text)
+                    if m is not None and (whole or m.end() + SNIPPET_CHARS // 2 <= len(text)):
+                        got = around(m)
             if got is None:
                 from_body.append(h)
             else:  # snippets are for reading: collapse the telegram's line breaks (offsets move with them)
                 h.snippet, h.highlights = _squeeze(*got)
-        bodies = summaries if remote else self.rows(from_body, ["body"]) if from_body else {}
+        bodies = self.rows(from_body, ["body"]) if from_body else {}
         for h in from_body:
             body = bodies.get((h.file, h.row), {}).get("body") or ""
             if not body:
                 continue
-            start = _FIRST_PARA.search(body)
+            start = FIRST_PARA.search(body)
             paras = body[start.start():] if start else body
             got = None
             if near is not None:  # else the query has no word of the text to show (TAG, id, date...)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from _search_lakes import search_lake, telegram
+from _search_lakes import search_lake, telegram, write_dumps
 
 from etl.pipeline import run
 from etl.search import Searcher, Snapshot
@@ -85,9 +85,9 @@ def test_the_cache_is_bounded_in_hits(lake: Path) -> None:
     assert s.cached("v-other", ("q", keep + 2)) is None  # never across versions
 
 
-def test_snippets_from_the_summary_read_no_body(lake: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A hit whose summary holds a query word is cut from its summary: only the hits without one read the
-    body column (the long one) of their row group."""
+def test_snippets_from_the_lead_read_no_body(lake: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A hit whose summary holds a query word is cut from its lead, stored in the index: only the hits without
+    one read the body column (the long one) of their row group, and nothing else is read."""
     s = Searcher(lake, cache=0)
     read: list[tuple[list[str], set[str]]] = []
     real = Searcher.rows
@@ -103,9 +103,7 @@ def test_snippets_from_the_summary_read_no_body(lake: Path, monkeypatch: pytest.
     summary = real(s, [by_id["07MOSCOW5190"]], ["summary"])
     text = next(iter(summary.values()))["summary"]
     assert "heavy lift helicopters" in text
-    assert read[0] == (["summary"], set(by_id))
-    body_read = read[1][1] if len(read) > 1 else set()
-    assert read[1:2] in ([], [(["body"], body_read)]) and "07MOSCOW5190" not in body_read
+    assert len(read) <= 1 and all(cols == ["body"] and "07MOSCOW5190" not in ids for cols, ids in read), read
     hit = by_id["07MOSCOW5190"]
     assert [hit.snippet[a:b].lower() for a, b in hit.highlights] == ["helicopters"] and hit.snippet in " ".join(text.split())
     for h in res.hits:  # every hit has its snippet, from the summary or the body, with a query word marked
@@ -114,4 +112,50 @@ def test_snippets_from_the_summary_read_no_body(lake: Path, monkeypatch: pytest.
     read.clear()  # a TAG has no word to show: a hit with a summary shows its opening lines
     tagged = {h.reference_id: h for h in s.search("tag:SU").hits}
     assert "07MOSCOW5190" in tagged and tagged["07MOSCOW5190"].snippet == " ".join(text.split())[:240]
-    assert all("07MOSCOW5190" not in ids for cols, ids in read if cols == ["body"])
+    assert read == []  # every hit has a lead: no row of the lake is read
+
+
+def test_a_word_past_the_lead_is_cut_from_the_body(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The index keeps only the first LEAD_CHARS of a summary (or of the paragraphs of a cable without one): a
+    word found further on, or too near the cut to show its context, is cut from the body, read from the lake."""
+    filler = "The delegation discussed routine consular matters at some length. " * 12  # ~800 characters
+    cables = {
+        "08PARIS101": telegram("PARIS", 101, 2008, 3, 4, subject="FRANCE: AIRSHIPS",
+                                paragraphs=[f"Summary: An airship visit was proposed. {filler} A zeppelin too. End summary.",
+                                            "Details follow."]),
+        "08PARIS102": telegram("PARIS", 102, 2008, 3, 5, subject="FRANCE: MORE AIRSHIPS",
+                                paragraphs=["An airship was seen.", filler, "Then a zeppelin landed in Lyon."]),
+    }
+    lake = tmp_path / "lake"
+    run([str(write_dumps(tmp_path / "in", cables))], lake)
+    s = Searcher(lake, cache=0)
+    read: list[set[str]] = []
+    real = Searcher.rows
+
+    def rows(self: Searcher, hits: list, columns: list[str] | None = None) -> dict:  # type: ignore[type-arg]
+        assert columns == ["body"]
+        read.append({h.reference_id for h in hits})
+        return real(self, hits, columns)
+
+    monkeypatch.setattr(Searcher, "rows", rows)
+    early = {h.reference_id: h for h in s.search("airship").hits}
+    assert {"08PARIS101", "08PARIS102"} <= set(early) and read == []  # both from their leads
+    late = {h.reference_id: h for h in s.search("zeppelin").hits}
+    assert set(late) == {"08PARIS101", "08PARIS102"} and read == [{"08PARIS101", "08PARIS102"}]
+    for h in late.values():  # the word is shown, from the body
+        assert [h.snippet[a:b].lower() for a, b in h.highlights] == ["zeppelin"], h.snippet
+
+
+@pytest.mark.parametrize(("summary", "body", "expected"), [
+    ("A precis.", "ignored", ("summary", "A precis.", True)),
+    ("x" * 500, None, ("summary", "x" * 480, False)),
+    (None, "TAGS: PGOV\nSUBJECT: S\n\n1. (C) First.\n\n2. (C) Second.\n", ("opening", "\n1. (C) First.\n\n2. (C) Second.\n", True)),
+    ("", "No numbered paragraphs at all.", ("opening", "No numbered paragraphs at all.", True)),
+    (None, "é" * 481, ("opening", "é" * 480, False)),  # characters, not bytes
+    (None, None, None),
+    ("", "", None),
+])
+def test_snippet_lead(summary: str | None, body: str | None, expected: tuple[str, str, bool] | None) -> None:
+    from etl.search._index import snippet_lead, split_lead
+
+    assert split_lead(snippet_lead(summary, body)) == expected
