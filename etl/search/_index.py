@@ -89,7 +89,17 @@ none the opening of its numbered paragraphs. A hit whose lead holds a query word
 of the text, any hit) gets its snippet from the index alone, with no read of the lake (see
 ``etl.search._search``). 480 is what the opening-lines snippet needs (twice SNIPPET_CHARS); the lead adds ~4.5 %
 of the cables' Parquet size to the index on real text (lz4 in tantivy's doc store)."""
-FIRST_PARA = re.compile(r"(?m)^\s*1\.\s")  # where the numbered paragraphs start (after TAGS, SUBJECT, REF)
+_FIRST_PARA = re.compile(r"\n\s*1\.\s")  # (a literal first character: ~7x faster than the same with (?m)^)
+_FIRST_PARA_AT_0 = re.compile(r"\s*1\.\s")
+
+
+def first_para(body: str) -> int | None:
+    """Where the numbered paragraphs start (after TAGS, SUBJECT, REF): the start of the first line from which
+    blank space then ``1.`` and a space follow, as ``(?m)^\\s*1\\.\\s`` finds it; None when there is none."""
+    if _FIRST_PARA_AT_0.match(body):
+        return 0
+    m = _FIRST_PARA.search(body)
+    return m.start() + 1 if m else None
 _LEAD_KINDS = {b"S": ("summary", True), b"s": ("summary", False), b"P": ("opening", True), b"p": ("opening", False)}
 
 
@@ -99,8 +109,8 @@ def snippet_lead(summary: str | None, body: str | None) -> bytes | None:
     if summary:
         kind, text = "S", summary
     elif body:
-        start = FIRST_PARA.search(body)
-        kind, text = "P", body[start.start():] if start else body
+        start = first_para(body)
+        kind, text = "P", body[start:] if start is not None else body
     else:
         return None
     if len(text) > LEAD_CHARS:
@@ -466,10 +476,12 @@ class _OpenFile:
     leaves: dict[str, list[int]]  # column -> its Parquet (leaf) column indices
     lock: threading.Lock = field(default_factory=threading.Lock)  # one read of the file at a time
 
-    def read(self, group: int, columns: list[str]) -> pa.Table:
+    def read(self, group: int, columns: list[str], threads: bool = True) -> pa.Table:
+        """Row group ``group``'s ``columns``; ``threads``: decode its columns in Arrow's threads (for a lone
+        read: several reads at once are already one per thread, and Arrow's pool would only oversubscribe)."""
         indices = [i for c in columns for i in self.leaves.get(c, [])]  # resolved once per file, not per read
         with self.lock:
-            out: pa.Table = self.pf.reader.read_row_group(group, column_indices=indices)
+            out: pa.Table = self.pf.reader.read_row_group(group, column_indices=indices, use_threads=threads)
         return out
 
 
@@ -527,7 +539,7 @@ def read_rows(store: str, places: Iterable[tuple[str, int]], columns: list[str] 
 
     def read(rel: str, group: int, rows: list[int]) -> list[dict[str, Any]]:
         f = _FOOTERS.get(store, rel)
-        table = f.read(group, names)
+        table = f.read(group, names, threads=len(wanted) == 1)
         picked: list[dict[str, Any]] = table.take(pa.array([r - f.starts[group] for r in rows], pa.int64())).to_pylist()
         return picked
 

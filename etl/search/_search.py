@@ -18,9 +18,9 @@ from typing import Any
 
 from etl.lake import remote_uri
 from etl.search._index import (
-    FIRST_PARA,
     SCHEMA_VERSION,
     analyze,
+    first_para,
     fold,
     forms,
     index_dir,
@@ -46,6 +46,7 @@ FACETS: dict[str, tuple[str, int]] = {  # facet -> (fast field, how many values)
     "tag": ("f_tag", 30),
 }
 SNIPPET_CHARS = 240
+LEAD_CONTEXT = 40  # characters a cut lead must hold after a match for its snippet to be cut from the lead
 CACHE_RESULTS = 256  # results a searcher keeps per lake version (see Searcher)
 CACHE_HITS = 20_000  # and hits in them at most (a result of 500 hits weighs 25 of 20)
 _SPACES = re.compile(r"\s+")
@@ -311,6 +312,10 @@ class Snapshot:
         q = t.Query.boolean_query(
             [(t.Occur.Must, tr.build(tree)), (t.Occur.Must, t.Query.term_query(index.schema, "kind", "cable"))]
         )
+        # the facets (tantivy aggregations over every hit, which run the query again) are counted in another
+        # thread from the start: tantivy leaves the GIL, so a search waits for the slower of the facets and
+        # the hits with their snippets (pyarrow reads, which leave the GIL too), not for their sum
+        counting = _FACETING.submit(self._facets, searcher, q) if facets else None
         n = max(limit, 1)  # tantivy wants a limit > 0: a count-only search asks for one hit and drops it
         if sort == "relevance":
             res = searcher.search(q, n, count=True, offset=offset)
@@ -319,15 +324,9 @@ class Snapshot:
             res = searcher.search(q, n, count=True, order_by_field="sent", offset=offset, order=order)
         docs = [(key, searcher.doc(addr)) for key, addr in res.hits[:limit]]
         hits = [self._hit(d, key, sort) for key, d in docs]
-        # the facets (tantivy, over every hit) are counted while the snippets' rows are read (pyarrow): both
-        # leave the GIL, so a page waits for the slower of the two rather than their sum
-        counting = _FACETING.submit(self._facets, searcher, q) if facets and snippets and hits else None
         if snippets and hits:
             self._snippets(index, searcher, q, hits, [d.get_first("lead") for _, d in docs], tree)
-        if counting is not None:
-            fac = counting.result()
-        else:
-            fac = self._facets(searcher, q) if facets else {}
+        fac = counting.result() if counting is not None else {}
         return SearchResult(query, int(res.count or 0), hits, fac, self.version, time.perf_counter() - t0, offset,
                             sort)
 
@@ -387,29 +386,45 @@ class Snapshot:
             window = text[a: m.start() + 2 * SNIPPET_CHARS]
             return cut(window) or _regex_marks(window, near)  # prefixes: tantivy marks no word
 
-        from_body = []
+        from_body, from_summary = [], []
         for h, raw in zip(hits, leads, strict=True):
             lead = split_lead(raw)
             got: tuple[str, list[tuple[int, int]]] | None = None
             if lead is not None:
-                _, text, whole = lead
+                kind, text, whole = lead
                 if near is None:  # no word to show (TAG, id, date...): the lead's opening lines
                     got = (_opening(text), [])
-                else:  # a match too near the end of a cut lead may lack its context: the body has it
+                else:  # a match too near the end of a cut lead may lack its context: the rest of the text has it
                     m = near.search(text)
-                    if m is not None and (whole or m.end() + SNIPPET_CHARS // 2 <= len(text)):
+                    if m is not None and (whole or m.end() + LEAD_CONTEXT <= len(text)):
                         got = around(m)
+                    elif kind == "summary" and not whole:
+                        from_summary.append(h)
+                        continue
             if got is None:
                 from_body.append(h)
             else:  # snippets are for reading: collapse the telegram's line breaks (offsets move with them)
                 h.snippet, h.highlights = _squeeze(*got)
-        bodies = self.rows(from_body, ["body"]) if from_body else {}
+        # a summary cut in the lead is read whole (its column is ~15x cheaper to read than the body's); on an
+        # object store, where each read is a request whatever its size, the body is read with it at once
+        remote = remote_uri(self.owner.lake) is not None
+        read = self.rows(from_summary, ["summary", "body"] if remote else ["summary"]) if from_summary else {}
+        for h in from_summary:
+            summary = read.get((h.file, h.row), {}).get("summary") or ""
+            m = near.search(summary) if near is not None else None
+            got = around(m) if m is not None else None
+            if got is None:
+                from_body.append(h)
+            else:
+                h.snippet, h.highlights = _squeeze(*got)
+        unread = [h for h in from_body if (h.file, h.row) not in read or not remote]
+        bodies = {**read, **self.rows(unread, ["body"])} if unread else read
         for h in from_body:
             body = bodies.get((h.file, h.row), {}).get("body") or ""
             if not body:
                 continue
-            start = FIRST_PARA.search(body)
-            paras = body[start.start():] if start else body
+            start = first_para(body)
+            paras = body[start:] if start is not None else body
             got = None
             if near is not None:  # else the query has no word of the text to show (TAG, id, date...)
                 m = near.search(paras) or (near.search(body) if start else None)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 from _search_lakes import search_lake, telegram, write_dumps
+from hypothesis import given
+from hypothesis import strategies as st
 
 from etl.pipeline import run
 from etl.search import Searcher, Snapshot
@@ -115,35 +118,40 @@ def test_snippets_from_the_lead_read_no_body(lake: Path, monkeypatch: pytest.Mon
     assert read == []  # every hit has a lead: no row of the lake is read
 
 
-def test_a_word_past_the_lead_is_cut_from_the_body(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_word_past_the_lead_is_cut_from_the_rest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The index keeps only the first LEAD_CHARS of a summary (or of the paragraphs of a cable without one): a
-    word found further on, or too near the cut to show its context, is cut from the body, read from the lake."""
+    word found further on, or too near the cut to show its context, is cut from the whole summary (a cheap
+    column) or else from the body, read from the lake."""
     filler = "The delegation discussed routine consular matters at some length. " * 12  # ~800 characters
     cables = {
         "08PARIS101": telegram("PARIS", 101, 2008, 3, 4, subject="FRANCE: AIRSHIPS",
-                                paragraphs=[f"Summary: An airship visit was proposed. {filler} A zeppelin too. End summary.",
-                                            "Details follow."]),
+                               paragraphs=[f"Summary: An airship visit was proposed. {filler} A zeppelin too. End summary.",
+                                           "Details follow, with a dirigible."]),
         "08PARIS102": telegram("PARIS", 102, 2008, 3, 5, subject="FRANCE: MORE AIRSHIPS",
-                                paragraphs=["An airship was seen.", filler, "Then a zeppelin landed in Lyon."]),
+                               paragraphs=["An airship was seen.", filler, "Then a zeppelin landed in Lyon."]),
     }
     lake = tmp_path / "lake"
     run([str(write_dumps(tmp_path / "in", cables))], lake)
     s = Searcher(lake, cache=0)
-    read: list[set[str]] = []
+    read: list[tuple[list[str], set[str]]] = []
     real = Searcher.rows
 
     def rows(self: Searcher, hits: list, columns: list[str] | None = None) -> dict:  # type: ignore[type-arg]
-        assert columns == ["body"]
-        read.append({h.reference_id for h in hits})
+        read.append((list(columns or []), {h.reference_id for h in hits}))
         return real(self, hits, columns)
 
     monkeypatch.setattr(Searcher, "rows", rows)
     early = {h.reference_id: h for h in s.search("airship").hits}
     assert {"08PARIS101", "08PARIS102"} <= set(early) and read == []  # both from their leads
     late = {h.reference_id: h for h in s.search("zeppelin").hits}
-    assert set(late) == {"08PARIS101", "08PARIS102"} and read == [{"08PARIS101", "08PARIS102"}]
-    for h in late.values():  # the word is shown, from the body
+    assert set(late) == {"08PARIS101", "08PARIS102"}
+    assert read == [(["summary"], {"08PARIS101"}), (["body"], {"08PARIS102"})]  # the summary is read, not its body
+    for h in late.values():  # the word is shown, from the summary or the body
         assert [h.snippet[a:b].lower() for a, b in h.highlights] == ["zeppelin"], h.snippet
+    read.clear()  # a word outside the summary: the summary is read, then the body
+    (hit,) = s.search("dirigible").hits
+    assert read == [(["summary"], {"08PARIS101"}), (["body"], {"08PARIS101"})]
+    assert [hit.snippet[a:b].lower() for a, b in hit.highlights] == ["dirigible"], hit.snippet
 
 
 @pytest.mark.parametrize(("summary", "body", "expected"), [
@@ -159,3 +167,11 @@ def test_snippet_lead(summary: str | None, body: str | None, expected: tuple[str
     from etl.search._index import snippet_lead, split_lead
 
     assert split_lead(snippet_lead(summary, body)) == expected
+
+
+@given(st.text(alphabet=" \t\n\r1.2xA", max_size=40))
+def test_first_para_is_where_the_multiline_pattern_finds_it(body: str) -> None:
+    from etl.search._index import first_para
+
+    m = re.search(r"(?m)^\s*1\.\s", body)
+    assert first_para(body) == (m.start() if m else None)
