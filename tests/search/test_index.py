@@ -263,3 +263,27 @@ def test_a_small_update_adds_one_segment(tmp_path: Path) -> None:
     assert check(lake)["current"]
     assert segments() <= before + 1
     assert len(index_ids(lake)) == len(cables_ids(lake))
+
+
+def test_point_reads_at_once_give_the_rows_of_one_at_a_time(lake: Path) -> None:
+    """Many reads of one file at once (each through a reader of its own, kept for reuse up to a bound) give
+    what reads one at a time give, and leave at most that bound of readers open."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from etl.lake import LakePaths
+    from etl.search import _index
+
+    store = LakePaths(lake).lake
+    files = _index.lake_state(lake).files
+    places = [(rel, row) for rel, n in files.items() for row in range(n)]
+    one_by_one = {p: _index.read_rows(store, [p], ["reference_id", "body"])[p] for p in places}
+    spares = _index._Spares(size=2)
+    real = _index._SPARES
+    _index._SPARES = spares
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            at_once = list(pool.map(lambda p: _index.read_rows(store, places, ["reference_id", "body"]), range(16)))
+    finally:
+        _index._SPARES = real
+    assert all(got == one_by_one for got in at_once)
+    assert 1 <= len(spares._free) <= 2
