@@ -487,12 +487,17 @@ class _OpenFile:
         On an object store opening a reader is a request: there the shared one is used, one read at a time."""
         indices = [i for c in columns for i in self.leaves.get(c, [])]  # resolved once per file, not per read
         out: pa.Table
-        if self.local is not None:
-            own = _SPARES.take(self.local, self.pf.metadata)
+        own, local = None, self.local
+        if local is not None:
+            try:
+                own = _SPARES.take(local, self.pf.metadata)
+            except OSError:  # gone since its footer was read (a vacuum): the shared reader still has it open
+                own = None
+        if own is not None and local is not None:
             try:
                 out = own.reader.read_row_group(group, column_indices=indices, use_threads=threads)
             finally:
-                _SPARES.give(self.local, own)
+                _SPARES.give(local, own)
             return out
         with self.lock:
             out = self.pf.reader.read_row_group(group, column_indices=indices, use_threads=threads)

@@ -287,3 +287,20 @@ def test_point_reads_at_once_give_the_rows_of_one_at_a_time(lake: Path) -> None:
         _index._SPARES = real
     assert all(got == one_by_one for got in at_once)
     assert 1 <= len(spares._free) <= 2
+
+
+def test_a_file_removed_after_its_footer_was_read_is_still_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A vacuum may remove a file a searcher's version still names: the reader opened with its footer keeps it."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from etl.search import _index
+
+    rel = "cables/year=2007/gone.parquet"
+    (tmp_path / rel).parent.mkdir(parents=True)
+    pq.write_table(pa.table({"reference_id": ["07A1", "07A2"], "body": ["one", "two"]}), tmp_path / rel)
+    before = _index.read_rows(str(tmp_path), [(rel, 1)], ["reference_id", "body"])
+    (tmp_path / rel).unlink()
+    monkeypatch.setattr(_index, "_SPARES", _index._Spares())  # no reader of it kept for reuse
+    after = _index.read_rows(str(tmp_path), [(rel, 1)], ["reference_id", "body"])
+    assert after == before and after[(rel, 1)]["body"] == "two"
