@@ -88,10 +88,8 @@ def test_the_cache_is_bounded_in_hits(lake: Path) -> None:
     assert s.cached("v-other", ("q", keep + 2)) is None  # never across versions
 
 
-def test_snippets_from_the_lead_read_no_body(lake: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A hit whose summary holds a query word is cut from its lead, stored in the index: only the hits without
-    one read the body column (the long one) of their row group, and nothing else is read."""
-    s = Searcher(lake, cache=0)
+def _reads(monkeypatch: pytest.MonkeyPatch) -> list[tuple[list[str], set[str]]]:
+    """The reads of lake rows searches make from now on, as (columns, ids) (the real reads still run)."""
     read: list[tuple[list[str], set[str]]] = []
     real = Searcher.rows
 
@@ -100,6 +98,15 @@ def test_snippets_from_the_lead_read_no_body(lake: Path, monkeypatch: pytest.Mon
         return real(self, hits, columns)
 
     monkeypatch.setattr(Searcher, "rows", rows)
+    return read
+
+
+def test_snippets_from_the_lead_read_no_body(lake: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A hit whose summary holds a query word is cut from its lead, stored in the index: only the hits without
+    one read the body column (the long one) of their row group, and nothing else is read."""
+    s = Searcher(lake, cache=0)
+    real = Searcher.rows
+    read = _reads(monkeypatch)
     res = s.search("helicopters OR darfur")
     by_id = {h.reference_id: h for h in res.hits}
     assert {"07MOSCOW5190", "07MOSCOW5349"} <= set(by_id)
@@ -133,14 +140,7 @@ def test_a_word_past_the_lead_is_cut_from_the_rest(tmp_path: Path, monkeypatch: 
     lake = tmp_path / "lake"
     run([str(write_dumps(tmp_path / "in", cables))], lake)
     s = Searcher(lake, cache=0)
-    read: list[tuple[list[str], set[str]]] = []
-    real = Searcher.rows
-
-    def rows(self: Searcher, hits: list, columns: list[str] | None = None) -> dict:  # type: ignore[type-arg]
-        read.append((list(columns or []), {h.reference_id for h in hits}))
-        return real(self, hits, columns)
-
-    monkeypatch.setattr(Searcher, "rows", rows)
+    read = _reads(monkeypatch)
     early = {h.reference_id: h for h in s.search("airship").hits}
     assert {"08PARIS101", "08PARIS102"} <= set(early) and read == []  # both from their leads
     late = {h.reference_id: h for h in s.search("zeppelin").hits}
