@@ -87,7 +87,7 @@ LEAD_CHARS = 480
 """Characters of a cable's snippet lead kept in the index (stored, not searched): its summary, or when it has
 none the opening of its numbered paragraphs. A hit whose lead holds a query word (or, for a query without words
 of the text, any hit) gets its snippet from the index alone, with no read of the lake (see
-``etl.search._search``). 480 is what the opening-lines snippet needs (twice SNIPPET_CHARS); the lead adds ~4.5 %
+``etl.search._search``). 480 is what the opening-lines snippet needs (twice SNIPPET_CHARS); the lead adds ~5 %
 of the cables' Parquet size to the index on real text (lz4 in tantivy's doc store)."""
 _FIRST_PARA = re.compile(r"\n\s*1\.\s")  # (a literal first character: ~7x faster than the same with (?m)^)
 _FIRST_PARA_AT_0 = re.compile(r"\s*1\.\s")
@@ -100,6 +100,8 @@ def first_para(body: str) -> int | None:
         return 0
     m = _FIRST_PARA.search(body)
     return m.start() + 1 if m else None
+
+
 _LEAD_KINDS = {b"S": ("summary", True), b"s": ("summary", False), b"P": ("opening", True), b"p": ("opening", False)}
 
 
@@ -487,18 +489,17 @@ class _OpenFile:
         On an object store opening a reader is a request: there the shared one is used, one read at a time."""
         indices = [i for c in columns for i in self.leaves.get(c, [])]  # resolved once per file, not per read
         out: pa.Table
-        own, local = None, self.local
-        if local is not None:
+        if self.local is not None:
             try:
-                own = _SPARES.take(local, self.pf.metadata)
+                own = _SPARES.take(self.local, self.pf.metadata)
             except OSError:  # gone since its footer was read (a vacuum): the shared reader still has it open
                 own = None
-        if own is not None and local is not None:
-            try:
-                out = own.reader.read_row_group(group, column_indices=indices, use_threads=threads)
-            finally:
-                _SPARES.give(local, own)
-            return out
+            if own is not None:
+                try:
+                    out = own.reader.read_row_group(group, column_indices=indices, use_threads=threads)
+                finally:
+                    _SPARES.give(self.local, own)
+                return out
         with self.lock:
             out = self.pf.reader.read_row_group(group, column_indices=indices, use_threads=threads)
         return out
