@@ -51,8 +51,10 @@ _BLANKS = re.compile(r"[ \t]+")
 _MARK_SEP = re.compile(r"[/ -]")
 
 
+@lru_cache(maxsize=1024)
 def level_of(text: str) -> str | None:
-    """Normalized level named at the start of ``text`` (a banner), or None."""
+    """Normalized level named at the start of ``text`` (a banner), or None (cached: a banner's level is
+    written a dozen ways across a whole dump)."""
     m = LEVEL_RE.match(text.strip())
     if not m:
         return None
@@ -86,8 +88,10 @@ def mark_level(mark: str) -> str | None:
     return _MARK_LEVEL.get(head)
 
 
+@lru_cache(maxsize=1024)
 def meta_level(classification: str) -> str | None:
-    """Level part of a publisher classification (``SECRET//NOFORN`` -> SECRET)."""
+    """Level part of a publisher classification (``SECRET//NOFORN`` -> SECRET; cached: a dump states a few
+    dozen)."""
     head = classification.upper().split("//")[0].strip()
     return head if head in RANK else level_of(head)
 

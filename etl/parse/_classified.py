@@ -177,14 +177,24 @@ def _connector(token: str) -> bool:
     return token.strip(".,;:").upper() in _CONNECTORS
 
 
+def _has_lower(text: str) -> bool:
+    """A lower-case letter in ``text`` (ASCII text: it changes when upper-cased, one C call instead of a loop)."""
+    return text != text.upper() if text.isascii() else any(c.islower() for c in text)
+
+
+def _has_upper(text: str) -> bool:
+    """An upper-case letter in ``text`` (see :func:`_has_lower`)."""
+    return text != text.lower() if text.isascii() else any(c.isupper() for c in text)
+
+
 def name_of(segment: str, mixed_case: bool) -> tuple[str | None, int]:
     """The personal name at the end of ``segment`` and the token index where it starts."""
     tokens = segment.split()
-    if mixed_case and not any(c.isupper() for c in segment):  # an all-lower-case name (``kathy schleigh, OMS``)
+    if mixed_case and not _has_upper(segment):  # an all-lower-case name (``kathy schleigh, OMS``)
         if len(tokens) < 2 or any(len(t) < 2 for t in tokens):
             return None, 0
         mixed_case = False
-    if mixed_case and not any(c.islower() for c in segment):
+    if mixed_case and not _has_lower(segment):
         mixed_case = False
     if mixed_case:  # an all-caps name after mixed-case titles (``Acting E/P CIEF JEFF ZAISER``)
         tail = tokens[-3:]
@@ -264,7 +274,7 @@ def split_who(who: str) -> tuple[str | None, str | None]:
     if ":" in who or "/" in who:  # (every _GLUED_NAME match holds one)
         who = _GLUED_NAME.sub(lambda m: m.group(0) if is_title(m.group("right"), True) else m.group("sep") + " " + m.group("right"),
                              who)
-    mixed = any(c.islower() for c in who)
+    mixed = _has_lower(who)
     cut = next((m for m in _SENTENCE_END.finditer(who)
                 if not is_title(who[: m.start()].split()[-1], mixed)), None) if "." in who else None
     if cut:

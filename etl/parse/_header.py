@@ -61,40 +61,27 @@ def addressee(line: str) -> dict[str, object]:
 
 
 _RI_PART = re.compile(r"(?P<ri>R[A-Z0-9]{3,8})[ \t]*/[ \t]*")
-_PRECEDENCES = frozenset(("FLASH", "IMMEDIATE", "PRIORITY", "PIORITY", "ROUTINE"))
 
 
-def _last_word(text: str, end: int) -> tuple[int, int]:
-    """(start of the blank run before the last word of ``text[:end]``, start of that word); (-1, 0) without a
-    blank (blanks: space and tab, as in _ADDR)."""
-    j = max(text.rfind(" ", 0, end), text.rfind("\t", 0, end))
-    if j < 0:
-        return -1, 0
-    k = j
-    while k > 0 and text[k - 1] in " \t":
-        k -= 1
-    return k, j + 1
+_TAIL_REVERSED = re.compile(
+    r"(?:(?P<mcn>\d{4,})[ \t]+)?"
+    r"(?:(?P<prec>HSALF|ETAIDEMMI[ \t]+TCAIN|ETAIDEMMI|YTIROIRP|YTIROIP|ENITUOR)[ \t]+)?"
+)
+"""The tail of _ADDR (``[blanks PREC][blanks MCN]``) read on the reversed address, from its start: the lazy
+address of _ADDR ends where the longest such tail that ends the line starts, and a pattern anchored at the
+reversed line's start finds it in one match (_ADDR tries the tail after every character). Each part needs
+its blanks before it (after it, reversed), so the address keeps its first word."""
 
 
 def _address_split(line: str) -> tuple[str | None, str, str | None, str | None]:
-    """``_ADDR.match(line)``'s (ri, addr, prec, mcn) for a stripped line, read from the right: the lazy address
-    of _ADDR ends where the shortest tail ``[blanks PREC][blanks MCN]`` that ends the line starts (the pattern
-    tries that tail after every character)."""
+    """``_ADDR.match(line)``'s (ri, addr, prec, mcn) for a stripped line, read from the right
+    (:data:`_TAIL_REVERSED`)."""
     r = _RI_PART.match(line)
     rest = line[r.end():] if r else line
-    cut, prec, mcn = len(rest), None, None
-    k, w = _last_word(rest, cut)
-    if k > 0 and len(rest) - w >= 4 and rest[w:].isdecimal():
-        mcn, cut = rest[w:], k
-        k, w = _last_word(rest, cut)
-    if k > 0 and rest[w:cut] in _PRECEDENCES:
-        prec, start = rest[w:cut], k
-        if prec == "IMMEDIATE":  # NIACT IMMEDIATE: the earlier start wins
-            k2, w2 = _last_word(rest, k)
-            if k2 > 0 and rest[w2:k] == "NIACT":
-                prec, start = rest[w2:cut], k2
-        cut = start
-    return (r.group("ri") if r else None), rest[:cut], prec, mcn
+    t = _TAIL_REVERSED.match(rest[::-1])
+    assert t is not None  # both parts are optional
+    mcn, prec = t.group("mcn", "prec")
+    return ((r.group("ri") if r else None), rest[:len(rest) - t.end()], prec and prec[::-1], mcn and mcn[::-1])
 
 
 @lru_cache(maxsize=8192)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from etl.parse._stations import repair_station
 
@@ -64,7 +65,9 @@ def canonical_id(ref: str | None) -> str | None:
     """Canonical reference id: known malformed forms repaired (``08SECTION01OF02MANAMA492`` -> 08MANAMA492)."""
     if not ref:
         return None
-    rid = _SPACES.sub("", ref.upper())
+    rid = ref.upper()
+    if not rid.isalnum():  # (no blank in a letters-and-digits id)
+        rid = _SPACES.sub("", rid)
     plusd = _PLUSD_ID.match(rid)  # 1974ATHENS02959_b -> 74ATHENS2959 (PlusD truncates long posts to 5 letters)
     if plusd:
         return f"{plusd.group('yyyy')[2:]}{plusd.group('station')}{int(plusd.group('serial'))}"
@@ -73,22 +76,37 @@ def canonical_id(ref: str | None) -> str | None:
     m = _DOUBLED_YEAR.match(rid)  # 7575LIBREVILLE1895
     if m:
         rid = rid[2:]
-    garbled = _GARBLED_SECTION.match(rid, 2)  # the pattern's only place: after the two digits of the year
-    if garbled:
+    garbled = _GARBLED_SECTION.match(rid, 2) if "OF" in rid else None  # (every match holds OF; its only place:
+    if garbled:                                                          # after the two digits of the year)
         rid = rid[:2] + rid[garbled.end():]
-    dup = _TRAILING_MARKER.match(rid)
+    dup = _TRAILING_MARKER.match(rid) if _marker_tail(rid) else None
     if dup:
         rid = dup.group(1)
     m2 = _ID.match(rid)
     if not m2:
         return rid
-    station = m2.group("station")
+    station = _id_station(m2.group("station"))
+    return f"{m2.group('yy')}{station}{int(m2.group('serial'))}" if station else rid
+
+
+def _marker_tail(rid: str) -> bool:
+    """``rid`` may end in a _TRAILING_MARKER marker: its last letters (the digits after them dropped) are ``Z``
+    and two more, TOSEC or SECTO; an id that is not ASCII is always tried (``\\d`` matches more digits)."""
+    if not rid.isascii():
+        return True
+    tail = rid.rstrip("0123456789")
+    return tail[-3:-2] == "Z" or tail.endswith(("TOSEC", "SECTO"))
+
+
+@lru_cache(maxsize=4096)
+def _id_station(station: str) -> str:
+    """The station of an id as read (``_ID``'s group), cleaned of glued junk and repaired (cached: the posts
+    repeat from cable to cable)."""
     prev = None
     while prev != station:
         prev = station
         station = _JUNK_IN_ID.sub("", station)
-    station = repair_station(_STATION_FIX.get(station, station).replace("-", ""))
-    return f"{m2.group('yy')}{station}{int(m2.group('serial'))}" if station else rid
+    return repair_station(_STATION_FIX.get(station, station).replace("-", ""))
 
 
 def plusd_id(canonical: str | None, meta_id: str | None = None) -> str | None:

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from etl.parse import _classif, _classified, _core, _header, _paras, _tags, _text, _vocab, parse_text
+from etl.parse import _classif, _classified, _core, _header, _ids, _paras, _tags, _text, _vocab, parse_text
 
 
 def test_wide_spaces_are_every_whitespace_beyond_ascii() -> None:
@@ -163,3 +163,28 @@ def test_typed_lines_know_list_and_page_break_lines() -> None:
         lines = _lines.BodyLines(text)
         assert lines.list_line == ("\n- " in text), text
         assert lines.page_break == _layout._has_page_break(text), text
+
+
+def test_id_marker_check_lets_every_marked_id_through() -> None:
+    """Every id of up to four pieces (years, posts, serials, operating signals, TOSEC/SECTO, other decimal
+    digits): an id that _TRAILING_MARKER matches passes the cheap tail check, and canonical_id reads it."""
+    pieces = ["06", "MADRID", "002583", "ZFR", "ZDK", "Z", "TOSEC", "SECTO", "140", "\u0661\u0662", "OF", "A"]
+    checked = marked = 0
+    for k in range(1, 5):
+        for combo in itertools.product(pieces, repeat=k):
+            rid = "".join(combo)
+            if _ids._TRAILING_MARKER.match(rid):
+                assert _ids._marker_tail(rid), rid
+                marked += 1
+            if _ids._GARBLED_SECTION.match(rid, 2):
+                assert "OF" in rid
+            checked += 1
+    assert marked > 100 and checked > 20_000
+    assert _ids.canonical_id("06MADRID002583ZFR2585") == "06MADRID2583"
+    assert _ids.canonical_id("06 madrid 2583") == "06MADRID2583"
+
+
+@pytest.mark.parametrize("text", ["", "ABC", "abc", "Abc", "A.B/C", "\u00e9T\u00c9", "\u00aa", "\u00df", "123 - ,"])
+def test_case_checks_as_the_loops(text: str) -> None:
+    assert _classified._has_lower(text) == any(c.islower() for c in text)
+    assert _classified._has_upper(text) == any(c.isupper() for c in text)
