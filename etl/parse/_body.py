@@ -57,10 +57,19 @@ class Banner:
     start: int = 0
 
 
+def _glued_words(rest: str) -> bool:
+    """``rest`` holds a word of _GLUED (ASCII text, lower-cased: one scan per word instead of the pattern tried
+    at every character; other text is always searched, ``re.I`` lets ``ſ`` stand for s)."""
+    if not rest.isascii():
+        return True
+    low = rest.lower()
+    return "e.o." in low or "tags" in low or "subject" in low or "sipdis" in low
+
+
 def banner_from(m: re.Match[str]) -> Banner:
     rest = m.group("rest")
     # Text glued onto the banner line (``ANKARA 008305S/CT FOR REAPE.O. 12958``) is not banner.
-    cut = _GLUED.search(rest)
+    cut = _GLUED.search(rest) if _glued_words(rest) else None
     if cut:
         rest = rest[: cut.start()]
     sec = _SECTION.search(rest)

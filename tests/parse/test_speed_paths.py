@@ -8,7 +8,19 @@ import sys
 
 import pytest
 
-from etl.parse import _classif, _classified, _core, _header, _ids, _paras, _tags, _text, _vocab, parse_text
+from etl.parse import (
+    _body,
+    _classif,
+    _classified,
+    _core,
+    _header,
+    _ids,
+    _paras,
+    _tags,
+    _text,
+    _vocab,
+    parse_text,
+)
 
 
 def test_wide_spaces_are_every_whitespace_beyond_ascii() -> None:
@@ -188,3 +200,12 @@ def test_id_marker_check_lets_every_marked_id_through() -> None:
 def test_case_checks_as_the_loops(text: str) -> None:
     assert _classified._has_lower(text) == any(c.islower() for c in text)
     assert _classified._has_upper(text) == any(c.isupper() for c in text)
+
+
+def test_banner_glued_words_let_every_glued_text_through() -> None:
+    """Every text of up to three pieces (the words of _GLUED in several cases and spellings, the long s,
+    other text): a text that _GLUED finds something in passes the cheap word check."""
+    texts = _texts(("E.O.", "e.o.", "E.O", "Tags", "TAG", "S", "UBJECT", "\u017fubject", "SIPDIS", "sipdi", " ", "x"), 3)
+    found = [t for t in texts if _body._GLUED.search(t)]
+    assert len(found) > 500
+    assert all(_body._glued_words(t) for t in found)
