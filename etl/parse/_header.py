@@ -56,7 +56,7 @@ SECURITY_WORD_LEVEL = {
 
 def addressee(line: str) -> dict[str, object]:
     """``RUEHC/SECSTATE WASHDC IMMEDIATE 5172`` -> routing indicator, address, precedence, MCN."""
-    ri, addr, prec, mcn = _address_parts(line.strip())
+    ri, addr, prec, mcn = address_parts(line.strip())
     return {"routing_indicator": ri, "address": addr, "precedence": prec, "mcn": mcn, "excluded": []}
 
 
@@ -82,6 +82,21 @@ def _address_split(line: str) -> tuple[str | None, str, str | None, str | None]:
     assert t is not None  # both parts are optional
     mcn, prec = t.group("mcn", "prec")
     return ((r.group("ri") if r else None), rest[:len(rest) - t.end()], prec and prec[::-1], mcn and mcn[::-1])
+
+
+def address_parts(line: str) -> tuple[str | None, str | None, str | None, str | None]:
+    """(routing indicator, address, precedence, MCN) of a stripped addressee line. The MCN (four digits or more
+    after a blank) changes from cable to cable, the rest of the line does not: an ASCII line's MCN is split off
+    here and the rest is read once (:func:`_address_parts`, cached) with a stand-in MCN."""
+    if line[-4:].isdigit() and line.isascii():
+        head = line.rstrip("0123456789")
+        if head[-1:] in (" ", "\t"):
+            head = head.rstrip(" \t")
+            r = _RI_PART.match(head)
+            if r is None or r.end() < len(head):  # the blanks before the MCN are not the RI's (``RUEHC/ 1234``)
+                ri, addr, prec, _ = _address_parts(head + " 0000")
+                return ri, addr, prec, line[len(line.rstrip("0123456789")):]
+    return _address_parts(line)
 
 
 @lru_cache(maxsize=8192)

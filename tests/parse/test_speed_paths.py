@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import re
 import sys
+from collections.abc import Iterator
 
 import pytest
 
@@ -115,22 +116,43 @@ def test_address_read_from_the_right_as_the_pattern() -> None:
     """Every line of up to three words (and separators) from a grid of routing indicators, precedences, MCNs
     of 3/4/5 digits (ASCII and other decimal digits), words and odd whitespace: the hand split gives the
     groups of _ADDR (the address as the field keeps it: blanks squashed)."""
+    checked = 0
+    for line in _address_lines():
+        m = _header._ADDR.match(line)
+        assert m is not None
+        ri, addr, prec, mcn = _header._address_split(line)
+        assert (ri, prec, mcn) == m.group("ri", "prec", "mcn"), line
+        assert addr.split() == m.group("addr").split(), line
+        checked += 1
+    assert checked > 700_000
+
+
+def _address_lines() -> Iterator[str]:
+    """Every line of up to three words (and separators) from a grid of routing indicators, precedences, MCNs
+    of 3/4/5 digits (ASCII and other decimal digits), words and odd whitespace, stripped."""
     words = ["RUEHC/", "R1234567/ ", "R123456789/", "SECSTATE", "NIACT", "IMMEDIATE", "PRIORITY", "PIORITY",
              "FLASH", "ROUTINE", "1234", "475", "\u0661\u0662\u0663\u0664", "\u00b2\u00b3\u00b9\u2074", "X1234",
              "PRIORITY1234", "/", "A\x0bB"]
     seps = [" ", "  ", "\t", " \t ", ""]
     pieces = [w + s for w in words for s in seps]
-    checked = 0
     for k in range(4):
         for combo in itertools.product(pieces, repeat=k):
-            line = "".join(combo).strip()
-            m = _header._ADDR.match(line)
-            assert m is not None
-            ri, addr, prec, mcn = _header._address_split(line)
-            assert (ri, prec, mcn) == m.group("ri", "prec", "mcn"), line
-            assert addr.split() == m.group("addr").split(), line
+            yield "".join(combo).strip()
+
+
+def test_address_with_its_mcn_split_off_as_the_whole_line() -> None:
+    """The grid of :func:`_address_lines` and the same lines with an MCN of 4 or 7 digits after blanks: the
+    parts read with the MCN split off (the rest cached) are those of the whole line read at once."""
+    whole = _header._address_parts.__wrapped__
+    checked = split = 0
+    for line in _address_lines():
+        for mcn in ("", " 1234", "\t 0012345"):
+            text = (line + mcn).strip()
+            got = _header.address_parts(text)
+            assert got == whole(text), text
+            split += got[3] is not None
             checked += 1
-    assert checked > 700_000
+    assert checked > 2_100_000 and split > 700_000
 
 
 def _match_key(m: re.Match[str] | None) -> object:
