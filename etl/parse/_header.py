@@ -126,26 +126,28 @@ def addressees(header: str) -> tuple[list[dict[str, object]], list[dict[str, obj
     for line in header[first.start():].split("\n"):
         # each rule is tried only on a line that starts the way it must (its first word or character)
         word = line.lstrip(" \t")
-        if word.startswith("PAGE") and _PAGE_BREAK.match(line):
+        first_char = word[:1]
+        if first_char == "P" and word.startswith("PAGE") and _PAGE_BREAK.match(line):
             continue
-        m = _TO_START.match(line) if word.startswith("TO") else None
-        if m:
-            if to or info:  # a second TO block: a copy of the header follows (pages that repeat it)
-                break
-            current = to
-            line = m.group("rest")
-        else:
+        m = None
+        if first_char == "T":
+            m = _TO_START.match(line) if word.startswith("TO") else None
+            if m:
+                if to or info:  # a second TO block: a copy of the header follows (pages that repeat it)
+                    break
+                current = to
+        elif first_char == "I":
             m = _INFO_START.match(line) if word.startswith("INFO") else None
             if m:
                 if info:
                     break
                 current = info
-                line = m.group("rest")
         if m:
+            line = m.group("rest")
             word = line.lstrip(" \t")
-        if word.startswith("PAGE") and _PAGE_BREAK.match(line):  # "TO PAGE 02 STATE 015113 182333Z": a page break right after TO
-            continue
-        first_char = word[:1]
+            first_char = word[:1]
+            if first_char == "P" and word.startswith("PAGE") and _PAGE_BREAK.match(line):
+                continue  # "TO PAGE 02 STATE 015113 182333Z": a page break right after TO
         if (
             ("-" in word and _DISTRIBUTION.match(line)) or (first_char in _ROUTING_FIRST and word[1:2] in _ROUTING_SECOND and _ROUTING_LINE.match(line))
             or (not line.isupper() and line.strip()) or (first_char.isdigit() and _NOT_ADDRESS.match(line))
@@ -158,7 +160,7 @@ def addressees(header: str) -> tuple[list[dict[str, object]], list[dict[str, obj
             if line.strip():
                 current = None
             continue
-        x = _XMT.match(line) if word.startswith("XMT") else None
+        x = _XMT.match(line) if first_char == "X" and word.startswith("XMT") else None
         if x:
             target = current[-1] if current else None
             if target is not None:
