@@ -79,7 +79,7 @@ def parse_parts(header: str, body: str, meta: Mapping[str, str], source_format: 
 
 def _meta(meta: Mapping[str, str], key: str) -> str | None:
     v = meta.get(key)
-    return v.strip() if isinstance(v, str) and v.strip() else None
+    return (v.strip() or None) if isinstance(v, str) else None
 
 
 # A leaked database row of another cable (``50133  2006-01-19  06THEHAGUE131  Embassy The Hague ...``) or a
@@ -263,8 +263,7 @@ def _identity(row: dict[str, Any], cable: _Cable, trust: str) -> None:
     """The reference id, one trust rule per kind of source (see :func:`_choose_id`), and the cable's year."""
     h, b = cable.header, cable.body
     year: int | None = cable.sent_at.year if cable.sent_at else None
-    _choose_id(row, cable.meta, cable.preamble, trust, cable.banner, year,
-               f"{h[:3000]}\n{b[:3000]}" if h else b[:3000], h)
+    _choose_id(row, cable.meta, cable.preamble, trust, cable.banner, year, h, b)
     if year is None and row["sent_at"] is not None and row["reference_id_source"] != "metadata":
         year = row["sent_at"].year
     if row["reference_id"] is None:
@@ -336,7 +335,7 @@ def _id_conflict(stated: str, banner: _body.Banner | None, year: int | None) -> 
 
 
 def _choose_id(row: dict[str, Any], meta: Mapping[str, str], pre: Mapping[str, str], trust: str,
-               banner: _body.Banner | None, year: int | None, residue: str, h: str) -> None:
+               banner: _body.Banner | None, year: int | None, h: str, b: str) -> None:
     """reference_id by the trust rule of its source (README "How right the fields are"):
 
     * ``publisher`` (a publisher's table: cablegate and PlusD pages, the cables.csv release): its id is taken
@@ -381,7 +380,7 @@ def _choose_id(row: dict[str, Any], meta: Mapping[str, str], pre: Mapping[str, s
         problems.append(f"reference_id: the {source} id {stated!r} disagrees with the text ({conflict}); "
                         f"{derived} derived from the text is used")
     if derived is None:
-        derived = _id_from_residue(residue, year)
+        derived = _id_from_residue(f"{h[:3000]}\n{b[:3000]}" if h else b[:3000], year)  # (the heads: built only here)
     if derived is None and "DE" in h:
         de = line_search(_header.DE_LINE, h, "D")
         derived = _ids.id_from_routing(banner.post if banner else None, row["origin"],
