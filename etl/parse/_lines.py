@@ -71,19 +71,32 @@ def line_sub(rx: re.Pattern[str], repl: str, text: str, first: str) -> str:
 
 def keyword_search(rx: re.Pattern[str], text: str, words: tuple[str, ...]) -> re.Match[str] | None:
     """``rx.search(text)`` for a rule whose every match starts at one of ``words`` (upper case; the text is
-    compared upper-cased) or at the start of the line holding it after blanks only; only those places are tried."""
+    compared upper-cased) or at the start of the line holding it after blanks only; only those places are tried.
+    The places up to the first occurrence of the first word are tried first (the other words looked for in the
+    text before it only): the match is most often there."""
     upper = text.upper()
     if len(upper) != len(text):  # upper-casing changed the offsets (``ß`` -> ``SS``): the plain scan
         return rx.search(text)
+    bound = upper.find(words[0])
+    m = _match_at_places(rx, text, upper, words, bound) if bound >= 0 else None
+    return m if m is not None else _match_at_places(rx, text, upper, words, len(upper))
+
+
+def _match_at_places(rx: re.Pattern[str], text: str, upper: str, words: tuple[str, ...], bound: int
+                     ) -> re.Match[str] | None:
+    """The first of :func:`keyword_search`'s places up to ``bound`` where ``rx`` matches: those of the words that
+    start at ``bound`` or before (a word after ``bound`` adds no place before it: its line holds the word at
+    ``bound``, so its line start is not one)."""
     places: set[int] = set()
     for word in words:
-        i = upper.find(word)
+        end = bound + len(word)
+        i = upper.find(word, 0, end)
         while i >= 0:
             line_start = upper.rfind("\n", 0, i) + 1
             places.add(i)
             if not upper[line_start:i].strip(" \t"):
                 places.add(line_start)
-            i = upper.find(word, i + 1)
+            i = upper.find(word, i + 1, end)
     for i in sorted(places):
         m = rx.match(text, i)
         if m:

@@ -16,6 +16,7 @@ from etl.parse import (
     _core,
     _header,
     _ids,
+    _lines,
     _paras,
     _tags,
     _text,
@@ -231,3 +232,16 @@ def test_banner_glued_words_let_every_glued_text_through() -> None:
     found = [t for t in texts if _body._GLUED.search(t)]
     assert len(found) > 500
     assert all(_body._glued_words(t) for t in found)
+
+
+def test_tags_keyword_search_as_the_pattern() -> None:
+    """Every text of up to four pieces (TAGS words in several cases and spellings, glued after a word or a digit,
+    blanks, line breaks, other text, a letter whose upper case is longer): the places tried first (up to the first
+    TAG) and then all of them give the match of TAGS_LINE itself."""
+    texts = _texts(("TAGS:", "tag ", "AGS:", "tas,", "TABS:", "STAGE", "X", "5", " ", "\n", "PREL", "\u00df"), 4)
+    found = 0
+    for text in texts:
+        m = _body.TAGS_LINE.search(text)
+        assert _match_key(_lines.keyword_search(_body.TAGS_LINE, text, _body._TAGS_WORDS)) == _match_key(m), text
+        found += m is not None
+    assert found > len(texts) // 2
