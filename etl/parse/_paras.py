@@ -387,24 +387,28 @@ def _all(text: str, word: str) -> list[int]:
     return out
 
 
+def _last_lines(tail: str) -> tuple[str | None, str | None]:
+    """The last written line of ``tail`` that can be a signer's (lines of banner, caveat and end words below it
+    skipped) and the written line before it, read from the end (only these two are wanted)."""
+    last: str | None = None
+    for ln in reversed(tail.split("\n")):
+        ln = ln.strip().rstrip("\\\"#").rstrip()  # GILLESPIE## (end-of-text marks)
+        if not ln:
+            continue
+        if last is not None:
+            return last, ln
+        if not _NOT_SIGNATURE.match(despace(ln).upper().strip()):
+            last = ln
+    return last, None
+
+
 def signature(body: str) -> str | None:
     """Surname(s) in capitals on the last line (``BURNS``, ``VAN VOORST``)."""
     tail = body.rstrip()[-400:]
     note = _OPERATOR_NOTE.search(tail) if "NOTE" in tail else None
     if note:  # the communications center's note after the signer: "NOTE BY OC/T: HEADING AS RECEIVED."
         tail = tail[: note.start()]
-    # the last line that can be a signer's, and the written line before it (read from the end: only these two)
-    last: str | None = None
-    before: str | None = None
-    for ln in reversed(tail.split("\n")):
-        ln = ln.strip().rstrip("\\\"#").rstrip()  # GILLESPIE## (end-of-text marks)
-        if not ln:
-            continue
-        if last is not None:
-            before = ln
-            break
-        if not _NOT_SIGNATURE.match(despace(ln).upper().strip()):
-            last = ln
+    last, before = _last_lines(tail)
     if last is None:
         return None
     # a sentence ends before the last line (it is not a sentence's last word wrapped)

@@ -203,3 +203,19 @@ def test_paragraph_pieces_and_spans_from_the_typed_lines() -> None:
             assert _paras._pieces(lines, spans) == [lines.without_rules(a, b) for a, b in spans], (text, spans)
             checked += 1
     assert checked > 100_000
+
+
+def test_signature_lines_read_from_the_end() -> None:
+    """Every tail of up to four lines (names, end words, caveats, blanks, sentences, marks): the signer's line and
+    the line before it, read from the end, are those of the whole tail's written lines with the non-signer
+    lines popped off its end."""
+    lines_ = ("BURNS", "END COMMENT.", "SIPDIS", "", "  ", "Thanks.", "MCNAMARA.", "Willeford", "the text ends.",
+              "XXXXXXXX", "GILLESPIE##", "C O N F I D E N T I A L")
+    for k in range(5):
+        for picked in itertools.product(lines_, repeat=k):
+            tail = "\n".join(picked)
+            written = [ln for ln in (ln.strip().rstrip("\\\"#").rstrip() for ln in tail.split("\n")) if ln]
+            while written and _paras._NOT_SIGNATURE.match(_classif.despace(written[-1]).upper().strip()):
+                written.pop()
+            expected = (written[-1] if written else None, written[-2] if len(written) > 1 else None)
+            assert _paras._last_lines(tail) == expected, tail
