@@ -11,7 +11,7 @@ from typing import Any
 
 from etl.parse import _body, _classif, _decl, _dtg, _header, _ids, _layout, _paras, _refs, _tags, _vocab
 from etl.parse._lines import BodyLines, line_matches, line_search
-from etl.parse._text import normalize
+from etl.parse._text import normalize, plain_spaces
 
 _ID_POST_CLEAN = re.compile(r"[^A-Z0-9]")
 _TAGS_SPLIT = re.compile(r"\s*(?:\b|(?<=\d))TAGS?\s*:", re.I)
@@ -478,13 +478,15 @@ def _references(row: dict[str, Any], cable: _Cable) -> None:
 def _body_fields(row: dict[str, Any], cable: _Cable) -> None:
     """The body: paragraphs and their portion marks, summary, comment, signature, redactions, partial extract."""
     b = cable.body
-    paras = _paras.paragraphs(b, cable.banner.start if cable.banner is not None else 0, cable.lines)
+    plain = plain_spaces(b)  # read by the paragraphs, the summary and the comment
+    paras = _paras.paragraphs(b, cable.banner.start if cable.banner is not None else 0, cable.lines, plain)
     row["paragraphs"] = paras
-    levels = [lv for p in paras if isinstance(p["portion_mark"], str)
-              for lv in [_classif.mark_level(p["portion_mark"])] if lv]
-    row["max_portion_level"] = max(levels, key=lambda lv: _classif.RANK[lv]) if levels else None
-    row["summary"] = _paras.summary(b, cable.low, cable.lines)
-    row["comment"] = _paras.comment(b, cable.low, cable.lines)
+    # each mark once (a cable's marks repeat; every level has its own rank, so the order does not matter)
+    levels = [lv for mark in {p["portion_mark"] for p in paras} if isinstance(mark, str)
+              for lv in [_classif.mark_level(mark)] if lv]
+    row["max_portion_level"] = max(levels, key=_classif.RANK.__getitem__) if levels else None
+    row["summary"] = _paras.summary(b, cable.low, cable.lines, plain)
+    row["comment"] = _paras.comment(b, cable.low, cable.lines, plain)
     row["signature"] = _paras.signature(b)
     row["redaction_count"] = _paras.redaction_count(b, cable.low)
     row["is_partial"] = cable.meta.get("partial") == "1" or _partial_notice(cable.header[:400])

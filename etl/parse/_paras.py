@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from functools import lru_cache
 
 from etl.parse import _classified
@@ -10,8 +11,6 @@ from etl.parse._classif import despace
 from etl.parse._lines import (
     PARA,
     PARA_FIRST,
-    RULE,
-    RULE_FIRST,
     BodyLines,
     Para,
     line_matches,
@@ -33,36 +32,35 @@ _PARA_MID = re.compile(
 
 
 def _mid_line_paras(body: str, start: int) -> list[re.Match[str]]:
-    """_PARA_MID matches, found from the opening parentheses (a regex scan from every digit is slow)."""
+    """_PARA_MID matches, found from the opening parentheses (a regex scan from every digit is slow). The checks
+    are written out (no call per parenthesis: a body holds dozens)."""
     out = []
     i = body.find("(", start)
     while i >= 0:
-        j = max(start, i - 8)
+        j = i - 8 if i - 8 > start else start
         k = i - 1
         while k > j and body[k] in " \t":
             k -= 1
         # a "." or ")" right before (blanks aside), one to three digits before that (from ``j`` on): the number
         if k > j and body[k] in ".)" and body[k - 1].isdecimal():
             at = k - 1
-            first = max(j, k - 3)
+            first = k - 3 if k - 3 > j else j
             while at > first and body[at - 1].isdecimal():
                 at -= 1
-            if _mid_line(body, at):  # most are paragraphs at a line start: no regex for them
-                m = _PARA_MID.match(body, at)
-                if m:
-                    out.append(m)
+            # whitespace before the number, not a line start (most are paragraphs at a line start: no regex for
+            # them), and a character that is not a digit before that
+            b = at - 1
+            if b >= 0 and body[b] in " \t":
+                while b >= 0 and body[b] in " \t":
+                    b -= 1
+                if b >= 0 and body[b] != "\n" and not body[b].isdigit():
+                    m = _PARA_MID.match(body, at)
+                    if m:
+                        out.append(m)
         i = body.find("(", i + 1)
     return out
 
 
-def _mid_line(body: str, at: int) -> bool:
-    """Whitespace (not a line start) before the number at ``at``, and a character that is not a digit before that."""
-    i = at - 1
-    if i < 0 or body[i] not in " \t":
-        return False
-    while i >= 0 and body[i] in " \t":
-        i -= 1
-    return i >= 0 and body[i] != "\n" and not body[i].isdigit()
 _UNNUMBERED = re.compile(
     r"^[ \t]*\((?P<mark>U|C|S|TS|SBU|LOU|(?:U|C|S|TS|SBU)[ \t]*/{1,2}[ \t]*(?:NF|FOUO|N|REL[A-Z ,]*|FGI)(?:/{1,2}NF)?)\)"
     r"[ \t]*[:.\-]?[ \t]*(?=\S)",
@@ -166,10 +164,12 @@ def _lines_of(body: str, lines: BodyLines | None) -> BodyLines:
     return lines if lines is not None and lines.text is body else BodyLines(body)
 
 
-def paragraphs(body: str, start: int = 0, lines: BodyLines | None = None) -> list[dict[str, object]]:
+def paragraphs(body: str, start: int = 0, lines: BodyLines | None = None, plain: bool | None = None
+               ) -> list[dict[str, object]]:
     """Numbered paragraphs ``N. (X) text`` / ``(X) N. text`` / ``N) text`` in sequence (an excerpt may start
     at any number; numbers out of sequence are text). Without numbers: paragraphs opened by a portion mark
-    ``(C) text`` (number null). ``lines``: the body's typed lines, when the caller has them."""
+    ``(C) text`` (number null). ``lines``, ``plain``: the body's typed lines and :func:`plain_spaces` of it,
+    when the caller has them."""
     lines = _lines_of(body, lines)
     found = lines.paras_from(start)
     line_starts = {p[0] for p in found}
@@ -196,11 +196,11 @@ def paragraphs(body: str, start: int = 0, lines: BodyLines | None = None) -> lis
         unnumbered = _pairs(list(line_matches(_UNNUMBERED, body, "(", start)), len(body))
         return [
             {"number": None, "portion_mark": _mark(m.group("mark")), "text": text}
-            for (m, _), text in zip(unnumbered, _para_texts(lines, [(m.end(), nxt) for m, nxt in unnumbered]), strict=True)
+            for (m, _), text in zip(unnumbered, _para_texts(lines, [(m.end(), nxt) for m, nxt in unnumbered], plain), strict=True)
         ]
     ends = [p[0] for p in starts[1:]]
     ends.append(len(body))
-    texts = _para_texts(lines, [(p[1], e) for p, e in zip(starts, ends, strict=True)])
+    texts = _para_texts(lines, [(p[1], e) for p, e in zip(starts, ends, strict=True)], plain)
     return [
         {"number": int(p[2]), "portion_mark": _mark(p[3]), "text": text}
         for p, text in zip(starts, texts, strict=True)
@@ -227,26 +227,69 @@ def _mark(mark: str | None) -> str | None:
     return mark if _MARK_OK.match(mark) else None
 
 
-def _para_texts(lines: BodyLines, spans: list[tuple[int, int]]) -> list[str]:
+def _para_texts(lines: BodyLines, spans: list[tuple[int, int]], plain: bool | None = None) -> list[str]:
     """The squashed text of each ``body[start:end]`` (rule lines dropped: the typed lines know them). When only
     spaces and line breaks separate words, all spans are squashed in one pass (joined by a NUL, which no run
     of spaces crosses)."""
     body = lines.text
-    pieces = [lines.without_rules(a, b) for a, b in spans]
-    if len(pieces) > 1 and plain_spaces(body) and "\0" not in body:
+    pieces = _pieces(lines, spans)
+    if len(pieces) > 1 and _plain(body, plain) and "\0" not in body:
         return [t.strip(" ") for t in squash("\0".join(pieces), True).split("\0")]
     return [squash(t) for t in pieces]
+
+
+def _pieces(lines: BodyLines, spans: list[tuple[int, int]]) -> list[str]:
+    """``[lines.without_rules(a, b) for a, b in spans]`` (spans in text order), with one walk over the typed rule
+    lines: a piece that starts with no blank or rule character (its first line, cut there, cannot be a rule) and
+    ends at a line start (so does its last line) holds whole rule lines only, each written as one space."""
+    text, rules = lines.text, lines.rules
+    n = len(text)
+    k = bisect_left(rules, (spans[0][0] + 1,)) if rules and spans else len(rules)
+    if k == len(rules) or rules[k][0] >= spans[-1][1]:  # no rule line inside (most bodies)
+        if not any(text[a:a + 1] in _RULE_OPENERS or (b < n and text[b - 1] != "\n") for a, b in spans):
+            return [text[a:b] for a, b in spans]
+        return [lines.without_rules(a, b) for a, b in spans]
+    out = []
+    nr = len(rules)
+    for a, b in spans:
+        if text[a:a + 1] in _RULE_OPENERS or (b < n and text[b - 1] != "\n"):
+            out.append(lines.without_rules(a, b))
+            continue
+        while k < nr and rules[k][0] <= a:
+            k += 1
+        if k == nr or rules[k][0] >= b:
+            out.append(text[a:b])
+            continue
+        parts: list[str] = []
+        last = a
+        while k < nr and rules[k][0] < b:
+            s, e = rules[k]
+            parts += (text[last:s], " ")
+            last = e
+            k += 1
+        parts.append(text[last:b])
+        out.append("".join(parts))
+    return out
+
+
+_RULE_OPENERS = " \t-=_"
+"""The characters a rule line's text can start with (``""`` is ``in`` it too: an empty piece is checked)."""
 
 
 _LEADING_PORTION_MARK = re.compile(r"^[ \t]*\((?:U|C|S|SBU|TS|[A-Z]{1,4}/{1,2}[A-Z]{1,4})\)[ \t]*")
 """The portion mark that opens a summary or comment span."""
 
 
-def _clean_span(text: str) -> str:
-    text = line_sub(RULE, " ", text, RULE_FIRST)
-    text = line_sub(PARA, " ", text, PARA_FIRST)
+def _clean_span(lines: BodyLines, a: int, b: int, plain: bool) -> str:
+    """``text[a:b]`` without rule lines, paragraph numbers and its opening portion mark, blanks squashed (``plain``:
+    :func:`plain_spaces` of the text). The rule lines are the typed lines'; the paragraph numbers are looked for
+    only when a paragraph line starts inside the span or the span itself opens like one."""
+    text = lines.without_rules(a, b)
+    k = bisect_right(lines.para_starts, a)
+    if (k < len(lines.para_starts) and lines.para_starts[k] < b) or PARA.match(text):
+        text = line_sub(PARA, " ", text, PARA_FIRST)
     text = _LEADING_PORTION_MARK.sub("", text.strip())
-    return " ".join(text.split()).strip(" :.-")
+    return squash(text, plain).strip(" :.-")
 
 
 def _find_word(body: str, low: str, word: str, limit: int) -> re.Match[str] | None:
@@ -261,9 +304,10 @@ def _find_word(body: str, low: str, word: str, limit: int) -> re.Match[str] | No
     return None
 
 
-def summary(body: str, low: str | None = None, lines: BodyLines | None = None) -> str | None:
-    """Text between SUMMARY and END SUMMARY (or the end of that paragraph). ``low``, ``lines``: the body
-    lower-cased and its typed lines, when the caller has them."""
+def summary(body: str, low: str | None = None, lines: BodyLines | None = None, plain: bool | None = None
+            ) -> str | None:
+    """Text between SUMMARY and END SUMMARY (or the end of that paragraph). ``low``, ``lines``, ``plain``: the
+    body lower-cased, its typed lines and :func:`plain_spaces` of it, when the caller has them."""
     low = low if low is not None else body.lower()
     m = _find_word(body, low, "summary", max(6000, len(body) // 2))
     if not m:
@@ -281,29 +325,34 @@ def summary(body: str, low: str | None = None, lines: BodyLines | None = None) -
         else:  # after the body header's last line (TAGS / SUBJECT / Classified By), or the last blank line
             heads = list(_HEADER_LINE.finditer(body, 0, min(e.start(), 4000)))
             para_start = max(body.rfind("\n\n", 0, e.start()), heads[-1].end() if heads else 0, 0)
-        text = _clean_span(body[para_start:e.start()])
-        return text or None
+        return _clean_span(lines, para_start, e.start(), _plain(body, plain)) or None
+    lines = _lines_of(body, lines)
+    plain = _plain(body, plain)
     k = low.find("summary", m.end())
     e = word_search(SUMMARY_END, body, low, "end", max(m.end(), k - 12)) if k >= 0 else None
     if e and e.start() - m.end() < 8000:
-        text = body[m.end():e.start()]
-    else:
-        lines = _lines_of(body, lines)
-        nxt = lines.para_search(m.end() + 1)
-        blank = body.find("\n\n", m.end() + 1)
-        ends = [x for x in (nxt.start() if nxt else -1, blank) if x > m.end()]
-        text = body[m.end():min(ends) if ends else len(body)]
-        if not _clean_span(text) and nxt:  # a SUMMARY heading over a rule: the paragraph under it
-            after = lines.para_search(nxt.end() + 1)
-            blank = body.find("\n\n", nxt.end() + 1)
-            ends = [x for x in (after.start() if after else -1, blank) if x > nxt.end()]
-            text = body[nxt.end():min(ends) if ends else len(body)]
-    return _clean_span(text) or None
+        return _clean_span(lines, m.end(), e.start(), plain) or None
+    nxt = lines.para_search(m.end() + 1)
+    blank = body.find("\n\n", m.end() + 1)
+    ends = [x for x in (nxt.start() if nxt else -1, blank) if x > m.end()]
+    text = _clean_span(lines, m.end(), min(ends) if ends else len(body), plain)
+    if not text and nxt:  # a SUMMARY heading over a rule: the paragraph under it
+        after = lines.para_search(nxt.end() + 1)
+        blank = body.find("\n\n", nxt.end() + 1)
+        ends = [x for x in (after.start() if after else -1, blank) if x > nxt.end()]
+        text = _clean_span(lines, nxt.end(), min(ends) if ends else len(body), plain)
+    return text or None
 
 
-def comment(body: str, low: str | None = None, lines: BodyLines | None = None) -> str | None:
+def _plain(body: str, plain: bool | None) -> bool:
+    return plain_spaces(body) if plain is None else plain
+
+
+def comment(body: str, low: str | None = None, lines: BodyLines | None = None, plain: bool | None = None
+            ) -> str | None:
     """Text between COMMENT and END COMMENT (the first one whose end is found), else the paragraph. ``low``,
-    ``lines``: the body lower-cased and its typed lines, when the caller has them."""
+    ``lines``, ``plain``: the body lower-cased, its typed lines and :func:`plain_spaces` of it, when the caller
+    has them."""
     if low is not None and len(low) == len(body):  # one scan of the lower-cased text, then the case checked
         starts = [i for i in _all(low, "comment") if body[i:i + 7] in ("COMMENT", "Comment")]
     else:
@@ -316,13 +365,14 @@ def comment(body: str, low: str | None = None, lines: BodyLines | None = None) -
         m = COMMENT_START.match(body, i)
         if not m:
             continue
+        lines = _lines_of(body, lines)
+        plain = _plain(body, plain)
         e = word_search(COMMENT_END, body, low, "end", m.end(), m.end() + 8000)
         if e:
-            text = _clean_span(body[m.end():e.start()])
+            text = _clean_span(lines, m.end(), e.start(), plain)
         else:
-            lines = _lines_of(body, lines)
             nxt = lines.para_search(m.end() + 1)
-            text = _clean_span(body[m.end():nxt.start() if nxt else len(body)])
+            text = _clean_span(lines, m.end(), nxt.start() if nxt else len(body), plain)
         if text:
             return text
     return None
@@ -337,21 +387,34 @@ def _all(text: str, word: str) -> list[int]:
     return out
 
 
+def _last_lines(tail: str) -> tuple[str | None, str | None]:
+    """The last written line of ``tail`` that can be a signer's (lines of banner, caveat and end words below it
+    skipped) and the written line before it, read from the end (only these two are wanted)."""
+    last: str | None = None
+    for ln in reversed(tail.split("\n")):
+        ln = ln.strip().rstrip("\\\"#").rstrip()  # GILLESPIE## (end-of-text marks)
+        if not ln:
+            continue
+        if last is not None:
+            return last, ln
+        if not _NOT_SIGNATURE.match(despace(ln).upper().strip()):
+            last = ln
+    return last, None
+
+
 def signature(body: str) -> str | None:
     """Surname(s) in capitals on the last line (``BURNS``, ``VAN VOORST``)."""
     tail = body.rstrip()[-400:]
     note = _OPERATOR_NOTE.search(tail) if "NOTE" in tail else None
     if note:  # the communications center's note after the signer: "NOTE BY OC/T: HEADING AS RECEIVED."
         tail = tail[: note.start()]
-    lines = [ln.strip().rstrip("\\\"#").rstrip() for ln in tail.split("\n")]  # GILLESPIE## (end-of-text marks)
-    lines = [ln for ln in lines if ln]
-    while lines and _NOT_SIGNATURE.match(despace(lines[-1]).upper().strip()):
-        lines.pop()
-    if not lines:
+    last, before = _last_lines(tail)
+    if last is None:
         return None
-    if _ONE_WORD_PERIOD.match(lines[-1]) and (len(lines) == 1 or lines[-2][-1:] in ".!?\"')"):
-        lines[-1] = lines[-1][:-1]  # MCNAMARA. under a finished sentence (not a sentence's last word wrapped)
-    last = lines[-1]
+    # a sentence ends before the last line (it is not a sentence's last word wrapped)
+    after_sentence = before is None or before[-1:] in ".!?\"')"
+    if _ONE_WORD_PERIOD.match(last) and after_sentence:
+        last = last[:-1]  # MCNAMARA. under a finished sentence
     # every match lies in the line's tail of capitals, apostrophes, hyphens, periods and blanks: searched from there
     m = _UPPER_CASE_SIGNER.search(last, len(last.rstrip(_SIGNER_CHARS)))
     if not m:
@@ -360,7 +423,7 @@ def signature(body: str) -> str | None:
             mixed
             and not set(mixed.group("sig").upper().split()) & _MIXED_NOT_NAMES
             # a whole line: the text before it ends a sentence (not a word wrapped onto the last line)
-            and (mixed.start("sig") > 0 or (len(lines) > 1 and lines[-2][-1:] in ".!?\"')"))
+            and (mixed.start("sig") > 0 or (before is not None and after_sentence))
         ):
             return mixed.group("sig").upper()
         return None

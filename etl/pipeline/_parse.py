@@ -20,6 +20,7 @@ from typing import Any
 import pyarrow as pa
 
 from etl._century import century
+from etl._gc import long_lived
 from etl.lake import FileSet, LakePaths, ParquetSink
 from etl.parse import PARSER_VERSION, cable_found, parse
 from etl.pipeline._common import RAW_CAP, json_default
@@ -318,14 +319,18 @@ def write_records(
                                gate=_GATE)
     rejected = _RejectedWriter(staging.rejected(shard, part))
     per_format: Counter[str] = Counter()
-    with Progress(label, unit="records") as progress:
+    with Progress(label, unit="records") as progress, long_lived() as heap:
+        engine_loaded = False
         for batch in records:
             cables, quarantine, formats = _parse_batch(batch, run_id, ingested_at)
             rejected.write(quarantine)
             rejected.write(validator.write(cables))
+            if not engine_loaded and validator.rows:  # the first chunk loaded the rule engine: long-lived too
+                heap.settle()
+                engine_loaded = True
             per_format.update(formats)
             progress.update(len(batch), cables=cables.num_rows, quarantined=quarantine.num_rows)
-    rejected.write(validator.close())
+        rejected.write(validator.close())
     rejected.close()
     return {
         "part": part,

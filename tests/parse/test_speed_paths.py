@@ -245,3 +245,59 @@ def test_tags_keyword_search_as_the_pattern() -> None:
         assert _match_key(_lines.keyword_search(_body.TAGS_LINE, text, _body._TAGS_WORDS)) == _match_key(m), text
         found += m is not None
     assert found > len(texts) // 2
+
+
+def _clean_span_as_written(text: str) -> str:
+    """The summary/comment span clean-up as the rule reads: line rules dropped, paragraph numbers dropped, the
+    opening portion mark dropped, blanks squashed."""
+    from etl.parse import _lines
+
+    text = _lines.line_sub(_lines.RULE, " ", text, _lines.RULE_FIRST)
+    text = _lines.line_sub(_lines.PARA, " ", text, _lines.PARA_FIRST)
+    text = _paras._LEADING_PORTION_MARK.sub("", text.strip())
+    return " ".join(text.split()).strip(" :.-")
+
+
+def test_paragraph_pieces_and_spans_from_the_typed_lines() -> None:
+    """Every text of up to four pieces: the paragraph pieces cut with one walk over the rule lines are the pieces
+    cut one by one (for the paragraph spans, a span per line, and single spans cut anywhere), and a summary or
+    comment span cleaned from the typed lines is the span cleaned as the rule reads."""
+    from etl.parse import _lines
+
+    pieces = ("1. ", "(C) ", "---", " ", "\n", "x", "Ab", "2.(S)", "\u0661. ")
+    checked = 0
+    for text in _texts(pieces, 4):
+        lines = _lines.BodyLines(text)
+        n = len(text)
+        starts = [0] + [i + 1 for i, c in enumerate(text) if c == "\n"]
+        paras = lines.paras
+        span_lists = [
+            [(p[1], q[0]) for p, q in zip(paras, paras[1:], strict=False)] + [(p[1], n) for p in paras[-1:]],
+            list(zip(starts, starts[1:] + [n], strict=True)),
+            [(a, n) for a in starts[-1:]],
+        ]
+        for a in range(n + 1):
+            for b in {a, min(n, a + 3), n}:
+                span_lists.append([(a, b)])
+                assert _paras._clean_span(lines, a, b, _text.plain_spaces(text)) == _clean_span_as_written(text[a:b])
+                checked += 1
+        for spans in span_lists:
+            assert _paras._pieces(lines, spans) == [lines.without_rules(a, b) for a, b in spans], (text, spans)
+            checked += 1
+    assert checked > 100_000
+
+
+def test_signature_lines_read_from_the_end() -> None:
+    """Every tail of up to four lines (names, end words, caveats, blanks, sentences, marks): the signer's line and
+    the line before it, read from the end, are those of the whole tail's written lines with the non-signer
+    lines popped off its end."""
+    lines_ = ("BURNS", "END COMMENT.", "SIPDIS", "", "  ", "Thanks.", "MCNAMARA.", "Willeford", "the text ends.",
+              "XXXXXXXX", "GILLESPIE##", "C O N F I D E N T I A L")
+    for k in range(5):
+        for picked in itertools.product(lines_, repeat=k):
+            tail = "\n".join(picked)
+            written = [ln for ln in (ln.strip().rstrip("\\\"#").rstrip() for ln in tail.split("\n")) if ln]
+            while written and _paras._NOT_SIGNATURE.match(_classif.despace(written[-1]).upper().strip()):
+                written.pop()
+            expected = (written[-1] if written else None, written[-2] if len(written) > 1 else None)
+            assert _paras._last_lines(tail) == expected, tail
