@@ -338,3 +338,18 @@ def test_near_title_letter_bound_keeps_the_distance_rule() -> None:
     near = [w for w in words if _near_title_by_distance(w)]
     assert 2000 < len(near) < len(words) - 1000  # both answers are met
     assert all(_classified._near_title.__wrapped__(w) == _near_title_by_distance(w) for w in words)  # type: ignore[attr-defined]
+
+
+def test_row_date_found_from_its_dash() -> None:
+    """_glued_cable's date scan from ``pos + 4`` finds the written pattern's dates from ``pos``, 4 characters in
+    (same line, so the same row start), on every text of up to five pieces and every ``pos``."""
+    written = re.compile(_core.ROW_DATE_AS_WRITTEN)
+    pieces = ("19", "20", "21", "06", "-", "01", "-01-19 ", "-13-39\t", "1", " ", "\n", "x", "2006-01-19")
+    checked = found = 0
+    for text in _texts(pieces, 4):
+        for pos in range(len(text) + 1):
+            want = [m.start() + 4 for m in written.finditer(text, pos)]
+            assert want == [m.start() for m in _core._ROW_DATE.finditer(text, pos + 4)], (text, pos)
+            checked += 1
+            found += bool(want)
+    assert checked > 100_000 and found > 1000
