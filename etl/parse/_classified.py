@@ -74,6 +74,8 @@ _INITIALS = re.compile(r"^(?:[A-Z]\.?|(?:[A-Z]\.){2,3}[A-Z]?)$")
 _NEAR_TITLES_BY_LETTER: dict[str, tuple[str, ...]] = {}
 for _t in sorted(w for w in TITLE_WORDS if len(w) >= 5 and w.isalpha()):
     _NEAR_TITLES_BY_LETTER[_t[0]] = (*_NEAR_TITLES_BY_LETTER.get(_t[0], ()), _t)
+_TITLE_LETTERS = {t: frozenset(t) for near in _NEAR_TITLES_BY_LETTER.values() for t in near}
+"""The letters of each near-title word (see :func:`_near_title`)."""
 _PAREN = re.compile(r"\([^)]{0,20}\)")
 _A_I = re.compile(r"a(?<![A-Za-z]a)\.?[ \t]?i\.?(?![A-Za-z])")
 # A title glued to the name by a colon or slash: AMB:RCROCKER, Acting DCM/Ted Osius (not Pol/Econ, A/DCM).
@@ -116,7 +118,12 @@ def _near_title(word: str) -> bool:
         return False
     if len(w) < 8:  # one edit allowed: checked in one pass, without the distance table
         return any(one_edit(w, t) for t in _NEAR_TITLES_BY_LETTER.get(w[0], ()) if abs(len(t) - len(w)) <= 1)
-    return any(osa_distance(w, t, 3) <= 2 for t in _NEAR_TITLES_BY_LETTER.get(w[0], ()) if abs(len(t) - len(w)) <= 2)
+    # an edit takes at most one letter out of a word's set and puts at most one in: a title whose letters and
+    # the word's differ by more than two either way is more than two edits away (no distance table needed)
+    letters = set(w)
+    return any(osa_distance(w, t, 3) <= 2 for t in _NEAR_TITLES_BY_LETTER.get(w[0], ())
+               if abs(len(t) - len(w)) <= 2 and len(letters - _TITLE_LETTERS[t]) <= 2
+               and len(_TITLE_LETTERS[t] - letters) <= 2)
 
 
 def one_edit(a: str, b: str) -> bool:

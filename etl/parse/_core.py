@@ -86,7 +86,12 @@ def _meta(meta: Mapping[str, str], key: str) -> str | None:
 # second banner naming another post/serial, followed by that cable's own TAGS/SUBJECT: a page that glued a
 # second cable onto this one.
 _LEAKED_ROW = re.compile(r"^[ \t]*\d{1,7}[ \t]+\d{4}-\d{2}-\d{2}(?:[ \t]+[\d:]{5,8})?[ \t]+(?P<id>\d{2}[A-Z][A-Z\-]*\d+)\b", re.M)
-_ROW_DATE = re.compile(r"(?:19|20)\d\d-[01]\d-[0-3]\d(?=[ \t])")
+ROW_DATE_AS_WRITTEN = r"(?:19|20)\d\d-[01]\d-[0-3]\d(?=[ \t])"
+"""A row's date (``2006-01-19``) before a blank."""
+_ROW_DATE = re.compile(r"-(?<=(?:19|20)\d\d-)[01]\d-[0-3]\d(?=[ \t])")
+"""ROW_DATE_AS_WRITTEN found from its first ``-``, a literal the engine scans for (the written pattern is tried at
+every character), the year read behind it: a match starts 4 characters into the date, so a scan from ``pos``
+starts at ``pos + 4``."""
 _GLUED_ID_LINE = re.compile(r"(?:^[ \t]*\d{2}[A-Z]+\d+[ \t]*\n(?:[ \t]*\n)*)$")
 
 
@@ -107,7 +112,7 @@ def _glued_cable(b: str, banner: _body.Banner, stated_id: str | None) -> tuple[i
     subj = len(_SUBJ_WORDS.findall(b, after))  # a literal-prefix scan: two words for the price of one
     if subj < 2 and len(_TAGS_WORDS.findall(b, after)) < 2:  # no room for a second cable's header
         return None
-    for d in _ROW_DATE.finditer(b, after):  # cheap scan for the row's date, then the whole row from its line start
+    for d in _ROW_DATE.finditer(b, after + 4):  # cheap scan for the row's date, then the whole row from its line start
         m = _LEAKED_ROW.match(b, b.rfind("\n", 0, d.start()) + 1)
         if m is None:
             continue

@@ -301,3 +301,55 @@ def test_signature_lines_read_from_the_end() -> None:
                 written.pop()
             expected = (written[-1] if written else None, written[-2] if len(written) > 1 else None)
             assert _paras._last_lines(tail) == expected, tail
+
+
+def test_letter_sets_bound_the_edit_distance() -> None:
+    words = _texts(("A", "B", "C", "D"), 4)
+    for a in words:
+        for b in words:
+            gap = max(len(set(a) - set(b)), len(set(b) - set(a)))
+            assert _classified.osa_distance(a, b, 9) >= gap, (a, b)
+
+
+def _near_title_by_distance(word: str) -> bool:
+    """:func:`_classified._near_title` as the rule reads: the distance to every title of the same first letter."""
+    w = word.replace("0", "O")
+    if w in _classified.TITLE_WORDS or len(w) < 8:
+        return _classified._near_title.__wrapped__(word)  # type: ignore[attr-defined]
+    near = _classified._NEAR_TITLES_BY_LETTER.get(w[0], ())
+    return any(_classified.osa_distance(w, t, 3) <= 2 for t in near if abs(len(t) - len(w)) <= 2)
+
+
+def test_near_title_letter_bound_keeps_the_distance_rule() -> None:
+    # every title of 7+ letters with two of its letters changed (to letters in it, and not), one dropped, one added
+    titles = sorted(t for near in _classified._NEAR_TITLES_BY_LETTER.values() for t in near if len(t) >= 7)
+    words: set[str] = set()
+    for t in titles:
+        for i in range(1, len(t)):
+            for j in range(i + 1, len(t)):
+                for x, y in (("Q", "Z"), ("E", "Q"), (t[0], t[-1]), ("O", "A")):
+                    words.add(t[:i] + x + t[i + 1:j] + y + t[j + 1:])
+                words.add(t[:i] + t[i + 1:j] + "X" + t[j:])
+            words.add(t[:i] + "QZ" + t[i:])
+            words.add(t[:i] + "QZJ" + t[i + 3:])  # three apart: not near (unless another title is)
+            words.add(t[:i] + t[i:][::-1])
+    words |= {"MCCULLOUGH", "WASHINGTON", "CHRISTOPHER", "DIRECOTRS", "AMBASSADORS", "COUNSELLORS", "MANAGMENT"}
+    assert len(words) > 8000
+    near = [w for w in words if _near_title_by_distance(w)]
+    assert 2000 < len(near) < len(words) - 1000  # both answers are met
+    assert all(_classified._near_title.__wrapped__(w) == _near_title_by_distance(w) for w in words)  # type: ignore[attr-defined]
+
+
+def test_row_date_found_from_its_dash() -> None:
+    """_glued_cable's date scan from ``pos + 4`` finds the written pattern's dates from ``pos``, 4 characters in
+    (same line, so the same row start), on every text of up to five pieces and every ``pos``."""
+    written = re.compile(_core.ROW_DATE_AS_WRITTEN)
+    pieces = ("19", "20", "21", "06", "-", "01", "-01-19 ", "-13-39\t", "1", " ", "\n", "x", "2006-01-19")
+    checked = found = 0
+    for text in _texts(pieces, 4):
+        for pos in range(len(text) + 1):
+            want = [m.start() + 4 for m in written.finditer(text, pos)]
+            assert want == [m.start() for m in _core._ROW_DATE.finditer(text, pos + 4)], (text, pos)
+            checked += 1
+            found += bool(want)
+    assert checked > 100_000 and found > 1000
