@@ -71,9 +71,8 @@ def _build(schema: Any | None, docs: list[Any], heap: int, threads: int) -> tupl
 
     where = Path(tempfile.mkdtemp(prefix="cablelake-build-parts-"))
     try:
-        index = ix.create_index(where) if schema is None else t.Index(schema, path=str(where))
-        if schema is not None:
-            index.register_tokenizer(ix.PROSE, ix.analyzers()[ix.PROSE])
+        # (the body uses tantivy's built-in "default" analyzer, as the real index does: nothing to register)
+        index = ix.create_index(where) if schema is None else ix._register(t.Index(schema, path=str(where)))
         cpu = time.process_time()
         writer = index.writer(heap, threads)
         for doc in docs:
