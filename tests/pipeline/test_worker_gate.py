@@ -1,5 +1,6 @@
-"""The parse workers' gate: each worker holds it while it validates and writes a chunk and while it finishes its
-files (its memory peaks), so that two workers' peaks come one after the other instead of adding up."""
+"""The parse workers' gate: each worker holds it while it writes a chunk and while it finishes its files (its
+memory peaks), so that two workers' peaks come one after the other instead of adding up; the suite runs on the
+narrow columns outside it, so that a worker waits for the other's write only."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ class _RecordingGate:
         self.held = False
 
 
-def test_a_worker_validates_and_finishes_its_files_only_inside_the_gate(
+def test_a_worker_writes_and_finishes_its_files_inside_the_gate_and_validates_outside_it(
     tmp_path: Path, make_dump: Maker, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import etl.validate
@@ -43,11 +44,16 @@ def test_a_worker_validates_and_finishes_its_files_only_inside_the_gate(
     monkeypatch.setenv("CABLELAKE_WORKERS", "1")
     monkeypatch.setenv("CABLELAKE_SHARD_FILES", "2000")  # one shard: one worker's validator
     seen: list[tuple[str, bool]] = []
-    validate, close = etl.validate.validate, TableWriter.close
+    validate, write, close = etl.validate.validate, TableWriter.write, TableWriter.close
 
     def validate_spy(*args: Any, **kwargs: Any) -> Any:
         seen.append(("validate", gate.held))
         return validate(*args, **kwargs)
+
+    def write_spy(self: TableWriter, table: Any) -> Any:
+        if self.tag == "w" and (not seen or seen[-1] != ("write", gate.held)):
+            seen.append(("write", gate.held))
+        return write(self, table)
 
     def close_spy(self: TableWriter) -> Any:
         if self.tag == "w":  # the worker's writer of its validated cables rows
@@ -55,12 +61,13 @@ def test_a_worker_validates_and_finishes_its_files_only_inside_the_gate(
         return close(self)
 
     monkeypatch.setattr(etl.validate, "validate", validate_spy)
+    monkeypatch.setattr(TableWriter, "write", write_spy)
     monkeypatch.setattr(TableWriter, "close", close_spy)
     make_dump("d", many(1100))
     s = pipeline.run([str(tmp_path / "d")], tmp_path / "lake")
     assert (s.records_found, s.cables) == (1100, 1100)
     # batches of 500 records: a chunk after each full batch, the last 100 rows at close, then the files finished
-    assert seen == [("validate", True)] * 3 + [("close", True)]
+    assert seen == [("validate", False), ("write", True)] * 3 + [("close", True)]
     assert gate.entered == 3
 
 
@@ -119,3 +126,32 @@ print(sorted(m for m in sys.modules if m.split(".")[0] == "deltalake"))
                          env={**os.environ, "PYTHONPATH": str(REPO)})
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_the_time_a_worker_waits_at_the_gate_is_reported(
+    tmp_path: Path, make_dump: Maker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Waiting at the gate is a worker's idle core: the run's timings report it (``gate_wait``, summed over the
+    workers), beside the seconds of the stages."""
+    from etl.pipeline import _parse, _validate
+
+    class _BusyGate(_RecordingGate):
+        def __enter__(self) -> None:
+            time.sleep(0.15)  # another worker writing
+            super().__enter__()
+
+    gate = _BusyGate()
+    monkeypatch.setattr(_parse, "_GATE", gate)
+    monkeypatch.setattr(_validate, "CHUNK_ROWS", 120)
+    monkeypatch.setenv("CABLELAKE_WORKERS", "1")
+    make_dump("d", many(600))
+    s = pipeline.run([str(tmp_path / "d")], tmp_path / "lake")
+    assert gate.entered >= 2  # a chunk, then the rest at close
+    assert 0.15 * gate.entered <= s.timings["gate_wait"] < 30
+    assert s.timings["validate"] < s.timings["parse"]
+
+
+def test_a_run_whose_worker_never_waited_reports_no_gate_wait(tmp_path: Path, make_dump: Maker) -> None:
+    make_dump("d", many(30))
+    s = pipeline.run([str(tmp_path / "d")], tmp_path / "lake")
+    assert "gate_wait" not in s.timings  # parsed in the run's process: no gate at all
