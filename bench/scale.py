@@ -566,6 +566,10 @@ def report(f: dict[str, Any]) -> list[str]:
         f"pipeline             {full['seconds']:8.1f} s   ratio pipeline/floor = {f['ratio']:.2f}x  (target <= 6x)",
     ]
     lines += [f"   {stage:<17} {secs:8.1f} s" for stage, secs in s["timings"].items()]
+    t = s["timings"]
+    if t.get("parse") and t.get("parse_cpu"):
+        lines.append(f"   parse workers busy {t['parse_cpu'] / (t['parse'] * full['workers']):6.0%} of "
+                     f"{full['workers']} cores in the parse stage (idle at the gate: {t.get('gate_wait', 0):.1f} s)")
     lines += [
         f"   cables/s          {full['cables_per_s']:8.0f}   MB/s {size / full['seconds'] / 2**20:.0f}   "
         f"({full['workers']} parse processes)",

@@ -129,6 +129,8 @@ def publish_run(lake: str | Path, run_id: str, lock_timeout: float | None = None
     for s in shards:
         per_format.update(s["per_format"])
     timings = {"parse": round(sum(s["seconds"] for s in shards), 3), "validate": vsum["seconds"]}
+    if any("cpu" in s for s in shards):  # the parse workers' CPU: with the wall above, how busy their cores were
+        timings["parse_cpu"] = round(sum(s.get("cpu", 0.0) for s in shards), 3)
     if vsum.get("gate_wait"):  # the parse workers' seconds waiting for each other's writes (idle cores)
         timings["gate_wait"] = vsum["gate_wait"]
     inputs = [inp for s in shards for inp in s.get("inputs", [])]

@@ -155,3 +155,4 @@ def test_a_run_whose_worker_never_waited_reports_no_gate_wait(tmp_path: Path, ma
     make_dump("d", many(30))
     s = pipeline.run([str(tmp_path / "d")], tmp_path / "lake")
     assert "gate_wait" not in s.timings  # parsed in the run's process: no gate at all
+    assert 0 < s.timings["parse_cpu"] <= s.timings["parse"] * 4  # the parse's CPU beside its wall: how busy it was
