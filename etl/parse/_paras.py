@@ -260,15 +260,8 @@ def _pieces(lines: BodyLines, spans: list[tuple[int, int]]) -> list[str]:
         if k == nr or rules[k][0] >= b:
             out.append(text[a:b])
             continue
-        parts: list[str] = []
-        last = a
-        while k < nr and rules[k][0] < b:
-            s, e = rules[k]
-            parts += (text[last:s], " ")
-            last = e
-            k += 1
-        parts.append(text[last:b])
-        out.append("".join(parts))
+        piece, k = lines.rules_as_spaces(a, b, k)
+        out.append(piece)
     return out
 
 

@@ -281,6 +281,9 @@ def test_paragraph_pieces_and_spans_from_the_typed_lines() -> None:
                 span_lists.append([(a, b)])
                 assert _paras._clean_span(lines, a, b, _text.plain_spaces(text)) == _clean_span_as_written(text[a:b])
                 checked += 1
+            # a piece that ends mid-line right after rule characters (its cut last line may be a rule where the
+            # whole line is not)
+            span_lists += [[(a, b)] for b in range(a + 1, n) if text[b - 1] in "-=_" and text[b] != "\n"]
         for spans in span_lists:
             assert _paras._pieces(lines, spans) == [lines.without_rules(a, b) for a, b in spans], (text, spans)
             checked += 1
