@@ -454,20 +454,34 @@ def caveats(head: str, body: str = "", low: str | None = None) -> list[str]:
     return out
 
 
+_CB_NEAR = 2000
+"""The head of a body that is not ASCII upper-cased first when looking for its Classified By line (the line is
+in the body header: the first 800 characters of every such corpus body that has one)."""
+
+
 def _find_classified_by(body: str, limit: int, start: int = 0, low: str | None = None) -> re.Match[str] | None:
     """``_CLASSIFIED_BY.search(body, start, limit)``, with a cheap upper-case substring scan first (on ``low``,
-    the body lower-cased, when the body is ASCII: the same places)."""
+    the body lower-cased, when the body is ASCII: the same places). A body that is not ASCII is upper-cased
+    (``ſ``, ``ı`` and ligatures read as ASCII letters) in its first :data:`_CB_NEAR` characters first, the rest
+    only when the line is not there: upper-casing is done character by character, so the places found in the
+    head of the text are those of the whole (the copy costs more than the scan)."""
     if low is not None and body.isascii():
-        head, word = low, "classified"
+        head, word, near = low, "classified", limit
     else:
-        head, word = body[:limit].upper(), "CLASSIFIED"
+        near = _CB_NEAR if _CB_NEAR < min(limit, len(body)) else limit
+        head, word = body[:near].upper(), "CLASSIFIED"
     i = head.find(word, start, limit)
-    while i >= 0:
-        m = _classified.CLASSIFIED_BY.match(body, i, limit)
-        if m:
-            return m
-        i = head.find(word, i + 1, limit)
-    return None
+    while True:
+        while i >= 0:
+            m = _classified.CLASSIFIED_BY.match(body, i, limit)
+            if m:
+                return m
+            start = i + 1
+            i = head.find(word, start, limit)
+        if near == limit:
+            return None
+        head, near = body[:limit].upper(), limit  # not in the head: the rest, from the last place tried on
+        i = head.find(word, start, limit)
 
 
 def classified_by(body: str, low: str | None = None) -> tuple[str | None, str | None, str | None, list[str]]:

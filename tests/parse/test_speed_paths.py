@@ -356,3 +356,36 @@ def test_row_date_found_from_its_dash() -> None:
             checked += 1
             found += bool(want)
     assert checked > 100_000 and found > 1000
+
+
+def _find_classified_by_as_written(body: str, limit: int, start: int) -> re.Match[str] | None:
+    """The Classified By search of a text that is not ASCII as the rule reads: the places where the text's first
+    ``limit`` characters, upper-cased whole, hold CLASSIFIED."""
+    head = body[:limit].upper()
+    i = head.find("CLASSIFIED", start, limit)
+    while i >= 0:
+        m = _classified.CLASSIFIED_BY.match(body, i, limit)
+        if m:
+            return m
+        i = head.find("CLASSIFIED", i + 1, limit)
+    return None
+
+
+def test_classified_by_upper_cased_head_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every text of up to four pieces (the words in several cases, with letters whose upper case is ASCII or two
+    letters long, line breaks, other text), every limit and start, the head upper-cased first cut at several
+    places: the Classified By line found is the one found with the whole text upper-cased."""
+    pieces = ("Classified By: ", "CLASSIFIED BY ", "cla\u017f\u017fified by", "\u00df", "\ufb01", "\u0131", "\n", "x",
+              "CLASS", "IFIED BY")
+    checked = found = 0
+    for near in (1, 4, 12, 40):
+        monkeypatch.setattr(_paras, "_CB_NEAR", near)
+        for text in _texts(pieces, 4):
+            for limit in (5, 16, 30, 12000):
+                for start in (0, 3, 15):
+                    want = _find_classified_by_as_written(text, limit, start)
+                    assert _match_key(_paras._find_classified_by(text, limit, start)) == _match_key(want), (
+                        near, text, limit, start)
+                    checked += 1
+                    found += want is not None
+    assert checked > 100_000 and found > 10_000
