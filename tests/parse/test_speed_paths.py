@@ -389,3 +389,18 @@ def test_classified_by_upper_cased_head_first(monkeypatch: pytest.MonkeyPatch) -
                     checked += 1
                     found += want is not None
     assert checked > 100_000 and found > 10_000
+
+
+def test_ref_tail_stop_hint_lets_every_stop_through() -> None:
+    """Every text of up to four pieces (the Classified By words in several cases and spellings, E.O. numbers,
+    paragraph 1 run on, page residue, digits, periods, other text): a text where _TAIL_STOP finds a stop passes the
+    cheap check of split_items."""
+    from etl.parse import _refs
+
+    pieces = ("CLASSIFIED BY", "classified:", "cla\u017fsified by", "E.O. 1", "e. o.12958", "2958", " 1. (C)", " 12.Th",
+              "e", " TRIPOLI 00000772 001.2 OF 003", "1", ".", " ", "x", "\u0131")
+    texts = _texts(pieces, 4)
+    stops = [t for t in texts if _refs._TAIL_STOP.search(t)]
+    assert len(stops) > 5000
+    assert all(_refs._tail_stop_hint(t) for t in stops)
+    assert sum(not _refs._tail_stop_hint(t) for t in texts) > 1000  # the check does keep texts out
