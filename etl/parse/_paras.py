@@ -82,6 +82,9 @@ SUMMARY_END = re.compile(r"\bEND[ \t]*\n?[ \t]*(?:OF[ \t]+)?SUMMARY\b[ \t]*\.?",
 _HEADER_LINE = re.compile(r"(?:\bTAGS?\b|\bSUBJECT\b|\bCLASSIFIED[ \t]+BY\b)[^\n]*", re.I)
 _ENDS_WITH_END = re.compile(r"\bend\s*(?:of\s+)?$")
 COMMENT_START = re.compile(r"(?:COMMENT|Comment)[ \t]*(?::|\.|-{1,2}|$)", re.M)
+_COMMENT_WORD = re.compile("C(?:OMMENT|omment)")
+"""COMMENT and Comment, where COMMENT_START can match: one scan for the ``C`` both words open with (the engine's
+literal-prefix scan; a case-blind ``comment`` in the lower-cased text is found by a slower search)."""
 COMMENT_END = re.compile(r"\bEND[ \t]*(?:OF[ \t]+)?COMMENT\b[ \t]*\.?", re.I)
 
 # Last lines that are never a signer's name (matched on the upper-cased line, spaces collapsed): banner and
@@ -346,11 +349,8 @@ def comment(body: str, low: str | None = None, lines: BodyLines | None = None, p
     """Text between COMMENT and END COMMENT (the first one whose end is found), else the paragraph. ``low``,
     ``lines``, ``plain``: the body lower-cased, its typed lines and :func:`plain_spaces` of it, when the caller
     has them."""
-    if low is not None and len(low) == len(body):  # one scan of the lower-cased text, then the case checked
-        starts = [i for i in _all(low, "comment") if body[i:i + 7] in ("COMMENT", "Comment")]
-    else:
-        starts = sorted(i for w in ("COMMENT", "Comment") for i in _all(body, w))
-    for i in starts:
+    for c in _COMMENT_WORD.finditer(body):  # found one after the other: the scan stops at the comment taken
+        i = c.start()
         if i > 0 and body[i - 1] not in " \t\n.)":
             continue
         if body[max(0, i - 4):i].upper().strip() == "END":
@@ -369,15 +369,6 @@ def comment(body: str, low: str | None = None, lines: BodyLines | None = None, p
         if text:
             return text
     return None
-
-
-def _all(text: str, word: str) -> list[int]:
-    out = []
-    i = text.find(word)
-    while i >= 0:
-        out.append(i)
-        i = text.find(word, i + 1)
-    return out
 
 
 def _last_lines(tail: str) -> tuple[str | None, str | None]:

@@ -404,3 +404,20 @@ def test_ref_tail_stop_hint_lets_every_stop_through() -> None:
     assert len(stops) > 5000
     assert all(_refs._tail_stop_hint(t) for t in stops)
     assert sum(not _refs._tail_stop_hint(t) for t in texts) > 1000  # the check does keep texts out
+
+
+def test_comment_words_found_by_their_capital() -> None:
+    """Every text of up to five pieces (the word in several cases, cut, run together, a letter whose lower case is
+    two letters long, other text): the places of COMMENT and Comment found by one scan for their capital are the
+    places of ``comment`` in the lower-cased text where the text writes one of the two."""
+    pieces = ("COMMENT", "Comment", "comment", "CoMMENT", "C", "OMMENT", "omment", "\u0130", " ", "x")
+    checked = found = 0
+    for text in _texts(pieces, 5):
+        low = text.lower()
+        want = [i for i in range(len(low)) if low.startswith("comment", i) and text[i:i + 7] in ("COMMENT", "Comment")]
+        if len(low) != len(text):
+            want = sorted(i for w in ("COMMENT", "Comment") for i in range(len(text)) if text.startswith(w, i))
+        assert [m.start() for m in _paras._COMMENT_WORD.finditer(text)] == want, text
+        checked += 1
+        found += bool(want)
+    assert checked > 100_000 and found > 50_000
