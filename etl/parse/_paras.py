@@ -114,6 +114,18 @@ _MIXED_CASE_SIGNER = re.compile(
     r"(?:^|\bEND[ \t]+(?:OF[ \t]+)?(?:COMMENT|SUMMARY|TEXT)\.?[ \t]+)(?P<sig>[A-Z][a-z][a-z'\-]+(?:[ \t]+[A-Z][a-z][a-z'\-]+){0,2})[ \t]*$",
     re.I,
 )
+
+
+def _mixed_case_signer(line: str) -> re.Match[str] | None:
+    """``_MIXED_CASE_SIGNER.search(line)``: tried at the line's start, then, only when the line holds END (in any
+    case; ``re.I`` lets no other letter stand for E, N or D), searched (a match after the start opens with END:
+    the pattern, case-blind with no literal to scan for, is otherwise tried at every character of the line)."""
+    m = _MIXED_CASE_SIGNER.match(line)
+    if m is None and "end" in line.lower():
+        m = _MIXED_CASE_SIGNER.search(line)
+    return m
+
+
 _MIXED_NOT_NAMES = frozenset(
     "THANKS THANK REGARDS MINIMIZE CONSIDERED UNCLASSIFIED CONFIDENTIAL SECRET SIPDIS NOFORN END COMMENT SUMMARY TEXT"
     " NONE ACTION REQUEST BEST SINCERELY".split()
@@ -402,7 +414,7 @@ def signature(body: str) -> str | None:
     # every match lies in the line's tail of capitals, apostrophes, hyphens, periods and blanks: searched from there
     m = _UPPER_CASE_SIGNER.search(last, len(last.rstrip(_SIGNER_CHARS)))
     if not m:
-        mixed = _MIXED_CASE_SIGNER.search(last)
+        mixed = _mixed_case_signer(last)
         if (
             mixed
             and not set(mixed.group("sig").upper().split()) & _MIXED_NOT_NAMES

@@ -421,3 +421,18 @@ def test_comment_words_found_by_their_capital() -> None:
         checked += 1
         found += bool(want)
     assert checked > 100_000 and found > 50_000
+
+
+def test_mixed_case_signer_tried_at_the_start_then_at_end() -> None:
+    """Every line of up to four pieces (names in several cases, END words, sentences, blanks, letters whose case
+    changes length): the mixed-case signer tried at the line's start, then searched only when the line holds END,
+    is the pattern's own search."""
+    pieces = ("Willeford", "van Voorst", "End comment. ", "END ", "eNd of summary ", "Text.", "En", "d ", " ", "\t",
+              "x", "\u0130", "Burns")
+    lines_ = _texts(pieces, 4)
+    found = 0
+    for line in lines_:
+        want = _paras._MIXED_CASE_SIGNER.search(line)
+        assert _match_key(_paras._mixed_case_signer(line)) == _match_key(want), line
+        found += want is not None and want.start() > 0
+    assert found > 1000
