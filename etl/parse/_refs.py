@@ -106,6 +106,13 @@ _NOT_A_CABLE = re.compile(r"\bDTG\b|E-?MAIL|@|TELCON|\bOSC\b")
 """A reference that is no cable: a DTG, an e-mail, a telephone call (TELCON), an OSC report."""
 
 
+def _not_a_cable(upper: str) -> bool:
+    """``_NOT_A_CABLE.search(upper)``, searched only when one of its literals is there (its alternatives open with
+    different characters: the pattern is tried at every character)."""
+    return ("DTG" in upper or "MAIL" in upper or "@" in upper or "TELCON" in upper or "OSC" in upper) and (
+        _NOT_A_CABLE.search(upper) is not None)
+
+
 _SERIAL_DIGITS = re.compile(r"\d{1,7}")
 
 
@@ -117,7 +124,7 @@ def parse_references(block: str | None, cable_year: int | None, self_id: str | N
     for letter, raw in split_items(block):
         found = False
         upper = raw.upper()
-        if _NOT_A_CABLE.search(upper):
+        if _not_a_cable(upper):
             out.append({"letter": letter, "raw": raw, "reference_id": None, "kind": "other"})
             continue
         for m in _CABLE.finditer(upper):
