@@ -300,9 +300,9 @@ def _clean_span(lines: BodyLines, a: int, b: int, plain: bool) -> str:
     return squash(text, plain).strip(" :.-")
 
 
-def _find_word(body: str, low: str, word: str, limit: int) -> re.Match[str] | None:
-    """First heading ``word`` (found cheaply in the lower-cased text, confirmed with SUMMARY_START)."""
-    i = low.find(word, 0, limit)
+def _find_word(body: str, low: str, word: str, limit: int, i: int) -> re.Match[str] | None:
+    """First heading ``word`` (found cheaply in the lower-cased text, confirmed with SUMMARY_START); ``i``: the
+    first place of the word (``low.find(word, 0, limit)``)."""
     while i >= 0:
         if (i == 0 or body[i - 1] in " \t\n.)-") and not _ENDS_WITH_END.search(low, max(0, i - 8), i):
             m = SUMMARY_START.match(body, i)
@@ -312,14 +312,22 @@ def _find_word(body: str, low: str, word: str, limit: int) -> re.Match[str] | No
     return None
 
 
+def _anywhere(low: str, word: str, limit: int, first: int) -> bool:
+    """``word in low``, knowing ``first``, its first place before ``limit`` (``low.find(word, 0, limit)``): only the
+    text from where the word could reach across ``limit`` on is scanned again."""
+    return first >= 0 or low.find(word, max(0, limit - len(word) + 1)) >= 0
+
+
 def summary(body: str, low: str | None = None, lines: BodyLines | None = None, plain: bool | None = None
             ) -> str | None:
     """Text between SUMMARY and END SUMMARY (or the end of that paragraph). ``low``, ``lines``, ``plain``: the
     body lower-cased, its typed lines and :func:`plain_spaces` of it, when the caller has them."""
     low = low if low is not None else body.lower()
-    m = _find_word(body, low, "summary", max(6000, len(body) // 2))
+    limit = max(6000, len(body) // 2)
+    at = low.find("summary", 0, limit)
+    m = _find_word(body, low, "summary", limit, at)
     if not m:
-        e = word_search(SUMMARY_END, body, low, "end") if "summary" in low else None
+        e = word_search(SUMMARY_END, body, low, "end") if _anywhere(low, "summary", limit, at) else None
         if not e:
             return None
         # "END SUMMARY." without a start: the body text from its first paragraph (or, without a numbered

@@ -436,3 +436,30 @@ def test_mixed_case_signer_tried_at_the_start_then_at_end() -> None:
         assert _match_key(_paras._mixed_case_signer(line)) == _match_key(want), line
         found += want is not None and want.start() > 0
     assert found > 1000
+
+
+def test_summary_word_anywhere_from_its_first_place() -> None:
+    """Every text of up to five pieces (the word, cut, run together, other text) and every limit: the word is in the
+    text exactly when its first place before the limit is found or the scan from where it could reach across the
+    limit finds it."""
+    checked = 0
+    for low in _texts(("summary", "summ", "ary", "s", " ", "x"), 5):
+        for limit in range(len(low) + 9):
+            first = low.find("summary", 0, limit)
+            assert _paras._anywhere(low, "summary", limit, first) == ("summary" in low), (low, limit)
+            checked += 1
+    assert checked > 100_000
+
+
+def test_not_a_cable_searched_only_with_its_literals() -> None:
+    """Every REF item of up to four pieces (the words of _NOT_A_CABLE whole, cut and glued, other text): the cheap
+    literal check, then the pattern, says what the pattern says."""
+    from etl.parse import _refs
+
+    pieces = ("DTG", "E-MAIL", "EMAIL", "MAIL", "E-", "@", "TELCON", "OSC", "XDTG", "OSCE", "D", "TG", " ", "A", "1")
+    found = 0
+    for text in _texts(pieces, 4):
+        want = _refs._NOT_A_CABLE.search(text) is not None
+        assert _refs._not_a_cable(text) == want, text
+        found += want
+    assert found > 10_000
