@@ -559,7 +559,7 @@ def _classified_chunk(body: str, start: int) -> str:
                 break
         elif _CB_PARA.match(line):
             break
-        elif _classified.REASON_START.search(line):
+        elif _classified.reason_stated(line):
             out += pending
             pending = []
         elif _CB_END.match(line) or len(line.strip()) > 72 or _PROSE_LINE.match(line) or len(pending) >= 2:

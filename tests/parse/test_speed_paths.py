@@ -463,3 +463,23 @@ def test_not_a_cable_searched_only_with_its_literals() -> None:
         assert _refs._not_a_cable(text) == want, text
         found += want
     assert found > 10_000
+
+
+def test_reason_start_from_its_alternatives() -> None:
+    """Every text of up to four pieces (reason words whole, misspelt, broken and run on, the words before them, E.O.
+    numbers, sections, punctuation, blanks, names, other text): the reason start found from the first place where
+    one of REASON_START's alternatives matches is the pattern's own search, and a line states reasons exactly when
+    the pattern finds some."""
+    pieces = ("for ", "Reasons ", "re asons", "RESONS", "reas", "per ", "under ", "due to ", "E.O. 12958", "1.4", "1,5",
+              "11.4", "(b)", ",", ".", "-", " ", "\t", "Robert", "x", "\u017f")
+    found = 0
+    for text in _texts(pieces, 4):
+        want = _classified.REASON_START.search(text)
+        assert _match_key(_classified.reason_start(text)) == _match_key(want), text
+        assert _classified.reason_stated(text) == (want is not None), text
+        found += want is not None and want.start() > 0
+    assert found > 40_000
+    # the letters the word alternatives open with, and no other character, pass their look-ahead (in any case)
+    opens = re.compile(r"(?i)[fpubdre]")
+    assert all((opens.match(c) is not None) == any(re.match("(?i)" + w, c) for w in "fpubdre")
+               for c in map(chr, range(0x250)))
