@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from etl.parse._ids import STATION_ALIASES, canonical_station
 
@@ -113,6 +114,10 @@ def _not_a_cable(upper: str) -> bool:
         _NOT_A_CABLE.search(upper) is not None)
 
 
+_station = lru_cache(maxsize=4096)(canonical_station)
+"""canonical_station of a REF's origin words (cached: the cables of a post cite the same stations again and again)."""
+
+
 _SERIAL_DIGITS = re.compile(r"\d{1,7}")
 
 
@@ -145,7 +150,7 @@ def parse_references(block: str | None, cable_year: int | None, self_id: str | N
                 words = words[1:]
             if not words:
                 continue
-            station = canonical_station(" ".join(words))
+            station = _station(" ".join(words))
             if station is None:
                 continue
             yy = _year(m.group("yy") or m.group("yy2") or m.group("yy3"), cable_year)
