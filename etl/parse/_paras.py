@@ -187,18 +187,22 @@ def paragraphs(body: str, start: int = 0, lines: BodyLines | None = None, plain:
     when the caller has them."""
     lines = _lines_of(body, lines)
     found = lines.paras_from(start)
-    line_starts = {p[0] for p in found}
-    mid = [(m.start(), m.end(), m.group("num"), m.group("mark")) for m in _mid_line_paras(body, start)
-           if m.start() not in line_starts] if "(" in body else []
-    if mid:  # else the line matches are already in text order
-        found = found + mid
-        found.sort(key=lambda p: p[0])
+    # the paragraph line starts, wanted only beside mid-line candidates (one cable in twenty has some)
+    line_starts: set[int] | None = None
+    candidates = _mid_line_paras(body, start) if "(" in body else []
+    if candidates:
+        line_starts = {p[0] for p in found}
+        mid = [(m.start(), m.end(), m.group("num"), m.group("mark")) for m in candidates
+               if m.start() not in line_starts]
+        if mid:  # else the line matches are already in text order
+            found = found + mid
+            found.sort(key=lambda p: p[0])
     first = next((i for i, p in enumerate(found) if p[2] == "1"), 0)
     starts: list[Para] = []
     expect = -1
     for p in found[first:]:
         n = int(p[2])
-        if p[0] not in line_starts:  # mid-line: strictly the next number
+        if line_starts is not None and p[0] not in line_starts:  # mid-line: strictly the next number
             ok = n == expect or (expect < 0 and n == 1)
         else:  # a gap in the numbering (paragraphs withheld, 8 -> 16) only with a portion mark
             ok = expect < 0 or n == expect or n == expect + 1 or (
