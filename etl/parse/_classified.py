@@ -26,18 +26,56 @@ from functools import lru_cache
 CLASSIFIED_BY = re.compile(r"(?<![A-Za-z])CLASS?I?FI?E?D[ \t]+BY[ \t]*[:;.]?[ \t]*", re.I)
 """``Classified By:`` (also ``Classfied By:``)."""
 
-# Where the "who" part ends and the reasons begin.
-REASON_START = re.compile(
-    r"""[,;:.\-]?[ \t]*(?:
+# Where the "who" part ends and the reasons begin: a reason word (or the section's E.O.) at a word start, or the
+# section itself, with the punctuation and blanks before it.
+_REASON_WORD_ALTS = r"""
         \b(?:for[ \t]+|fr[ \t]+|f0r[ \t]+|per[ \t]+|under[ \t]+|based[ \t]+(?:up)?[o0]n[ \t]+|due[ \t]+to[ \t]+)*
           (?:re[ \t]?a?[ \t]?s[ \t]?o?[ \t]?n[ \t]?s?|rea?s0ns?|reaons?|resons?|rasons?|reas\b)(?:\(s\))?\b  # Reason(s), Resons, Re asons
       | \b(?:for[ \t]+|per[ \t]+|under[ \t]+|based[ \t]+(?:up)?[o0]n[ \t]+|due[ \t]+to[ \t]+)+
           (?=(?:section[ \t]+|se[ \t]?ction[ \t]+|e\.?[ \t]?o\.?[ \t]*)?(?:12958|1[ \t]*[.,][ \t]*\d))   # under 1.4, per E.O.
       | \bE\.?[ \t]?O\.?[ \t]*1[23]\d{3}                                                # E.O. 12958
+"""
+REASON_START = re.compile(
+    r"[,;:.\-]?[ \t]*(?:" + _REASON_WORD_ALTS + r"""
       | (?<![\d.])1[ \t]*[.,][ \t]*[2-6](?!\d)                                          # the section: 1.4, 1,4
     )""",
     re.I | re.X,
 )
+_REASON_WORDS = re.compile(r"\b(?=[fpubdre])(?:" + _REASON_WORD_ALTS + ")", re.I | re.X)
+"""REASON_START's word alternatives alone, at a word start whose letter opens one of them (f, p, u, b, d, r, E)."""
+_REASON_SECTION = re.compile(r"1(?<![\d.]1)[ \t]*[.,][ \t]*[2-6](?!\d)")
+"""REASON_START's section alternative alone, written literal first (its look-behind after the ``1``)."""
+_REASON_LEAD = ",;:.-"
+"""The punctuation REASON_START may take before its blanks."""
+
+
+def reason_start(text: str) -> re.Match[str] | None:
+    """``REASON_START.search(text)``. The pattern opens with optional punctuation and blanks, so the engine enters
+    all four alternatives at every character; instead the first place where one of them matches is found by two
+    cheaper searches (the word alternatives only at word starts with their letters, the section by its literal
+    ``1``), and the pattern is matched once, from the punctuation and blanks before that place: no earlier match
+    exists (a match's alternative starts right after its punctuation and blanks, at a letter or a ``1``)."""
+    w = _REASON_WORDS.search(text)
+    s = _REASON_SECTION.search(text)
+    if w is None:
+        if s is None:
+            return None
+        at = s.start()
+    else:
+        at = w.start() if s is None else min(w.start(), s.start())
+    while at > 0 and text[at - 1] in " \t":
+        at -= 1
+    if at > 0 and text[at - 1] in _REASON_LEAD:
+        at -= 1
+    return REASON_START.match(text, at)
+
+
+def reason_stated(line: str) -> bool:
+    """``REASON_START.search(line)`` finds something: one of its alternatives matches somewhere (see
+    :func:`reason_start`)."""
+    return _REASON_WORDS.search(line) is not None or _REASON_SECTION.search(line) is not None
+
+
 _SECTION = re.compile(r"1(?<![\d.]1)[ \t]*[.,][ \t]*(?P<s>[45])(?!\d)")
 """The E.O. section 1.4 / 1.5 (``1`` first, its look-behind after it: a pattern that opens with a look-behind is
 tried at every character, one that opens with a literal is scanned for)."""
@@ -330,7 +368,7 @@ def parse_line(chunk: str, offset: int = 0) -> tuple[str | None, str | None, str
     """(name, title, section, letters) of the text after ``Classified By`` (``offset`` characters into its line)."""
     chunk = " ".join(_unwrap(chunk, offset).split())
     chunk = _LEADING_NOISE.sub("", chunk)
-    r = REASON_START.search(chunk)
+    r = reason_start(chunk)
     who = chunk[: r.start()] if r else chunk[:120]
     reasons = chunk[r.start():] if r else ""
     sec = _SECTION.search(reasons)

@@ -240,18 +240,26 @@ class BodyLines:
                 tail = RULE.match(text, s, b)
         if first is None and tail is None and (k == len(rules) or rules[k][0] >= b):
             return text[a:b]
+        # a rule cut at ``a`` ends before the typed rule lines after ``a`` start; a rule cut at ``b`` is the piece's
+        # last line: the typed rule lines inside stop before it (its own typed line, when it is one, ends at ``b``
+        # or later: written as the same one space)
+        piece, _ = self.rules_as_spaces(a if first is None else first.end(), b if tail is None else tail.start(), k)
+        return (" " if first is not None else "") + piece + (" " if tail is not None else "")
+
+    def rules_as_spaces(self, a: int, b: int, k: int) -> tuple[str, int]:
+        """``text[a:b]`` with each typed rule line from the ``k``-th on that lies inside it written as one space
+        (``k``: the first rule line that starts after ``a``), and the index of the first rule line that starts at
+        ``b`` or later: a walk over pieces in text order goes on from there. The one rule-joining loop of
+        :meth:`without_rules` and of the paragraph pieces (:func:`etl.parse._paras._pieces`)."""
+        text, rules = self.text, self.rules
         out: list[str] = []
         last = a
-        if first is not None:
-            out += (" ",)
-            last = first.end()
-        while k < len(rules) and rules[k][0] < b:
+        n = len(rules)
+        while k < n and rules[k][0] < b:
             s, e = rules[k]
             if s >= last and e <= b:
                 out += (text[last:s], " ")
                 last = e
             k += 1
-        if tail is not None and tail.start() >= last:
-            out += (text[last:tail.start()], " ")
-            last = tail.end()
-        return "".join(out) + text[last:b]
+        out.append(text[last:b])
+        return "".join(out), k

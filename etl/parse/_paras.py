@@ -82,6 +82,9 @@ SUMMARY_END = re.compile(r"\bEND[ \t]*\n?[ \t]*(?:OF[ \t]+)?SUMMARY\b[ \t]*\.?",
 _HEADER_LINE = re.compile(r"(?:\bTAGS?\b|\bSUBJECT\b|\bCLASSIFIED[ \t]+BY\b)[^\n]*", re.I)
 _ENDS_WITH_END = re.compile(r"\bend\s*(?:of\s+)?$")
 COMMENT_START = re.compile(r"(?:COMMENT|Comment)[ \t]*(?::|\.|-{1,2}|$)", re.M)
+_COMMENT_WORD = re.compile("C(?:OMMENT|omment)")
+"""COMMENT and Comment, where COMMENT_START can match: one scan for the ``C`` both words open with (the engine's
+literal-prefix scan; a case-blind ``comment`` in the lower-cased text is found by a slower search)."""
 COMMENT_END = re.compile(r"\bEND[ \t]*(?:OF[ \t]+)?COMMENT\b[ \t]*\.?", re.I)
 
 # Last lines that are never a signer's name (matched on the upper-cased line, spaces collapsed): banner and
@@ -111,6 +114,18 @@ _MIXED_CASE_SIGNER = re.compile(
     r"(?:^|\bEND[ \t]+(?:OF[ \t]+)?(?:COMMENT|SUMMARY|TEXT)\.?[ \t]+)(?P<sig>[A-Z][a-z][a-z'\-]+(?:[ \t]+[A-Z][a-z][a-z'\-]+){0,2})[ \t]*$",
     re.I,
 )
+
+
+def _mixed_case_signer(line: str) -> re.Match[str] | None:
+    """``_MIXED_CASE_SIGNER.search(line)``: tried at the line's start, then, only when the line holds END (in any
+    case; ``re.I`` lets no other letter stand for E, N or D), searched (a match after the start opens with END:
+    the pattern, case-blind with no literal to scan for, is otherwise tried at every character of the line)."""
+    m = _MIXED_CASE_SIGNER.match(line)
+    if m is None and "end" in line.lower():
+        m = _MIXED_CASE_SIGNER.search(line)
+    return m
+
+
 _MIXED_NOT_NAMES = frozenset(
     "THANKS THANK REGARDS MINIMIZE CONSIDERED UNCLASSIFIED CONFIDENTIAL SECRET SIPDIS NOFORN END COMMENT SUMMARY TEXT"
     " NONE ACTION REQUEST BEST SINCERELY".split()
@@ -172,18 +187,22 @@ def paragraphs(body: str, start: int = 0, lines: BodyLines | None = None, plain:
     when the caller has them."""
     lines = _lines_of(body, lines)
     found = lines.paras_from(start)
-    line_starts = {p[0] for p in found}
-    mid = [(m.start(), m.end(), m.group("num"), m.group("mark")) for m in _mid_line_paras(body, start)
-           if m.start() not in line_starts] if "(" in body else []
-    if mid:  # else the line matches are already in text order
-        found = found + mid
-        found.sort(key=lambda p: p[0])
+    # the paragraph line starts, wanted only beside mid-line candidates (one cable in twenty has some)
+    line_starts: set[int] | None = None
+    candidates = _mid_line_paras(body, start) if "(" in body else []
+    if candidates:
+        line_starts = {p[0] for p in found}
+        mid = [(m.start(), m.end(), m.group("num"), m.group("mark")) for m in candidates
+               if m.start() not in line_starts]
+        if mid:  # else the line matches are already in text order
+            found = found + mid
+            found.sort(key=lambda p: p[0])
     first = next((i for i, p in enumerate(found) if p[2] == "1"), 0)
     starts: list[Para] = []
     expect = -1
     for p in found[first:]:
         n = int(p[2])
-        if p[0] not in line_starts:  # mid-line: strictly the next number
+        if line_starts is not None and p[0] not in line_starts:  # mid-line: strictly the next number
             ok = n == expect or (expect < 0 and n == 1)
         else:  # a gap in the numbering (paragraphs withheld, 8 -> 16) only with a portion mark
             ok = expect < 0 or n == expect or n == expect + 1 or (
@@ -260,15 +279,8 @@ def _pieces(lines: BodyLines, spans: list[tuple[int, int]]) -> list[str]:
         if k == nr or rules[k][0] >= b:
             out.append(text[a:b])
             continue
-        parts: list[str] = []
-        last = a
-        while k < nr and rules[k][0] < b:
-            s, e = rules[k]
-            parts += (text[last:s], " ")
-            last = e
-            k += 1
-        parts.append(text[last:b])
-        out.append("".join(parts))
+        piece, k = lines.rules_as_spaces(a, b, k)
+        out.append(piece)
     return out
 
 
@@ -292,9 +304,9 @@ def _clean_span(lines: BodyLines, a: int, b: int, plain: bool) -> str:
     return squash(text, plain).strip(" :.-")
 
 
-def _find_word(body: str, low: str, word: str, limit: int) -> re.Match[str] | None:
-    """First heading ``word`` (found cheaply in the lower-cased text, confirmed with SUMMARY_START)."""
-    i = low.find(word, 0, limit)
+def _find_word(body: str, low: str, word: str, limit: int, i: int) -> re.Match[str] | None:
+    """First heading ``word`` (found cheaply in the lower-cased text, confirmed with SUMMARY_START); ``i``: the
+    first place of the word (``low.find(word, 0, limit)``)."""
     while i >= 0:
         if (i == 0 or body[i - 1] in " \t\n.)-") and not _ENDS_WITH_END.search(low, max(0, i - 8), i):
             m = SUMMARY_START.match(body, i)
@@ -304,14 +316,22 @@ def _find_word(body: str, low: str, word: str, limit: int) -> re.Match[str] | No
     return None
 
 
+def _anywhere(low: str, word: str, limit: int, first: int) -> bool:
+    """``word in low``, knowing ``first``, its first place before ``limit`` (``low.find(word, 0, limit)``): only the
+    text from where the word could reach across ``limit`` on is scanned again."""
+    return first >= 0 or low.find(word, max(0, limit - len(word) + 1)) >= 0
+
+
 def summary(body: str, low: str | None = None, lines: BodyLines | None = None, plain: bool | None = None
             ) -> str | None:
     """Text between SUMMARY and END SUMMARY (or the end of that paragraph). ``low``, ``lines``, ``plain``: the
     body lower-cased, its typed lines and :func:`plain_spaces` of it, when the caller has them."""
     low = low if low is not None else body.lower()
-    m = _find_word(body, low, "summary", max(6000, len(body) // 2))
+    limit = max(6000, len(body) // 2)
+    at = low.find("summary", 0, limit)
+    m = _find_word(body, low, "summary", limit, at)
     if not m:
-        e = word_search(SUMMARY_END, body, low, "end") if "summary" in low else None
+        e = word_search(SUMMARY_END, body, low, "end") if _anywhere(low, "summary", limit, at) else None
         if not e:
             return None
         # "END SUMMARY." without a start: the body text from its first paragraph (or, without a numbered
@@ -353,11 +373,8 @@ def comment(body: str, low: str | None = None, lines: BodyLines | None = None, p
     """Text between COMMENT and END COMMENT (the first one whose end is found), else the paragraph. ``low``,
     ``lines``, ``plain``: the body lower-cased, its typed lines and :func:`plain_spaces` of it, when the caller
     has them."""
-    if low is not None and len(low) == len(body):  # one scan of the lower-cased text, then the case checked
-        starts = [i for i in _all(low, "comment") if body[i:i + 7] in ("COMMENT", "Comment")]
-    else:
-        starts = sorted(i for w in ("COMMENT", "Comment") for i in _all(body, w))
-    for i in starts:
+    for c in _COMMENT_WORD.finditer(body):  # found one after the other: the scan stops at the comment taken
+        i = c.start()
         if i > 0 and body[i - 1] not in " \t\n.)":
             continue
         if body[max(0, i - 4):i].upper().strip() == "END":
@@ -376,15 +393,6 @@ def comment(body: str, low: str | None = None, lines: BodyLines | None = None, p
         if text:
             return text
     return None
-
-
-def _all(text: str, word: str) -> list[int]:
-    out = []
-    i = text.find(word)
-    while i >= 0:
-        out.append(i)
-        i = text.find(word, i + 1)
-    return out
 
 
 def _last_lines(tail: str) -> tuple[str | None, str | None]:
@@ -418,7 +426,7 @@ def signature(body: str) -> str | None:
     # every match lies in the line's tail of capitals, apostrophes, hyphens, periods and blanks: searched from there
     m = _UPPER_CASE_SIGNER.search(last, len(last.rstrip(_SIGNER_CHARS)))
     if not m:
-        mixed = _MIXED_CASE_SIGNER.search(last)
+        mixed = _mixed_case_signer(last)
         if (
             mixed
             and not set(mixed.group("sig").upper().split()) & _MIXED_NOT_NAMES
@@ -461,20 +469,34 @@ def caveats(head: str, body: str = "", low: str | None = None) -> list[str]:
     return out
 
 
+_CB_NEAR = 2000
+"""The head of a body that is not ASCII upper-cased first when looking for its Classified By line (the line is
+in the body header: the first 800 characters of every such corpus body that has one)."""
+
+
 def _find_classified_by(body: str, limit: int, start: int = 0, low: str | None = None) -> re.Match[str] | None:
     """``_CLASSIFIED_BY.search(body, start, limit)``, with a cheap upper-case substring scan first (on ``low``,
-    the body lower-cased, when the body is ASCII: the same places)."""
+    the body lower-cased, when the body is ASCII: the same places). A body that is not ASCII is upper-cased
+    (``ſ``, ``ı`` and ligatures read as ASCII letters) in its first :data:`_CB_NEAR` characters first, the rest
+    only when the line is not there: upper-casing is done character by character, so the places found in the
+    head of the text are those of the whole (the copy costs more than the scan)."""
     if low is not None and body.isascii():
-        head, word = low, "classified"
+        head, word, near = low, "classified", limit
     else:
-        head, word = body[:limit].upper(), "CLASSIFIED"
+        near = _CB_NEAR if _CB_NEAR < min(limit, len(body)) else limit
+        head, word = body[:near].upper(), "CLASSIFIED"
     i = head.find(word, start, limit)
-    while i >= 0:
-        m = _classified.CLASSIFIED_BY.match(body, i, limit)
-        if m:
-            return m
-        i = head.find(word, i + 1, limit)
-    return None
+    while True:
+        while i >= 0:
+            m = _classified.CLASSIFIED_BY.match(body, i, limit)
+            if m:
+                return m
+            start = i + 1
+            i = head.find(word, start, limit)
+        if near == limit:
+            return None
+        head, near = body[:limit].upper(), limit  # not in the head: the rest, from the last place tried on
+        i = head.find(word, start, limit)
 
 
 def classified_by(body: str, low: str | None = None) -> tuple[str | None, str | None, str | None, list[str]]:
@@ -541,7 +563,7 @@ def _classified_chunk(body: str, start: int) -> str:
                 break
         elif _CB_PARA.match(line):
             break
-        elif _classified.REASON_START.search(line):
+        elif _classified.reason_stated(line):
             out += pending
             pending = []
         elif _CB_END.match(line) or len(line.strip()) > 72 or _PROSE_LINE.match(line) or len(pending) >= 2:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from etl.parse._ids import STATION_ALIASES, canonical_station
 
@@ -52,11 +53,26 @@ _TAIL_STOP = re.compile(
 """Where a REF block that lost its line breaks runs into the Classified By / E.O. line or paragraph 1."""
 
 
+_DIGIT_DOT = re.compile(r"\d\.")
+"""A digit and a period (the digits of _TAIL_STOP's paragraph and page residue: ``\\d`` as there, any decimal digit)."""
+
+
+def _tail_stop_hint(text: str) -> bool:
+    """What every _TAIL_STOP match holds, looked for by cheap scans (the pattern, case-blind with no literal to
+    scan for, is tried at every character; one REF block in ten holds a stop): CLASSIFIED, the ``O.`` of E.O., or a
+    digit before a period (paragraph 1, page residue). Text that is not ASCII is always searched (``re.I`` lets
+    ``ſ`` and ``ı`` stand for s and i)."""
+    if not text.isascii():
+        return True
+    low = text.lower()
+    return "classified" in low or "o." in low or _DIGIT_DOT.search(text) is not None
+
+
 def split_items(block: str) -> list[tuple[str | None, str]]:
     """(letter, text) items of a REF block (one unlettered item when there are no bullets)."""
     text = _HEAD.sub("", block.strip(), count=1)
     text = " ".join(text.split())
-    stop = _TAIL_STOP.search(text)
+    stop = _TAIL_STOP.search(text) if _tail_stop_hint(text) else None
     if stop:
         text = text[: stop.start()].rstrip(" ,;.")
     upper = text.upper()
@@ -91,6 +107,17 @@ _NOT_A_CABLE = re.compile(r"\bDTG\b|E-?MAIL|@|TELCON|\bOSC\b")
 """A reference that is no cable: a DTG, an e-mail, a telephone call (TELCON), an OSC report."""
 
 
+def _not_a_cable(upper: str) -> bool:
+    """``_NOT_A_CABLE.search(upper)``, searched only when one of its literals is there (its alternatives open with
+    different characters: the pattern is tried at every character)."""
+    return ("DTG" in upper or "MAIL" in upper or "@" in upper or "TELCON" in upper or "OSC" in upper) and (
+        _NOT_A_CABLE.search(upper) is not None)
+
+
+_station = lru_cache(maxsize=4096)(canonical_station)
+"""canonical_station of a REF's origin words (cached: the cables of a post cite the same stations again and again)."""
+
+
 _SERIAL_DIGITS = re.compile(r"\d{1,7}")
 
 
@@ -102,7 +129,7 @@ def parse_references(block: str | None, cable_year: int | None, self_id: str | N
     for letter, raw in split_items(block):
         found = False
         upper = raw.upper()
-        if _NOT_A_CABLE.search(upper):
+        if _not_a_cable(upper):
             out.append({"letter": letter, "raw": raw, "reference_id": None, "kind": "other"})
             continue
         for m in _CABLE.finditer(upper):
@@ -123,7 +150,7 @@ def parse_references(block: str | None, cable_year: int | None, self_id: str | N
                 words = words[1:]
             if not words:
                 continue
-            station = canonical_station(" ".join(words))
+            station = _station(" ".join(words))
             if station is None:
                 continue
             yy = _year(m.group("yy") or m.group("yy2") or m.group("yy3"), cable_year)

@@ -281,6 +281,9 @@ def test_paragraph_pieces_and_spans_from_the_typed_lines() -> None:
                 span_lists.append([(a, b)])
                 assert _paras._clean_span(lines, a, b, _text.plain_spaces(text)) == _clean_span_as_written(text[a:b])
                 checked += 1
+            # a piece that ends mid-line right after rule characters (its cut last line may be a rule where the
+            # whole line is not)
+            span_lists += [[(a, b)] for b in range(a + 1, n) if text[b - 1] in "-=_" and text[b] != "\n"]
         for spans in span_lists:
             assert _paras._pieces(lines, spans) == [lines.without_rules(a, b) for a, b in spans], (text, spans)
             checked += 1
@@ -353,3 +356,130 @@ def test_row_date_found_from_its_dash() -> None:
             checked += 1
             found += bool(want)
     assert checked > 100_000 and found > 1000
+
+
+def _find_classified_by_as_written(body: str, limit: int, start: int) -> re.Match[str] | None:
+    """The Classified By search of a text that is not ASCII as the rule reads: the places where the text's first
+    ``limit`` characters, upper-cased whole, hold CLASSIFIED."""
+    head = body[:limit].upper()
+    i = head.find("CLASSIFIED", start, limit)
+    while i >= 0:
+        m = _classified.CLASSIFIED_BY.match(body, i, limit)
+        if m:
+            return m
+        i = head.find("CLASSIFIED", i + 1, limit)
+    return None
+
+
+def test_classified_by_upper_cased_head_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every text of up to four pieces (the words in several cases, with letters whose upper case is ASCII or two
+    letters long, line breaks, other text), every limit and start, the head upper-cased first cut at several
+    places: the Classified By line found is the one found with the whole text upper-cased."""
+    pieces = ("Classified By: ", "CLASSIFIED BY ", "cla\u017f\u017fified by", "\u00df", "\ufb01", "\u0131", "\n", "x",
+              "CLASS", "IFIED BY")
+    checked = found = 0
+    for near in (1, 4, 12, 40):
+        monkeypatch.setattr(_paras, "_CB_NEAR", near)
+        for text in _texts(pieces, 4):
+            for limit in (5, 16, 30, 12000):
+                for start in (0, 3, 15):
+                    want = _find_classified_by_as_written(text, limit, start)
+                    assert _match_key(_paras._find_classified_by(text, limit, start)) == _match_key(want), (
+                        near, text, limit, start)
+                    checked += 1
+                    found += want is not None
+    assert checked > 100_000 and found > 10_000
+
+
+def test_ref_tail_stop_hint_lets_every_stop_through() -> None:
+    """Every text of up to four pieces (the Classified By words in several cases and spellings, E.O. numbers,
+    paragraph 1 run on, page residue, digits, periods, other text): a text where _TAIL_STOP finds a stop passes the
+    cheap check of split_items."""
+    from etl.parse import _refs
+
+    pieces = ("CLASSIFIED BY", "classified:", "cla\u017fsified by", "E.O. 1", "e. o.12958", "2958", " 1. (C)", " 12.Th",
+              "e", " TRIPOLI 00000772 001.2 OF 003", "1", ".", " ", "x", "\u0131")
+    texts = _texts(pieces, 4)
+    stops = [t for t in texts if _refs._TAIL_STOP.search(t)]
+    assert len(stops) > 5000
+    assert all(_refs._tail_stop_hint(t) for t in stops)
+    assert sum(not _refs._tail_stop_hint(t) for t in texts) > 1000  # the check does keep texts out
+
+
+def test_comment_words_found_by_their_capital() -> None:
+    """Every text of up to five pieces (the word in several cases, cut, run together, a letter whose lower case is
+    two letters long, other text): the places of COMMENT and Comment found by one scan for their capital are the
+    places of ``comment`` in the lower-cased text where the text writes one of the two."""
+    pieces = ("COMMENT", "Comment", "comment", "CoMMENT", "C", "OMMENT", "omment", "\u0130", " ", "x")
+    checked = found = 0
+    for text in _texts(pieces, 5):
+        low = text.lower()
+        want = [i for i in range(len(low)) if low.startswith("comment", i) and text[i:i + 7] in ("COMMENT", "Comment")]
+        if len(low) != len(text):
+            want = sorted(i for w in ("COMMENT", "Comment") for i in range(len(text)) if text.startswith(w, i))
+        assert [m.start() for m in _paras._COMMENT_WORD.finditer(text)] == want, text
+        checked += 1
+        found += bool(want)
+    assert checked > 100_000 and found > 50_000
+
+
+def test_mixed_case_signer_tried_at_the_start_then_at_end() -> None:
+    """Every line of up to four pieces (names in several cases, END words, sentences, blanks, letters whose case
+    changes length): the mixed-case signer tried at the line's start, then searched only when the line holds END,
+    is the pattern's own search."""
+    pieces = ("Willeford", "van Voorst", "End comment. ", "END ", "eNd of summary ", "Text.", "En", "d ", " ", "\t",
+              "x", "\u0130", "Burns")
+    lines_ = _texts(pieces, 4)
+    found = 0
+    for line in lines_:
+        want = _paras._MIXED_CASE_SIGNER.search(line)
+        assert _match_key(_paras._mixed_case_signer(line)) == _match_key(want), line
+        found += want is not None and want.start() > 0
+    assert found > 1000
+
+
+def test_summary_word_anywhere_from_its_first_place() -> None:
+    """Every text of up to five pieces (the word, cut, run together, other text) and every limit: the word is in the
+    text exactly when its first place before the limit is found or the scan from where it could reach across the
+    limit finds it."""
+    checked = 0
+    for low in _texts(("summary", "summ", "ary", "s", " ", "x"), 5):
+        for limit in range(len(low) + 9):
+            first = low.find("summary", 0, limit)
+            assert _paras._anywhere(low, "summary", limit, first) == ("summary" in low), (low, limit)
+            checked += 1
+    assert checked > 100_000
+
+
+def test_not_a_cable_searched_only_with_its_literals() -> None:
+    """Every REF item of up to four pieces (the words of _NOT_A_CABLE whole, cut and glued, other text): the cheap
+    literal check, then the pattern, says what the pattern says."""
+    from etl.parse import _refs
+
+    pieces = ("DTG", "E-MAIL", "EMAIL", "MAIL", "E-", "@", "TELCON", "OSC", "XDTG", "OSCE", "D", "TG", " ", "A", "1")
+    found = 0
+    for text in _texts(pieces, 4):
+        want = _refs._NOT_A_CABLE.search(text) is not None
+        assert _refs._not_a_cable(text) == want, text
+        found += want
+    assert found > 10_000
+
+
+def test_reason_start_from_its_alternatives() -> None:
+    """Every text of up to four pieces (reason words whole, misspelt, broken and run on, the words before them, E.O.
+    numbers, sections, punctuation, blanks, names, other text): the reason start found from the first place where
+    one of REASON_START's alternatives matches is the pattern's own search, and a line states reasons exactly when
+    the pattern finds some."""
+    pieces = ("for ", "Reasons ", "re asons", "RESONS", "reas", "per ", "under ", "due to ", "E.O. 12958", "1.4", "1,5",
+              "11.4", "(b)", ",", ".", "-", " ", "\t", "Robert", "x", "\u017f")
+    found = 0
+    for text in _texts(pieces, 4):
+        want = _classified.REASON_START.search(text)
+        assert _match_key(_classified.reason_start(text)) == _match_key(want), text
+        assert _classified.reason_stated(text) == (want is not None), text
+        found += want is not None and want.start() > 0
+    assert found > 40_000
+    # the letters the word alternatives open with, and no other character, pass their look-ahead (in any case)
+    opens = re.compile(r"(?i)[fpubdre]")
+    assert all((opens.match(c) is not None) == any(re.match("(?i)" + w, c) for w in "fpubdre")
+               for c in map(chr, range(0x250)))
