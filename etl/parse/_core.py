@@ -148,6 +148,8 @@ class _Cable:
     """Metadata read from a preamble above the cable text (headerless layouts)."""
     lines: BodyLines
     """The body's typed lines (paragraph starts, rule lines), found once for every rule that reads them."""
+    header_lines: _header.HeaderLines | None = None
+    """The routing header's landmark lines (DTG, FM, prosign, DE, ZNY, TO/INFO), found once by :func:`_routing`."""
     low: str = ""
     """The body lower-cased once, for the cheap word scans of the body rules (summary, comment, Classified By)."""
     top: str = ""
@@ -219,8 +221,9 @@ def _routing(row: dict[str, Any], cable: _Cable) -> None:
     """Routing header: the DTG and precedence, the FM line; the time sent (DTG, else the record's date)."""
     h, problems = cable.header, row["_problems"]
     sent_at: datetime | None = None
+    found = cable.header_lines = _header.HeaderLines(h)  # one pass over the header's lines, for every rule
     # the precedence + DTG line; else a line holding only a DTG (partial extracts: "281413Z Jul 03")
-    m = line_search(_dtg.DTG_LINE, h, _dtg.DTG_LINE_FIRST) or line_search(_dtg.DTG_BARE, h, _dtg.DTG_BARE_FIRST)
+    m = found.dtg or found.bare
     if m:
         row["dtg"] = m.group("dtg").strip()
         row["dtg_zone"] = m.group("zone").upper()
@@ -231,7 +234,7 @@ def _routing(row: dict[str, Any], cable: _Cable) -> None:
         row["dtg_valid"] = sent_at is not None
         if sent_at is None:
             problems.append(f"dtg: not a real time {row['dtg']!r}")
-    fm = line_search(_header.FM_LINE, h, _header.FM_FIRST)
+    fm = found.fm
     if fm:
         row["origin"] = fm.group("fm")
     cable.sent_at = sent_at
@@ -436,8 +439,8 @@ def _partial_notice(head: str) -> bool:
 
 def _routing_details(row: dict[str, Any], cable: _Cable) -> None:
     """The routing header line by line (transmission id, relay, DE and ZNY lines) and the TO/INFO addressees."""
-    row.update(_header.routing(cable.header))
-    row["to_addressees"], row["info_addressees"] = _header.addressees(cable.header)
+    row.update(_header.routing(cable.header, cable.header_lines))
+    row["to_addressees"], row["info_addressees"] = _header.addressees(cable.header, cable.header_lines)
 
 
 def _banner_details(row: dict[str, Any], cable: _Cable) -> None:

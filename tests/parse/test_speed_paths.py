@@ -353,3 +353,30 @@ def test_row_date_found_from_its_dash() -> None:
             checked += 1
             found += bool(want)
     assert checked > 100_000 and found > 1000
+
+
+def test_header_lines_as_the_line_searches() -> None:
+    """Every header of up to four pieces (precedence + DTG, bare DTG also in other digits, FM, prosign, DE, ZNY,
+    TO/INFO lines, blanks, line breaks, other text, a run that pushes a line across the prosign's 600-character
+    limit): each landmark line found in the one pass is the line-anchored search of its rule (a bare DTG's
+    when the header has no DTG line)."""
+    from etl.parse import _dtg
+
+    pieces = ("P 230944Z OCT 08", "281413Z Jul 03", "\u0662\u0668" + "1413Z Jul 03", "FM AMEMBASSY CAIRO",
+              "PP RUEHWEB", "DE RUEHEG #2246 2970944", "ZNR UUUUU ZZH", "TO X", "INFO Y", " ", "\t", "\n", "\n\n",
+              "x", "O", "." * 590, "PP RUEHWEB\nDE RUEHEG #1 2970944\nZNR UUUUU\nO 230944Z OCT 08\nFM X\nINFO Y\n")
+    checked = bare = 0
+    for text in _texts(pieces, 4):
+        found = _header.HeaderLines(text)
+        rules = (
+            (found.dtg, _dtg.DTG_LINE, text, _dtg.DTG_LINE_FIRST), (found.fm, _header.FM_LINE, text, _header.FM_FIRST),
+            (found.prosign, _header._PROSIGN_LINE, text[:600], "OPRZ"), (found.de, _header.DE_LINE, text, "D"),
+            (found.zn, _header.ZN_LINE, text, "Z"), (found.to_info, _header._TO_OR_INFO, text, "TI"),
+        )
+        for got, rx, where, first in rules:
+            assert _match_key(got) == _match_key(_lines.line_search(rx, where, first)), (text, rx.pattern)
+        if found.dtg is None:
+            assert _match_key(found.bare) == _match_key(_lines.line_search(_dtg.DTG_BARE, text, _dtg.DTG_BARE_FIRST)), text
+            bare += found.bare is not None
+        checked += 1
+    assert checked > 80_000 and bare > 1000
