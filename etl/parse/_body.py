@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from etl.parse._classif import LEVEL
+from etl.parse._decl import EO_LINE
 from etl.parse._lines import BodyLines, keyword_search, line_matches, line_search
 from etl.parse._tags import PAGE_BREAK_LINE
 
@@ -131,6 +132,64 @@ def top_of(body: str, lines: BodyLines | None = None) -> str:
     return body[: max(end, 200)]
 
 
+EO_OR_SUBJECT = re.compile(r"^[ \t]*(?:E\.?[ \t]?O\.?[ \t]*\d|SUBJ)", re.M | re.I)
+"""An E.O. or SUBJECT line: the caveats of the body header are looked for above it."""
+EO_OR_SUBJECT_FIRST = "ESes"
+_TOP_LANDMARK = re.compile(r"\n[ \t]*((?:[Ee](?=[. \tOo0])|[Ss](?=[Uu][Bb][Jj])|[Uu](?=[Bb][Jj])|[Rr](?=[Ee][Ff])|[Pp](?=[Rr][Oo])))")
+"""A line after a line break whose first written characters can open one of :class:`TopLines`' rules (E.O.,
+SUBJ, UBJECT, REF, PROGRAM, in any case: none of these letters but the first S has another letter that matches
+it case-blind, and the first letter is one of the line searches' own), the first one captured. Lines that
+cannot (``SIPDIS``, ``SENSITIVE``, ``STATE FOR``, an addressee) are passed over by the engine."""
+
+
+class TopLines:
+    """The landmark lines of a body header, found in one pass over its lines: the E.O. line (EO_LINE), the first
+    E.O. or SUBJECT line (EO_OR_SUBJECT), the SUBJECT line, the REF line, each tried only on the lines whose
+    first written character can open it (and all of them at the text's start, as a line search does), each
+    keeping its first match: ``line_search(rule, top, first)`` of every rule, with one scan of the line starts
+    instead of one a rule, which stops when every rule has its line."""
+
+    __slots__ = ("eo", "eo_or_subject", "subject", "ref")
+
+    def __init__(self, top: str) -> None:
+        eo = eo_or_subject = subject = ref = None
+        first = top[:1]
+        if first in (" ", "\t"):
+            first = top.lstrip(" \t")[:1]
+        if not first.isascii():  # a letter beyond ASCII may match one in any case (``ſ`` for s): every rule
+            eo, eo_or_subject = EO_LINE.match(top), EO_OR_SUBJECT.match(top)
+            subject, ref = SUBJECT_LINE.match(top), REF_LINE.match(top)
+            first = ""
+        start = 0
+        lines = _TOP_LANDMARK.finditer(top)
+        while True:
+            if not first:
+                pass
+            elif first in "Ee":
+                if eo is None:
+                    eo = EO_LINE.match(top, start)
+                if eo_or_subject is None:
+                    eo_or_subject = EO_OR_SUBJECT.match(top, start)
+            elif first in "Ss":
+                if subject is None:
+                    subject = SUBJECT_LINE.match(top, start)
+                if eo_or_subject is None:
+                    eo_or_subject = EO_OR_SUBJECT.match(top, start)
+            elif first in "Uu":
+                if subject is None:
+                    subject = SUBJECT_LINE.match(top, start)
+            elif first in "PpRr":
+                if ref is None:
+                    ref = REF_LINE.match(top, start)
+            if eo and eo_or_subject and subject and ref:
+                break  # every rule has its line
+            c = next(lines, None)
+            if c is None:
+                break
+            start, first = c.start() + 1, c.group(1)
+        self.eo, self.eo_or_subject, self.subject, self.ref = eo, eo_or_subject, subject, ref
+
+
 # Lines that end a wrapped SUBJECT (the next landmark of the body header, or a line no subject goes on into).
 _SUBJECT_END = re.compile(
     r"""^[ \t]*(?:
@@ -245,10 +304,10 @@ SubjectBlock = tuple[re.Match[str] | None, list[str]]
 """The SUBJECT line's match (at a line start) and the lines of the subject it opens (:func:`subject_block`)."""
 
 
-def subject_block(top: str) -> SubjectBlock:
+def subject_block(top: str, found: TopLines | None = None) -> SubjectBlock:
     """The SUBJECT line at a line start and its lines: read once, for the SUBJECT and for a REF block
-    squashed onto it."""
-    m = line_search(SUBJECT_LINE, top, SUBJECT_FIRST)
+    squashed onto it. ``found``: the landmark lines of ``top``, when the caller has them."""
+    m = found.subject if found is not None else line_search(SUBJECT_LINE, top, SUBJECT_FIRST)
     return m, (_subject_lines(top, m) if m else [])
 
 
@@ -411,13 +470,13 @@ _CLASSIFIED_BY_WORDS = re.compile(r"\bCLASSIFIED[ \t]+BY\b", re.I)
 """Where a REF block squashed onto the SUBJECT line ends: Classified By."""
 
 
-def find_references(top: str, block: SubjectBlock | None = None) -> str | None:
+def find_references(top: str, block: SubjectBlock | None = None, found: TopLines | None = None) -> str | None:
     """The REF block as written: the REF line, then lettered items and continuation lines up to a landmark
     (a paragraph, Classified By, SUMMARY, a metadata or routing line, the next body-header keyword) or a line
     of prose. Blank lines are not block ends (layouts add and drop them). A block cut short by a preview
     (``REF: A. 07 QUITO...``) gives way to the full block repeated further down. ``block``:
-    :func:`subject_block` of ``top``, when the caller has it."""
-    m = line_search(REF_LINE, top, _REF_FIRST)
+    :func:`subject_block` of ``top``, when the caller has it; ``found``: the landmark lines of ``top``."""
+    m = found.ref if found is not None else line_search(REF_LINE, top, _REF_FIRST)
     if not m:
         subj, lines = block if block is not None else subject_block(top)
         joined = " ".join(lines) if subj else ""

@@ -154,6 +154,8 @@ class _Cable:
     """The body lower-cased once, for the cheap word scans of the body rules (summary, comment, Classified By)."""
     top: str = ""
     """The body header: the body before its first numbered paragraph."""
+    top_lines: _body.TopLines | None = None
+    """The body header's landmark lines (E.O., SUBJECT, REF), found once by :func:`_banner`."""
     level: str | None = None
     """The banner's classification level."""
     sent_at: datetime | None = None
@@ -258,6 +260,7 @@ def _banner(row: dict[str, Any], cable: _Cable) -> None:
         row["classification_raw"] = banner.raw
         cable.level = _classif.level_of(banner.level_raw)
     cable.top = _body.top_of(b, cable.lines)
+    cable.top_lines = _body.TopLines(cable.top)  # one pass over the body header's lines, for every rule
     meta_cls = _meta(cable.meta, "classification")
     if meta_cls:
         row["classification"] = " ".join(meta_cls.upper().split())
@@ -283,7 +286,8 @@ def _identity(row: dict[str, Any], cable: _Cable, trust: str) -> None:
 
 def _eo_and_decl(row: dict[str, Any], cable: _Cable) -> None:
     """The E.O. line: the executive order and the declassification instruction (DECL) with its kind and date."""
-    eo_m = line_search(_decl.EO_LINE, cable.top, "Ee") or _decl.EO_ANY.search(cable.top)
+    assert cable.top_lines is not None  # (found by _banner)
+    eo_m = cable.top_lines.eo or _decl.EO_ANY.search(cable.top)
     if eo_m:
         line = eo_m.group(0).strip()
         num, rest = _decl.eo_parts(line)
@@ -301,18 +305,18 @@ def _eo_and_decl(row: dict[str, Any], cable: _Cable) -> None:
 
 def _body_header(row: dict[str, Any], cable: _Cable) -> None:
     """TAGS, SUBJECT and the REF block as written."""
-    top = cable.top
+    top, found = cable.top, cable.top_lines
     tags_raw = _body.find_tags(top)
     if tags_raw is not None:
         row["tags_raw"] = tags_raw
         details = _tag_details(tags_raw)
         row["tag_details"] = [{"tag": tag, "kind": kind, "raw": raw} for tag, kind, raw in details]
         row["tags"] = [d[0] for d in details]
-    subject = _body.subject_block(top)
+    subject = _body.subject_block(top, found)
     row["subject_raw"], row["subject"], row["subject_portion_mark"] = _body.find_subject(top, block=subject)
     if row["subject"] is None and cable.preamble.get("subject"):
         row["subject"] = " ".join(cable.preamble["subject"].split())
-    row["references_raw"] = _body.find_references(top, subject)
+    row["references_raw"] = _body.find_references(top, subject, found)
 
 
 @lru_cache(maxsize=4096)
@@ -422,7 +426,6 @@ def _year_of_id(ref: str | None) -> int | None:
     return _dtg.century(int(ref[:2]))
 
 
-_EO_OR_SUBJECT = re.compile(r"^[ \t]*(?:E\.?[ \t]?O\.?[ \t]*\d|SUBJ)", re.M | re.I)
 # The publisher's notice marks a partial extract; teletype residue (``PAGE 01 ...``) alone does not: full
 # PlusD telegrams and some complete cablegate pages carry it too.
 _PARTIAL = re.compile(r"partial extract", re.I)
@@ -451,7 +454,8 @@ def _banner_details(row: dict[str, Any], cable: _Cable) -> None:
         row["banner_section"] = banner.section
         row["banner_post"] = banner.post
         row["banner_serial"] = banner.serial
-    eo = line_search(_EO_OR_SUBJECT, cable.top, "ESes")
+    assert cable.top_lines is not None  # (found by _banner)
+    eo = cable.top_lines.eo_or_subject
     head = cable.top[: eo.start()] if eo else cable.top[:1500]
     row["caveats"] = _paras.caveats(head, cable.body, cable.low)
 

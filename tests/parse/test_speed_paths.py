@@ -380,3 +380,24 @@ def test_header_lines_as_the_line_searches() -> None:
             bare += found.bare is not None
         checked += 1
     assert checked > 80_000 and bare > 1000
+
+
+def test_top_lines_as_the_line_searches() -> None:
+    """Every body header of up to four pieces (E.O. lines, SUBJECT lines in several spellings and cases, the long
+    s, REF lines, blanks, line breaks, other text): each landmark line found in the one pass is the
+    line-anchored search of its rule."""
+    from etl.parse import _decl
+
+    pieces = ("E.O. 12958: N/A\n", "e.o. 1", "EO 12356", "\nSUBJECT: X\n", "subj: y", "ubject: Z", "\u017fUBJ: W",
+              "\nREF: A. STATE 1", "ref b", "PROGRAM REFS: C", "RE", " ", "\t", "\n", "x", "S", "E0. 1", "SIPDIS",
+              "\nprogram ref: d")
+    checked = found = 0
+    for text in _texts(pieces, 4):
+        top = _body.TopLines(text)
+        rules = ((top.eo, _decl.EO_LINE, "Ee"), (top.eo_or_subject, _body.EO_OR_SUBJECT, _body.EO_OR_SUBJECT_FIRST),
+                 (top.subject, _body.SUBJECT_LINE, _body.SUBJECT_FIRST), (top.ref, _body.REF_LINE, _body._REF_FIRST))
+        for got, rx, first in rules:
+            assert _match_key(got) == _match_key(_lines.line_search(rx, text, first)), (text, rx.pattern)
+            found += got is not None
+        checked += 1
+    assert checked > 60_000 and found > 80_000
