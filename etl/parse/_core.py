@@ -197,10 +197,16 @@ def _locate(row: dict[str, Any], header: str, body: str, meta: Mapping[str, str]
     h = _layout.strip_page_breaks(_layout.untab(normalize(header)))
     # the typed lines of the body as written, read by the rewriting steps and kept when they change nothing
     # (most bodies); a body with CR line ends or tabs is rewritten: its lines are found once, after
-    lines = BodyLines(body) if "\r" not in body and "\t" not in body else None
-    b = _layout.restore_blocks(_layout.strip_page_breaks(_layout.untab(normalize(body, lines)), lines))
-    end = _layout.text_end(b)  # NNNN, export and page furniture after the cable's last line are not text
-    if end < len(b.rstrip()):
+    if "\r" not in body and "\t" not in body:
+        lines: BodyLines | None = BodyLines(body)
+        b = normalize(body, lines, cr=False)  # (no tab to expand: normalizing adds none)
+    else:
+        lines = None
+        b = _layout.untab(normalize(body))
+    b = _layout.restore_blocks(_layout.strip_page_breaks(b, lines))
+    written = _layout.stripped_len(b)
+    end = _layout.text_end(b, written)  # NNNN, export and page furniture after the cable's last line are not text
+    if end < written:
         b = b[:end] + "\n"
     banner = _body.find_banner(b)
     if banner is not None and banner.start > 0 and not line_search(_dtg.DTG_LINE, h, _dtg.DTG_LINE_FIRST):

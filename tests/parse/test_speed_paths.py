@@ -401,3 +401,28 @@ def test_top_lines_as_the_line_searches() -> None:
             found += got is not None
         checked += 1
     assert checked > 60_000 and found > 80_000
+
+
+def test_stripped_length_as_the_strip() -> None:
+    """Every text of up to four pieces (written characters, blanks of every kind, runs that put the last written
+    character on either side of the 64 characters looked at): the length read from the tail is the stripped text's."""
+    from etl.parse import _layout
+
+    pieces = ("x", " ", "\n", "\t", "\u3000", "\x1c", "\u00e9", " " * 60, "y" * 61, "\n" * 63)
+    checked = 0
+    for text in _texts(pieces, 4):
+        assert _layout.stripped_len(text) == len(text.rstrip()), repr(text)
+        checked += 1
+    assert checked > 10_000
+
+
+def test_pilcrows_dropped_as_the_pattern() -> None:
+    """Every text of up to five pieces (pilcrows and replacement characters, blanks, line breaks, other text):
+    the pilcrows dropped line by line are those the pattern drops."""
+    pieces = ("\u00b6", "\ufffd", " ", "\t", "\n", "x", "\u00e9", "\u00b6\u00b6")
+    dropped = 0
+    for text in _texts(pieces, 5):
+        want = _text._PILCROW.sub(r"\1", text)
+        assert _text.drop_pilcrows(text) == want, repr(text)
+        dropped += want != text
+    assert dropped > 10_000
