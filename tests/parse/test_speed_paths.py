@@ -426,3 +426,11 @@ def test_pilcrows_dropped_as_the_pattern() -> None:
         assert _text.drop_pilcrows(text) == want, repr(text)
         dropped += want != text
     assert dropped > 10_000
+
+
+def test_upper_case_as_isupper() -> None:
+    """Every text of up to five pieces (letters of both cases, digits, blanks, marks, letters beyond ASCII, a
+    title-case letter): the cheap check for ASCII text is ``str.isupper``."""
+    texts = _texts(("A", "b", "RUEHC/", "0229", " ", "-", "\u00c9", "\u00e9", "\u01c5", "\u00aa"), 5)
+    assert sum(t.isupper() for t in texts) > 8_000
+    assert all(_header.upper_case(t) == t.isupper() for t in texts)
