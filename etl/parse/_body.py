@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from etl.parse._classif import LEVEL
 from etl.parse._decl import EO_LINE
-from etl.parse._lines import BodyLines, keyword_search, line_matches, line_search
+from etl.parse._lines import BodyLines, keyword_search, line_matches, line_search, word_search
 from etl.parse._tags import PAGE_BREAK_LINE
 
 BANNER = re.compile(r"^[ \t]*(?P<level>" + LEVEL + r")(?P<rest>.*)$", re.M | re.I)
@@ -317,13 +317,13 @@ def find_subject(top: str, preview: bool = False, block: SubjectBlock | None = N
     ``top``, when the caller has it."""
     m, lines = block if block is not None else subject_block(top)
     if m is None:
-        m = SUBJECT_GLUED.search(top)
+        m = subject_glued(top)
         if not m:
             return None, None, None
         lines = _subject_lines(top, m)
     raw = "\n".join(line.rstrip() for line in lines).strip()
     low = raw.lower()
-    for cut, hint in ((_INLINE_REF, "ref" in low), (_SUBJECT_SQUASHED, _squashed_hint(raw, low))):
+    for cut, hint in ((_INLINE_REF, _inline_ref_hint(raw, low)), (_SUBJECT_SQUASHED, _squashed_hint(raw, low))):
         # squashed pages: "SUBJECT: X  REF: A. BERN 100 ..." on one line (searched only when its words are there)
         inline = cut.search(raw) if hint else None
         if inline:
@@ -348,6 +348,15 @@ def find_subject(top: str, preview: bool = False, block: SubjectBlock | None = N
     return raw or None, joined.strip() or None, mark
 
 
+def subject_glued(top: str) -> re.Match[str] | None:
+    """``SUBJECT_GLUED.search(top)``: ASCII text is tried only where its lower-cased copy holds ``subj`` (the
+    pattern opens with ``\\b``: it is tried at every character); other text is searched (``re.I`` lets ``ſ``
+    stand for s)."""
+    if top.isascii():
+        return word_search(SUBJECT_GLUED, top, top.lower(), "subj")
+    return SUBJECT_GLUED.search(top)
+
+
 # A wrapped TAGS line whose first line does not end with a comma: the next line holds only tag codes
 # (``TAGS: PREL PGOV ... IS`` / ``AF, XA``); caveat lines are not tags.
 _TAG_CONTINUATION = re.compile(
@@ -357,7 +366,8 @@ _TAG_CONTINUATION = re.compile(
 
 
 _SUBJECT_GLUED_ON_TAGS = re.compile(r"\bSUBJ(?:ECT)?\s*:", re.I)
-"""A SUBJECT label on the TAGS line: the tags end there."""
+"""A SUBJECT label on the TAGS line: the tags end there (searched only when the value holds the word: in ASCII
+text, its lower-cased copy holds ``subj``)."""
 
 
 def find_tags(top: str) -> str | None:
@@ -387,7 +397,7 @@ def find_tags(top: str) -> str | None:
         value += ("\n" if value.endswith(",") or not value.strip() else ",\n") + rest[i].rstrip()
         i += 1
     # SUBJECT glued on the TAGS line
-    sm = _SUBJECT_GLUED_ON_TAGS.search(value)
+    sm = _SUBJECT_GLUED_ON_TAGS.search(value) if not value.isascii() or "subj" in value.lower() else None
     if sm:
         value = value[: sm.start()].rstrip()
     return value.strip() or None
@@ -411,9 +421,16 @@ _SUBJECT_SQUASHED = re.compile(
 
 
 def _squashed_hint(raw: str, low: str) -> bool:
-    """Words every _SUBJECT_SQUASHED match holds: (UN)CLASSIFIED, a paragraph's ``1.``, page residue's ``00``
-    (text that is not ASCII is always searched: ``re.I`` lets ``ſ`` and ``ı`` stand for s and i)."""
-    return "classified" in low or "1." in raw or "00" in raw or not raw.isascii()
+    """Words every _SUBJECT_SQUASHED match holds: (UN)CLASSIFIED, a paragraph's ``1.``, page residue's ``00`` after
+    a blank (a year's ``2008`` is not it) (text that is not ASCII is always searched: ``re.I`` lets ``ſ`` and
+    ``ı`` stand for s and i)."""
+    return "classified" in low or "1." in raw or " 00" in raw or "\t00" in raw or not raw.isascii()
+
+
+def _inline_ref_hint(raw: str, low: str) -> bool:
+    """What every _INLINE_REF match holds: the word REF (``low``: ``raw`` lower-cased; R, E and F have no other
+    letter that matches them case-blind) and the colon after it (``REFORM``, ``PREFERENCE`` have none)."""
+    return "ref" in low and ":" in raw
 
 
 _REF_LANDMARK = re.compile(
@@ -480,7 +497,7 @@ def find_references(top: str, block: SubjectBlock | None = None, found: TopLines
     if not m:
         subj, lines = block if block is not None else subject_block(top)
         joined = " ".join(lines) if subj else ""
-        inline = _INLINE_REF.search(joined) if "ref" in joined.lower() else None
+        inline = _INLINE_REF.search(joined) if _inline_ref_hint(joined, joined.lower()) else None
         if inline:  # a REF block squashed onto the SUBJECT line
             refs = joined[inline.end():]
             cut = _CLASSIFIED_BY_WORDS.search(refs)

@@ -434,3 +434,37 @@ def test_upper_case_as_isupper() -> None:
     texts = _texts(("A", "b", "RUEHC/", "0229", " ", "-", "\u00c9", "\u00e9", "\u01c5", "\u00aa"), 5)
     assert sum(t.isupper() for t in texts) > 8_000
     assert all(_header.upper_case(t) == t.isupper() for t in texts)
+
+
+def test_subject_cut_hints_let_every_match_through() -> None:
+    """Every text of up to four pieces (REF labels in several spellings and cases, words holding REF, colons,
+    Classified By, SENSITIVE BUT UNCLASSIFIED, a squashed paragraph 1, page residue, years, blanks, the long s):
+    a text where the REF or the squashed-text cut of the SUBJECT finds something passes its cheap hint."""
+    pieces = ("  REF: A", " Ref(s): B) 08 RIO 1", "PRIMEREF: A. X 1", "REFORM", ":", " CLASSIFIED BY X", "\u017fENSITIVE",
+              " SENSITIVE BUT UNCLASSIFIED", "  1. TEXT", " STATE 00123 002 OF 003", "2008", " ", "\t", "x", "A",
+              "\tSTATE\t00123\t002\tOF\t003", "  REFS:B")
+    refs = squashed = 0
+    for text in _texts(pieces, 4):
+        low = text.lower()
+        if _body._INLINE_REF.search(text):
+            assert _body._inline_ref_hint(text, low), text
+            refs += 1
+        if _body._SUBJECT_SQUASHED.search(text):
+            assert _body._squashed_hint(text, low), text
+            squashed += 1
+    assert refs > 5000 and squashed > 5000
+
+
+def test_subject_glued_found_at_its_word() -> None:
+    """Every text of up to four pieces (SUBJECT labels in several cases and spellings, glued after a word or a
+    digit, the long s, blanks, line breaks, other text): the places tried in ASCII text give the pattern's match,
+    and a TAGS value whose SUBJECT label the pattern finds passes the word check."""
+    pieces = ("SUBJECT:", "subj :", "Subj", ":", "XSUBJ:", "5SUBJ: Y", "\u017fubj: Z", " ", "\t", "\n", "x", "ECT")
+    found = 0
+    for text in _texts(pieces, 4):
+        m = _body.SUBJECT_GLUED.search(text)
+        assert _match_key(_body.subject_glued(text)) == _match_key(m), text
+        found += m is not None
+        if _body._SUBJECT_GLUED_ON_TAGS.search(text):
+            assert not text.isascii() or "subj" in text.lower(), text
+    assert found > 5000
