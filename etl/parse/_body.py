@@ -6,7 +6,8 @@ import re
 from dataclasses import dataclass
 
 from etl.parse._classif import LEVEL
-from etl.parse._lines import BodyLines, keyword_search, line_matches, line_search
+from etl.parse._decl import EO_LINE
+from etl.parse._lines import BodyLines, keyword_search, line_matches, line_search, word_search
 from etl.parse._tags import PAGE_BREAK_LINE
 
 BANNER = re.compile(r"^[ \t]*(?P<level>" + LEVEL + r")(?P<rest>.*)$", re.M | re.I)
@@ -131,6 +132,64 @@ def top_of(body: str, lines: BodyLines | None = None) -> str:
     return body[: max(end, 200)]
 
 
+EO_OR_SUBJECT = re.compile(r"^[ \t]*(?:E\.?[ \t]?O\.?[ \t]*\d|SUBJ)", re.M | re.I)
+"""An E.O. or SUBJECT line: the caveats of the body header are looked for above it."""
+EO_OR_SUBJECT_FIRST = "ESes"
+_TOP_LANDMARK = re.compile(r"\n[ \t]*((?:[Ee](?=[. \tOo0])|[Ss](?=[Uu][Bb][Jj])|[Uu](?=[Bb][Jj])|[Rr](?=[Ee][Ff])|[Pp](?=[Rr][Oo])))")
+"""A line after a line break whose first written characters can open one of :class:`TopLines`' rules (E.O.,
+SUBJ, UBJECT, REF, PROGRAM, in any case: none of these letters but the first S has another letter that matches
+it case-blind, and the first letter is one of the line searches' own), the first one captured. Lines that
+cannot (``SIPDIS``, ``SENSITIVE``, ``STATE FOR``, an addressee) are passed over by the engine."""
+
+
+class TopLines:
+    """The landmark lines of a body header, found in one pass over its lines: the E.O. line (EO_LINE), the first
+    E.O. or SUBJECT line (EO_OR_SUBJECT), the SUBJECT line, the REF line, each tried only on the lines whose
+    first written character can open it (and all of them at the text's start, as a line search does), each
+    keeping its first match: ``line_search(rule, top, first)`` of every rule, with one scan of the line starts
+    instead of one a rule, which stops when every rule has its line."""
+
+    __slots__ = ("eo", "eo_or_subject", "subject", "ref")
+
+    def __init__(self, top: str) -> None:
+        eo = eo_or_subject = subject = ref = None
+        first = top[:1]
+        if first in (" ", "\t"):
+            first = top.lstrip(" \t")[:1]
+        if not first.isascii():  # a letter beyond ASCII may match one in any case (``ſ`` for s): every rule
+            eo, eo_or_subject = EO_LINE.match(top), EO_OR_SUBJECT.match(top)
+            subject, ref = SUBJECT_LINE.match(top), REF_LINE.match(top)
+            first = ""
+        start = 0
+        lines = _TOP_LANDMARK.finditer(top)
+        while True:
+            if not first:
+                pass
+            elif first in "Ee":
+                if eo is None:
+                    eo = EO_LINE.match(top, start)
+                if eo_or_subject is None:
+                    eo_or_subject = EO_OR_SUBJECT.match(top, start)
+            elif first in "Ss":
+                if subject is None:
+                    subject = SUBJECT_LINE.match(top, start)
+                if eo_or_subject is None:
+                    eo_or_subject = EO_OR_SUBJECT.match(top, start)
+            elif first in "Uu":
+                if subject is None:
+                    subject = SUBJECT_LINE.match(top, start)
+            elif first in "PpRr":
+                if ref is None:
+                    ref = REF_LINE.match(top, start)
+            if eo and eo_or_subject and subject and ref:
+                break  # every rule has its line
+            c = next(lines, None)
+            if c is None:
+                break
+            start, first = c.start() + 1, c.group(1)
+        self.eo, self.eo_or_subject, self.subject, self.ref = eo, eo_or_subject, subject, ref
+
+
 # Lines that end a wrapped SUBJECT (the next landmark of the body header, or a line no subject goes on into).
 _SUBJECT_END = re.compile(
     r"""^[ \t]*(?:
@@ -245,10 +304,10 @@ SubjectBlock = tuple[re.Match[str] | None, list[str]]
 """The SUBJECT line's match (at a line start) and the lines of the subject it opens (:func:`subject_block`)."""
 
 
-def subject_block(top: str) -> SubjectBlock:
+def subject_block(top: str, found: TopLines | None = None) -> SubjectBlock:
     """The SUBJECT line at a line start and its lines: read once, for the SUBJECT and for a REF block
-    squashed onto it."""
-    m = line_search(SUBJECT_LINE, top, SUBJECT_FIRST)
+    squashed onto it. ``found``: the landmark lines of ``top``, when the caller has them."""
+    m = found.subject if found is not None else line_search(SUBJECT_LINE, top, SUBJECT_FIRST)
     return m, (_subject_lines(top, m) if m else [])
 
 
@@ -258,13 +317,13 @@ def find_subject(top: str, preview: bool = False, block: SubjectBlock | None = N
     ``top``, when the caller has it."""
     m, lines = block if block is not None else subject_block(top)
     if m is None:
-        m = SUBJECT_GLUED.search(top)
+        m = subject_glued(top)
         if not m:
             return None, None, None
         lines = _subject_lines(top, m)
     raw = "\n".join(line.rstrip() for line in lines).strip()
     low = raw.lower()
-    for cut, hint in ((_INLINE_REF, "ref" in low), (_SUBJECT_SQUASHED, _squashed_hint(raw, low))):
+    for cut, hint in ((_INLINE_REF, _inline_ref_hint(raw, low)), (_SUBJECT_SQUASHED, _squashed_hint(raw, low))):
         # squashed pages: "SUBJECT: X  REF: A. BERN 100 ..." on one line (searched only when its words are there)
         inline = cut.search(raw) if hint else None
         if inline:
@@ -289,6 +348,15 @@ def find_subject(top: str, preview: bool = False, block: SubjectBlock | None = N
     return raw or None, joined.strip() or None, mark
 
 
+def subject_glued(top: str) -> re.Match[str] | None:
+    """``SUBJECT_GLUED.search(top)``: ASCII text is tried only where its lower-cased copy holds ``subj`` (the
+    pattern opens with ``\\b``: it is tried at every character); other text is searched (``re.I`` lets ``ſ``
+    stand for s)."""
+    if top.isascii():
+        return word_search(SUBJECT_GLUED, top, top.lower(), "subj")
+    return SUBJECT_GLUED.search(top)
+
+
 # A wrapped TAGS line whose first line does not end with a comma: the next line holds only tag codes
 # (``TAGS: PREL PGOV ... IS`` / ``AF, XA``); caveat lines are not tags.
 _TAG_CONTINUATION = re.compile(
@@ -298,7 +366,8 @@ _TAG_CONTINUATION = re.compile(
 
 
 _SUBJECT_GLUED_ON_TAGS = re.compile(r"\bSUBJ(?:ECT)?\s*:", re.I)
-"""A SUBJECT label on the TAGS line: the tags end there."""
+"""A SUBJECT label on the TAGS line: the tags end there (searched only when the value holds the word: in ASCII
+text, its lower-cased copy holds ``subj``)."""
 
 
 def find_tags(top: str) -> str | None:
@@ -328,7 +397,7 @@ def find_tags(top: str) -> str | None:
         value += ("\n" if value.endswith(",") or not value.strip() else ",\n") + rest[i].rstrip()
         i += 1
     # SUBJECT glued on the TAGS line
-    sm = _SUBJECT_GLUED_ON_TAGS.search(value)
+    sm = _SUBJECT_GLUED_ON_TAGS.search(value) if not value.isascii() or "subj" in value.lower() else None
     if sm:
         value = value[: sm.start()].rstrip()
     return value.strip() or None
@@ -352,9 +421,16 @@ _SUBJECT_SQUASHED = re.compile(
 
 
 def _squashed_hint(raw: str, low: str) -> bool:
-    """Words every _SUBJECT_SQUASHED match holds: (UN)CLASSIFIED, a paragraph's ``1.``, page residue's ``00``
-    (text that is not ASCII is always searched: ``re.I`` lets ``ſ`` and ``ı`` stand for s and i)."""
-    return "classified" in low or "1." in raw or "00" in raw or not raw.isascii()
+    """Words every _SUBJECT_SQUASHED match holds: (UN)CLASSIFIED, a paragraph's ``1.``, page residue's ``00`` after
+    a blank (a year's ``2008`` is not it) (text that is not ASCII is always searched: ``re.I`` lets ``ſ`` and
+    ``ı`` stand for s and i)."""
+    return "classified" in low or "1." in raw or " 00" in raw or "\t00" in raw or not raw.isascii()
+
+
+def _inline_ref_hint(raw: str, low: str) -> bool:
+    """What every _INLINE_REF match holds: the word REF (``low``: ``raw`` lower-cased; R, E and F have no other
+    letter that matches them case-blind) and the colon after it (``REFORM``, ``PREFERENCE`` have none)."""
+    return "ref" in low and ":" in raw
 
 
 _REF_LANDMARK = re.compile(
@@ -411,17 +487,17 @@ _CLASSIFIED_BY_WORDS = re.compile(r"\bCLASSIFIED[ \t]+BY\b", re.I)
 """Where a REF block squashed onto the SUBJECT line ends: Classified By."""
 
 
-def find_references(top: str, block: SubjectBlock | None = None) -> str | None:
+def find_references(top: str, block: SubjectBlock | None = None, found: TopLines | None = None) -> str | None:
     """The REF block as written: the REF line, then lettered items and continuation lines up to a landmark
     (a paragraph, Classified By, SUMMARY, a metadata or routing line, the next body-header keyword) or a line
     of prose. Blank lines are not block ends (layouts add and drop them). A block cut short by a preview
     (``REF: A. 07 QUITO...``) gives way to the full block repeated further down. ``block``:
-    :func:`subject_block` of ``top``, when the caller has it."""
-    m = line_search(REF_LINE, top, _REF_FIRST)
+    :func:`subject_block` of ``top``, when the caller has it; ``found``: the landmark lines of ``top``."""
+    m = found.ref if found is not None else line_search(REF_LINE, top, _REF_FIRST)
     if not m:
         subj, lines = block if block is not None else subject_block(top)
         joined = " ".join(lines) if subj else ""
-        inline = _INLINE_REF.search(joined) if "ref" in joined.lower() else None
+        inline = _INLINE_REF.search(joined) if _inline_ref_hint(joined, joined.lower()) else None
         if inline:  # a REF block squashed onto the SUBJECT line
             refs = joined[inline.end():]
             cut = _CLASSIFIED_BY_WORDS.search(refs)

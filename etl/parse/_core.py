@@ -148,10 +148,14 @@ class _Cable:
     """Metadata read from a preamble above the cable text (headerless layouts)."""
     lines: BodyLines
     """The body's typed lines (paragraph starts, rule lines), found once for every rule that reads them."""
+    header_lines: _header.HeaderLines | None = None
+    """The routing header's landmark lines (DTG, FM, prosign, DE, ZNY, TO/INFO), found once by :func:`_routing`."""
     low: str = ""
     """The body lower-cased once, for the cheap word scans of the body rules (summary, comment, Classified By)."""
     top: str = ""
     """The body header: the body before its first numbered paragraph."""
+    top_lines: _body.TopLines | None = None
+    """The body header's landmark lines (E.O., SUBJECT, REF), found once by :func:`_banner`."""
     level: str | None = None
     """The banner's classification level."""
     sent_at: datetime | None = None
@@ -193,10 +197,16 @@ def _locate(row: dict[str, Any], header: str, body: str, meta: Mapping[str, str]
     h = _layout.strip_page_breaks(_layout.untab(normalize(header)))
     # the typed lines of the body as written, read by the rewriting steps and kept when they change nothing
     # (most bodies); a body with CR line ends or tabs is rewritten: its lines are found once, after
-    lines = BodyLines(body) if "\r" not in body and "\t" not in body else None
-    b = _layout.restore_blocks(_layout.strip_page_breaks(_layout.untab(normalize(body, lines)), lines))
-    end = _layout.text_end(b)  # NNNN, export and page furniture after the cable's last line are not text
-    if end < len(b.rstrip()):
+    if "\r" not in body and "\t" not in body:
+        lines: BodyLines | None = BodyLines(body)
+        b = normalize(body, lines, cr=False)  # (no tab to expand: normalizing adds none)
+    else:
+        lines = None
+        b = _layout.untab(normalize(body))
+    b = _layout.restore_blocks(_layout.strip_page_breaks(b, lines))
+    written = _layout.stripped_len(b)
+    end = _layout.text_end(b, written)  # NNNN, export and page furniture after the cable's last line are not text
+    if end < written:
         b = b[:end] + "\n"
     banner = _body.find_banner(b)
     if banner is not None and banner.start > 0 and not line_search(_dtg.DTG_LINE, h, _dtg.DTG_LINE_FIRST):
@@ -219,8 +229,9 @@ def _routing(row: dict[str, Any], cable: _Cable) -> None:
     """Routing header: the DTG and precedence, the FM line; the time sent (DTG, else the record's date)."""
     h, problems = cable.header, row["_problems"]
     sent_at: datetime | None = None
+    found = cable.header_lines = _header.HeaderLines(h)  # one pass over the header's lines, for every rule
     # the precedence + DTG line; else a line holding only a DTG (partial extracts: "281413Z Jul 03")
-    m = line_search(_dtg.DTG_LINE, h, _dtg.DTG_LINE_FIRST) or line_search(_dtg.DTG_BARE, h, _dtg.DTG_BARE_FIRST)
+    m = found.dtg or found.bare
     if m:
         row["dtg"] = m.group("dtg").strip()
         row["dtg_zone"] = m.group("zone").upper()
@@ -231,7 +242,7 @@ def _routing(row: dict[str, Any], cable: _Cable) -> None:
         row["dtg_valid"] = sent_at is not None
         if sent_at is None:
             problems.append(f"dtg: not a real time {row['dtg']!r}")
-    fm = line_search(_header.FM_LINE, h, _header.FM_FIRST)
+    fm = found.fm
     if fm:
         row["origin"] = fm.group("fm")
     cable.sent_at = sent_at
@@ -255,6 +266,7 @@ def _banner(row: dict[str, Any], cable: _Cable) -> None:
         row["classification_raw"] = banner.raw
         cable.level = _classif.level_of(banner.level_raw)
     cable.top = _body.top_of(b, cable.lines)
+    cable.top_lines = _body.TopLines(cable.top)  # one pass over the body header's lines, for every rule
     meta_cls = _meta(cable.meta, "classification")
     if meta_cls:
         row["classification"] = " ".join(meta_cls.upper().split())
@@ -280,7 +292,8 @@ def _identity(row: dict[str, Any], cable: _Cable, trust: str) -> None:
 
 def _eo_and_decl(row: dict[str, Any], cable: _Cable) -> None:
     """The E.O. line: the executive order and the declassification instruction (DECL) with its kind and date."""
-    eo_m = line_search(_decl.EO_LINE, cable.top, "Ee") or _decl.EO_ANY.search(cable.top)
+    assert cable.top_lines is not None  # (found by _banner)
+    eo_m = cable.top_lines.eo or _decl.EO_ANY.search(cable.top)
     if eo_m:
         line = eo_m.group(0).strip()
         num, rest = _decl.eo_parts(line)
@@ -298,18 +311,18 @@ def _eo_and_decl(row: dict[str, Any], cable: _Cable) -> None:
 
 def _body_header(row: dict[str, Any], cable: _Cable) -> None:
     """TAGS, SUBJECT and the REF block as written."""
-    top = cable.top
+    top, found = cable.top, cable.top_lines
     tags_raw = _body.find_tags(top)
     if tags_raw is not None:
         row["tags_raw"] = tags_raw
         details = _tag_details(tags_raw)
         row["tag_details"] = [{"tag": tag, "kind": kind, "raw": raw} for tag, kind, raw in details]
         row["tags"] = [d[0] for d in details]
-    subject = _body.subject_block(top)
+    subject = _body.subject_block(top, found)
     row["subject_raw"], row["subject"], row["subject_portion_mark"] = _body.find_subject(top, block=subject)
     if row["subject"] is None and cable.preamble.get("subject"):
         row["subject"] = " ".join(cable.preamble["subject"].split())
-    row["references_raw"] = _body.find_references(top, subject)
+    row["references_raw"] = _body.find_references(top, subject, found)
 
 
 @lru_cache(maxsize=4096)
@@ -419,7 +432,6 @@ def _year_of_id(ref: str | None) -> int | None:
     return _dtg.century(int(ref[:2]))
 
 
-_EO_OR_SUBJECT = re.compile(r"^[ \t]*(?:E\.?[ \t]?O\.?[ \t]*\d|SUBJ)", re.M | re.I)
 # The publisher's notice marks a partial extract; teletype residue (``PAGE 01 ...``) alone does not: full
 # PlusD telegrams and some complete cablegate pages carry it too.
 _PARTIAL = re.compile(r"partial extract", re.I)
@@ -436,8 +448,8 @@ def _partial_notice(head: str) -> bool:
 
 def _routing_details(row: dict[str, Any], cable: _Cable) -> None:
     """The routing header line by line (transmission id, relay, DE and ZNY lines) and the TO/INFO addressees."""
-    row.update(_header.routing(cable.header))
-    row["to_addressees"], row["info_addressees"] = _header.addressees(cable.header)
+    row.update(_header.routing(cable.header, cable.header_lines))
+    row["to_addressees"], row["info_addressees"] = _header.addressees(cable.header, cable.header_lines)
 
 
 def _banner_details(row: dict[str, Any], cable: _Cable) -> None:
@@ -448,7 +460,8 @@ def _banner_details(row: dict[str, Any], cable: _Cable) -> None:
         row["banner_section"] = banner.section
         row["banner_post"] = banner.post
         row["banner_serial"] = banner.serial
-    eo = line_search(_EO_OR_SUBJECT, cable.top, "ESes")
+    assert cable.top_lines is not None  # (found by _banner)
+    eo = cable.top_lines.eo_or_subject
     head = cable.top[: eo.start()] if eo else cable.top[:1500]
     row["caveats"] = _paras.caveats(head, cable.body, cable.low)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from etl.parse._dtg import DTG_BARE, DTG_LINE
 from etl.parse._lines import line_search
 
 FM_LINE = re.compile(r"^[ \t]*FM[ \t]+(?P<fm>\S.*?)[ \t]*$", re.M)
@@ -91,11 +92,12 @@ def address_parts(line: str) -> tuple[str | None, str | None, str | None, str | 
     if line[-4:].isdigit() and line.isascii():
         head = line.rstrip("0123456789")
         if head[-1:] in (" ", "\t"):
+            mcn = line[len(head):]
             head = head.rstrip(" \t")
             r = _RI_PART.match(head)
             if r is None or r.end() < len(head):  # the blanks before the MCN are not the RI's (``RUEHC/ 1234``)
                 ri, addr, prec, _ = _address_parts(head + " 0000")
-                return ri, addr, prec, line[len(line.rstrip("0123456789")):]
+                return ri, addr, prec, mcn
     return _address_parts(line)
 
 
@@ -115,12 +117,22 @@ def _address_parts(line: str) -> tuple[str | None, str | None, str | None, str |
     return ri, " ".join(addr.split()) or None, prec, mcn
 
 
-def addressees(header: str) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
-    """TO and INFO addressees (one per line; XMT lines fill ``excluded`` of the collective above)."""
+def upper_case(text: str) -> bool:
+    """``text.isupper()``; an ASCII text is compared with its upper- and lower-cased copies (no lower-case letter,
+    some letter), three times cheaper than ``isupper``, which looks every character up in the Unicode tables."""
+    if text.isascii():
+        return text.upper() == text and text.lower() != text
+    return text.isupper()
+
+
+def addressees(header: str, lines: HeaderLines | None = None
+               ) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+    """TO and INFO addressees (one per line; XMT lines fill ``excluded`` of the collective above). ``lines``: the
+    header's landmark lines, when the caller has them."""
     to: list[dict[str, object]] = []
     info: list[dict[str, object]] = []
     current: list[dict[str, object]] | None = None
-    first = line_search(_TO_OR_INFO, header, "TI")
+    first = lines.to_info if lines is not None else line_search(_TO_OR_INFO, header, "TI")
     if first is None:
         return to, info
     for line in header[first.start():].split("\n"):
@@ -150,7 +162,7 @@ def addressees(header: str) -> tuple[list[dict[str, object]], list[dict[str, obj
                 continue  # "TO PAGE 02 STATE 015113 182333Z": a page break right after TO
         if (
             ("-" in word and _DISTRIBUTION.match(line)) or (first_char in _ROUTING_FIRST and word[1:2] in _ROUTING_SECOND and _ROUTING_LINE.match(line))
-            or (not line.isupper() and line.strip()) or (first_char.isdigit() and _NOT_ADDRESS.match(line))
+            or (not upper_case(line) and line.strip()) or (first_char.isdigit() and _NOT_ADDRESS.match(line))
         ):
             current = None  # the office distribution block (INFO LOG-00 NP-00 ...), a DTG or FM line
             continue
@@ -172,12 +184,69 @@ def addressees(header: str) -> tuple[list[dict[str, object]], list[dict[str, obj
     return to, info
 
 
-def routing(header: str) -> dict[str, object]:
-    """Transmission id, prosigns + relay RIs, DE line, ZNY/ZNR security line of a routing header."""
+_LANDMARK_LINE = re.compile(r"\n[ \t]*([0-9DFIOPRTZ])")
+"""A line after a line break whose first written character opens one of :class:`HeaderLines`' rules."""
+_PROSIGN_END = 600
+"""The prosign line is looked for in the header's first 600 characters."""
+
+
+class HeaderLines:
+    """The landmark lines of a routing header, found in one pass over its lines: each line-anchored rule (the
+    precedence + DTG line, FM, the prosign line, DE, ZNY/ZNR, the first TO/INFO; a bare DTG while no DTG line is
+    found) is tried only on the lines whose first written character can open it, and each keeps its first match.
+    Every field is ``line_search(rule, header, first)`` (the prosign line's on ``header[:600]``; ``bare``'s when
+    the header has no DTG line, else unused): the rules, with one scan of the line starts instead of one a rule,
+    which stops when every rule has its line."""
+
+    __slots__ = ("dtg", "bare", "fm", "prosign", "de", "zn", "to_info")
+
+    def __init__(self, header: str) -> None:
+        dtg = bare = fm = prosign = de = zn = to_info = None
+        # the first line: every rule is tried at the text's start (whatever opens it: the rules open with blanks
+        # then their first character, ``DTG_BARE``'s ``\\d`` a decimal digit of any script)
+        first = header[:1]
+        start = at = 0
+        if first in (" ", "\t"):
+            first = header.lstrip(" \t")[:1]
+            at = len(header) - len(header.lstrip(" \t"))
+        lines = _LANDMARK_LINE.finditer(header)
+        while True:
+            if not first:
+                pass
+            elif first in "OPRZ":
+                if dtg is None:
+                    dtg = DTG_LINE.match(header, start)
+                if prosign is None and at < _PROSIGN_END:
+                    prosign = _PROSIGN_LINE.match(header, start, _PROSIGN_END)
+                if zn is None and first == "Z":
+                    zn = ZN_LINE.match(header, start)
+            elif first == "F":
+                if fm is None:
+                    fm = FM_LINE.match(header, start)
+            elif first == "D":
+                if de is None:
+                    de = DE_LINE.match(header, start)
+            elif first in "TI":
+                if to_info is None:
+                    to_info = _TO_OR_INFO.match(header, start)
+            elif dtg is None and bare is None and first.isdecimal():
+                bare = DTG_BARE.match(header, start)
+            if dtg and fm and de and zn and to_info and (prosign or at >= _PROSIGN_END):
+                break  # every rule has its line
+            c = next(lines, None)
+            if c is None:
+                break
+            start, first, at = c.start() + 1, c.group(1), c.end() - 1
+        self.dtg, self.bare, self.fm, self.prosign, self.de, self.zn, self.to_info = dtg, bare, fm, prosign, de, zn, to_info
+
+
+def routing(header: str, lines: HeaderLines | None = None) -> dict[str, object]:
+    """Transmission id, prosigns + relay RIs, DE line, ZNY/ZNR security line of a routing header. ``lines``: the
+    header's landmark lines, when the caller has them."""
     out: dict[str, object] = {}
     m = _VZCZC.search(header[:1500])  # after a printout preamble too (03ABUDHABI2641)
     out["transmission_id"] = m.group(1) if m else None
-    p = line_search(_PROSIGN_LINE, header[:600], "OPRZ")
+    p = lines.prosign if lines is not None else line_search(_PROSIGN_LINE, header[:_PROSIGN_END], "OPRZ")
     ris: list[str] = []
     if p:
         out["routing_precedence"] = p.group("pro")
@@ -189,13 +258,13 @@ def routing(header: str) -> dict[str, object]:
     else:
         out["routing_precedence"] = None
     out["relay_ris"] = ris
-    d = line_search(DE_LINE, header, "D")
+    d = lines.de if lines is not None else line_search(DE_LINE, header, "D")
     out["de_station"] = d.group("station") if d else None
     out["de_serial"] = d.group("serial") if d else None
     out["de_section"] = d.group("section") if d else None
     out["de_julian_day"] = int(d.group("jul")) if d else None
     out["de_time"] = d.group("time") if d else None
-    z = line_search(ZN_LINE, header, "Z")
+    z = lines.zn if lines is not None else line_search(ZN_LINE, header, "Z")
     out["security_line"] = z.group("zn") if z else None
     out["security_word"] = z.group("word") if z else None
     return out

@@ -450,10 +450,24 @@ def _has_page_break(text: str) -> bool:
     return False
 
 
-def text_end(body: str) -> int:
+_TAIL = 64
+
+
+def stripped_len(text: str) -> int:
+    """``len(text.rstrip())`` without copying the text: its last 64 characters stripped, when they hold a
+    written character (then the blanks that end the text are all among them)."""
+    tail = text[-_TAIL:]
+    kept = tail.rstrip()
+    if kept or len(tail) == len(text):
+        return len(text) - len(tail) + len(kept)
+    return len(text.rstrip())
+
+
+def text_end(body: str, stripped: int | None = None) -> int:
     """Where the cable's text ends: before end-of-message and furniture lines closing the record (``NNNN``,
-    ``BT``, ``null``, ``Page 2 of 2``, a separator, a classification footer). Cheap when the last line is text."""
-    cut = len(body.rstrip())
+    ``BT``, ``null``, ``Page 2 of 2``, a separator, a classification footer). Cheap when the last line is text.
+    ``stripped``: :func:`stripped_len` of the body, when the caller has it."""
+    cut = stripped_len(body) if stripped is None else stripped
     while cut > 0:
         start = body.rfind("\n", 0, cut) + 1
         line = body[start:cut]

@@ -6,7 +6,7 @@ import re
 import sys
 from functools import cache
 
-from etl.parse._lines import BodyLines, line_search
+from etl.parse._lines import BodyLines, line_matches, line_search
 
 # Markdown residue: <u> tags, a bold paragraph number (**1**), a list-numbered line (- 1. text); each looked
 # for by its own literal (one pattern of the three alternatives is tried at every character)
@@ -36,10 +36,11 @@ def _markdown(text: str) -> bool:
             or line_search(_MD_LIST_LINE, text, "-") is not None)
 
 
-def normalize(text: str, lines: BodyLines | None = None) -> str:
+def normalize(text: str, lines: BodyLines | None = None, cr: bool = True) -> str:
     """Plain-text form of a cable part: ``\\n`` line ends, no pilcrows, no Markdown/HTML residue. ``lines``: the
-    part's typed lines, when the caller has them (they tell whether a line opens a Markdown list)."""
-    if "\r" in text:
+    part's typed lines, when the caller has them (they tell whether a line opens a Markdown list); ``cr``: False
+    when the caller knows the text holds no CR."""
+    if cr and "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     # one-character checks first (a memchr scan); a longer literal's scan is several times slower
     if "\\" in text and "\\\n" in text:
@@ -58,8 +59,22 @@ def normalize(text: str, lines: BodyLines | None = None) -> str:
         # The Markdown rendering puts a blank line between every wrapped line: drop them.
         text = _BLANKS.sub("\n", text)
     if not text.isascii() and ("\u00b6" in text or "\ufffd" in text):
-        text = _PILCROW.sub(r"\1", text)
+        text = drop_pilcrows(text)
     return text
+
+
+_PILCROW_FIRST = "\u00b6\ufffd"
+
+
+def drop_pilcrows(text: str) -> str:
+    """``_PILCROW.sub(r"\\1", text)``: the pilcrow (or replacement character) opening a line dropped, its blanks
+    kept; the rule is tried only on the lines that open with one (the pattern's ``^`` is tried at every character)."""
+    out: list[str] = []
+    last = 0
+    for m in line_matches(_PILCROW, text, _PILCROW_FIRST):
+        out += (text[last:m.start()], m.group(1))
+        last = m.end()
+    return "".join(out) + text[last:] if out else text
 
 
 _ODD_SPACES = "\t\v\f\r\x1c\x1d\x1e\x1f"

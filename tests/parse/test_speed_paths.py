@@ -483,3 +483,118 @@ def test_reason_start_from_its_alternatives() -> None:
     opens = re.compile(r"(?i)[fpubdre]")
     assert all((opens.match(c) is not None) == any(re.match("(?i)" + w, c) for w in "fpubdre")
                for c in map(chr, range(0x250)))
+
+
+def test_header_lines_as_the_line_searches() -> None:
+    """Every header of up to four pieces (precedence + DTG, bare DTG also in other digits, FM, prosign, DE, ZNY,
+    TO/INFO lines, blanks, line breaks, other text, a run that pushes a line across the prosign's 600-character
+    limit): each landmark line found in the one pass is the line-anchored search of its rule (a bare DTG's
+    when the header has no DTG line)."""
+    from etl.parse import _dtg
+
+    pieces = ("P 230944Z OCT 08", "281413Z Jul 03", "\u0662\u0668" + "1413Z Jul 03", "FM AMEMBASSY CAIRO",
+              "PP RUEHWEB", "DE RUEHEG #2246 2970944", "ZNR UUUUU ZZH", "TO X", "INFO Y", " ", "\t", "\n", "\n\n",
+              "x", "O", "." * 590, "PP RUEHWEB\nDE RUEHEG #1 2970944\nZNR UUUUU\nO 230944Z OCT 08\nFM X\nINFO Y\n")
+    checked = bare = 0
+    for text in _texts(pieces, 4):
+        found = _header.HeaderLines(text)
+        rules = (
+            (found.dtg, _dtg.DTG_LINE, text, _dtg.DTG_LINE_FIRST), (found.fm, _header.FM_LINE, text, _header.FM_FIRST),
+            (found.prosign, _header._PROSIGN_LINE, text[:600], "OPRZ"), (found.de, _header.DE_LINE, text, "D"),
+            (found.zn, _header.ZN_LINE, text, "Z"), (found.to_info, _header._TO_OR_INFO, text, "TI"),
+        )
+        for got, rx, where, first in rules:
+            assert _match_key(got) == _match_key(_lines.line_search(rx, where, first)), (text, rx.pattern)
+        if found.dtg is None:
+            assert _match_key(found.bare) == _match_key(_lines.line_search(_dtg.DTG_BARE, text, _dtg.DTG_BARE_FIRST)), text
+            bare += found.bare is not None
+        checked += 1
+    assert checked > 80_000 and bare > 1000
+
+
+def test_top_lines_as_the_line_searches() -> None:
+    """Every body header of up to four pieces (E.O. lines, SUBJECT lines in several spellings and cases, the long
+    s, REF lines, blanks, line breaks, other text): each landmark line found in the one pass is the
+    line-anchored search of its rule."""
+    from etl.parse import _decl
+
+    pieces = ("E.O. 12958: N/A\n", "e.o. 1", "EO 12356", "\nSUBJECT: X\n", "subj: y", "ubject: Z", "\u017fUBJ: W",
+              "\nREF: A. STATE 1", "ref b", "PROGRAM REFS: C", "RE", " ", "\t", "\n", "x", "S", "E0. 1", "SIPDIS",
+              "\nprogram ref: d")
+    checked = found = 0
+    for text in _texts(pieces, 4):
+        top = _body.TopLines(text)
+        rules = ((top.eo, _decl.EO_LINE, "Ee"), (top.eo_or_subject, _body.EO_OR_SUBJECT, _body.EO_OR_SUBJECT_FIRST),
+                 (top.subject, _body.SUBJECT_LINE, _body.SUBJECT_FIRST), (top.ref, _body.REF_LINE, _body._REF_FIRST))
+        for got, rx, first in rules:
+            assert _match_key(got) == _match_key(_lines.line_search(rx, text, first)), (text, rx.pattern)
+            found += got is not None
+        checked += 1
+    assert checked > 60_000 and found > 80_000
+
+
+def test_stripped_length_as_the_strip() -> None:
+    """Every text of up to four pieces (written characters, blanks of every kind, runs that put the last written
+    character on either side of the 64 characters looked at): the length read from the tail is the stripped text's."""
+    from etl.parse import _layout
+
+    pieces = ("x", " ", "\n", "\t", "\u3000", "\x1c", "\u00e9", " " * 60, "y" * 61, "\n" * 63)
+    checked = 0
+    for text in _texts(pieces, 4):
+        assert _layout.stripped_len(text) == len(text.rstrip()), repr(text)
+        checked += 1
+    assert checked > 10_000
+
+
+def test_pilcrows_dropped_as_the_pattern() -> None:
+    """Every text of up to five pieces (pilcrows and replacement characters, blanks, line breaks, other text):
+    the pilcrows dropped line by line are those the pattern drops."""
+    pieces = ("\u00b6", "\ufffd", " ", "\t", "\n", "x", "\u00e9", "\u00b6\u00b6")
+    dropped = 0
+    for text in _texts(pieces, 5):
+        want = _text._PILCROW.sub(r"\1", text)
+        assert _text.drop_pilcrows(text) == want, repr(text)
+        dropped += want != text
+    assert dropped > 10_000
+
+
+def test_upper_case_as_isupper() -> None:
+    """Every text of up to five pieces (letters of both cases, digits, blanks, marks, letters beyond ASCII, a
+    title-case letter): the cheap check for ASCII text is ``str.isupper``."""
+    texts = _texts(("A", "b", "RUEHC/", "0229", " ", "-", "\u00c9", "\u00e9", "\u01c5", "\u00aa"), 5)
+    assert sum(t.isupper() for t in texts) > 8_000
+    assert all(_header.upper_case(t) == t.isupper() for t in texts)
+
+
+def test_subject_cut_hints_let_every_match_through() -> None:
+    """Every text of up to four pieces (REF labels in several spellings and cases, words holding REF, colons,
+    Classified By, SENSITIVE BUT UNCLASSIFIED, a squashed paragraph 1, page residue, years, blanks, the long s):
+    a text where the REF or the squashed-text cut of the SUBJECT finds something passes its cheap hint."""
+    pieces = ("  REF: A", " Ref(s): B) 08 RIO 1", "PRIMEREF: A. X 1", "REFORM", ":", " CLASSIFIED BY X", "\u017fENSITIVE",
+              " SENSITIVE BUT UNCLASSIFIED", "  1. TEXT", " STATE 00123 002 OF 003", "2008", " ", "\t", "x", "A",
+              "\tSTATE\t00123\t002\tOF\t003", "  REFS:B")
+    refs = squashed = 0
+    for text in _texts(pieces, 4):
+        low = text.lower()
+        if _body._INLINE_REF.search(text):
+            assert _body._inline_ref_hint(text, low), text
+            refs += 1
+        if _body._SUBJECT_SQUASHED.search(text):
+            assert _body._squashed_hint(text, low), text
+            squashed += 1
+    assert refs > 5000 and squashed > 5000
+
+
+def test_subject_glued_found_at_its_word() -> None:
+    """Every text of up to four pieces (SUBJECT labels in several cases and spellings, glued after a word or a
+    digit, the long s, blanks, line breaks, other text): the places tried in ASCII text give the pattern's match,
+    and a TAGS value whose SUBJECT label the pattern finds passes the word check."""
+    pieces = ("SUBJECT:", "subj :", "Subj", ":", "XSUBJ:", "5SUBJ: Y", "\u017fubj: Z", " ", "\t", "\n", "x", "ECT")
+    found = 0
+    for text in _texts(pieces, 4):
+        m = _body.SUBJECT_GLUED.search(text)
+        assert _match_key(_body.subject_glued(text)) == _match_key(m), text
+        found += m is not None
+        if _body._SUBJECT_GLUED_ON_TAGS.search(text):
+            assert not text.isascii() or "subj" in text.lower(), text
+    assert found > 5000
