@@ -454,12 +454,25 @@ def redaction_count(body: str, low: str | None = None) -> int:
 _ENTIRE_TEXT = re.compile(r"\(([A-Z /,\-]{3,80}?)[ \t]*-[ \t]*ENTIRE[ \t]+TEXT[ \t.]*\)", re.I)
 
 
+def _entire_in_head(body: str, low: str | None) -> bool:
+    """``"ENTIRE" in body[:12000].upper()`` (the gate of the whole-text marking), read on ``low``, the body
+    lower-cased, when the caller has it: upper-casing copies the head of the body, a costly copy for text that
+    is not ASCII. Only U+0130 (dotted I) lower-cases to two characters: without it (``low`` as long as the
+    body) the places in ``low`` are those of the body. The only character beyond ASCII whose upper case is a
+    letter of ENTIRE standing alone is the dotless i (``ı``, upper case I; its lower case is itself); the
+    other upper cases holding such a letter join it to a letter ENTIRE does not have there (``ﬁ`` -> FI)."""
+    if low is None or len(low) != len(body):
+        return "ENTIRE" in body[:12000].upper()
+    if low.find("entire", 0, 12000) >= 0:
+        return True
+    return low.find("ı", 0, 12000) >= 0 and low.find("entıre", 0, 12000) >= 0  # (a one-letter scan first: rare)
+
+
 def caveats(head: str, body: str = "", low: str | None = None) -> list[str]:
     """Handling caveats named near the top of the body (before E.O./SUBJECT), in canonical spelling; also those
     of an old-style whole-text marking ``1. (SECRET/NOFORN/WNINTEL/NO CONTRACT/ORCON-ENTIRE TEXT)``."""
     text = despace(head).upper()
-    entire = low.find("entire", 0, 12000) >= 0 if low is not None and body.isascii() else "ENTIRE" in body[:12000].upper()
-    whole = _ENTIRE_TEXT.search(body, 0, 12000) if entire else None
+    whole = _ENTIRE_TEXT.search(body, 0, 12000) if _entire_in_head(body, low) else None
     if whole:
         text += "\n" + whole.group(1).upper().replace("/", " ")
     out = [name for name, lit, rx in CAVEATS if lit in text and rx.search(text)]

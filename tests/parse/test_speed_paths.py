@@ -598,3 +598,25 @@ def test_subject_glued_found_at_its_word() -> None:
         if _body._SUBJECT_GLUED_ON_TAGS.search(text):
             assert not text.isascii() or "subj" in text.lower(), text
     assert found > 5000
+
+
+# --- s10-tags: the caveats, the TAGS details -------------------------------------------------------------------
+
+
+def test_entire_gate_as_upper_case() -> None:
+    """Every text of up to five pieces (ENTIRE in several cases, the dotless and dotted i, the fi ligature, the
+    Kelvin sign, other letters beyond ASCII, blanks, line breaks): the whole-text gate read on the lower-cased
+    body is ``"ENTIRE" in body[:12000].upper()``, and so is the gate at the 12000th character."""
+    pieces = ("ENT", "ent", "IRE", "ire", "\u0131re", "\u0130RE", "E", "e", "N", "T", "\ufb01", "\u212a", "\u00e9", " ", "\n")
+    found = 0
+    for text in _texts(pieces, 5):
+        want = "ENTIRE" in text.upper()
+        assert _paras._entire_in_head(text, text.lower()) == want, text
+        assert _paras._entire_in_head(text, None) == want, text
+        found += want
+    assert found > 10_000
+    for pad in (11994, 11995, 11996):
+        for word in ("entire", "ENT\u0131RE", "ENTIRE"):
+            for tail in ("", "\u00e9"):
+                body = "x" * pad + word + tail
+                assert _paras._entire_in_head(body, body.lower()) == ("ENTIRE" in body[:12000].upper()), (pad, word)
