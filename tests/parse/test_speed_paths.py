@@ -603,20 +603,24 @@ def test_subject_glued_found_at_its_word() -> None:
 # --- s10-tags: the caveats, the TAGS details -------------------------------------------------------------------
 
 
-def test_entire_gate_as_upper_case() -> None:
-    """Every text of up to five pieces (ENTIRE in several cases, the dotless and dotted i, the fi ligature, the
-    Kelvin sign, other letters beyond ASCII, blanks, line breaks): the whole-text gate read on the lower-cased
-    body is ``"ENTIRE" in body[:12000].upper()``, and so is the gate at the 12000th character."""
-    pieces = ("ENT", "ent", "IRE", "ire", "\u0131re", "\u0130RE", "E", "e", "N", "T", "\ufb01", "\u212a", "\u00e9", " ", "\n")
+def test_entire_text_found_where_its_hint_is() -> None:
+    """Every text of up to five pieces (whole-text markings cut into pieces: parentheses, levels, dashes, blanks,
+    tabs, ENTIRE in several cases and with the dotless and dotted i, TEXT, a period, a line break, the Kelvin
+    sign): the marking found behind the hint in the lower-cased body is the one the gate and the pattern find,
+    and so at the 12000th character."""
+    pieces = ("(SECRET", "(s/nf ", "/NOFORN", "-", " -", "\t", "ENTIRE", "entire", "ENT\u0131RE", "ENT\u0130RE",
+              " TEXT)", " text.)", " TEXT", ")", "\n", "\u212a")
     found = 0
     for text in _texts(pieces, 5):
-        want = "ENTIRE" in text.upper()
-        assert _paras._entire_in_head(text, text.lower()) == want, text
-        assert _paras._entire_in_head(text, None) == want, text
-        found += want
-    assert found > 10_000
-    for pad in (11994, 11995, 11996):
-        for word in ("entire", "ENT\u0131RE", "ENTIRE"):
+        want = _paras._ENTIRE_TEXT.search(text, 0, 12000) if "ENTIRE" in text[:12000].upper() else None
+        assert _match_key(_paras._entire_text(text, text.lower())) == _match_key(want), text
+        assert _match_key(_paras._entire_text(text, None)) == _match_key(want), text
+        found += want is not None
+    assert found > 1_000
+    for pad in range(11970, 11990):
+        for mark in ("(SECRET - ENTIRE TEXT)", "(SECRET-ENT\u0131RE TEXT.)", "(s/nf - entire text)"):
             for tail in ("", "\u00e9"):
-                body = "x" * pad + word + tail
-                assert _paras._entire_in_head(body, body.lower()) == ("ENTIRE" in body[:12000].upper()), (pad, word)
+                body = "x" * pad + mark + tail
+                want = _paras._ENTIRE_TEXT.search(body, 0, 12000) if "ENTIRE" in body[:12000].upper() else None
+                assert _match_key(_paras._entire_text(body, body.lower())) == _match_key(want), (pad, mark)
+
