@@ -518,29 +518,27 @@ def _origin_and_ids(row: dict[str, Any], cable: _Cable) -> None:
     row["plusd_id"] = _ids.plusd_id(row["canonical_id"], row["reference_id"])
 
 
-def _norm_level(lv: str | None) -> str | None:
-    return "UNCLASSIFIED" if lv == "LIMITED OFFICIAL USE" else lv
-
-
 def _flags(row: dict[str, Any], level: str | None, meta_cls: str | None) -> None:
-    seen = [
-        _classif.meta_level(meta_cls) if meta_cls else None,
-        level,
-        _header.SECURITY_WORD_LEVEL.get(row["security_word"] or ""),
-        row["max_portion_level"],
-    ]
-    levels = {_norm_level(lv) for lv in seen if lv}
-    row["flag_classification_mismatch"] = (len(levels) > 1) if len([lv for lv in seen if lv]) >= 2 else None
-    sent = row["sent_at"] if row["sent_at_source"] == "dtg" else None
-    rid = row["canonical_id"] or ""
-    id_m = _ID_YEAR.match(rid)
-    row["flag_id_year_mismatch"] = (f"{sent.year % 100:02d}" != id_m.group(1)) if (sent and id_m) else None
-    id_serial = _serial(rid)
-    row["flag_serial_mismatch"] = (
-        int(row["de_serial"]) != int(id_serial) if (row["de_serial"] and id_serial) else None
+    """The consistency flags. The levels seen are gathered in one list (LIMITED OFFICIAL USE counted as
+    UNCLASSIFIED inline, no call a level), and the id's year and serial read only when the DTG and the DE line
+    give something to compare them with (per cable, in the hot path)."""
+    word = row["security_word"]
+    seen = [lv for lv in (_classif.meta_level(meta_cls) if meta_cls else None, level,
+                          _header.SECURITY_WORD_LEVEL.get(word) if word else None, row["max_portion_level"]) if lv]
+    row["flag_classification_mismatch"] = (
+        len({"UNCLASSIFIED" if lv == "LIMITED OFFICIAL USE" else lv for lv in seen}) > 1 if len(seen) >= 2 else None
     )
-    decl = row["decl_date"]
     when = row["sent_at"]
+    rid = row["canonical_id"] or ""
+    if when is not None and row["sent_at_source"] == "dtg":
+        id_m = _ID_YEAR.match(rid)
+        row["flag_id_year_mismatch"] = (f"{when.year % 100:02d}" != id_m.group(1)) if id_m else None
+    else:
+        row["flag_id_year_mismatch"] = None
+    de_serial = row["de_serial"]
+    id_serial = _serial(rid) if de_serial else None
+    row["flag_serial_mismatch"] = int(de_serial) != int(id_serial) if id_serial else None
+    decl = row["decl_date"]
     if decl is not None and when is not None:
         d0 = when.date()
         row["flag_decl_before_dtg"] = decl <= d0
