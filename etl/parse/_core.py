@@ -293,10 +293,11 @@ def _identity(row: dict[str, Any], cable: _Cable, trust: str) -> None:
 def _eo_and_decl(row: dict[str, Any], cable: _Cable) -> None:
     """The E.O. line: the executive order and the declassification instruction (DECL) with its kind and date."""
     assert cable.top_lines is not None  # (found by _banner)
-    eo_m = cable.top_lines.eo or _decl.EO_ANY.search(cable.top)
+    eo_line = cable.top_lines.eo  # an EO_LINE match: its groups are read as they stand (no second match)
+    eo_m = eo_line or _decl.EO_ANY.search(cable.top)
     if eo_m:
         line = eo_m.group(0).strip()
-        num, rest = _decl.eo_parts(line)
+        num, rest = _decl.eo_parts(line, eo_line)
         # every _TAGS_SPLIT match holds "tag" (ASCII text: in any case); the pattern is tried at every character
         glued = not line.isascii() or "tag" in line.lower()
         row["eo_raw"] = (_TAGS_SPLIT.split(line, maxsplit=1)[0] if glued else line).rstrip()

@@ -14,6 +14,7 @@ from etl.parse import (
     _classif,
     _classified,
     _core,
+    _decl,
     _header,
     _ids,
     _lines,
@@ -624,3 +625,19 @@ def test_entire_text_found_where_its_hint_is() -> None:
                 want = _paras._ENTIRE_TEXT.search(body, 0, 12000) if "ENTIRE" in body[:12000].upper() else None
                 assert _match_key(_paras._entire_text(body, body.lower())) == _match_key(want), (pad, mark)
 
+
+def test_eo_parts_of_the_top_match_as_of_the_line() -> None:
+    """Every line of up to five pieces (E.O. labels spelt several ways, numbers, DECL, glued TAGS, blanks, tabs,
+    wide spaces, the dotless i) standing in a text between other lines: the parts read off the EO_LINE match in
+    the text are those of the line's own (stripped) match."""
+    pieces = ("E.O.", "E.O", "EO", "e.o.", "E. O.", " ", "\t", "12958", "1295", ":", "DECL:", " TAGS: X", "tags",
+              "1/2/2019", "\u00a0", "\u3000", "\u0131", "x")
+    tried = 0
+    for line in _texts(pieces, 5):
+        text = "SUBJECT: A\n" + line + "\nmore\n"
+        m = _decl.EO_LINE.match(text, 11)
+        if m is None:
+            continue
+        tried += 1
+        assert _decl.eo_parts(m.group(0).strip(), m) == _decl.eo_parts(m.group(0).strip()), line
+    assert tried > 50_000
