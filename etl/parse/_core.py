@@ -328,8 +328,10 @@ def _body_header(row: dict[str, Any], cable: _Cable) -> None:
 
 @lru_cache(maxsize=4096)
 def _tag_details(tags_raw: str) -> tuple[tuple[str, str, str], ...]:
-    """(tag, kind, raw token) of each clean tag of a TAGS value (cached: a post's cables repeat their TAGS)."""
-    return _vocab.tag_details(_tags.split_tags(tags_raw))
+    """(tag, kind, raw token) of each clean tag of a TAGS value (cached: a post's cables repeat their TAGS); a value
+    of known codes only (most) read off the vocabulary (:func:`_tags.known_details`)."""
+    known = _tags.known_details(tags_raw, _vocab.vocabulary())
+    return known if known is not None else _vocab.tag_details(_tags.split_tags(tags_raw))
 
 
 def _derived_id(banner: _body.Banner | None, year: int | None) -> str | None:

@@ -641,3 +641,23 @@ def test_eo_parts_of_the_top_match_as_of_the_line() -> None:
         tried += 1
         assert _decl.eo_parts(m.group(0).strip(), m) == _decl.eo_parts(m.group(0).strip()), line
     assert tried > 50_000
+
+
+@pytest.mark.parametrize("extra", [{}, {"RU": "country", "SIPDIS": "other", "TAGS": "other", "SYR": "country",
+                                         "PAGE": "other", "02": "other", "SECRET": "other", "STATE": "other"}])
+def test_known_tag_details_as_split_and_fixed(extra: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every TAGS value of up to five pieces (known codes, typo words, words that are not tags, unknown words,
+    page-break words, lower case, digits, parentheses, separators), with the vocabulary as shipped and with typo
+    and dropped words and page-break words added to it: the rows read off the vocabulary are those of split_tags and tag_details."""
+    vocab = {**_vocab.vocabulary(), **extra}
+    monkeypatch.setattr(_vocab, "vocabulary", lambda: vocab)
+    monkeypatch.setattr(_tags, "vocabulary", lambda: vocab)
+    pieces = ("PREL", "PGOV", "IT", "RU", "SIPDIS", "TAGS", "SYR", "XQZW", "PAGE", "02", "STATE", "SECRET", "prel", "(X)",
+              " ", ",", ", ", "\n")
+    fast = 0
+    for raw in _texts(pieces, 5):
+        got = _tags.known_details(raw, vocab)
+        if got is not None:
+            assert got == _vocab.tag_details(_tags.split_tags(raw)), raw
+            fast += 1
+    assert fast > 10_000
