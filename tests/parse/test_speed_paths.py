@@ -661,3 +661,18 @@ def test_known_tag_details_as_split_and_fixed(extra: dict[str, str], monkeypatch
             assert got == _vocab.tag_details(_tags.split_tags(raw)), raw
             fast += 1
     assert fast > 10_000
+
+
+def test_plain_canonical_id_as_the_rules() -> None:
+    """Every id of up to five pieces (years of two and four digits, a doubled year, posts, glued junk, section and
+    teletype markers, serials of every length, blanks, lower case, a dash, a PlusD suffix, a malformed id, digits
+    beyond ASCII): an id the plain shape takes gets the id the rules give."""
+    pieces = ("07", "1974", "75", "MOSCOW", "soia", "SOIA828", "NOFORN", "SECTION01OF02", "OF", "ZFR", "TOSEC", "5349",
+              "00123", "12345678", "-", "_b", " ", "\u0665", "BA", "SECSTATE")
+    plain = 0
+    for ref in _texts(pieces, 4):
+        rid = ref.upper()
+        if _ids._PLAIN_ID.fullmatch(rid):
+            plain += 1
+        assert _ids.canonical_id(ref) == (_ids._canonical_by_rules(rid) if ref else None), ref
+    assert plain > 1_000
