@@ -601,7 +601,7 @@ def test_subject_glued_found_at_its_word() -> None:
     assert found > 5000
 
 
-# --- s10-tags: the caveats, the TAGS details -------------------------------------------------------------------
+# --- s10-tags: the caveats, the E.O. line, the TAGS details, canonical ids -----------------------------------------
 
 
 def test_entire_text_found_where_its_hint_is() -> None:
