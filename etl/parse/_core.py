@@ -293,10 +293,11 @@ def _identity(row: dict[str, Any], cable: _Cable, trust: str) -> None:
 def _eo_and_decl(row: dict[str, Any], cable: _Cable) -> None:
     """The E.O. line: the executive order and the declassification instruction (DECL) with its kind and date."""
     assert cable.top_lines is not None  # (found by _banner)
-    eo_m = cable.top_lines.eo or _decl.EO_ANY.search(cable.top)
+    eo_line = cable.top_lines.eo  # an EO_LINE match: its groups are read as they stand (no second match)
+    eo_m = eo_line or _decl.EO_ANY.search(cable.top)
     if eo_m:
         line = eo_m.group(0).strip()
-        num, rest = _decl.eo_parts(line)
+        num, rest = _decl.eo_parts(line, eo_line)
         # every _TAGS_SPLIT match holds "tag" (ASCII text: in any case); the pattern is tried at every character
         glued = not line.isascii() or "tag" in line.lower()
         row["eo_raw"] = (_TAGS_SPLIT.split(line, maxsplit=1)[0] if glued else line).rstrip()
@@ -327,8 +328,10 @@ def _body_header(row: dict[str, Any], cable: _Cable) -> None:
 
 @lru_cache(maxsize=4096)
 def _tag_details(tags_raw: str) -> tuple[tuple[str, str, str], ...]:
-    """(tag, kind, raw token) of each clean tag of a TAGS value (cached: a post's cables repeat their TAGS)."""
-    return _vocab.tag_details(_tags.split_tags(tags_raw))
+    """(tag, kind, raw token) of each clean tag of a TAGS value (cached: a post's cables repeat their TAGS); a value
+    of known codes only (most) read off the vocabulary (:func:`_tags.known_details`)."""
+    known = _tags.known_details(tags_raw, _vocab.vocabulary())
+    return known if known is not None else _vocab.tag_details(_tags.split_tags(tags_raw))
 
 
 def _derived_id(banner: _body.Banner | None, year: int | None) -> str | None:
@@ -518,29 +521,27 @@ def _origin_and_ids(row: dict[str, Any], cable: _Cable) -> None:
     row["plusd_id"] = _ids.plusd_id(row["canonical_id"], row["reference_id"])
 
 
-def _norm_level(lv: str | None) -> str | None:
-    return "UNCLASSIFIED" if lv == "LIMITED OFFICIAL USE" else lv
-
-
 def _flags(row: dict[str, Any], level: str | None, meta_cls: str | None) -> None:
-    seen = [
-        _classif.meta_level(meta_cls) if meta_cls else None,
-        level,
-        _header.SECURITY_WORD_LEVEL.get(row["security_word"] or ""),
-        row["max_portion_level"],
-    ]
-    levels = {_norm_level(lv) for lv in seen if lv}
-    row["flag_classification_mismatch"] = (len(levels) > 1) if len([lv for lv in seen if lv]) >= 2 else None
-    sent = row["sent_at"] if row["sent_at_source"] == "dtg" else None
-    rid = row["canonical_id"] or ""
-    id_m = _ID_YEAR.match(rid)
-    row["flag_id_year_mismatch"] = (f"{sent.year % 100:02d}" != id_m.group(1)) if (sent and id_m) else None
-    id_serial = _serial(rid)
-    row["flag_serial_mismatch"] = (
-        int(row["de_serial"]) != int(id_serial) if (row["de_serial"] and id_serial) else None
+    """The consistency flags. The levels seen are gathered in one list (LIMITED OFFICIAL USE counted as
+    UNCLASSIFIED inline, no call a level), and the id's year and serial read only when the DTG and the DE line
+    give something to compare them with (per cable, in the hot path)."""
+    word = row["security_word"]
+    seen = [lv for lv in (_classif.meta_level(meta_cls) if meta_cls else None, level,
+                          _header.SECURITY_WORD_LEVEL.get(word) if word else None, row["max_portion_level"]) if lv]
+    row["flag_classification_mismatch"] = (
+        len({"UNCLASSIFIED" if lv == "LIMITED OFFICIAL USE" else lv for lv in seen}) > 1 if len(seen) >= 2 else None
     )
-    decl = row["decl_date"]
     when = row["sent_at"]
+    rid = row["canonical_id"] or ""
+    if when is not None and row["sent_at_source"] == "dtg":
+        id_m = _ID_YEAR.match(rid)
+        row["flag_id_year_mismatch"] = (f"{when.year % 100:02d}" != id_m.group(1)) if id_m else None
+    else:
+        row["flag_id_year_mismatch"] = None
+    de_serial = row["de_serial"]
+    id_serial = _serial(rid) if de_serial else None
+    row["flag_serial_mismatch"] = int(de_serial) != int(id_serial) if id_serial else None
+    decl = row["decl_date"]
     if decl is not None and when is not None:
         d0 = when.date()
         row["flag_decl_before_dtg"] = decl <= d0

@@ -58,11 +58,14 @@ def parse_date(text: str, ref_year: int | None) -> tuple[date | None, str | None
         return None, f"decl: impossible date {m.group(0)!r}"
 
 
-def eo_parts(line: str) -> tuple[str | None, str]:
-    """(E.O. number, rest after it) of an E.O. line (TAGS glued on the same line cut off)."""
-    m = EO_LINE.match(line) or EO_ANY.search(line)
-    if not m:
-        return None, ""
+def eo_parts(line: str, m: re.Match[str] | None = None) -> tuple[str | None, str]:
+    """(E.O. number, rest after it) of an E.O. line (TAGS glued on the same line cut off). ``m``: the caller's
+    EO_LINE match of the line as it stands in its text (:class:`etl.parse._body.TopLines`), whose groups are
+    those of a match of ``line`` (its match stripped) but for blanks at the end of ``rest``, stripped here."""
+    if m is None:
+        m = EO_LINE.match(line) or EO_ANY.search(line)
+        if not m:
+            return None, ""
     rest = m.group("rest")
     if not rest.isascii() or "ag" in rest.lower():  # every _TAGS_GLUE match holds "ag" (ASCII text: in any case)
         rest = _TAGS_GLUE.sub("", rest)

@@ -61,11 +61,26 @@ _DOUBLED_YEAR = re.compile(r"^(\d{2})\1(?=[A-Z])")
 _PLUSD_AS_PUBLISHED = re.compile(r"^\d{4}[A-Z]+\d+_[a-z]$")
 
 
+_PLAIN_ID = re.compile(r"([0-9]{2})([A-Z]+)([0-9]{1,7})")
+"""An id of two year digits, letters and a serial of at most seven digits (``07MOSCOW5349``; most ids): no rule of
+:func:`canonical_id` but the station's repairs applies to it (a PlusD or doubled year has four digits in front,
+a section or teletype marker letters after digits), its _ID groups are these."""
+
+
 def canonical_id(ref: str | None) -> str | None:
     """Canonical reference id: known malformed forms repaired (``08SECTION01OF02MANAMA492`` -> 08MANAMA492)."""
     if not ref:
         return None
     rid = ref.upper()
+    plain = _PLAIN_ID.fullmatch(rid)
+    if plain and rid not in MALFORMED:  # only the station repaired (the rules below would find nothing else)
+        station = _id_station(plain.group(2))
+        return f"{plain.group(1)}{station}{int(plain.group(3))}" if station else rid
+    return _canonical_by_rules(rid)
+
+
+def _canonical_by_rules(rid: str) -> str:
+    """:func:`canonical_id` of an upper-cased id, rule by rule."""
     if not rid.isalnum():  # (no blank in a letters-and-digits id)
         rid = _SPACES.sub("", rid)
     plusd = _PLUSD_ID.match(rid)  # 1974ATHENS02959_b -> 74ATHENS2959 (PlusD truncates long posts to 5 letters)

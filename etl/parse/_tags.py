@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from etl.parse._vocab import split_glued, vocabulary
+from etl.parse._vocab import TYPOS, split_glued, vocabulary
 
 PAGE_BREAK_LINE = re.compile(
     r"""^[ \t]*(?:$                                                        # a blank line
@@ -138,3 +138,24 @@ def _unique(tags: Iterable[str]) -> list[str]:
         seen.add(tag)
         out.append(tag)
     return out
+
+
+_NOT_AS_WRITTEN = frozenset(TYPOS) | _DROP
+"""Words a known code is not taken as written for: typo fixes (``RU`` -> RS) and the words that are not tags."""
+
+
+def known_details(raw: str, vocab: dict[str, str]) -> tuple[tuple[str, str, str], ...] | None:
+    """The (tag, kind, raw token) rows of a TAGS value of known codes only (``PREL, PGOV, IT``; most values), else
+    None. Such a value is one :func:`split_tags` takes word by word (no page-break residue, no phrase: every word
+    is a code) and :func:`etl.parse._vocab.tag_details` takes as written (each word a known tag, none a typo):
+    its rows are read off the vocabulary in one pass, without the two."""
+    if not _PLAIN_CODES.fullmatch(raw) or (
+            "PAGE" in raw or "OF" in raw or "CONF" in raw or "SECRET" in raw or "UNCLAS" in raw):
+        return None
+    words = (raw.replace(",", " ") if "," in raw else raw).split()
+    if not _NOT_AS_WRITTEN.isdisjoint(words):
+        return None
+    try:
+        return tuple({w: (w, vocab[w], w) for w in words}.values())  # (each word once, where it first stands)
+    except KeyError:  # a word the vocabulary does not know
+        return None

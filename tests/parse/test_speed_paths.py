@@ -14,6 +14,7 @@ from etl.parse import (
     _classif,
     _classified,
     _core,
+    _decl,
     _header,
     _ids,
     _lines,
@@ -598,3 +599,80 @@ def test_subject_glued_found_at_its_word() -> None:
         if _body._SUBJECT_GLUED_ON_TAGS.search(text):
             assert not text.isascii() or "subj" in text.lower(), text
     assert found > 5000
+
+
+# --- s10-tags: the caveats, the E.O. line, the TAGS details, canonical ids -----------------------------------------
+
+
+def test_entire_text_found_where_its_hint_is() -> None:
+    """Every text of up to five pieces (whole-text markings cut into pieces: parentheses, levels, dashes, blanks,
+    tabs, ENTIRE in several cases and with the dotless and dotted i, TEXT, a period, a line break, the Kelvin
+    sign): the marking found behind the hint in the lower-cased body is the one the gate and the pattern find,
+    and so at the 12000th character."""
+    pieces = ("(SECRET", "(s/nf ", "/NOFORN", "-", " -", "\t", "ENTIRE", "entire", "ENT\u0131RE", "ENT\u0130RE",
+              " TEXT)", " text.)", " TEXT", ")", "\n", "\u212a")
+    found = 0
+    for text in _texts(pieces, 5):
+        want = _paras._ENTIRE_TEXT.search(text, 0, 12000) if "ENTIRE" in text[:12000].upper() else None
+        assert _match_key(_paras._entire_text(text, text.lower())) == _match_key(want), text
+        assert _match_key(_paras._entire_text(text, None)) == _match_key(want), text
+        found += want is not None
+    assert found > 1_000
+    for pad in range(11970, 11990):
+        for mark in ("(SECRET - ENTIRE TEXT)", "(SECRET-ENT\u0131RE TEXT.)", "(s/nf - entire text)"):
+            for tail in ("", "\u00e9"):
+                body = "x" * pad + mark + tail
+                want = _paras._ENTIRE_TEXT.search(body, 0, 12000) if "ENTIRE" in body[:12000].upper() else None
+                assert _match_key(_paras._entire_text(body, body.lower())) == _match_key(want), (pad, mark)
+
+
+def test_eo_parts_of_the_top_match_as_of_the_line() -> None:
+    """Every line of up to five pieces (E.O. labels spelt several ways, numbers, DECL, glued TAGS, blanks, tabs,
+    wide spaces, the dotless i) standing in a text between other lines: the parts read off the EO_LINE match in
+    the text are those of the line's own (stripped) match."""
+    pieces = ("E.O.", "E.O", "EO", "e.o.", "E. O.", " ", "\t", "12958", "1295", ":", "DECL:", " TAGS: X", "tags",
+              "1/2/2019", "\u00a0", "\u3000", "\u0131", "x")
+    tried = 0
+    for line in _texts(pieces, 5):
+        text = "SUBJECT: A\n" + line + "\nmore\n"
+        m = _decl.EO_LINE.match(text, 11)
+        if m is None:
+            continue
+        tried += 1
+        assert _decl.eo_parts(m.group(0).strip(), m) == _decl.eo_parts(m.group(0).strip()), line
+    assert tried > 50_000
+
+
+@pytest.mark.parametrize("extra", [{}, {"RU": "country", "SIPDIS": "other", "TAGS": "other", "SYR": "country",
+                                         "PAGE": "other", "02": "other", "SECRET": "other", "STATE": "other"}])
+def test_known_tag_details_as_split_and_fixed(extra: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every TAGS value of up to five pieces (known codes, typo words, words that are not tags, unknown words,
+    page-break words, lower case, digits, parentheses, separators), with the vocabulary as shipped and with typo
+    and dropped words and page-break words added to it: the rows read off the vocabulary are those of split_tags and tag_details."""
+    vocab = {**_vocab.vocabulary(), **extra}
+    monkeypatch.setattr(_vocab, "vocabulary", lambda: vocab)
+    monkeypatch.setattr(_tags, "vocabulary", lambda: vocab)
+    pieces = ("PREL", "PGOV", "IT", "RU", "SIPDIS", "TAGS", "SYR", "XQZW", "PAGE", "02", "STATE", "SECRET", "prel", "(X)",
+              " ", ",", ", ", "\n")
+    fast = 0
+    for raw in _texts(pieces, 5):
+        got = _tags.known_details(raw, vocab)
+        if got is not None:
+            assert got == _vocab.tag_details(_tags.split_tags(raw)), raw
+            fast += 1
+    assert fast > 10_000
+
+
+def test_plain_canonical_id_as_the_rules() -> None:
+    """Every id of up to five pieces (years of two and four digits, a doubled year, posts, glued junk, section and
+    teletype markers, serials of every length, blanks, lower case, a dash, a PlusD suffix, a malformed id, digits
+    beyond ASCII): an id the plain shape takes gets the id the rules give."""
+    pieces = ("07", "1974", "75", "MOSCOW", "soia", "SOIA828", "NOFORN", "SECTION01OF02", "OF", "ZFR", "TOSEC", "5349",
+              "00123", "12345678", "-", "_b", " ", "\u0665", "BA", "SECSTATE")
+    plain = 0
+    for ref in _texts(pieces, 4):
+        rid = ref.upper()
+        if _ids._PLAIN_ID.fullmatch(rid):
+            plain += 1
+        assert _ids.canonical_id(ref) == (_ids._canonical_by_rules(rid) if ref else None), ref
+    assert plain > 1_000
