@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from etl.parse._classif import LEVEL
 from etl.parse._decl import EO_LINE
-from etl.parse._lines import BodyLines, keyword_search, line_matches, line_search, word_search
+from etl.parse._lines import BodyLines, keyword_search, line_heads, line_matches, line_search, word_search
 from etl.parse._tags import PAGE_BREAK_LINE
 
 BANNER = re.compile(r"^[ \t]*(?P<level>" + LEVEL + r")(?P<rest>.*)$", re.M | re.I)
@@ -153,18 +153,12 @@ class TopLines:
 
     def __init__(self, top: str) -> None:
         eo = eo_or_subject = subject = ref = None
-        first = top[:1]
-        if first in (" ", "\t"):
-            first = top.lstrip(" \t")[:1]
-        if not first.isascii():  # a letter beyond ASCII may match one in any case (``ſ`` for s): every rule
-            eo, eo_or_subject = EO_LINE.match(top), EO_OR_SUBJECT.match(top)
-            subject, ref = SUBJECT_LINE.match(top), REF_LINE.match(top)
-            first = ""
-        start = 0
-        lines = _TOP_LANDMARK.finditer(top)
-        while True:
+        for start, first, _ in line_heads(top, _TOP_LANDMARK):
             if not first:
                 pass
+            elif not start and not first.isascii():  # a letter beyond ASCII may match one in any case (``ſ``
+                eo, eo_or_subject = EO_LINE.match(top), EO_OR_SUBJECT.match(top)  # for s): every rule
+                subject, ref = SUBJECT_LINE.match(top), REF_LINE.match(top)
             elif first in "Ee":
                 if eo is None:
                     eo = EO_LINE.match(top, start)
@@ -183,10 +177,6 @@ class TopLines:
                     ref = REF_LINE.match(top, start)
             if eo and eo_or_subject and subject and ref:
                 break  # every rule has its line
-            c = next(lines, None)
-            if c is None:
-                break
-            start, first = c.start() + 1, c.group(1)
         self.eo, self.eo_or_subject, self.subject, self.ref = eo, eo_or_subject, subject, ref
 
 

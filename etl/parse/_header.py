@@ -6,7 +6,7 @@ import re
 from functools import lru_cache
 
 from etl.parse._dtg import DTG_BARE, DTG_LINE
-from etl.parse._lines import line_search
+from etl.parse._lines import line_heads, line_search
 
 FM_LINE = re.compile(r"^[ \t]*FM[ \t]+(?P<fm>\S.*?)[ \t]*$", re.M)
 FM_FIRST = "F"
@@ -204,13 +204,7 @@ class HeaderLines:
         dtg = bare = fm = prosign = de = zn = to_info = None
         # the first line: every rule is tried at the text's start (whatever opens it: the rules open with blanks
         # then their first character, ``DTG_BARE``'s ``\\d`` a decimal digit of any script)
-        first = header[:1]
-        start = at = 0
-        if first in (" ", "\t"):
-            first = header.lstrip(" \t")[:1]
-            at = len(header) - len(header.lstrip(" \t"))
-        lines = _LANDMARK_LINE.finditer(header)
-        while True:
+        for start, first, at in line_heads(header, _LANDMARK_LINE):
             if not first:
                 pass
             elif first in "OPRZ":
@@ -233,10 +227,6 @@ class HeaderLines:
                 bare = DTG_BARE.match(header, start)
             if dtg and fm and de and zn and to_info and (prosign or at >= _PROSIGN_END):
                 break  # every rule has its line
-            c = next(lines, None)
-            if c is None:
-                break
-            start, first, at = c.start() + 1, c.group(1), c.end() - 1
         self.dtg, self.bare, self.fm, self.prosign, self.de, self.zn, self.to_info = dtg, bare, fm, prosign, de, zn, to_info
 
 

@@ -43,6 +43,20 @@ def line_matches(rx: re.Pattern[str], text: str, first: str, pos: int = 0, endpo
             yield m
 
 
+def line_heads(text: str, finder: re.Pattern[str]) -> Iterator[tuple[int, str, int]]:
+    """``(line start, first written character, its offset)`` of the text's first line (after blanks; ``""`` for
+    an empty text), then of every line that ``finder`` (``\\n[ \\t]*(<first characters>)``, the character captured)
+    finds: the lines a one-pass reader of landmark lines dispatches on their first character
+    (``_header.HeaderLines``, ``_body.TopLines``)."""
+    first, at = text[:1], 0
+    if first in (" ", "\t"):
+        rest = text.lstrip(" \t")
+        first, at = rest[:1], len(text) - len(rest)
+    yield 0, first, at
+    for c in finder.finditer(text):
+        yield c.start() + 1, c.group(1), c.end() - 1
+
+
 def line_search(rx: re.Pattern[str], text: str, first: str, pos: int = 0, endpos: int | None = None
                 ) -> re.Match[str] | None:
     """``rx.search(text, pos, endpos)`` for a line-anchored rule (see :func:`line_matches`): its first match,
