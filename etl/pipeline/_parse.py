@@ -241,8 +241,8 @@ class _Unit:
 
 
 class _Gate:
-    """A lock the parse workers share around their memory peaks (a chunk validated and written, the files
-    finished), so that the peaks of two workers come one after the other instead of adding up. Best effort:
+    """A lock the parse workers share around their memory peaks (a chunk's write, the files finished; not its
+    validation, which reads narrow columns), so that the peaks of two workers come one after the other instead of adding up. Best effort:
     a worker that waited ``GATE_TIMEOUT`` seconds goes on without it, so a worker killed while holding it
     cannot stall the others."""
 

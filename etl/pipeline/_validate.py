@@ -145,8 +145,9 @@ class ChunkValidator:
         from etl.schema import staging_schema
 
         self._gate = gate if gate is not None else nullcontext()
-        """Held while a chunk is validated and written, and while the files are finished (the worker's memory
-        peaks): the parse workers share one, so that their peaks come one after the other, never together."""
+        """Held while a chunk is written, and while the files are finished (the worker's memory peaks; the suite
+        runs before, on narrow columns): the parse workers share one, so that their peaks come one after the
+        other, never together."""
         self.run_id, self.config = run_id, config
         self.chunk_rows = CHUNK_ROWS if chunk_rows is None else chunk_rows  # (the settings read when used)
         self._quality_dir = quality_dir  # the GX result and Data Docs of the worker's first chunk
