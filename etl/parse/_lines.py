@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cache
 
 
@@ -73,12 +73,13 @@ def line_search(rx: re.Pattern[str], text: str, first: str, pos: int = 0, endpos
     return None
 
 
-def line_sub(rx: re.Pattern[str], repl: str, text: str, first: str) -> str:
-    """``rx.sub(repl, text)`` (``repl`` a plain string) for a line-anchored rule (see :func:`line_matches`)."""
+def line_sub(rx: re.Pattern[str], repl: str | Callable[[re.Match[str]], str], text: str, first: str) -> str:
+    """``rx.sub(repl, text)`` for a line-anchored rule (see :func:`line_matches`); ``repl`` a plain string or, as
+    for ``re.sub``, a function of the match."""
     out: list[str] = []
     last = 0
     for m in line_matches(rx, text, first):
-        out += (text[last:m.start()], repl)
+        out += (text[last:m.start()], repl if isinstance(repl, str) else repl(m))
         last = m.end()
     return "".join(out) + text[last:] if out else text
 

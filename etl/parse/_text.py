@@ -6,7 +6,7 @@ import re
 import sys
 from functools import cache
 
-from etl.parse._lines import BodyLines, line_matches, line_search
+from etl.parse._lines import BodyLines, line_search, line_sub
 
 # Markdown residue: <u> tags, a bold paragraph number (**1**), a list-numbered line (- 1. text); each looked
 # for by its own literal (one pattern of the three alternatives is tried at every character)
@@ -69,12 +69,11 @@ _PILCROW_FIRST = "\u00b6\ufffd"
 def drop_pilcrows(text: str) -> str:
     """``_PILCROW.sub(r"\\1", text)``: the pilcrow (or replacement character) opening a line dropped, its blanks
     kept; the rule is tried only on the lines that open with one (the pattern's ``^`` is tried at every character)."""
-    out: list[str] = []
-    last = 0
-    for m in line_matches(_PILCROW, text, _PILCROW_FIRST):
-        out += (text[last:m.start()], m.group(1))
-        last = m.end()
-    return "".join(out) + text[last:] if out else text
+    return line_sub(_PILCROW, _blanks_kept, text, _PILCROW_FIRST)
+
+
+def _blanks_kept(m: re.Match[str]) -> str:
+    return m.group(1)
 
 
 _ODD_SPACES = "\t\v\f\r\x1c\x1d\x1e\x1f"
